@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds, and runs every test.
+# Under CI=true it also runs the suite once more under ASan/UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/deps.sh
+
+run_suite() {
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@"
+  fi
+  meson compile -C "$dir"
+  meson test -C "$dir" --print-errorlogs --num-processes 2
+}
+
+start=$(date +%s)
+run_suite build
+if [ "${CI:-}" = "true" ] || [ "${GPUVIRT_SANITIZE:-}" = "1" ]; then
+  run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
+fi
+echo "gpuvirt: all test runs passed in $(( $(date +%s) - start )) s"
