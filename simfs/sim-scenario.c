@@ -1,0 +1,498 @@
+/* Loads a scenario (JSON, see SCENARIOS.md) into a SimHost. Every error
+ * names the file, the object and the field at fault. */
+#include "sim-model.h"
+#include "sim-internal.h"
+#include "sim-errno.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#define SIM_ERROR (g_quark_from_static_string ("gpuvirt-simfs"))
+
+typedef struct {
+  const char *file;
+  GError **error;
+} Ctx;
+
+static gboolean
+fail (Ctx *ctx, const char *where, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+fail (Ctx *ctx, const char *where, const char *fmt, ...)
+{
+  va_list ap;
+  g_autofree char *msg = NULL;
+
+  va_start (ap, fmt);
+  msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error (ctx->error, SIM_ERROR, 1, "%s: %s: %s", ctx->file, where, msg);
+  return FALSE;
+}
+
+static gboolean
+get_hex (Ctx *ctx, JsonObject *obj, const char *where, const char *member, guint32 max, guint32 *out)
+{
+  const char *s;
+  char *end;
+  guint64 v;
+
+  if (!json_object_has_member (obj, member))
+    return TRUE;
+  s = json_object_get_string_member_with_default (obj, member, NULL);
+  if (!s)
+    return fail (ctx, where, "\"%s\" must be a hex string such as \"10de\"", member);
+  v = g_ascii_strtoull (s, &end, 16);
+  if (*s == '\0' || *end != '\0' || v > max)
+    return fail (ctx, where, "\"%s\": \"%s\" is not a hex number up to %x", member, s, max);
+  *out = (guint32) v;
+  return TRUE;
+}
+
+static gboolean
+get_uint (Ctx *ctx, JsonObject *obj, const char *where, const char *member, guint *out)
+{
+  JsonNode *node = json_object_get_member (obj, member);
+  gint64 v;
+
+  if (!node)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return fail (ctx, where, "\"%s\" must be an integer", member);
+  v = json_node_get_int (node);
+  if (v < 0 || v > G_MAXUINT32)
+    return fail (ctx, where, "\"%s\" is out of range", member);
+  *out = (guint) v;
+  return TRUE;
+}
+
+static gboolean
+get_int (Ctx *ctx, JsonObject *obj, const char *where, const char *member, int *out)
+{
+  JsonNode *node = json_object_get_member (obj, member);
+
+  if (!node || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return fail (ctx, where, "\"%s\" must be an integer", member);
+  *out = (int) json_node_get_int (node);
+  return TRUE;
+}
+
+static gboolean
+parse_id (const char *s, SimPciId *id)
+{
+  g_auto (GStrv) parts = g_strsplit (s, ":", -1);
+  guint n = g_strv_length (parts);
+  guint32 *fields[] = { &id->vendor, &id->device, &id->subvendor, &id->subdevice, &id->class_, &id->class_mask };
+
+  if (n != 2 && n != 4 && n != 6)
+    return FALSE;
+  *id = (SimPciId) { SIM_ANY_ID, SIM_ANY_ID, SIM_ANY_ID, SIM_ANY_ID, 0, 0 };
+  for (guint i = 0; i < n; i++) {
+    char *end;
+    guint64 v;
+    if (g_str_equal (parts[i], "*")) {
+      if (i >= 4)
+        return FALSE;
+      continue;
+    }
+    v = g_ascii_strtoull (parts[i], &end, 16);
+    if (parts[i][0] == '\0' || *end != '\0' || v > 0xffffff)
+      return FALSE;
+    *fields[i] = (guint32) v;
+  }
+  return TRUE;
+}
+
+static gboolean
+load_errno_map (Ctx *ctx, JsonObject *obj, const char *where, const char *member, GHashTable *map)
+{
+  JsonObject *fails;
+  g_autoptr (GList) names = NULL;
+
+  if (!json_object_has_member (obj, member))
+    return TRUE;
+  fails = json_object_get_object_member (obj, member);
+  if (!fails)
+    return fail (ctx, where, "\"%s\" must be an object of driver: errno", member);
+  names = json_object_get_members (fails);
+  for (GList *l = names; l; l = l->next) {
+    const char *err = json_object_get_string_member_with_default (fails, l->data, "");
+    int e = sim_errno_from_name (err);
+    if (!e)
+      return fail (ctx, where, "\"%s\": unknown errno name \"%s\"", member, err);
+    g_hash_table_insert (map, g_strdup (l->data), GINT_TO_POINTER (e));
+  }
+  return TRUE;
+}
+
+static gboolean
+load_kernel (Ctx *ctx, SimHost *host, JsonObject *root)
+{
+  JsonObject *k = json_object_has_member (root, "kernel") ? json_object_get_object_member (root, "kernel") : NULL;
+  const char *iommu;
+
+  if (!k)
+    return TRUE;
+  g_free (host->kernel_release);
+  host->kernel_release = g_strdup (json_object_get_string_member_with_default (k, "release", "6.1.0-simulated"));
+  g_free (host->cmdline);
+  host->cmdline = g_strdup (json_object_get_string_member_with_default (k, "cmdline", ""));
+  iommu = json_object_get_string_member_with_default (k, "iommu", "intel");
+  if (g_str_equal (iommu, "intel"))
+    host->iommu = SIM_IOMMU_INTEL;
+  else if (g_str_equal (iommu, "amd"))
+    host->iommu = SIM_IOMMU_AMD;
+  else if (g_str_equal (iommu, "none"))
+    host->iommu = SIM_IOMMU_NONE;
+  else
+    return fail (ctx, "kernel", "\"iommu\" must be \"intel\", \"amd\" or \"none\", not \"%s\"", iommu);
+  g_free (host->iommu_group_type);
+  host->iommu_group_type = g_strdup (json_object_get_string_member_with_default (k, "iommu_group_type", "DMA"));
+  host->vfio_cdev = json_object_get_boolean_member_with_default (k, "vfio_cdev", TRUE);
+  host->nvidia_vgpu_manager = json_object_get_boolean_member_with_default (k, "nvidia_vgpu_manager", FALSE);
+  host->interrupt_remapping = json_object_get_boolean_member_with_default (k, "interrupt_remapping", TRUE);
+  return get_uint (ctx, k, "kernel", "sriov_enable_delay_ms", &host->sriov_enable_delay_ms) &&
+         get_uint (ctx, k, "kernel", "sriov_disable_delay_ms", &host->sriov_disable_delay_ms);
+}
+
+static gboolean
+load_driver (Ctx *ctx, SimHost *host, JsonObject *o, guint index)
+{
+  g_autofree char *where = g_strdup_printf ("drivers[%u]", index);
+  const char *name = json_object_get_string_member_with_default (o, "name", NULL);
+  SimDriver *drv;
+  JsonArray *ids;
+
+  if (!name || !*name)
+    return fail (ctx, where, "\"name\" is missing");
+  if (sim_host_find_driver (host, name))
+    return fail (ctx, where, "driver \"%s\" is listed twice", name);
+  drv = sim_driver_new (name);
+  g_ptr_array_add (host->drivers, drv);
+  g_free (drv->module);
+  drv->module = g_strdup (json_object_get_string_member_with_default (o, "module", name));
+  drv->vfio = json_object_get_boolean_member_with_default (o, "vfio", FALSE);
+  drv->sriov_configure = json_object_get_boolean_member_with_default (o, "sriov_configure", FALSE);
+  ids = json_object_has_member (o, "ids") ? json_object_get_array_member (o, "ids") : NULL;
+  for (guint i = 0; ids && i < json_array_get_length (ids); i++) {
+    const char *s = json_array_get_string_element (ids, i);
+    SimPciId id;
+    if (!s || !parse_id (s, &id))
+      return fail (ctx, where, "ids[%u] must read VENDOR:DEVICE[:SUBVENDOR:SUBDEVICE[:CLASS:MASK]]", i);
+    g_array_append_val (drv->ids, id);
+  }
+  return get_uint (ctx, o, where, "unbind_delay_ms", &drv->unbind_delay_ms) &&
+         get_uint (ctx, o, where, "probe_delay_ms", &drv->probe_delay_ms);
+}
+
+static gboolean
+load_vgpu (Ctx *ctx, SimDevice *dev, JsonObject *o, const char *where)
+{
+  const char *fw = json_object_get_string_member_with_default (o, "framework", "none");
+  const char *format = json_object_get_string_member_with_default (o, "creatable_format", "id-first");
+  JsonArray *types = json_object_has_member (o, "types") ? json_object_get_array_member (o, "types") : NULL;
+  SimVgpu *vgpu = sim_vgpu_new ();
+
+  dev->vgpu = vgpu;
+  if (g_str_equal (fw, "mdev-pf"))
+    vgpu->framework = SIM_VGPU_MDEV_PF;
+  else if (g_str_equal (fw, "mdev-vf"))
+    vgpu->framework = SIM_VGPU_MDEV_VF;
+  else if (g_str_equal (fw, "vendor-vfio"))
+    vgpu->framework = SIM_VGPU_VENDOR_VFIO;
+  else
+    return fail (ctx, where, "vgpu.framework must be mdev-pf, mdev-vf or vendor-vfio, not \"%s\"", fw);
+  if (!g_str_equal (format, "id-first") && !g_str_equal (format, "name-first"))
+    return fail (ctx, where, "vgpu.creatable_format must be id-first or name-first");
+  vgpu->name_first = g_str_equal (format, "name-first");
+  vgpu->header = json_object_get_boolean_member_with_default (o, "creatable_header", TRUE);
+  vgpu->heterogeneous = json_object_get_boolean_member_with_default (o, "heterogeneous", FALSE);
+  if (!get_uint (ctx, o, where, "framebuffer_mb", &vgpu->framebuffer_mb) ||
+      !get_uint (ctx, o, where, "release_delay_ms", &vgpu->release_delay_ms))
+    return FALSE;
+  for (guint i = 0; types && i < json_array_get_length (types); i++) {
+    JsonObject *t = json_array_get_object_element (types, i);
+    g_autofree char *twhere = g_strdup_printf ("%s: vgpu.types[%u]", where, i);
+    SimVgpuType *type = g_new0 (SimVgpuType, 1);
+    const char *id = t ? json_object_get_string_member_with_default (t, "id", NULL) : NULL;
+    g_ptr_array_add (vgpu->types, type);
+    if (!id || !*id)
+      return fail (ctx, twhere, "\"id\" is missing");
+    type->id = g_strdup (id);
+    type->name = g_strdup (json_object_get_string_member_with_default (t, "name", id));
+    type->description = g_strdup (json_object_get_string_member_with_default (t, "description", ""));
+    type->device_api = g_strdup (json_object_get_string_member_with_default (t, "device_api", "vfio-pci"));
+    if (!get_uint (ctx, t, twhere, "framebuffer_mb", &type->framebuffer_mb) ||
+        !get_uint (ctx, t, twhere, "max_instance", &type->max_instance))
+      return FALSE;
+    if (vgpu->framework == SIM_VGPU_VENDOR_VFIO) {
+      guint64 v;
+      if (!g_ascii_string_to_unsigned (id, 10, 1, G_MAXUINT32, &v, NULL))
+        return fail (ctx, twhere, "a vendor-vfio type id must be a positive decimal number, not \"%s\"", id);
+      type->numeric_id = (guint) v;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+load_sriov (Ctx *ctx, SimDevice *dev, JsonObject *o, const char *where, guint *numvfs)
+{
+  guint32 vf_device = dev->device, vf_class = 0;
+
+  dev->has_sriov = TRUE;
+  dev->vf_offset = 1;
+  dev->vf_stride = 1;
+  if (!get_uint (ctx, o, where, "totalvfs", &dev->totalvfs) ||
+      !get_uint (ctx, o, where, "numvfs", numvfs) ||
+      !get_uint (ctx, o, where, "offset", &dev->vf_offset) ||
+      !get_uint (ctx, o, where, "stride", &dev->vf_stride) ||
+      !get_hex (ctx, o, where, "vf_device", 0xffff, &vf_device) ||
+      !get_hex (ctx, o, where, "vf_class", 0xffffff, &vf_class) ||
+      !load_errno_map (ctx, o, where, "vf_probe_fails", dev->vf_probe_fails))
+    return FALSE;
+  dev->vf_device = (guint16) vf_device;
+  dev->vf_class = vf_class;
+  dev->vf_autoprobe = json_object_get_boolean_member_with_default (o, "drivers_autoprobe", TRUE);
+  if (*numvfs > dev->totalvfs)
+    return fail (ctx, where, "sriov.numvfs %u is above totalvfs %u", *numvfs, dev->totalvfs);
+  return TRUE;
+}
+
+static gboolean
+load_device (Ctx *ctx, SimHost *host, JsonObject *o, guint index, GHashTable *numvfs)
+{
+  g_autofree char *where = g_strdup_printf ("devices[%u]", index);
+  const char *bdf = json_object_get_string_member_with_default (o, "bdf", NULL);
+  guint d, b, s, f;
+  guint32 vendor = 0xffff, device = 0xffff, subv = 0, subd = 0, cls = 0, rev = 0;
+  SimDevice *dev;
+  const char *config;
+
+  if (!bdf || !sim_parse_bdf (bdf, &d, &b, &s, &f))
+    return fail (ctx, where, "\"bdf\" must be a full address such as \"0000:01:00.0\"");
+  if (sim_host_find_device (host, bdf))
+    return fail (ctx, where, "%s is listed twice", bdf);
+  g_free (where);
+  where = g_strdup_printf ("devices[%u] (%s)", index, bdf);
+  if (!json_object_has_member (o, "vendor") || !json_object_has_member (o, "device") ||
+      !json_object_has_member (o, "class"))
+    return fail (ctx, where, "\"vendor\", \"device\" and \"class\" are required");
+
+  dev = sim_device_new (bdf);
+  sim_host_add_device (host, dev);
+  if (!get_hex (ctx, o, where, "vendor", 0xffff, &vendor) ||
+      !get_hex (ctx, o, where, "device", 0xffff, &device) ||
+      !get_hex (ctx, o, where, "subsystem_vendor", 0xffff, &subv) ||
+      !get_hex (ctx, o, where, "subsystem_device", 0xffff, &subd) ||
+      !get_hex (ctx, o, where, "class", 0xffffff, &cls) ||
+      !get_hex (ctx, o, where, "revision", 0xff, &rev) ||
+      !get_int (ctx, o, where, "numa_node", &dev->numa_node) ||
+      !get_int (ctx, o, where, "iommu_group", &dev->iommu_group) ||
+      !get_int (ctx, o, where, "nvidia_minor", &dev->nvidia_minor) ||
+      !get_uint (ctx, o, where, "unbind_delay_ms", &dev->unbind_delay_ms) ||
+      !load_errno_map (ctx, o, where, "probe_fails", dev->probe_fails))
+    return FALSE;
+  dev->vendor = (guint16) vendor;
+  dev->device = (guint16) device;
+  dev->subvendor = (guint16) subv;
+  dev->subdevice = (guint16) subd;
+  dev->class_ = cls;
+  dev->revision = (guint8) rev;
+  dev->boot_vga = json_object_get_boolean_member_with_default (o, "boot_vga", FALSE);
+  dev->nvidia_model = g_strdup (json_object_get_string_member_with_default (o, "nvidia_model", NULL));
+  if (json_object_has_member (o, "driver_override"))
+    dev->driver_override = g_strdup (json_object_get_string_member_with_default (o, "driver_override", NULL));
+
+  if (json_object_has_member (o, "bridge")) {
+    JsonObject *br = json_object_get_object_member (o, "bridge");
+    if (!br || !get_uint (ctx, br, where, "secondary", &dev->secondary_bus) ||
+        !get_uint (ctx, br, where, "subordinate", &dev->subordinate_bus))
+      return br ? FALSE : fail (ctx, where, "\"bridge\" must be an object");
+    dev->is_bridge = TRUE;
+  }
+  if (json_object_has_member (o, "drm")) {
+    JsonObject *drm = json_object_get_object_member (o, "drm");
+    if (!drm || !get_int (ctx, drm, where, "card", &dev->drm_card) ||
+        !get_int (ctx, drm, where, "render", &dev->drm_render))
+      return drm ? FALSE : fail (ctx, where, "\"drm\" must be an object");
+  }
+  if (json_object_has_member (o, "consumers")) {
+    JsonArray *c = json_object_get_array_member (o, "consumers");
+    for (guint i = 0; c && i < json_array_get_length (c); i++)
+      g_ptr_array_add (dev->consumers, g_strdup (json_array_get_string_element (c, i)));
+  }
+  config = json_object_get_string_member_with_default (o, "config", NULL);
+  if (config) {
+    gsize len = strlen (config);
+    g_autofree guint8 *bytes = NULL;
+    if (len % 2 != 0 || len < 128)
+      return fail (ctx, where, "\"config\" must hold at least 64 whole bytes as hex");
+    bytes = g_malloc (len / 2);
+    for (gsize i = 0; i < len; i += 2) {
+      int hi = g_ascii_xdigit_value (config[i]), lo = g_ascii_xdigit_value (config[i + 1]);
+      if (hi < 0 || lo < 0)
+        return fail (ctx, where, "\"config\" must be hex bytes");
+      bytes[i / 2] = (guint8) (hi << 4 | lo);
+    }
+    dev->config = g_bytes_new (bytes, len / 2);
+  }
+  if (json_object_has_member (o, "sriov")) {
+    guint n = 0;
+    JsonObject *sr = json_object_get_object_member (o, "sriov");
+    if (!sr || !load_sriov (ctx, dev, sr, where, &n))
+      return sr ? FALSE : fail (ctx, where, "\"sriov\" must be an object");
+    if (n)
+      g_hash_table_insert (numvfs, dev, GUINT_TO_POINTER (n));
+  }
+  if (json_object_has_member (o, "vgpu")) {
+    JsonObject *vg = json_object_get_object_member (o, "vgpu");
+    if (!vg || !load_vgpu (ctx, dev, vg, where))
+      return vg ? FALSE : fail (ctx, where, "\"vgpu\" must be an object");
+  }
+  return TRUE;
+}
+
+/* Links between devices, once all are known. */
+static gboolean
+resolve_device (Ctx *ctx, SimHost *host, JsonObject *o)
+{
+  const char *bdf = json_object_get_string_member (o, "bdf");
+  SimDevice *dev = sim_host_find_device (host, bdf);
+  const char *parent = json_object_get_string_member_with_default (o, "parent", NULL);
+  const char *driver = json_object_get_string_member_with_default (o, "driver", NULL);
+
+  if (parent) {
+    dev->parent = sim_host_find_device (host, parent);
+    if (!dev->parent || !dev->parent->is_bridge)
+      return fail (ctx, bdf, "parent %s is not a bridge listed in \"devices\"", parent);
+  }
+  if (driver) {
+    dev->driver = sim_host_find_driver (host, driver);
+    if (!dev->driver)
+      return fail (ctx, bdf, "driver \"%s\" is not listed in \"drivers\"", driver);
+    if (dev->driver->vfio)
+      dev->vfio_cdev = sim_vfio_cdev_alloc (host);
+  }
+  for (guint i = 0; i < dev->consumers->len; i++)
+    if (!sim_host_find_device (host, dev->consumers->pdata[i]))
+      return fail (ctx, bdf, "consumer %s is not listed in \"devices\"", (char *) dev->consumers->pdata[i]);
+  if (host->iommu == SIM_IOMMU_NONE)
+    dev->iommu_group = -1;
+  return TRUE;
+}
+
+static gboolean
+load_process (Ctx *ctx, SimHost *host, JsonObject *o, guint index)
+{
+  g_autofree char *where = g_strdup_printf ("processes[%u]", index);
+  SimProcess *proc = g_new0 (SimProcess, 1);
+  JsonArray *argv = json_object_has_member (o, "cmdline") ? json_object_get_array_member (o, "cmdline") : NULL;
+  JsonArray *files = json_object_has_member (o, "files") ? json_object_get_array_member (o, "files") : NULL;
+  GPtrArray *args = g_ptr_array_new ();
+
+  g_ptr_array_add (host->processes, proc);
+  proc->files = g_ptr_array_new_with_free_func (g_free);
+  proc->comm = g_strdup (json_object_get_string_member_with_default (o, "comm", "unknown"));
+  for (guint i = 0; argv && i < json_array_get_length (argv); i++)
+    g_ptr_array_add (args, g_strdup (json_array_get_string_element (argv, i)));
+  g_ptr_array_add (args, NULL);
+  proc->cmdline = (char **) g_ptr_array_free (args, FALSE);
+  for (guint i = 0; files && i < json_array_get_length (files); i++) {
+    const char *f = json_array_get_string_element (files, i);
+    if (!f || f[0] != '/')
+      return fail (ctx, where, "files[%u] must be an absolute path such as /dev/nvidia0", i);
+    g_ptr_array_add (proc->files, g_strdup (f));
+  }
+  if (!get_uint (ctx, o, where, "pid", &proc->pid))
+    return FALSE;
+  if (proc->pid == 0)
+    return fail (ctx, where, "\"pid\" is required");
+  return TRUE;
+}
+
+SimHost *
+sim_scenario_load (const char *path, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GHashTable) numvfs = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autofree char *base = g_path_get_basename (path);
+  Ctx ctx = { path, error };
+  SimHost *host;
+  JsonObject *root;
+  JsonArray *drivers, *devices, *procs;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (!json_parser_load_from_file (parser, path, error))
+    return NULL;
+  root = json_node_get_object (json_parser_get_root (parser));
+  if (!root) {
+    fail (&ctx, "top level", "must be a JSON object");
+    return NULL;
+  }
+  host = sim_host_new ();
+  host->name = g_strdup (json_object_get_string_member_with_default (root, "name", base));
+  host->description = g_strdup (json_object_get_string_member_with_default (root, "description", ""));
+  drivers = json_object_has_member (root, "drivers") ? json_object_get_array_member (root, "drivers") : NULL;
+  devices = json_object_has_member (root, "devices") ? json_object_get_array_member (root, "devices") : NULL;
+  procs = json_object_has_member (root, "processes") ? json_object_get_array_member (root, "processes") : NULL;
+  if (!load_kernel (&ctx, host, root))
+    goto failed;
+  for (guint i = 0; drivers && i < json_array_get_length (drivers); i++)
+    if (!load_driver (&ctx, host, json_array_get_object_element (drivers, i), i))
+      goto failed;
+  for (guint i = 0; devices && i < json_array_get_length (devices); i++)
+    if (!load_device (&ctx, host, json_array_get_object_element (devices, i), i, numvfs))
+      goto failed;
+  for (guint i = 0; devices && i < json_array_get_length (devices); i++)
+    if (!resolve_device (&ctx, host, json_array_get_object_element (devices, i)))
+      goto failed;
+  for (guint i = 0; procs && i < json_array_get_length (procs); i++)
+    if (!load_process (&ctx, host, json_array_get_object_element (procs, i), i))
+      goto failed;
+
+  /* VFs enabled at boot are created as the kernel would, without delay. */
+  g_hash_table_iter_init (&iter, numvfs);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    SimDevice *pf = key;
+    g_autofree char *n = g_strdup_printf ("%u", GPOINTER_TO_UINT (value));
+    guint enable = host->sriov_enable_delay_ms;
+    gboolean had = pf->driver && pf->driver->sriov_configure;
+    if (!had) {
+      fail (&ctx, pf->bdf, "sriov.numvfs needs a driver with sriov_configure");
+      goto failed;
+    }
+    host->sriov_enable_delay_ms = 0;
+    sim_host_lock (host);
+    sim_rule_sriov_numvfs (host, pf, n);
+    sim_host_unlock (host);
+    host->sriov_enable_delay_ms = enable;
+  }
+  return host;
+
+failed:
+  sim_host_free (host);
+  return NULL;
+}
+
+char *
+sim_scenario_find (const char *name)
+{
+  const char *dirs[] = { g_getenv ("GPUVIRT_SIMFS_SCENARIOS"), SIMFS_SOURCE_SCENARIOS, SIMFS_INSTALLED_SCENARIOS };
+  g_autofree char *file = g_str_has_suffix (name, ".json") ? g_strdup (name) : g_strdup_printf ("%s.json", name);
+
+  if (strchr (name, '/') || g_file_test (name, G_FILE_TEST_IS_REGULAR))
+    return g_strdup (name);
+  for (gsize i = 0; i < G_N_ELEMENTS (dirs); i++) {
+    g_autofree char *path = NULL;
+    if (!dirs[i])
+      continue;
+    path = g_build_filename (dirs[i], file, NULL);
+    if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+      return g_steal_pointer (&path);
+  }
+  return NULL;
+}
