@@ -171,7 +171,7 @@ write_pid=$!
 t0=$(date +%s.%N)
 sleep 2
 [ -s "$TMP/write" ] && blocked=no || blocked=yes
-kill "$hold_pid"
+kill "$hold_pid" 2>/dev/null
 wait "$hold_pid" 2>/dev/null
 wait_file "$TMP/write" 30 || { kill "$write_pid" 2>/dev/null; echo HUNG > "$TMP/write"; }
 wait "$write_pid" 2>/dev/null
