@@ -23,7 +23,7 @@ typedef struct {
 
 struct SimDriver {
   char *name;
-  char *module;
+  char *module;    /* NULL: built into the kernel */
   GArray *ids;     /* SimPciId: the static id_table */
   GArray *dynids;  /* SimPciId: added through new_id */
   gboolean vfio;   /* behaves as vfio-pci */
@@ -76,6 +76,7 @@ struct SimDevice {
   guint8 revision;
   gboolean is_bridge;
   guint secondary_bus, subordinate_bus;
+  gboolean no_acs;              /* bridge without ACS: functions created below join its group */
   SimDevice *parent;            /* upstream bridge; NULL on a root bus */
   int numa_node;
   gboolean boot_vga;
@@ -117,7 +118,7 @@ typedef struct {
   gboolean real;                /* a real process that opened files in the mount */
 } SimProcess;
 
-typedef enum { SIM_IOMMU_NONE, SIM_IOMMU_INTEL, SIM_IOMMU_AMD } SimIommu;
+typedef enum { SIM_IOMMU_NONE, SIM_IOMMU_INTEL, SIM_IOMMU_AMD, SIM_IOMMU_OTHER } SimIommu;
 
 struct SimHost {
   GMutex lock;

@@ -51,7 +51,12 @@ add_virtfn (SimHost *host, SimDevice *pf, guint index)
   vf->parent = pf->parent;
   vf->numa_node = pf->numa_node;
   vf->physfn = pf;
-  vf->iommu_group = sim_iommu_group_alloc (host);
+  /* pci_device_group(): below a bridge without ACS isolation a new
+   * function joins the bridge's group; otherwise it gets its own. */
+  if (pf->parent && pf->parent->no_acs && pf->parent->iommu_group >= 0)
+    vf->iommu_group = pf->parent->iommu_group;
+  else
+    vf->iommu_group = sim_iommu_group_alloc (host);
   vf->nvidia_model = g_strdup (pf->nvidia_model);
   g_hash_table_iter_init (&iter, pf->vf_probe_fails);
   while (g_hash_table_iter_next (&iter, &key, &value))

@@ -146,8 +146,10 @@ load_kernel (Ctx *ctx, SimHost *host, JsonObject *root)
     host->iommu = SIM_IOMMU_AMD;
   else if (g_str_equal (iommu, "none"))
     host->iommu = SIM_IOMMU_NONE;
+  else if (g_str_equal (iommu, "other"))
+    host->iommu = SIM_IOMMU_OTHER;
   else
-    return fail (ctx, "kernel", "\"iommu\" must be \"intel\", \"amd\" or \"none\", not \"%s\"", iommu);
+    return fail (ctx, "kernel", "\"iommu\" must be \"intel\", \"amd\", \"other\" or \"none\", not \"%s\"", iommu);
   g_free (host->iommu_group_type);
   host->iommu_group_type = g_strdup (json_object_get_string_member_with_default (k, "iommu_group_type", "DMA"));
   host->vfio_cdev = json_object_get_boolean_member_with_default (k, "vfio_cdev", TRUE);
@@ -172,7 +174,11 @@ load_driver (Ctx *ctx, SimHost *host, JsonObject *o, guint index)
   drv = sim_driver_new (name);
   g_ptr_array_add (host->drivers, drv);
   g_free (drv->module);
-  drv->module = g_strdup (json_object_get_string_member_with_default (o, "module", name));
+  /* "module": null is a built-in driver, with no module link */
+  if (json_object_has_member (o, "module"))
+    drv->module = g_strdup (json_object_get_string_member_with_default (o, "module", NULL));
+  else
+    drv->module = g_strdup (name);
   drv->vfio = json_object_get_boolean_member_with_default (o, "vfio", FALSE);
   drv->sriov_configure = json_object_get_boolean_member_with_default (o, "sriov_configure", FALSE);
   ids = json_object_has_member (o, "ids") ? json_object_get_array_member (o, "ids") : NULL;
@@ -312,6 +318,7 @@ load_device (Ctx *ctx, SimHost *host, JsonObject *o, guint index, GHashTable *nu
         !get_uint (ctx, br, where, "subordinate", &dev->subordinate_bus))
       return br ? FALSE : fail (ctx, where, "\"bridge\" must be an object");
     dev->is_bridge = TRUE;
+    dev->no_acs = !json_object_get_boolean_member_with_default (br, "acs", TRUE);
   }
   if (json_object_has_member (o, "drm")) {
     JsonObject *drm = json_object_get_object_member (o, "drm");

@@ -327,7 +327,8 @@ list_modules (Lister *ls)
   GPtrArray *names = g_ptr_array_new ();
 
   for (guint i = 0; i < ls->host->drivers->len; i++)
-    g_ptr_array_add (names, ((SimDriver *) ls->host->drivers->pdata[i])->module);
+    if (((SimDriver *) ls->host->drivers->pdata[i])->module)
+      g_ptr_array_add (names, ((SimDriver *) ls->host->drivers->pdata[i])->module);
   if (vfio) {
     g_ptr_array_add (names, (gpointer) "vfio");
     g_ptr_array_add (names, (gpointer) "vfio_iommu_type1");
@@ -379,13 +380,14 @@ list_sys (Lister *ls, SimNode *dir)
     break;
   case D_DRIVER: {
     SimDriver *drv = dir->obj;
-    g_autofree char *module = g_strdup_printf ("module/%s", drv->module);
+    g_autofree char *module = drv->module ? g_strdup_printf ("module/%s", drv->module) : NULL;
     emit_file (ls, "bind", A_BIND, 0200, drv, NULL, 0);
     emit_file (ls, "unbind", A_UNBIND, 0200, drv, NULL, 0);
     emit_file (ls, "new_id", A_NEW_ID, 0200, drv, NULL, 0);
     emit_file (ls, "remove_id", A_REMOVE_ID, 0200, drv, NULL, 0);
     emit_file (ls, "uevent", A_UEVENT, 0200, NULL, NULL, 0);
-    emit_sys_link (ls, "module", module);
+    if (module)
+      emit_sys_link (ls, "module", module);
     for (guint i = 0; i < host->devices->len; i++) {
       SimDevice *dev = host->devices->pdata[i];
       if (dev->driver == drv)
