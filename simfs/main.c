@@ -380,8 +380,8 @@ main (int argc, char **argv)
   g_ptr_array_add (fargs, argv[0]);
   g_ptr_array_add (fargs, rest[1]);
   g_ptr_array_add (fargs, (char *) "-o");
-  g_ptr_array_add (fargs, (char *) (getuid () == 0 ? "fsname=gpuvirt-simfs,subtype=gpuvirt-simfs,default_permissions,allow_other,max_threads=64"
-                                                   : "fsname=gpuvirt-simfs,subtype=gpuvirt-simfs,default_permissions,max_threads=64"));
+  g_ptr_array_add (fargs, (char *) (getuid () == 0 ? "fsname=gpuvirt-simfs,subtype=gpuvirt-simfs,default_permissions,allow_other,max_threads=64,max_idle_threads=16"
+                                                   : "fsname=gpuvirt-simfs,subtype=gpuvirt-simfs,default_permissions,max_threads=64,max_idle_threads=16"));
   if (foreground)
     g_ptr_array_add (fargs, (char *) "-f");
   if (debug)
