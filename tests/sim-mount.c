@@ -75,7 +75,7 @@ sim_mount_stop (SimMount *mount)
     return;
   g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
                 NULL, NULL, NULL, NULL, NULL, NULL);
-  while (waitpid (mount->pid, &status, WNOHANG) != mount->pid) {
+  while (mount->pid > 0 && waitpid (mount->pid, &status, WNOHANG) != mount->pid) {
     if (g_get_monotonic_time () > deadline) {
       kill (mount->pid, SIGKILL);
       waitpid (mount->pid, &status, 0);
@@ -83,7 +83,8 @@ sim_mount_stop (SimMount *mount)
     }
     g_usleep (5000);
   }
-  g_spawn_close_pid (mount->pid);
+  if (mount->pid > 0)
+    g_spawn_close_pid (mount->pid);
   g_rmdir (mount->root);
   g_rmdir (mount->dir);
   g_free (mount->root);

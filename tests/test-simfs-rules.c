@@ -5,6 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -733,6 +736,60 @@ test_devices_listing (Fixture *f, gconstpointer data)
                "PCI_SLOT_NAME=0000:01:00.0\nMODALIAS=pci:v000010DEd00002204sv00001458sd0000403Bbc03sc00i00");
 }
 
+/* ---- the simulator's own life ---- */
+
+static gboolean
+mounted (const char *root)
+{
+  g_autofree char *mounts = NULL;
+  g_autofree char *needle = g_strdup_printf (" %s ", root);
+
+  g_assert_true (g_file_get_contents ("/proc/self/mounts", &mounts, NULL, NULL));
+  return strstr (mounts, needle) != NULL;
+}
+
+static void
+test_unmount_leaves_nothing (void)
+{
+  SimMount *m = sim_mount_start (SCENARIO_RULES);
+  const char *argv[] = { "fusermount3", "-u", m->root, NULL };
+  gint64 deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  int status;
+
+  g_assert_true (mounted (m->root));
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  /* the simulator exits by itself once unmounted */
+  while (waitpid (m->pid, &status, WNOHANG) != m->pid) {
+    g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    g_usleep (10000);
+  }
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  g_assert_false (mounted (m->root));
+  m->pid = 0;
+  sim_mount_stop (m);
+}
+
+static void
+test_crash_does_not_hang (void)
+{
+  SimMount *m = sim_mount_start (SCENARIO_RULES);
+  g_autofree char *vendor = sim_mount_path (m, "sys/bus/pci/devices/" GPU "/vendor");
+  g_autofree char *contents = NULL;
+  g_autofree char *root = NULL;
+  int status;
+
+  kill (m->pid, SIGKILL);
+  waitpid (m->pid, &status, 0);
+  m->pid = 0;
+  /* the kernel aborts the FUSE connection: calls fail, they do not hang */
+  contents = sim_read_file (vendor);
+  g_assert_null (contents);
+  root = g_strdup (m->root);
+  sim_mount_stop (m);
+  g_assert_false (mounted (root));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -764,5 +821,7 @@ main (int argc, char **argv)
   T ("holders/nvidia-unbind-waits", test_nvidia_unbind_waits_for_holders);
   T ("faults/errno", test_fault_errno);
   T ("faults/delay-and-hang", test_fault_delay_and_hang);
+  g_test_add_func ("/simfs/life/unmount-leaves-nothing", test_unmount_leaves_nothing);
+  g_test_add_func ("/simfs/life/crash-does-not-hang", test_crash_does_not_hang);
   return g_test_run ();
 }

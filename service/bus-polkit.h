@@ -1,0 +1,33 @@
+/* Asynchronous polkit checks for sd-bus method handlers.
+ *
+ * A handler calls gpuvirt_polkit_check() after validating its input and
+ * checking state, before acting:
+ *   r = gpuvirt_polkit_check (registry, m, ACTION, details, error);
+ *   if (r < 0) return r;   // denied, or polkit failed: error is set
+ *   if (r == 0) return 1;  // asked polkit; the handler runs again with the answer
+ *   ... act ...
+ * The first call sends CheckAuthorization without blocking the bus; when
+ * polkit answers, the original message is queued again and the handler
+ * runs from the top, finding the answer. Interactivity follows the
+ * caller's ALLOW_INTERACTIVE_AUTHORIZATION flag. */
+#pragma once
+
+#include <glib.h>
+#include <systemd/sd-bus.h>
+
+typedef struct GpuvirtPolkit GpuvirtPolkit;
+
+GpuvirtPolkit *gpuvirt_polkit_new (sd_bus *bus);
+void gpuvirt_polkit_free (GpuvirtPolkit *polkit);
+/* Queries still waiting for polkit (the daemon does not exit meanwhile). */
+guint gpuvirt_polkit_pending (GpuvirtPolkit *polkit);
+
+/* DETAILS: NULL-terminated key/value pairs passed to polkit (rules can
+ * read them with action.lookup()). Returns 1 (authorized), 0 (pending) or
+ * a negative errno with ERROR set: AccessDenied, or
+ * InteractiveAuthorizationRequired when a password would be needed but
+ * the caller did not allow interaction. */
+int gpuvirt_polkit_check (GpuvirtPolkit *polkit, sd_bus_message *m, const char *action,
+                          const char *const *details, sd_bus_error *error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GpuvirtPolkit, gpuvirt_polkit_free)
