@@ -73,7 +73,7 @@ sim_mount_stop (SimMount *mount)
 
   if (!mount)
     return;
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
                 NULL, NULL, NULL, NULL, NULL, NULL);
   while (mount->pid > 0 && waitpid (mount->pid, &status, WNOHANG) != mount->pid) {
     if (g_get_monotonic_time () > deadline) {

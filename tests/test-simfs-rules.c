@@ -306,9 +306,12 @@ test_sriov_enable_disable (Fixture *f, gconstpointer data)
   assert_attr (f, L40S, "sriov_numvfs", "2");
   /* offset 4, stride 1 */
   {
-    g_autofree char *vf0 = sim_link_name (p (f, "sys/bus/pci/devices/%s/virtfn0", L40S));
-    g_autofree char *vf1 = sim_link_name (p (f, "sys/bus/pci/devices/%s/virtfn1", L40S));
-    g_autofree char *pf = sim_link_name (p (f, "sys/bus/pci/devices/0000:00:05.4/physfn"));
+    g_autofree char *vf0_link = p (f, "sys/bus/pci/devices/%s/virtfn0", L40S);
+    g_autofree char *vf1_link = p (f, "sys/bus/pci/devices/%s/virtfn1", L40S);
+    g_autofree char *pf_link = p (f, "sys/bus/pci/devices/0000:00:05.4/physfn");
+    g_autofree char *vf0 = sim_link_name (vf0_link);
+    g_autofree char *vf1 = sim_link_name (vf1_link);
+    g_autofree char *pf = sim_link_name (pf_link);
     g_assert_cmpstr (vf0, ==, "0000:00:05.4");
     g_assert_cmpstr (vf1, ==, "0000:00:05.5");
     g_assert_cmpstr (pf, ==, L40S);
@@ -599,7 +602,10 @@ test_mdev_remove_blocks_while_open (Fixture *f, gconstpointer data)
   int fd;
 
   g_assert_cmpint (w (f, "sys/class/mdev_bus/" T4 "/mdev_supported_types/nvidia-222/create", UUID1), ==, 0);
-  group = sim_link_name (p (f, "sys/bus/mdev/devices/%s/iommu_group", UUID1));
+  {
+    g_autofree char *link = p (f, "sys/bus/mdev/devices/%s/iommu_group", UUID1);
+    group = sim_link_name (link);
+  }
   node = p (f, "dev/vfio/%s", group);
   fd = open (node, O_RDWR);
   g_assert_cmpint (fd, >=, 0);
