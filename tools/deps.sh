@@ -11,6 +11,8 @@ packages=(
   fuse3 pciutils hwdata kmod
   # bus, polkit, and the integration harness
   dbus-daemon dbus-bin systemd polkitd pkexec python3 python3-dbusmock python3-gi
+  # the API contract, bus policy and polkit file checks
+  libxml2-utils
   # real-kernel test bed
   qemu-system-x86 busybox-static cpio xz-utils zstd
   # leak checks
