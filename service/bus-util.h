@@ -1,0 +1,13 @@
+/* Small helpers shared by the bus objects. */
+#pragma once
+
+#include <glib.h>
+#include <systemd/sd-bus.h>
+
+/* Appends "ao" of the device paths of N BDFs. */
+int bus_append_device_paths (sd_bus_message *reply, const char *const *bdfs, guint n);
+/* "0000:01:00.0", "01:00.0" or a device object path -> full BDF; NULL
+ * with InvalidArgs naming the problem otherwise. */
+char *bus_resolve_device_argument (const char *text, sd_bus_error *error);
+/* "o" of the device path of BDF, or "/" when BDF is NULL or empty. */
+int bus_append_device_path_or_root (sd_bus_message *reply, const char *bdf);

@@ -1,0 +1,203 @@
+/* The daemon's state and how model changes reach the bus: every function
+ * that appears, goes or changes is announced with InterfacesAdded,
+ * InterfacesRemoved or PropertiesChanged. */
+#include "daemon.h"
+#include "bus-paths.h"
+#include "gpuvirt-names.h"
+#include "host-iommu.h"
+
+#include <errno.h>
+
+Daemon *
+daemon_new (sd_event *event, sd_bus *bus, const char *root, GError **error)
+{
+  g_autoptr (Daemon) daemon = g_new0 (Daemon, 1);
+
+  daemon->event = sd_event_ref (event);
+  daemon->bus = sd_bus_ref (bus);
+  daemon->root = g_strdup (root);
+  daemon->published = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  daemon->published_mdevs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  daemon->uevent_bdfs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  daemon->host = gv_host_new (root, error);
+  if (!daemon->host || !gv_host_rescan (daemon->host, NULL, error))
+    return NULL;
+  daemon->interrupt_remapping = gv_iommu_interrupt_remapping (root);
+  daemon->polkit = gpuvirt_polkit_new (bus);
+  return g_steal_pointer (&daemon);
+}
+
+void
+daemon_free (Daemon *daemon)
+{
+  if (!daemon)
+    return;
+  sd_device_monitor_unref (daemon->monitor);
+  sd_event_source_disable_unref (daemon->uevent_flush);
+  gpuvirt_polkit_free (daemon->polkit);
+  gv_host_free (daemon->host);
+  g_hash_table_unref (daemon->published);
+  g_hash_table_unref (daemon->published_mdevs);
+  g_hash_table_unref (daemon->uevent_bdfs);
+  sd_bus_unref (daemon->bus);
+  sd_event_unref (daemon->event);
+  g_free (daemon->root);
+  g_free (daemon);
+}
+
+guint
+daemon_device_interfaces (GvDevice *device)
+{
+  guint ifaces = GPUVIRT_IFACE_DEVICE;
+
+  if (device->fn->sriov_capable && !gv_pci_function_is_vf (device->fn))
+    ifaces |= GPUVIRT_IFACE_SRIOV;
+  if (device->framework != GV_VGPU_FRAMEWORK_NONE)
+    ifaces |= GPUVIRT_IFACE_VGPU;
+  return ifaces;
+}
+
+static GStrv
+iface_names (guint bits)
+{
+  GPtrArray *names = g_ptr_array_new ();
+
+  if (bits & GPUVIRT_IFACE_DEVICE)
+    g_ptr_array_add (names, g_strdup (GPUVIRT_DEVICE_IFACE));
+  if (bits & GPUVIRT_IFACE_SRIOV)
+    g_ptr_array_add (names, g_strdup (GPUVIRT_SRIOV_IFACE));
+  if (bits & GPUVIRT_IFACE_VGPU)
+    g_ptr_array_add (names, g_strdup (GPUVIRT_VGPU_IFACE));
+  g_ptr_array_add (names, NULL);
+  return (GStrv) g_ptr_array_free (names, FALSE);
+}
+
+static void
+log_emit_failure (int r, const char *what, const char *path)
+{
+  if (r < 0)
+    g_warning ("Could not announce %s of %s, ignoring: %s", what, path, g_strerror (-r));
+}
+
+/* Brings what the bus was told about BDF in line with the model. */
+static void
+announce_device (Daemon *daemon, const char *bdf, gboolean changed)
+{
+  GvDevice *device = gv_host_lookup (daemon->host, bdf);
+  guint old = GPOINTER_TO_UINT (g_hash_table_lookup (daemon->published, bdf));
+  guint now = device ? daemon_device_interfaces (device) : 0;
+  guint added = now & ~old, removed = old & ~now, kept = now & old;
+  g_autofree char *path = gpuvirt_device_path (bdf);
+
+  if (removed) {
+    g_auto (GStrv) names = iface_names (removed);
+    log_emit_failure (sd_bus_emit_interfaces_removed_strv (daemon->bus, path, names), "removal", path);
+  }
+  if (added) {
+    g_auto (GStrv) names = iface_names (added);
+    log_emit_failure (sd_bus_emit_interfaces_added_strv (daemon->bus, path, names), "arrival", path);
+  }
+  if (changed && kept) {
+    g_auto (GStrv) names = iface_names (kept);
+    for (guint i = 0; names[i]; i++)
+      log_emit_failure (sd_bus_emit_properties_changed_strv (daemon->bus, path, names[i], NULL), "changes", path);
+  }
+  if (now)
+    g_hash_table_insert (daemon->published, g_strdup (bdf), GUINT_TO_POINTER (now));
+  else
+    g_hash_table_remove (daemon->published, bdf);
+}
+
+static void
+announce_mdevs (Daemon *daemon)
+{
+  GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
+  g_autoptr (GHashTable) now = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key;
+
+  for (guint i = 0; i < mdevs->len; i++) {
+    GvMdev *mdev = mdevs->pdata[i];
+    g_hash_table_add (now, mdev->uuid);
+    if (!g_hash_table_contains (daemon->published_mdevs, mdev->uuid)) {
+      g_autofree char *path = gpuvirt_mdev_path (mdev->uuid);
+      g_auto (GStrv) names = g_strdupv ((char *[]) { (char *) GPUVIRT_MDEV_IFACE, NULL });
+      log_emit_failure (sd_bus_emit_interfaces_added_strv (daemon->bus, path, names), "arrival", path);
+      g_hash_table_add (daemon->published_mdevs, g_strdup (mdev->uuid));
+    }
+  }
+  g_hash_table_iter_init (&iter, daemon->published_mdevs);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (now, key))
+      g_ptr_array_add (gone, g_strdup (key));
+  for (guint i = 0; i < gone->len; i++) {
+    g_autofree char *path = gpuvirt_mdev_path (gone->pdata[i]);
+    g_auto (GStrv) names = g_strdupv ((char *[]) { (char *) GPUVIRT_MDEV_IFACE, NULL });
+    log_emit_failure (sd_bus_emit_interfaces_removed_strv (daemon->bus, path, names), "removal", path);
+    g_hash_table_remove (daemon->published_mdevs, gone->pdata[i]);
+  }
+}
+
+static void
+announce_changes (Daemon *daemon, GvHostChanges *changes)
+{
+  if (gv_host_changes_is_empty (changes))
+    return;
+  for (guint i = 0; changes->removed && changes->removed[i]; i++)
+    announce_device (daemon, changes->removed[i], FALSE);
+  for (guint i = 0; changes->added && changes->added[i]; i++)
+    announce_device (daemon, changes->added[i], FALSE);
+  for (guint i = 0; changes->changed && changes->changed[i]; i++)
+    announce_device (daemon, changes->changed[i], TRUE);
+  if (changes->mdevs_changed)
+    announce_mdevs (daemon);
+  /* Devices, Mdevs and host facts live on the Manager */
+  log_emit_failure (sd_bus_emit_properties_changed_strv (daemon->bus, GPUVIRT_MANAGER_PATH, GPUVIRT_MANAGER_IFACE, NULL),
+                    "changes", GPUVIRT_MANAGER_PATH);
+}
+
+void
+daemon_publish_all (Daemon *daemon)
+{
+  GPtrArray *devices = gv_host_get_devices (daemon->host);
+  GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
+
+  for (guint i = 0; i < devices->len; i++) {
+    GvDevice *device = devices->pdata[i];
+    g_hash_table_insert (daemon->published, g_strdup (device->fn->bdf),
+                         GUINT_TO_POINTER (daemon_device_interfaces (device)));
+  }
+  for (guint i = 0; i < mdevs->len; i++)
+    g_hash_table_add (daemon->published_mdevs, g_strdup (((GvMdev *) mdevs->pdata[i])->uuid));
+}
+
+int
+daemon_rescan (Daemon *daemon, GError **error)
+{
+  g_autoptr (GvHostChanges) changes = NULL;
+
+  if (!gv_host_rescan (daemon->host, &changes, error))
+    return -EIO;
+  daemon->interrupt_remapping = gv_iommu_interrupt_remapping (daemon->root);
+  announce_changes (daemon, changes);
+  return 0;
+}
+
+int
+daemon_refresh_functions (Daemon *daemon, const char *const *bdfs, gboolean mdevs, GError **error)
+{
+  g_autoptr (GvHostChanges) changes = NULL;
+  g_autoptr (GvHostChanges) mdev_changes = NULL;
+
+  if (bdfs && bdfs[0] && !gv_host_refresh_functions (daemon->host, bdfs, &changes, error))
+    return -EIO;
+  if (changes)
+    announce_changes (daemon, changes);
+  if (mdevs) {
+    if (!gv_host_refresh_mdevs (daemon->host, &mdev_changes, error))
+      return -EIO;
+    announce_changes (daemon, mdev_changes);
+  }
+  return 0;
+}

@@ -1,0 +1,53 @@
+/* The daemon's state: the event loop, the bus, the host model and what has
+ * been announced on the bus. The bus layer (bus-*.c) reads it. */
+#pragma once
+
+#include <glib.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-device.h>
+#include <systemd/sd-event.h>
+
+#include "bus-polkit.h"
+#include "host-scan.h"
+
+typedef struct {
+  sd_event *event;
+  sd_bus *bus;
+  GvHost *host;
+  GpuvirtPolkit *polkit;
+  char *root;
+  gboolean interrupt_remapping;
+  sd_device_monitor *monitor;
+  sd_event_source *uevent_flush;   /* batches a burst of uevents into one refresh */
+  GHashTable *uevent_bdfs;         /* BDFs reported since the last flush */
+  gboolean uevent_mdevs;
+  GHashTable *published;           /* BDF -> interfaces announced (GPUVIRT_IFACE_* bits) */
+  GHashTable *published_mdevs;     /* UUIDs announced */
+} Daemon;
+
+enum {
+  GPUVIRT_IFACE_DEVICE = 1 << 0,
+  GPUVIRT_IFACE_SRIOV = 1 << 1,
+  GPUVIRT_IFACE_VGPU = 1 << 2,
+};
+
+Daemon *daemon_new (sd_event *event, sd_bus *bus, const char *root, GError **error);
+void daemon_free (Daemon *daemon);
+
+/* Which interfaces a function's object carries. */
+guint daemon_device_interfaces (GvDevice *device);
+/* Re-reads everything (Refresh) or the given functions (uevents), then
+ * announces what changed on the bus. */
+int daemon_rescan (Daemon *daemon, GError **error);
+int daemon_refresh_functions (Daemon *daemon, const char *const *bdfs, gboolean mdevs, GError **error);
+/* Announces objects present at start. */
+void daemon_publish_all (Daemon *daemon);
+
+/* Registers the vtables, enumerators and the object manager. */
+int bus_manager_register (Daemon *daemon);
+int bus_device_register (Daemon *daemon);
+int bus_mdev_register (Daemon *daemon);
+/* Listens to kernel uevents (only on a real root). */
+int daemon_uevents_start (Daemon *daemon);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Daemon, daemon_free)

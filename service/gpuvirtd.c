@@ -1,0 +1,128 @@
+/* gpuvirtd: the gpuvirt system service. Owns org.gpuvirt on the system bus
+ * (DBUS_SYSTEM_BUS_ADDRESS is honoured) and serves the host below --root. */
+#include "daemon.h"
+#include "gpuvirt-names.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+static int
+on_name_acquired (sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  const sd_bus_error *e = sd_bus_message_get_error (reply);
+
+  if (e) {
+    g_critical ("Could not own %s: %s", GPUVIRT_BUS_NAME, e->message);
+    sd_event_exit (daemon->event, 1);
+    return 0;
+  }
+  g_message ("gpuvirtd %s serving %s on the system bus", GPUVIRT_VERSION, daemon->root);
+  sd_notify (0, "READY=1\nSTATUS=Serving");
+  return 0;
+}
+
+static int
+run (const char *root)
+{
+  g_autoptr (Daemon) daemon = NULL;
+  g_autoptr (GError) error = NULL;
+  sd_event *event = NULL;
+  sd_bus *bus = NULL;
+  sigset_t mask;
+  int r, code = 1;
+
+  sigemptyset (&mask);
+  sigaddset (&mask, SIGTERM);
+  sigaddset (&mask, SIGINT);
+  sigprocmask (SIG_BLOCK, &mask, NULL);
+
+  r = sd_event_default (&event);
+  if (r < 0) {
+    g_critical ("Could not create the event loop: %s", g_strerror (-r));
+    goto out;
+  }
+  /* NULL handlers end the loop: a clean exit on SIGTERM */
+  sd_event_add_signal (event, NULL, SIGTERM, NULL, NULL);
+  sd_event_add_signal (event, NULL, SIGINT, NULL, NULL);
+  sd_event_set_watchdog (event, TRUE);
+
+  r = sd_bus_open_system (&bus);
+  if (r < 0) {
+    g_critical ("Could not connect to the system bus: %s", g_strerror (-r));
+    goto out;
+  }
+  daemon = daemon_new (event, bus, root, &error);
+  if (!daemon) {
+    g_critical ("Could not read the host below %s: %s", root, error->message);
+    goto out;
+  }
+  if ((r = bus_manager_register (daemon)) < 0 || (r = bus_device_register (daemon)) < 0 ||
+      (r = bus_mdev_register (daemon)) < 0) {
+    g_critical ("Could not register the bus objects: %s", g_strerror (-r));
+    goto out;
+  }
+  daemon_publish_all (daemon);
+  r = sd_bus_attach_event (bus, event, SD_EVENT_PRIORITY_NORMAL);
+  if (r >= 0)
+    r = sd_bus_request_name_async (bus, NULL, GPUVIRT_BUS_NAME, 0, on_name_acquired, daemon);
+  if (r < 0) {
+    g_critical ("Could not request %s: %s", GPUVIRT_BUS_NAME, g_strerror (-r));
+    goto out;
+  }
+  /* Only the real kernel sends uevents; a simulated root is refreshed on request. */
+  if (g_str_equal (root, "/")) {
+    r = daemon_uevents_start (daemon);
+    if (r < 0)
+      g_warning ("Could not listen to kernel uevents, changes made behind gpuvirtd's back need Refresh(): %s",
+                 g_strerror (-r));
+  }
+
+  r = sd_event_loop (event);
+  code = r < 0 ? 1 : r;
+  sd_notify (0, "STOPPING=1");
+  sd_bus_flush (bus);
+out:
+  g_clear_pointer (&daemon, daemon_free);
+  sd_bus_flush_close_unref (bus);
+  sd_event_unref (event);
+  return code;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *root = NULL;
+  gboolean version = FALSE;
+  GOptionEntry entries[] = {
+    { "root", 0, 0, G_OPTION_ARG_FILENAME, &root, "Serve the host below DIR (a simulated host); default /", "DIR" },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+
+  setlocale (LC_ALL, "");
+  umask (0022);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_summary (ctx, "The gpuvirt system service: moves GPUs between the host and virtual machines.");
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    fprintf (stderr, "gpuvirtd: %s\n", error->message);
+    return 2;
+  }
+  if (version) {
+    printf ("gpuvirtd %s (API %u)\n", GPUVIRT_VERSION, GPUVIRT_API_VERSION);
+    return 0;
+  }
+  if (argc > 1) {
+    fprintf (stderr, "gpuvirtd: unexpected argument '%s' (see --help)\n", argv[1]);
+    return 2;
+  }
+  if (!root)
+    root = g_strdup ("/");
+  return run (root);
+}
