@@ -1,0 +1,284 @@
+/* The end-to-end test bed (see bus-harness.h). Every process it starts
+ * dies with the test (PR_SET_PDEATHSIG), and every wait has a deadline. */
+#include "bus-harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <glib/gstdio.h>
+#include <pwd.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define START_TIMEOUT_USEC (20 * G_USEC_PER_SEC)
+
+/* The system bus's stance (nothing may be owned or called unless a
+ * policy opens it), gpuvirt's own policy, and what the polkit mock needs. */
+static const char bus_config[] =
+  "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+  " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+  "<busconfig>\n"
+  "  <type>system</type>\n"
+  "  <listen>unix:path=%s</listen>\n"
+  "  <auth>EXTERNAL</auth>\n"
+  "  <policy context=\"default\">\n"
+  "    <allow user=\"*\"/>\n"
+  "    <deny own=\"*\"/>\n"
+  "    <deny send_type=\"method_call\"/>\n"
+  "    <allow send_type=\"signal\"/>\n"
+  "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
+  "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
+  "    <allow receive_type=\"method_call\"/>\n"
+  "    <allow receive_type=\"method_return\"/>\n"
+  "    <allow receive_type=\"error\"/>\n"
+  "    <allow receive_type=\"signal\"/>\n"
+  "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus\"/>\n"
+  "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Introspectable\"/>\n"
+  "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Properties\"/>\n"
+  "  </policy>\n"
+  "  <!-- the polkit authority mock, as polkit's own policy allows -->\n"
+  "  <policy user=\"root\">\n"
+  "    <allow own=\"org.freedesktop.PolicyKit1\"/>\n"
+  "    <allow send_destination=\"org.freedesktop.PolicyKit1\"/>\n"
+  "  </policy>\n"
+  "  <policy context=\"default\">\n"
+  "    <allow send_destination=\"org.freedesktop.PolicyKit1\" send_interface=\"org.freedesktop.PolicyKit1.Authority\"/>\n"
+  "  </policy>\n"
+  "  <include>%s</include>\n"
+  "</busconfig>\n";
+
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static GPid
+spawn (const char *const *argv, char **envp, int *stdout_fd, const char *log)
+{
+  g_autoptr (GError) error = NULL;
+  GPid pid;
+  int log_fd = -1;
+
+  if (log) {
+    log_fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    g_assert_cmpint (log_fd, >=, 0);
+  }
+  g_spawn_async_with_pipes_and_fds (NULL, argv, (const char *const *) envp,
+                                    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH, die_with_parent, NULL,
+                                    -1, stdout_fd ? -1 : log_fd, log_fd, NULL, NULL, 0, &pid, NULL,
+                                    stdout_fd, NULL, &error);
+  g_assert_no_error (error);
+  if (log_fd >= 0)
+    close (log_fd);
+  return pid;
+}
+
+static void
+stop (GPid *pid)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  int status;
+
+  if (*pid <= 0)
+    return;
+  kill (*pid, SIGTERM);
+  while (waitpid (*pid, &status, WNOHANG) != *pid) {
+    if (g_get_monotonic_time () > deadline) {
+      kill (*pid, SIGKILL);
+      waitpid (*pid, &status, 0);
+      break;
+    }
+    g_usleep (5000);
+  }
+  g_spawn_close_pid (*pid);
+  *pid = 0;
+}
+
+static char **
+child_env (BusHarness *h)
+{
+  char **env = g_get_environ ();
+  env = g_environ_setenv (env, "DBUS_SYSTEM_BUS_ADDRESS", h->address, TRUE);
+  return env;
+}
+
+static gboolean
+name_has_owner (sd_bus *bus, const char *name)
+{
+  sd_bus_message *reply = NULL;
+  int has = 0;
+
+  if (sd_bus_call_method (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                          "NameHasOwner", NULL, &reply, "s", name) >= 0)
+    sd_bus_message_read (reply, "b", &has);
+  sd_bus_message_unref (reply);
+  return has;
+}
+
+static void
+wait_for_name (BusHarness *h, const char *name, GPid pid, const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + START_TIMEOUT_USEC;
+  int status;
+
+  while (!name_has_owner (h->bus, name)) {
+    if (waitpid (pid, &status, WNOHANG) == pid) {
+      g_autofree char *log = bus_harness_daemon_log (h);
+      g_error ("%s exited before owning %s (status %d)\n%s", what, name, status, log);
+    }
+    if (g_get_monotonic_time () > deadline)
+      g_error ("%s did not own %s within %d s", what, name, (int) (START_TIMEOUT_USEC / G_USEC_PER_SEC));
+    g_usleep (10000);
+  }
+}
+
+static void
+start_daemon (BusHarness *h)
+{
+  g_auto (GStrv) env = child_env (h);
+  const char *argv[] = { g_getenv ("GPUVIRTD"), "--root", h->mount->root, NULL };
+
+  g_assert_nonnull (argv[0]);
+  env = g_environ_setenv (env, "G_MESSAGES_DEBUG", "all", TRUE);
+  h->daemon_pid = spawn (argv, env, NULL, h->daemon_log);
+  wait_for_name (h, "org.gpuvirt", h->daemon_pid, "gpuvirtd");
+}
+
+BusHarness *
+bus_harness_start (const char *scenario)
+{
+  BusHarness *h = g_new0 (BusHarness, 1);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *socket = NULL;
+  g_autofree char *config_path = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *line = NULL;
+  g_autoptr (GIOChannel) channel = NULL;
+  const char *policy = g_getenv ("GPUVIRT_BUS_POLICY");
+  const char *python_argv[] = { "/usr/bin/python3", "-m", "dbusmock", "--template", "polkitd", "--system", NULL };
+  int out_fd = -1;
+
+  g_assert_nonnull (policy);
+  h->dir = g_dir_make_tmp ("gpuvirt-bus-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_chmod (h->dir, 0755);   /* the unprivileged caller must reach the socket */
+  h->daemon_log = g_build_filename (h->dir, "gpuvirtd.log", NULL);
+  socket = g_build_filename (h->dir, "system_bus_socket", NULL);
+  config_path = g_build_filename (h->dir, "bus.conf", NULL);
+  config = g_strdup_printf (bus_config, socket, policy);
+  g_file_set_contents (config_path, config, -1, &error);
+  g_assert_no_error (error);
+
+  {
+    g_autofree char *config_arg = g_strdup_printf ("--config-file=%s", config_path);
+    const char *argv[] = { "dbus-daemon", "--nofork", "--nopidfile", "--nosyslog", config_arg, "--print-address=1", NULL };
+    g_auto (GStrv) env = g_get_environ ();
+    h->bus_pid = spawn (argv, env, &out_fd, NULL);
+  }
+  channel = g_io_channel_unix_new (out_fd);
+  g_io_channel_set_close_on_unref (channel, TRUE);
+  g_io_channel_read_line (channel, &line, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  h->address = g_strdup (g_strstrip (line));
+  g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", h->address, TRUE);
+  g_assert_cmpint (sd_bus_open_system (&h->bus), >=, 0);
+
+  {
+    g_auto (GStrv) env = child_env (h);
+    h->polkit_pid = spawn (python_argv, env, NULL, h->daemon_log);
+  }
+  wait_for_name (h, "org.freedesktop.PolicyKit1", h->polkit_pid, "the polkit mock (python3-dbusmock)");
+
+  h->mount = sim_mount_start (scenario);
+  start_daemon (h);
+  return h;
+}
+
+void
+bus_harness_restart_daemon (BusHarness *h)
+{
+  stop (&h->daemon_pid);
+  start_daemon (h);
+}
+
+void
+bus_harness_polkit_allow (BusHarness *h, const char *const *actions)
+{
+  sd_bus_message *m = NULL;
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  int r;
+
+  r = sd_bus_message_new_method_call (h->bus, &m, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                                      "org.freedesktop.DBus.Mock", "SetAllowed");
+  g_assert_cmpint (r, >=, 0);
+  g_assert_cmpint (sd_bus_message_append_strv (m, (char **) actions), >=, 0);
+  r = sd_bus_call (h->bus, m, 0, &error, NULL);
+  if (r < 0)
+    g_error ("SetAllowed on the polkit mock failed: %s", error.message);
+  sd_bus_message_unref (m);
+}
+
+char *
+bus_harness_daemon_log (BusHarness *h)
+{
+  char *log = NULL;
+
+  if (!g_file_get_contents (h->daemon_log, &log, NULL, NULL))
+    log = g_strdup ("");
+  return log;
+}
+
+static void
+become_nobody (gpointer data)
+{
+  struct passwd *pw = getpwnam ("nobody");
+
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+  if (!pw || setgroups (0, NULL) < 0 || setresgid (pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+      setresuid (pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+    _exit (126);
+}
+
+int
+bus_harness_run (BusHarness *h, gboolean unprivileged, const char *const *argv, char **out, char **err)
+{
+  g_auto (GStrv) env = child_env (h);
+  g_autoptr (GError) error = NULL;
+  int status = -1;
+
+  env = g_environ_setenv (env, "LC_ALL", "C", TRUE);
+  g_spawn_sync (h->dir, (char **) argv, env, G_SPAWN_SEARCH_PATH,
+                unprivileged ? become_nobody : die_with_parent, NULL, out, err, &status, &error);
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+void
+bus_harness_stop (BusHarness *h)
+{
+  if (!h)
+    return;
+  stop (&h->daemon_pid);
+  if (h->mount)
+    sim_mount_stop (h->mount);
+  sd_bus_flush_close_unref (h->bus);
+  stop (&h->polkit_pid);
+  stop (&h->bus_pid);
+  if (g_getenv ("GPUVIRT_KEEP_LOGS") == NULL) {
+    g_autofree char *socket = g_build_filename (h->dir, "system_bus_socket", NULL);
+    g_autofree char *config = g_build_filename (h->dir, "bus.conf", NULL);
+    g_unlink (socket);
+    g_unlink (config);
+    g_unlink (h->daemon_log);
+    g_rmdir (h->dir);
+  }
+  g_free (h->address);
+  g_free (h->daemon_log);
+  g_free (h->dir);
+  g_free (h);
+}

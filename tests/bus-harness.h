@@ -1,0 +1,34 @@
+/* An end-to-end test bed: a private system bus run by dbus-daemon with the
+ * project's own bus policy (data/org.gpuvirt.conf), a polkit authority mock
+ * (python3-dbusmock's polkitd template), the simulated host of a scenario,
+ * and gpuvirtd serving it. */
+#pragma once
+
+#include <glib.h>
+#include <systemd/sd-bus.h>
+
+#include "sim-mount.h"
+
+typedef struct {
+  char *dir;          /* sockets, configuration, state; readable by others */
+  char *address;      /* the private system bus */
+  SimMount *mount;
+  GPid bus_pid, polkit_pid, daemon_pid;
+  sd_bus *bus;        /* the test's own connection (as root) */
+  char *daemon_log;
+} BusHarness;
+
+/* Starts everything; polkit allows nothing until bus_harness_polkit_allow(). */
+BusHarness *bus_harness_start (const char *scenario);
+void bus_harness_stop (BusHarness *h);
+/* SetAllowed on the polkit mock (NULL-terminated action ids). */
+void bus_harness_polkit_allow (BusHarness *h, const char *const *actions);
+/* Restarts gpuvirtd on the same bus and host (state kept). */
+void bus_harness_restart_daemon (BusHarness *h);
+/* Runs ARGV with DBUS_SYSTEM_BUS_ADDRESS set, as root or, when
+ * UNPRIVILEGED, as user nobody; returns its exit status and output. */
+int bus_harness_run (BusHarness *h, gboolean unprivileged, const char *const *argv, char **out, char **err);
+/* The daemon's log so far (for failure messages). */
+char *bus_harness_daemon_log (BusHarness *h);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BusHarness, bus_harness_stop)
