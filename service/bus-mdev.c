@@ -93,8 +93,8 @@ static const sd_bus_vtable mdev_vtable[] = {
   SD_BUS_PROPERTY ("TypeName", "s", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY ("Parent", "o", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY ("IommuGroup", "i", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_PROPERTY ("VfioGroupNode", "s", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY ("VfioDeviceNode", "s", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("VfioGroupNode", "s", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("VfioDeviceNode", "s", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY ("Holders", "a(uss)", get_mdev_holders, 0, 0),
   SD_BUS_VTABLE_END
 };
