@@ -136,16 +136,56 @@ wait_for_name (BusHarness *h, const char *name, GPid pid, const char *what)
   }
 }
 
+/* GPUVIRT_DAEMON_WRAPPER (e.g. "valgrind --leak-check=full
+ * --error-exitcode=99") runs the daemon under a checker; its verdict is
+ * the daemon's exit status, asserted when the daemon is stopped. */
 static void
 start_daemon (BusHarness *h)
 {
   g_auto (GStrv) env = child_env (h);
-  const char *argv[] = { g_getenv ("GPUVIRTD"), "--root", h->mount->root, NULL };
+  g_auto (GStrv) wrapper = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  const char *wrap = g_getenv ("GPUVIRT_DAEMON_WRAPPER");
 
-  g_assert_nonnull (argv[0]);
+  g_assert_nonnull (g_getenv ("GPUVIRTD"));
+  if (wrap && *wrap) {
+    g_assert_true (g_shell_parse_argv (wrap, NULL, &wrapper, NULL));
+    for (guint i = 0; wrapper[i]; i++)
+      g_ptr_array_add (argv, wrapper[i]);
+  }
+  g_ptr_array_add (argv, (char *) g_getenv ("GPUVIRTD"));
+  g_ptr_array_add (argv, (char *) "--root");
+  g_ptr_array_add (argv, h->root);
+  g_ptr_array_add (argv, NULL);
   env = g_environ_setenv (env, "G_MESSAGES_DEBUG", "all", TRUE);
-  h->daemon_pid = spawn (argv, env, NULL, h->daemon_log);
+  h->daemon_pid = spawn ((const char *const *) argv->pdata, env, NULL, h->daemon_log);
   wait_for_name (h, "org.gpuvirt", h->daemon_pid, "gpuvirtd");
+}
+
+/* Stops the daemon; it must exit cleanly (and, wrapped, pass its checker). */
+static void
+stop_daemon (BusHarness *h)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  int status;
+
+  if (h->daemon_pid <= 0)
+    return;
+  kill (h->daemon_pid, SIGTERM);
+  while (waitpid (h->daemon_pid, &status, WNOHANG) != h->daemon_pid) {
+    if (g_get_monotonic_time () > deadline) {
+      kill (h->daemon_pid, SIGKILL);
+      waitpid (h->daemon_pid, &status, 0);
+      g_error ("gpuvirtd did not exit within 30 s of SIGTERM");
+    }
+    g_usleep (5000);
+  }
+  g_spawn_close_pid (h->daemon_pid);
+  h->daemon_pid = 0;
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0) {
+    g_autofree char *log = bus_harness_daemon_log (h);
+    g_error ("gpuvirtd did not exit cleanly on SIGTERM (status %d):\n%s", status, log);
+  }
 }
 
 BusHarness *
@@ -194,7 +234,13 @@ bus_harness_start (const char *scenario)
   }
   wait_for_name (h, "org.freedesktop.PolicyKit1", h->polkit_pid, "the polkit mock (python3-dbusmock)");
 
-  h->mount = sim_mount_start (scenario);
+  /* NULL: this machine's own /sys, read-only tests only */
+  if (scenario) {
+    h->mount = sim_mount_start (scenario);
+    h->root = g_strdup (h->mount->root);
+  } else {
+    h->root = g_strdup ("/");
+  }
   start_daemon (h);
   return h;
 }
@@ -202,7 +248,7 @@ bus_harness_start (const char *scenario)
 void
 bus_harness_restart_daemon (BusHarness *h)
 {
-  stop (&h->daemon_pid);
+  stop_daemon (h);
   start_daemon (h);
 }
 
@@ -263,7 +309,7 @@ bus_harness_stop (BusHarness *h)
 {
   if (!h)
     return;
-  stop (&h->daemon_pid);
+  stop_daemon (h);
   if (h->mount)
     sim_mount_stop (h->mount);
   sd_bus_flush_close_unref (h->bus);
@@ -278,6 +324,7 @@ bus_harness_stop (BusHarness *h)
     g_rmdir (h->dir);
   }
   g_free (h->address);
+  g_free (h->root);
   g_free (h->daemon_log);
   g_free (h->dir);
   g_free (h);

@@ -12,13 +12,15 @@
 typedef struct {
   char *dir;          /* sockets, configuration, state; readable by others */
   char *address;      /* the private system bus */
-  SimMount *mount;
+  SimMount *mount;    /* NULL when serving this machine's /sys */
+  char *root;
   GPid bus_pid, polkit_pid, daemon_pid;
   sd_bus *bus;        /* the test's own connection (as root) */
   char *daemon_log;
 } BusHarness;
 
-/* Starts everything; polkit allows nothing until bus_harness_polkit_allow(). */
+/* Starts everything; polkit allows nothing until bus_harness_polkit_allow().
+ * SCENARIO NULL serves this machine's real /sys: for read-only tests only. */
 BusHarness *bus_harness_start (const char *scenario);
 void bus_harness_stop (BusHarness *h);
 /* SetAllowed on the polkit mock (NULL-terminated action ids). */

@@ -17,6 +17,8 @@ packages=(
   qemu-system-x86 busybox-static cpio xz-utils zstd
   # leak checks
   valgrind
+  # runs the example polkit rules (JavaScript) in a test
+  nodejs
 )
 
 missing=()
