@@ -2,6 +2,7 @@
  * /org/gpuvirt/devices/pci_*: one object per PCI function, served from the
  * host model through fallback vtables. */
 #include "daemon.h"
+#include "bus-passthrough.h"
 #include "bus-paths.h"
 #include "bus-util.h"
 #include "gpuvirt-names.h"
@@ -93,7 +94,17 @@ get_device_prop (sd_bus *bus, const char *path, const char *iface, const char *p
   if (g_str_equal (prop, "NumaNode"))
     return sd_bus_message_append (reply, "i", fn->numa_node);
   if (g_str_equal (prop, "State"))
-    return sd_bus_message_append (reply, "s", gv_pci_function_state (fn));
+    return sd_bus_message_append (reply, "s", daemon_device_state (daemon, device));
+  if (g_str_equal (prop, "StateMessage")) {
+    const char *message = g_hash_table_lookup (daemon->op_message, fn->bdf);
+    return sd_bus_message_append (reply, "s", message ? message : "");
+  }
+  if (g_str_equal (prop, "OriginalDriver")) {
+    g_autofree char *driver = NULL;
+    g_autofree char *override = NULL;
+    gboolean known = daemon->records && gv_records_lookup (daemon->records, fn->bdf, &driver, &override);
+    return sd_bus_message_append (reply, "s", known && driver ? driver : "");
+  }
   if (g_str_equal (prop, "VgpuFramework"))
     return sd_bus_message_append (reply, "s", gv_vgpu_framework_to_string (device->framework));
   return -ENOENT;
@@ -329,6 +340,7 @@ static const sd_bus_vtable device_vtable[] = {
   SD_BUS_PROPERTY ("Managed", "b", get_device_prop, 0, EMITS),
   SD_BUS_PROPERTY ("Driver", "s", get_device_prop, 0, EMITS),
   SD_BUS_PROPERTY ("DriverOverride", "s", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("OriginalDriver", "s", get_device_prop, 0, EMITS),
   SD_BUS_PROPERTY ("IommuGroup", "i", get_device_prop, 0, CONST),
   SD_BUS_PROPERTY ("IommuGroupMembers", "ao", get_device_prop, 0, EMITS),
   SD_BUS_PROPERTY ("GroupVerdict", "s", get_device_prop, 0, EMITS),
@@ -342,7 +354,14 @@ static const sd_bus_vtable device_vtable[] = {
   SD_BUS_PROPERTY ("NumaNode", "i", get_device_prop, 0, CONST),
   SD_BUS_PROPERTY ("Holders", "a(uss)", get_holders, 0, 0),
   SD_BUS_PROPERTY ("State", "s", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("StateMessage", "s", get_device_prop, 0, EMITS),
   SD_BUS_PROPERTY ("VgpuFramework", "s", get_device_prop, 0, EMITS),
+  SD_BUS_METHOD_WITH_ARGS ("BindVfio", SD_BUS_ARGS ("a{sv}", options), SD_BUS_RESULT ("a(sss)", results),
+                           bus_passthrough_bind, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GiveBack", SD_BUS_ARGS ("a{sv}", options), SD_BUS_RESULT ("a(sss)", results),
+                           bus_passthrough_give_back, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Unbind", SD_BUS_ARGS ("a{sv}", options), SD_BUS_RESULT ("a(sss)", results),
+                           bus_passthrough_unbind, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_VTABLE_END
 };
 

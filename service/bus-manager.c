@@ -1,5 +1,6 @@
 /* org.gpuvirt.Manager at /org/gpuvirt, with the ObjectManager. */
 #include "daemon.h"
+#include "bus-passthrough.h"
 #include "bus-paths.h"
 #include "bus-util.h"
 #include "gpuvirt-names.h"
@@ -133,6 +134,12 @@ static const sd_bus_vtable manager_vtable[] = {
   SD_BUS_METHOD_WITH_ARGS ("GetDevice", SD_BUS_ARGS ("s", device), SD_BUS_RESULT ("o", object),
                            method_get_device, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("Refresh", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_refresh, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("BindVfio", SD_BUS_ARGS ("as", devices, "a{sv}", options),
+                           SD_BUS_RESULT ("a(sss)", results), bus_passthrough_bulk_bind, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GiveBack", SD_BUS_ARGS ("as", devices, "a{sv}", options),
+                           SD_BUS_RESULT ("a(sss)", results), bus_passthrough_bulk_give_back, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Unbind", SD_BUS_ARGS ("as", devices, "a{sv}", options),
+                           SD_BUS_RESULT ("a(sss)", results), bus_passthrough_bulk_unbind, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_VTABLE_END
 };
 

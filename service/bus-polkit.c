@@ -190,7 +190,6 @@ polkit_absent (const char *name)
   return g_strcmp0 (name, SD_BUS_ERROR_SERVICE_UNKNOWN) == 0 || g_strcmp0 (name, SD_BUS_ERROR_NAME_HAS_NO_OWNER) == 0;
 }
 
-/* Without polkitd nobody can be asked: root may still act, nobody else. */
 static gboolean
 sender_is_root (sd_bus_message *m)
 {
@@ -211,6 +210,9 @@ gpuvirt_polkit_check (GpuvirtPolkit *polkit, sd_bus_message *m, const char *acti
   Query *q = g_hash_table_lookup (polkit->queries, m);
   int r;
 
+  /* root is not asked (polkit would say yes anyway), as systemd's services do */
+  if (!q && sender_is_root (m))
+    return 1;
   if (!q)
     return start_query (polkit, m, action, details, error);
   if (!q->done)
@@ -224,11 +226,9 @@ gpuvirt_polkit_check (GpuvirtPolkit *polkit, sd_bus_message *m, const char *acti
   }
 
   if (q->error_name) {
-    if (polkit_absent (q->error_name) && sender_is_root (m))
-      r = 1;
-    else
-      r = sd_bus_error_setf (error, SD_BUS_ERROR_ACCESS_DENIED, "Could not ask polkit for %s: %s",
-                             action, q->error_message ? q->error_message : q->error_name);
+    r = sd_bus_error_setf (error, SD_BUS_ERROR_ACCESS_DENIED, "Could not ask polkit for %s: %s%s", action,
+                           q->error_message ? q->error_message : q->error_name,
+                           polkit_absent (q->error_name) ? " (is polkitd running?)" : "");
   } else if (q->authorized) {
     r = 1;
   } else if (q->challenge) {

@@ -6,7 +6,8 @@
  *   if (r < 0) return r;   // denied, or polkit failed: error is set
  *   if (r == 0) return 1;  // asked polkit; the handler runs again with the answer
  *   ... act ...
- * The first call sends CheckAuthorization without blocking the bus; when
+ * Callers with uid 0 are authorized without asking polkit. The first
+ * call of anyone else sends CheckAuthorization without blocking the bus; when
  * polkit answers, the original message is queued again and the handler
  * runs from the top, finding the answer. Interactivity follows the
  * caller's ALLOW_INTERACTIVE_AUTHORIZATION flag. */

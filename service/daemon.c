@@ -5,13 +5,18 @@
 #include "bus-paths.h"
 #include "gpuvirt-names.h"
 #include "host-iommu.h"
+#include "bus-passthrough.h"
 
 #include <errno.h>
 
+static void log_emit_failure (int r, const char *what, const char *path);
+
 Daemon *
-daemon_new (sd_event *event, sd_bus *bus, const char *root, GError **error)
+daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_dir, gboolean read_only,
+            GError **error)
 {
   g_autoptr (Daemon) daemon = g_new0 (Daemon, 1);
+  int r = 0;
 
   daemon->event = sd_event_ref (event);
   daemon->bus = sd_bus_ref (bus);
@@ -24,7 +29,66 @@ daemon_new (sd_event *event, sd_bus *bus, const char *root, GError **error)
     return NULL;
   daemon->interrupt_remapping = gv_iommu_interrupt_remapping (root);
   daemon->polkit = gpuvirt_polkit_new (bus);
+  daemon->state_dir = g_strdup (state_dir);
+  daemon->read_only = read_only;
+  daemon->op_state = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  daemon->op_message = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  daemon->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  daemon->queue = main_queue_new (event, bus_passthrough_queue_item, daemon, &r);
+  if (!daemon->queue) {
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (-r), "Could not set up the worker queue: %s", g_strerror (-r));
+    return NULL;
+  }
+  /* a read-only daemon never writes, not even its records */
+  if (!read_only) {
+    daemon->records = gv_records_open (state_dir, error);
+    if (!daemon->records)
+      return NULL;
+  }
   return g_steal_pointer (&daemon);
+}
+
+const char *
+daemon_device_state (Daemon *daemon, GvDevice *device)
+{
+  const char *state = g_hash_table_lookup (daemon->op_state, device->fn->bdf);
+  return state ? state : gv_pci_function_state (device->fn);
+}
+
+void
+daemon_emit_state (Daemon *daemon, const char *bdf)
+{
+  g_autofree char *path = gpuvirt_device_path (bdf);
+  int r;
+
+  if (!gv_host_lookup (daemon->host, bdf))
+    return;
+  r = sd_bus_emit_properties_changed (daemon->bus, path, GPUVIRT_DEVICE_IFACE, "State", "StateMessage", NULL);
+  log_emit_failure (r, "the state", path);
+}
+
+static void
+log_recovered (const char *bdf, const char *state, const char *message, gpointer user_data)
+{
+  g_message ("Recovery: %s %s%s%s", bdf, state, message && *message ? ": " : "", message ? message : "");
+}
+
+void
+daemon_recover (Daemon *daemon)
+{
+  g_autoptr (GPtrArray) results = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!daemon->records)
+    return;
+  if (!gv_records_recover (daemon->records, daemon->root, log_recovered, daemon, &results, &error))
+    g_warning ("Could not finish the transactions a previous gpuvirtd left: %s", error->message);
+  if (results && results->len > 0) {
+    g_autoptr (GError) local = NULL;
+    g_message ("Put %u function(s) back after an interrupted transaction", results->len);
+    if (!gv_host_rescan (daemon->host, NULL, &local))
+      g_warning ("Could not re-read the host after recovery: %s", local->message);
+  }
 }
 
 void
@@ -32,6 +96,15 @@ daemon_free (Daemon *daemon)
 {
   if (!daemon)
     return;
+  main_queue_free (daemon->queue);
+  gv_records_free (daemon->records);
+  if (daemon->op_state)
+    g_hash_table_unref (daemon->op_state);
+  if (daemon->op_message)
+    g_hash_table_unref (daemon->op_message);
+  if (daemon->busy)
+    g_hash_table_unref (daemon->busy);
+  g_free (daemon->state_dir);
   sd_device_monitor_unref (daemon->monitor);
   sd_event_source_disable_unref (daemon->uevent_flush);
   gpuvirt_polkit_free (daemon->polkit);

@@ -9,6 +9,8 @@
 
 #include "bus-polkit.h"
 #include "host-scan.h"
+#include "main-queue.h"
+#include "passthrough.h"
 
 typedef struct {
   sd_event *event;
@@ -23,6 +25,15 @@ typedef struct {
   gboolean uevent_mdevs;
   GHashTable *published;           /* BDF -> interfaces announced (GPUVIRT_IFACE_* bits) */
   GHashTable *published_mdevs;     /* UUIDs announced */
+
+  /* passthrough */
+  char *state_dir;
+  gboolean read_only;              /* serving this machine for reading only (tests) */
+  GvRecords *records;
+  MainQueue *queue;                /* worker threads -> main loop */
+  GHashTable *op_state;            /* BDF -> Device.State while it moves, or "stuck" */
+  GHashTable *op_message;          /* BDF -> Device.StateMessage */
+  GHashTable *busy;                /* BDF -> the operation moving it */
 } Daemon;
 
 enum {
@@ -31,7 +42,8 @@ enum {
   GPUVIRT_IFACE_VGPU = 1 << 2,
 };
 
-Daemon *daemon_new (sd_event *event, sd_bus *bus, const char *root, GError **error);
+Daemon *daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_dir, gboolean read_only,
+                    GError **error);
 void daemon_free (Daemon *daemon);
 
 /* Which interfaces a function's object carries. */
@@ -42,6 +54,13 @@ int daemon_rescan (Daemon *daemon, GError **error);
 int daemon_refresh_functions (Daemon *daemon, const char *const *bdfs, gboolean mdevs, GError **error);
 /* Announces objects present at start. */
 void daemon_publish_all (Daemon *daemon);
+
+/* Device.State as the bus shows it: an operation's override, else sysfs. */
+const char *daemon_device_state (Daemon *daemon, GvDevice *device);
+/* Announces State and StateMessage of BDF. */
+void daemon_emit_state (Daemon *daemon, const char *bdf);
+/* Puts back transactions a killed daemon left unfinished (at start). */
+void daemon_recover (Daemon *daemon);
 
 /* Registers the vtables, enumerators and the object manager. */
 int bus_manager_register (Daemon *daemon);

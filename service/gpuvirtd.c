@@ -7,6 +7,7 @@
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
@@ -27,7 +28,7 @@ on_name_acquired (sd_bus_message *reply, void *userdata, sd_bus_error *error)
 }
 
 static int
-run (const char *root)
+run (const char *root, const char *state_dir, gboolean read_only)
 {
   g_autoptr (Daemon) daemon = NULL;
   g_autoptr (GError) error = NULL;
@@ -56,7 +57,7 @@ run (const char *root)
     g_critical ("Could not connect to the system bus: %s", g_strerror (-r));
     goto out;
   }
-  daemon = daemon_new (event, bus, root, &error);
+  daemon = daemon_new (event, bus, root, state_dir, read_only, &error);
   if (!daemon) {
     g_critical ("Could not read the host below %s: %s", root, error->message);
     goto out;
@@ -66,6 +67,8 @@ run (const char *root)
     g_critical ("Could not register the bus objects: %s", g_strerror (-r));
     goto out;
   }
+  /* finish what a killed predecessor left half done, before serving */
+  daemon_recover (daemon);
   daemon_publish_all (daemon);
   r = sd_bus_attach_event (bus, event, SD_EVENT_PRIORITY_NORMAL);
   if (r >= 0)
@@ -97,9 +100,13 @@ int
 main (int argc, char **argv)
 {
   g_autofree char *root = NULL;
-  gboolean version = FALSE;
+  g_autofree char *state_dir = NULL;
+  gboolean version = FALSE, read_only = FALSE;
   GOptionEntry entries[] = {
     { "root", 0, 0, G_OPTION_ARG_FILENAME, &root, "Serve the host below DIR (a simulated host); default /", "DIR" },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
+      "Keep records of original drivers and transactions in DIR; default $STATE_DIRECTORY or /var/lib/gpuvirt", "DIR" },
+    { "read-only", 0, 0, G_OPTION_ARG_NONE, &read_only, "Refuse every change (serve the host for reading only)", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
   };
@@ -124,5 +131,10 @@ main (int argc, char **argv)
   }
   if (!root)
     root = g_strdup ("/");
-  return run (root);
+  if (!state_dir)
+    state_dir = g_strdup (g_getenv ("STATE_DIRECTORY") ? g_getenv ("STATE_DIRECTORY") : "/var/lib/gpuvirt");
+  /* systemd may list several state directories; the first is ours */
+  if (strchr (state_dir, ':'))
+    *strchr (state_dir, ':') = '\0';
+  return run (root, state_dir, read_only);
 }

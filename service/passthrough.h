@@ -67,7 +67,7 @@ void gv_plan_free (GvPlan *plan);
  * companions and every non-bridge member of its IOMMU group; members that
  * are not any requested function's own are "foreign" and refused unless
  * allow_foreign. Refused too: unknown or unmanaged functions, no IOMMU
- * group, holders of the GPU's /dev/nvidia* and /dev/dri/* nodes and the
+ * group, holders of the GPU's /dev/nvidiaN and /dev/dri nodes and the
  * boot VGA while bound to a host driver (unless force), a vendor-VFIO VF.
  * GIVE_BACK refuses a function whose VFIO nodes are held (a running VM)
  * unless force. Functions already where the operation would put them are

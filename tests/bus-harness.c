@@ -156,6 +156,11 @@ start_daemon (BusHarness *h)
   g_ptr_array_add (argv, (char *) g_getenv ("GPUVIRTD"));
   g_ptr_array_add (argv, (char *) "--root");
   g_ptr_array_add (argv, h->root);
+  g_ptr_array_add (argv, (char *) "--state-dir");
+  g_ptr_array_add (argv, h->state_dir);
+  /* this machine's own /sys is only ever read */
+  if (!h->mount)
+    g_ptr_array_add (argv, (char *) "--read-only");
   g_ptr_array_add (argv, NULL);
   env = g_environ_setenv (env, "G_MESSAGES_DEBUG", "all", TRUE);
   h->daemon_pid = spawn ((const char *const *) argv->pdata, env, NULL, h->daemon_log);
@@ -207,6 +212,7 @@ bus_harness_start (const char *scenario)
   g_assert_no_error (error);
   g_chmod (h->dir, 0755);   /* the unprivileged caller must reach the socket */
   h->daemon_log = g_build_filename (h->dir, "gpuvirtd.log", NULL);
+  h->state_dir = g_build_filename (h->dir, "state", NULL);
   socket = g_build_filename (h->dir, "system_bus_socket", NULL);
   config_path = g_build_filename (h->dir, "bus.conf", NULL);
   config = g_strdup_printf (bus_config, socket, policy);
@@ -304,6 +310,22 @@ bus_harness_run (BusHarness *h, gboolean unprivileged, const char *const *argv, 
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }
 
+static void
+rm_rf (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir))) {
+    g_autofree char *child = g_build_filename (path, name, NULL);
+    if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+      rm_rf (child);
+    else
+      g_unlink (child);
+  }
+  g_rmdir (path);
+}
+
 void
 bus_harness_stop (BusHarness *h)
 {
@@ -321,10 +343,12 @@ bus_harness_stop (BusHarness *h)
     g_unlink (socket);
     g_unlink (config);
     g_unlink (h->daemon_log);
+    rm_rf (h->state_dir);
     g_rmdir (h->dir);
   }
   g_free (h->address);
   g_free (h->root);
+  g_free (h->state_dir);
   g_free (h->daemon_log);
   g_free (h->dir);
   g_free (h);

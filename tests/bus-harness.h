@@ -14,6 +14,7 @@ typedef struct {
   char *address;      /* the private system bus */
   SimMount *mount;    /* NULL when serving this machine's /sys */
   char *root;
+  char *state_dir;    /* gpuvirtd's records, kept across restarts */
   GPid bus_pid, polkit_pid, daemon_pid;
   sd_bus *bus;        /* the test's own connection (as root) */
   char *daemon_log;
