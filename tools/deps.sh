@@ -19,6 +19,8 @@ packages=(
   valgrind
   # runs the example polkit rules (JavaScript) in a test
   nodejs
+  # the hardware database (hwdb.bin) that vendor and model names come from
+  udev
 )
 
 missing=()
@@ -28,15 +30,21 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
-echo "gpuvirt: installing ${missing[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
   SUDO=sudo
 else
   SUDO=
 fi
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "gpuvirt: installing ${missing[*]}" >&2
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# udev's postinst builds the binary hwdb, but not in every container or
+# chroot; sd-hwdb needs it for vendor and model names.
+if [ ! -e /usr/lib/udev/hwdb.bin ] && [ ! -e /etc/udev/hwdb.bin ]; then
+  echo "gpuvirt: building the hardware database (systemd-hwdb update)" >&2
+  $SUDO systemd-hwdb update
+fi
