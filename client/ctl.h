@@ -1,0 +1,49 @@
+/* What every part of gpuvirtctl shares: the parsed options, the exit
+ * codes and the verbs. Everything the client knows comes over D-Bus. */
+#pragma once
+
+#include <glib.h>
+#include <libintl.h>
+#include <systemd/sd-bus.h>
+
+#define _(s) gettext (s)
+#define N_(s) (s)
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_bus, sd_bus_flush_close_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_bus_message, sd_bus_message_unref)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (sd_bus_error, sd_bus_error_free)
+
+/* Exit codes; documented in client/README.md, never renumbered. */
+typedef enum
+{
+  CTL_EXIT_OK = 0,
+  CTL_EXIT_FAILURE = 1,     /* anything not listed below */
+  CTL_EXIT_USAGE = 2,       /* bad verb, option or argument */
+  CTL_EXIT_NO_SUCH = 3,     /* no such device (or vGPU type) */
+  CTL_EXIT_ACCESS = 4,      /* polkit or the bus said no */
+  CTL_EXIT_UNAVAILABLE = 5, /* no system bus, or gpuvirtd is not running */
+  CTL_EXIT_REFUSED = 6,     /* the device's state does not allow it */
+} CtlExit;
+
+typedef enum
+{
+  CTL_JSON_OFF,
+  CTL_JSON_PRETTY,
+  CTL_JSON_SHORT,
+} CtlJson;
+
+typedef struct
+{
+  CtlJson json;
+  gboolean all;
+  gboolean ask_password;
+} CtlArgs;
+
+extern CtlArgs ctl_args;
+
+/* Each verb gets the connected bus and its own arguments (argv[0] is the
+ * verb) and returns an exit code. */
+int verb_status (sd_bus *bus, int argc, char **argv);
+int verb_list (sd_bus *bus, int argc, char **argv);
+int verb_show (sd_bus *bus, int argc, char **argv);
+int verb_monitor (sd_bus *bus, int argc, char **argv);

@@ -1,0 +1,30 @@
+/* Values as people read them: the text output of every verb. */
+#pragma once
+
+#include "ctl.h"
+
+#include <stdio.h>
+
+/* "-" for NULL or "", else S. */
+const char *ctl_dash (const char *s);
+/* Any value on one line: paths as addresses, booleans as yes/no, empty as
+ * "-", arrays joined with ", ". */
+char *ctl_text_value (GVariant *v);
+/* Prints "   LABEL: value" with labels right-aligned to WIDTH columns;
+ * continuation lines (VALUE with '\n') are indented to match. */
+void ctl_print_field (FILE *f, int width, const char *label, const char *value);
+/* "Vendor Model" of a Device's properties; either part may be unknown. */
+char *ctl_device_description (GVariant *props);
+/* Terminal columns of S (wide characters count twice). */
+int ctl_text_width (const char *s);
+
+/* A list of "Label: value" lines printed with aligned labels. */
+typedef struct CtlFields CtlFields;
+
+CtlFields *ctl_fields_new (void);
+void ctl_fields_free (CtlFields *fields);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlFields, ctl_fields_free)
+/* Adds a field; takes VALUE (NULL or "" print as "-"). */
+void ctl_fields_take (CtlFields *fields, const char *label, char *value);
+void ctl_fields_add (CtlFields *fields, const char *label, const char *value);
+void ctl_fields_print (CtlFields *fields, FILE *f);
