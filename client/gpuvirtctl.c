@@ -36,7 +36,7 @@ typedef struct
 
 static const Verb verbs[] = {
   { "status", 0, 0, OPT_JSON, verb_status, "",
-    N_("Show gpuvirtd's version, the IOMMU, vfio-pci and device counts (the default)"),
+    N_("Show the version, IOMMU, vfio-pci and counts (the default)"),
     N_("Shows the version of gpuvirtd and its API, the root it reads, the IOMMU and\n"
        "interrupt remapping, whether vfio-pci and NVIDIA's vGPU manager are there,\n"
        "how many functions and mdevs gpuvirt manages, and the configuration and\n"
