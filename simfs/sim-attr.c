@@ -252,5 +252,6 @@ sim_tree_write (SimHost *host, const char *path, const SimNode *node, const char
   if (r == 0)
     r = dispatch (host, node, buf, len);
   sim_log_write (host, path, buf, len, r);
+  host->generation++;   /* any write may change what exists */
   return r;
 }

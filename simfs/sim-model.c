@@ -48,6 +48,8 @@ sim_host_free (SimHost *host)
   g_string_free (host->log, TRUE);
   if (host->opens)
     g_hash_table_unref (host->opens);
+  if (host->dir_cache)
+    g_hash_table_unref (host->dir_cache);
   g_free (host->name);
   g_free (host->description);
   g_free (host->kernel_release);
@@ -73,6 +75,7 @@ sim_host_unlock (SimHost *host)
 void
 sim_host_changed (SimHost *host)
 {
+  host->generation++;
   g_cond_broadcast (&host->cond);
 }
 

@@ -150,6 +150,9 @@ struct SimHost {
   GString *log;                 /* every write made, for .sim/log */
   guint64 log_seq;
   guint64 release_gen;          /* bumped by "release": wakes hung writes */
+  guint64 generation;           /* bumped by every change; invalidates dir_cache */
+  guint64 dir_cache_generation;
+  GHashTable *dir_cache;        /* path -> SimNode* of directories resolved since the last change */
 };
 
 /* Lifecycle */

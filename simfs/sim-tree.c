@@ -64,12 +64,22 @@ emit_link_raw (Lister *ls, const char *name, char *target)
 
 /* A link to TARGET (relative to sys/) from the directory being listed,
  * written relative, as sysfs writes its links. */
+/* A lookup wants one name: skip building every other entry. */
+static gboolean
+skip (Lister *ls, const char *name)
+{
+  return ls->done || (ls->want && !g_str_equal (ls->want, name));
+}
+
 static void
 emit_sys_link (Lister *ls, const char *name, const char *target)
 {
-  GString *rel = g_string_new (NULL);
+  GString *rel;
   guint depth = 0;
 
+  if (skip (ls, name))
+    return;
+  rel = g_string_new (NULL);
   for (const char *p = ls->dirpath; *p; p++)
     depth += *p == '/';
   /* dirpath "sys/bus/pci/devices" has 3 slashes: 3 levels below sys/ */
@@ -82,7 +92,11 @@ emit_sys_link (Lister *ls, const char *name, const char *target)
 static void
 emit_device_link (Lister *ls, const char *name, const SimDevice *dev)
 {
-  g_autofree char *path = sim_device_sys_path (dev);
+  g_autofree char *path = NULL;
+
+  if (skip (ls, name))
+    return;
+  path = sim_device_sys_path (dev);
   emit_sys_link (ls, name, path);
 }
 
@@ -706,15 +720,52 @@ sim_tree_list (SimHost *host, const char *path, const SimNode *dir, SimFillFunc 
   list_any (&ls, (SimNode *) dir);
 }
 
+/* Every FUSE call names a full path and the kernel caches nothing (sysfs
+ * must look live), so the directories resolved since the last change are
+ * remembered: a scan of a big host stays linear. */
+static const SimNode *
+cached_dir (SimHost *host, const char *path)
+{
+  if (!host->dir_cache || host->dir_cache_generation != host->generation)
+    return NULL;
+  return g_hash_table_lookup (host->dir_cache, path);
+}
+
+static void
+cache_dir (SimHost *host, const char *path, const SimNode *node)
+{
+  if (!host->dir_cache)
+    host->dir_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (host->dir_cache_generation != host->generation) {
+    g_hash_table_remove_all (host->dir_cache);
+    host->dir_cache_generation = host->generation;
+  }
+  g_hash_table_insert (host->dir_cache, g_strdup (path), g_memdup2 (node, sizeof *node));
+}
+
 gboolean
 sim_tree_lookup (SimHost *host, const char *path, SimNode *out)
 {
-  g_auto (GStrv) parts = g_strsplit (path, "/", -1);
+  g_auto (GStrv) parts = NULL;
   GString *sofar = g_string_new (NULL);
   SimNode cur = { SIM_NODE_DIR, D_ROOT, 0755, NULL, NULL, 0, NULL };
   gboolean ok = TRUE;
+  const char *slash = strrchr (path, '/');
+  guint first = 0;
 
-  for (guint i = 0; parts[i] && ok; i++) {
+  /* start from the parent directory when it is known */
+  if (slash) {
+    g_autofree char *parent = g_strndup (path, (gsize) (slash - path));
+    const SimNode *hit = cached_dir (host, parent);
+    if (hit) {
+      cur = *hit;
+      g_string_assign (sofar, parent);
+      path = slash + 1;
+    }
+  }
+  parts = g_strsplit (path, "/", -1);
+
+  for (guint i = first; parts[i] && ok; i++) {
     SimNode next = { 0 };
     Lister ls = { host, sofar->str, parts[i], &next, FALSE, NULL, NULL };
 
@@ -734,6 +785,8 @@ sim_tree_lookup (SimHost *host, const char *path, SimNode *out)
     if (sofar->len)
       g_string_append_c (sofar, '/');
     g_string_append (sofar, parts[i]);
+    if (cur.kind == SIM_NODE_DIR)
+      cache_dir (host, sofar->str, &cur);
   }
   g_string_free (sofar, TRUE);
   if (!ok) {
