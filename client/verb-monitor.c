@@ -73,6 +73,95 @@ event_end (Event *e)
   fflush (stdout);
 }
 
+/* The last value seen of every property, "path iface name" -> GVariant:
+ * a daemon may repeat unchanged values in PropertiesChanged (a Refresh
+ * announces whole interfaces), and only real changes are worth a line. */
+static GHashTable *known;
+
+static char *
+known_key (const char *path, const char *iface, const char *name)
+{
+  return g_strdup_printf ("%s %s %s", path, iface, name);
+}
+
+static void
+remember (const char *path, const char *iface, GVariant *props)
+{
+  GVariantIter iter;
+  const char *name;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, props);
+  while (g_variant_iter_next (&iter, "{&sv}", &name, &value))
+    g_hash_table_replace (known, known_key (path, iface, name), value);
+}
+
+static gboolean
+key_has_prefix (gpointer key, gpointer value, gpointer prefix)
+{
+  return g_str_has_prefix (key, prefix);
+}
+
+static void
+forget (const char *path, const char *iface)
+{
+  g_autofree char *prefix = g_strdup_printf ("%s %s ", path, iface);
+
+  g_hash_table_foreach_remove (known, key_has_prefix, prefix);
+}
+
+/* Reads what is there now; signals queued meanwhile are compared with it. */
+static void
+remember_all (sd_bus *bus)
+{
+  g_autoptr (BusModel) model = NULL;
+  g_autoptr (GVariant) manager = NULL;
+  GHashTableIter objects;
+  gpointer path, ifaces;
+
+  if (bus_get_all (bus, GPUVIRT_MANAGER_PATH, GPUVIRT_MANAGER_IFACE, &manager, NULL) >= 0)
+    remember (GPUVIRT_MANAGER_PATH, GPUVIRT_MANAGER_IFACE, manager);
+  if (bus_model_load (bus, &model, NULL) < 0)
+    return;
+  g_hash_table_iter_init (&objects, model->objects);
+  while (g_hash_table_iter_next (&objects, &path, &ifaces))
+    {
+      GVariantIter iter;
+      const char *iface;
+      GVariant *props;
+
+      g_variant_iter_init (&iter, ifaces);
+      while (g_variant_iter_next (&iter, "{&s@a{sv}}", &iface, &props))
+        {
+          remember (path, iface, props);
+          g_variant_unref (props);
+        }
+    }
+}
+
+/* The entries of CHANGED whose value differs from the last one seen. */
+static GVariant *
+only_changed (const char *path, const char *iface, GVariant *changed)
+{
+  GVariantBuilder builder;
+  GVariantIter iter;
+  const char *name;
+  GVariant *value;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_iter_init (&iter, changed);
+  while (g_variant_iter_next (&iter, "{&sv}", &name, &value))
+    {
+      g_autofree char *key = known_key (path, iface, name);
+      GVariant *old = g_hash_table_lookup (known, key);
+
+      if (!old || !g_variant_equal (old, value))
+        g_variant_builder_add (&builder, "{sv}", name, value);
+      g_hash_table_replace (known, g_steal_pointer (&key), value);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
 static const char *
 short_iface (const char *iface)
 {
@@ -82,8 +171,8 @@ short_iface (const char *iface)
 static int
 on_properties_changed (sd_bus_message *m)
 {
-  g_autoptr (GVariant) changed = NULL, invalidated = NULL;
-  const char *iface, *name;
+  g_autoptr (GVariant) all = NULL, changed = NULL, invalidated = NULL;
+  const char *iface, *name, *path = sd_bus_message_get_path (m);
   GVariantIter iter;
   GVariant *value;
   Event e;
@@ -91,14 +180,17 @@ on_properties_changed (sd_bus_message *m)
 
   r = sd_bus_message_read (m, "s", &iface);
   if (r >= 0)
-    r = bus_message_read_gvariant (m, &changed);
+    r = bus_message_read_gvariant (m, &all);
   if (r >= 0)
     r = bus_message_read_gvariant (m, &invalidated);
-  if (r < 0 || !g_variant_is_of_type (changed, G_VARIANT_TYPE ("a{sv}"))
+  if (r < 0 || !g_variant_is_of_type (all, G_VARIANT_TYPE ("a{sv}"))
       || !g_variant_is_of_type (invalidated, G_VARIANT_TYPE_STRING_ARRAY))
     return 0; /* not the standard signal; nothing to show */
+  changed = only_changed (path, iface, all);
+  if (g_variant_n_children (changed) == 0 && g_variant_n_children (invalidated) == 0)
+    return 0;
 
-  event_begin (&e, "changed", sd_bus_message_get_path (m));
+  event_begin (&e, "changed", path);
   json_object_set_string_member (e.json, "Interface", iface);
   json_object_set_object_member (e.json, "Changed", ctl_json_props (changed));
   json_object_set_member (e.json, "Invalidated", ctl_json_value ("Invalidated", invalidated));
@@ -151,6 +243,8 @@ on_interfaces (sd_bus_message *m, gboolean added)
           g_ptr_array_add (names, g_strdup (short_iface (iface)));
           json_array_add_string_element (list, iface);
           json_object_set_object_member (properties, iface, ctl_json_props (props));
+          forget (path, iface);
+          remember (path, iface, props);
           g_variant_unref (props);
         }
       json_object_set_array_member (e.json, "Interfaces", list);
@@ -162,6 +256,7 @@ on_interfaces (sd_bus_message *m, gboolean added)
         {
           g_ptr_array_add (names, g_strdup (short_iface (iface)));
           json_array_add_string_element (list, iface);
+          forget (path, iface);
         }
       json_object_set_array_member (e.json, "Interfaces", list);
     }
@@ -186,7 +281,10 @@ on_signal (sd_bus_message *m, void *userdata, sd_bus_error *error)
   if (sd_bus_message_is_signal (m, "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved"))
     return on_interfaces (m, FALSE);
 
-  /* a signal this client does not know yet: name it at least */
+  /* a signal of the API this client does not know yet: name it at least
+   * (others, e.g. a test mock's own, are not gpuvirt's news) */
+  if (!g_str_has_prefix (sd_bus_message_get_interface (m), "org.gpuvirt."))
+    return 0;
   event_begin (&e, "signal", sd_bus_message_get_path (m));
   json_object_set_string_member (e.json, "Interface", sd_bus_message_get_interface (m));
   json_object_set_string_member (e.json, "Member", sd_bus_message_get_member (m));
@@ -210,6 +308,8 @@ on_owner_changed (sd_bus_message *m, void *userdata, sd_bus_error *error)
       || !g_str_equal (name, GPUVIRT_BUS_NAME))
     return 0;
   started = *new_owner != '\0';
+  /* a new daemon's values are news: compare with nothing */
+  g_hash_table_remove_all (known);
   event_begin (&e, started ? "service-started" : "service-stopped", NULL);
   g_string_append_printf (e.text, " %s", started ? _("started") : _("stopped"));
   event_end (&e);
@@ -269,6 +369,9 @@ verb_monitor (sd_bus *bus, int argc, char **argv)
   if (r < 0)
     return ctl_fail (NULL, r, _("Could not subscribe to gpuvirtd's signals"));
 
+  known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_variant_unref);
+  remember_all (bus);
+
   /* stderr, so stdout stays pure data; tests wait for this line */
   fprintf (stderr, "%s\n", _("Monitoring gpuvirtd; press Ctrl+C to stop."));
   if (!service_running (bus))
@@ -276,6 +379,7 @@ verb_monitor (sd_bus *bus, int argc, char **argv)
 
   r = sd_event_loop (event);
   sd_bus_detach_event (bus);
+  g_clear_pointer (&known, g_hash_table_unref);
   if (r < 0)
     return ctl_fail (NULL, r, _("Monitoring failed"));
   if (r != CTL_EXIT_OK)

@@ -9,6 +9,14 @@
 
 #include <stdio.h>
 
+static gboolean
+has_prop (GVariant *props, const char *name)
+{
+  g_autoptr (GVariant) v = g_variant_lookup_value (props, name, NULL);
+
+  return v != NULL;
+}
+
 static guint
 array_length (GVariant *props, const char *name)
 {
@@ -96,16 +104,20 @@ verb_status (sd_bus *bus, int argc, char **argv)
                    g_strdup_printf (ngettext ("%u managed function", "%u managed functions", n), n));
   n = array_length (props, "Mdevs");
   ctl_fields_take (fields, _("Mdevs"), g_strdup_printf ("%u", n));
+  /* the configuration properties came with a later daemon: say nothing
+   * rather than "none" when they are absent */
   files = g_variant_lookup_value (props, "ConfigFiles", G_VARIANT_TYPE_STRING_ARRAY);
   if (files && g_variant_n_children (files) > 0)
     {
       g_autofree const char **list = g_variant_get_strv (files, NULL);
       ctl_fields_take (fields, _("Config files"), g_strjoinv ("\n", (char **) list));
     }
-  else
+  else if (files)
     ctl_fields_add (fields, _("Config files"), _("none"));
-  ctl_fields_take (fields, _("Config errors"), format_config_errors (props));
-  ctl_fields_take (fields, _("Boot plan"), format_boot_plan (props));
+  if (has_prop (props, "ConfigErrors"))
+    ctl_fields_take (fields, _("Config errors"), format_config_errors (props));
+  if (has_prop (props, "BootPlanState"))
+    ctl_fields_take (fields, _("Boot plan"), format_boot_plan (props));
   ctl_fields_print (fields, stdout);
   return CTL_EXIT_OK;
 }

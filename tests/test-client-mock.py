@@ -640,14 +640,20 @@ class ClientMockTest(dbusmock.DBusTestCase):
     def test_monitor_json(self):
         proc = self.start_monitor('--json')
         before = time.time()
-        self.mock_object(dev_path(GPU_A)).UpdateProperties(
-            'org.gpuvirt.Device', {'State': dbus.String('vfio'), 'Driver': dbus.String('vfio-pci')})
+        gpu = self.mock_object(dev_path(GPU_A))
+        # a value repeated unchanged (as a Refresh may announce it) is left out
+        gpu.UpdateProperties('org.gpuvirt.Device', {'State': dbus.String('host'), 'Driver': dbus.String('vfio-pci')})
         e = json.loads(self.read_line(proc.stdout))
         self.assertEqual(e['Event'], 'changed')
         self.assertEqual(e['Address'], GPU_A)
         self.assertEqual(e['Path'], dev_path(GPU_A))
         self.assertEqual(e['Interface'], 'org.gpuvirt.Device')
-        self.assertEqual(e['Changed'], {'State': 'vfio', 'Driver': 'vfio-pci'})
+        self.assertEqual(e['Changed'], {'Driver': 'vfio-pci'})
+        # nothing new at all: no line (the next one read is the next change)
+        gpu.UpdateProperties('org.gpuvirt.Device', {'State': dbus.String('host'), 'Driver': dbus.String('vfio-pci')})
+        gpu.UpdateProperties('org.gpuvirt.Device', {'State': dbus.String('vfio')})
+        e = json.loads(self.read_line(proc.stdout))
+        self.assertEqual(e['Changed'], {'State': 'vfio'})
         self.assertEqual(e['Invalidated'], [])
         self.assertAlmostEqual(e['TimestampUSec'] / 1e6, before, delta=5)
         self.assertRegex(e['Timestamp'], r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d$')
