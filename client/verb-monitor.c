@@ -1,7 +1,7 @@
-/* monitor: prints the signals gpuvirtd sends as they arrive, one line per
- * signal, until SIGINT or SIGTERM. The daemon announces every change
- * (PropertiesChanged, InterfacesAdded/Removed); the client adds nothing it
- * did not hear. */
+/* monitor: prints the changes gpuvirtd announces (PropertiesChanged,
+ * InterfacesAdded/Removed, its name coming and going) as they arrive, one
+ * line each, until SIGINT or SIGTERM. Nothing is polled: what the daemon
+ * does not announce is not shown (Holders, for one). */
 #include "ctl.h"
 
 #include "bus-model.h"
