@@ -122,7 +122,7 @@ get_holders (sd_bus *bus, const char *path, const char *iface, const char *prop,
   int r;
   DEVICE_OR_FAIL (daemon, path);
 
-  holders = gv_host_get_holders (daemon->host, fn->bdf, &local);
+  holders = daemon_holders (daemon, fn->bdf, &local);
   if (!holders)
     return sd_bus_error_setf (error, SD_BUS_ERROR_FAILED, "Could not read who holds %s: %s", fn->bdf, local->message);
   r = sd_bus_message_open_container (reply, 'a', "(uss)");

@@ -73,7 +73,7 @@ get_mdev_holders (sd_bus *bus, const char *path, const char *iface, const char *
 
   if (!mdev)
     return sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE, "%s is gone", path);
-  holders = gv_host_get_holders (daemon->host, mdev->parent, &local);
+  holders = daemon_holders (daemon, mdev->parent, &local);
   if (!holders)
     return sd_bus_error_setf (error, SD_BUS_ERROR_FAILED, "Could not read who holds %s: %s", mdev->uuid, local->message);
   r = sd_bus_message_open_container (reply, 'a', "(uss)");

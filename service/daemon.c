@@ -6,6 +6,7 @@
 #include "gpuvirt-names.h"
 #include "host-iommu.h"
 #include "bus-passthrough.h"
+#include "bus-changes.h"
 
 #include <errno.h>
 
@@ -105,6 +106,8 @@ daemon_free (Daemon *daemon)
   if (daemon->busy)
     g_hash_table_unref (daemon->busy);
   g_free (daemon->state_dir);
+  if (daemon->holders)
+    g_ptr_array_unref (daemon->holders);
   sd_device_monitor_unref (daemon->monitor);
   sd_event_source_disable_unref (daemon->uevent_flush);
   gpuvirt_polkit_free (daemon->polkit);
@@ -152,14 +155,22 @@ log_emit_failure (int r, const char *what, const char *path)
     g_warning ("Could not announce %s of %s, ignoring: %s", what, path, g_strerror (-r));
 }
 
-/* Brings what the bus was told about BDF in line with the model. */
 static void
-announce_device (Daemon *daemon, const char *bdf, gboolean changed)
+emit_changed (Daemon *daemon, const char *path, const char *iface, GStrv names)
+{
+  if (names && names[0])
+    log_emit_failure (sd_bus_emit_properties_changed_strv (daemon->bus, path, iface, names), "changes", path);
+}
+
+/* Brings what the bus was told about BDF in line with the model. OLD is
+ * its snapshot before the change (NULL: announce every property). */
+static void
+announce_device (Daemon *daemon, const char *bdf, GvDevice *old, gboolean changed)
 {
   GvDevice *device = gv_host_lookup (daemon->host, bdf);
-  guint old = GPOINTER_TO_UINT (g_hash_table_lookup (daemon->published, bdf));
+  guint had = GPOINTER_TO_UINT (g_hash_table_lookup (daemon->published, bdf));
   guint now = device ? daemon_device_interfaces (device) : 0;
-  guint added = now & ~old, removed = old & ~now, kept = now & old;
+  guint added = now & ~had, removed = had & ~now, kept = now & had;
   g_autofree char *path = gpuvirt_device_path (bdf);
 
   if (removed) {
@@ -170,7 +181,17 @@ announce_device (Daemon *daemon, const char *bdf, gboolean changed)
     g_auto (GStrv) names = iface_names (added);
     log_emit_failure (sd_bus_emit_interfaces_added_strv (daemon->bus, path, names), "arrival", path);
   }
-  if (changed && kept) {
+  if (changed && kept && old) {
+    g_auto (GStrv) dev = bus_changed_device_properties (old, device);
+    g_auto (GStrv) sriov = bus_changed_sriov_properties (old, device);
+    g_auto (GStrv) vgpu = bus_changed_vgpu_properties (old, device);
+    if (kept & GPUVIRT_IFACE_DEVICE)
+      emit_changed (daemon, path, GPUVIRT_DEVICE_IFACE, dev);
+    if (kept & GPUVIRT_IFACE_SRIOV)
+      emit_changed (daemon, path, GPUVIRT_SRIOV_IFACE, sriov);
+    if (kept & GPUVIRT_IFACE_VGPU)
+      emit_changed (daemon, path, GPUVIRT_VGPU_IFACE, vgpu);
+  } else if (changed && kept) {
     g_auto (GStrv) names = iface_names (kept);
     for (guint i = 0; names[i]; i++)
       log_emit_failure (sd_bus_emit_properties_changed_strv (daemon->bus, path, names[i], NULL), "changes", path);
@@ -212,22 +233,57 @@ announce_mdevs (Daemon *daemon)
   }
 }
 
-static void
-announce_changes (Daemon *daemon, GvHostChanges *changes)
+/* Every function's snapshot before a refresh (references). */
+static GHashTable *
+snapshot (Daemon *daemon)
 {
-  if (gv_host_changes_is_empty (changes))
+  GHashTable *before = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) gv_device_unref);
+  GPtrArray *devices = gv_host_get_devices (daemon->host);
+
+  for (guint i = 0; i < devices->len; i++) {
+    GvDevice *d = devices->pdata[i];
+    g_hash_table_insert (before, d->fn->bdf, gv_device_ref (d));
+  }
+  return before;
+}
+
+static void
+announce_changes (Daemon *daemon, GvHostChanges *changes, GHashTable *before)
+{
+  GPtrArray *manager = g_ptr_array_new ();
+  gboolean managed_set = FALSE;
+
+  if (gv_host_changes_is_empty (changes)) {
+    g_ptr_array_unref (manager);
     return;
+  }
   for (guint i = 0; changes->removed && changes->removed[i]; i++)
-    announce_device (daemon, changes->removed[i], FALSE);
+    announce_device (daemon, changes->removed[i], NULL, FALSE);
   for (guint i = 0; changes->added && changes->added[i]; i++)
-    announce_device (daemon, changes->added[i], FALSE);
-  for (guint i = 0; changes->changed && changes->changed[i]; i++)
-    announce_device (daemon, changes->changed[i], TRUE);
+    announce_device (daemon, changes->added[i], NULL, FALSE);
+  for (guint i = 0; changes->changed && changes->changed[i]; i++) {
+    GvDevice *old = g_hash_table_lookup (before, changes->changed[i]);
+    GvDevice *now = gv_host_lookup (daemon->host, changes->changed[i]);
+    announce_device (daemon, changes->changed[i], old, TRUE);
+    managed_set |= old && now && old->managed != now->managed;
+  }
   if (changes->mdevs_changed)
     announce_mdevs (daemon);
-  /* Devices, Mdevs and host facts live on the Manager */
-  log_emit_failure (sd_bus_emit_properties_changed_strv (daemon->bus, GPUVIRT_MANAGER_PATH, GPUVIRT_MANAGER_IFACE, NULL),
-                    "changes", GPUVIRT_MANAGER_PATH);
+  /* what lives on the Manager */
+  if (managed_set || (changes->added && changes->added[0]) || (changes->removed && changes->removed[0]))
+    g_ptr_array_add (manager, (gpointer) "Devices");
+  if (changes->mdevs_changed)
+    g_ptr_array_add (manager, (gpointer) "Mdevs");
+  if (changes->facts_changed) {
+    g_ptr_array_add (manager, (gpointer) "IommuPresent");
+    g_ptr_array_add (manager, (gpointer) "IommuKind");
+    g_ptr_array_add (manager, (gpointer) "InterruptRemapping");
+    g_ptr_array_add (manager, (gpointer) "VfioPciLoaded");
+    g_ptr_array_add (manager, (gpointer) "NvidiaVgpuManager");
+  }
+  g_ptr_array_add (manager, NULL);
+  emit_changed (daemon, GPUVIRT_MANAGER_PATH, GPUVIRT_MANAGER_IFACE, (GStrv) manager->pdata);
+  g_ptr_array_unref (manager);
 }
 
 void
@@ -249,11 +305,12 @@ int
 daemon_rescan (Daemon *daemon, GError **error)
 {
   g_autoptr (GvHostChanges) changes = NULL;
+  g_autoptr (GHashTable) before = snapshot (daemon);
 
   if (!gv_host_rescan (daemon->host, &changes, error))
     return -EIO;
   daemon->interrupt_remapping = gv_iommu_interrupt_remapping (daemon->root);
-  announce_changes (daemon, changes);
+  announce_changes (daemon, changes, before);
   return 0;
 }
 
@@ -262,15 +319,70 @@ daemon_refresh_functions (Daemon *daemon, const char *const *bdfs, gboolean mdev
 {
   g_autoptr (GvHostChanges) changes = NULL;
   g_autoptr (GvHostChanges) mdev_changes = NULL;
+  g_autoptr (GHashTable) before = snapshot (daemon);
 
   if (bdfs && bdfs[0] && !gv_host_refresh_functions (daemon->host, bdfs, &changes, error))
     return -EIO;
   if (changes)
-    announce_changes (daemon, changes);
+    announce_changes (daemon, changes, before);
   if (mdevs) {
+    g_autoptr (GHashTable) before_mdevs = snapshot (daemon);
     if (!gv_host_refresh_mdevs (daemon->host, &mdev_changes, error))
       return -EIO;
-    announce_changes (daemon, mdev_changes);
+    announce_changes (daemon, mdev_changes, before_mdevs);
   }
   return 0;
+}
+
+#define HOLDERS_FRESH_USEC (250 * 1000)
+
+GPtrArray *
+daemon_holders (Daemon *daemon, const char *bdf, GError **error)
+{
+  GvDevice *device = gv_host_lookup (daemon->host, bdf);
+  GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
+  g_auto (GStrv) mine = NULL;
+  GPtrArray *result;
+  gint64 now = g_get_monotonic_time ();
+
+  if (!device) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "No PCI function %s on this host", bdf);
+    return NULL;
+  }
+  if (!daemon->holders || now - daemon->holders_at > HOLDERS_FRESH_USEC) {
+    GPtrArray *devices = gv_host_get_devices (daemon->host);
+    g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr (GPtrArray) nodes = g_ptr_array_new ();
+    GPtrArray *scan;
+
+    GHashTableIter iter;
+    gpointer key;
+
+    for (guint i = 0; i < devices->len; i++) {
+      GvDevice *d = devices->pdata[i];
+      g_auto (GStrv) n = gv_holder_nodes_for (d->fn, d->vfio_group_node, mdevs);
+      for (guint j = 0; n && n[j]; j++)
+        g_hash_table_add (seen, g_strdup (n[j]));
+    }
+    /* the strings in NODES belong to SEEN */
+    g_hash_table_iter_init (&iter, seen);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      g_ptr_array_add (nodes, key);
+    g_ptr_array_add (nodes, NULL);
+    scan = gv_holders_scan (daemon->root, (const char *const *) nodes->pdata, NULL, error);
+    if (!scan)
+      return NULL;
+    if (daemon->holders)
+      g_ptr_array_unref (daemon->holders);
+    daemon->holders = scan;
+    daemon->holders_at = now;
+  }
+  mine = gv_holder_nodes_for (device->fn, device->vfio_group_node, mdevs);
+  result = g_ptr_array_new ();
+  for (guint i = 0; i < daemon->holders->len; i++) {
+    GvHolder *h = daemon->holders->pdata[i];
+    if (mine && g_strv_contains ((const char *const *) mine, h->node))
+      g_ptr_array_add (result, h);
+  }
+  return result;
 }

@@ -34,6 +34,10 @@ typedef struct {
   GHashTable *op_state;            /* BDF -> Device.State while it moves, or "stuck" */
   GHashTable *op_message;          /* BDF -> Device.StateMessage */
   GHashTable *busy;                /* BDF -> the operation moving it */
+
+  /* holders: one /proc scan serves every object for a moment */
+  GPtrArray *holders;              /* GvHolder of every function's nodes */
+  gint64 holders_at;               /* monotonic µs of that scan */
 } Daemon;
 
 enum {
@@ -59,6 +63,10 @@ void daemon_publish_all (Daemon *daemon);
 const char *daemon_device_state (Daemon *daemon, GvDevice *device);
 /* Announces State and StateMessage of BDF. */
 void daemon_emit_state (Daemon *daemon, const char *bdf);
+/* The processes holding BDF's nodes (borrowed GvHolder pointers, valid
+ * until the next call): all functions' nodes are scanned in one pass of
+ * /proc, reused for a moment, so GetManagedObjects costs one scan. */
+GPtrArray *daemon_holders (Daemon *daemon, const char *bdf, GError **error);
 /* Puts back transactions a killed daemon left unfinished (at start). */
 void daemon_recover (Daemon *daemon);
 
