@@ -37,6 +37,14 @@ typedef struct
   CtlJson json;
   gboolean all;
   gboolean ask_password;
+  /* bind, return, unbind */
+  gboolean force;
+  gboolean allow_foreign;
+  gboolean keep_going;
+  gboolean yes;
+  gboolean verbose;
+  guint32 timeout_ms;       /* 0: gpuvirtd's default */
+  const char *driver;       /* return --driver, NULL: the recorded one */
 } CtlArgs;
 
 extern CtlArgs ctl_args;
@@ -47,3 +55,9 @@ int verb_status (sd_bus *bus, int argc, char **argv);
 int verb_list (sd_bus *bus, int argc, char **argv);
 int verb_show (sd_bus *bus, int argc, char **argv);
 int verb_monitor (sd_bus *bus, int argc, char **argv);
+int verb_bind (sd_bus *bus, int argc, char **argv);
+int verb_return (sd_bus *bus, int argc, char **argv);
+int verb_unbind (sd_bus *bus, int argc, char **argv);
+
+/* Prints MESSAGE and where help is on stderr; returns CTL_EXIT_USAGE. */
+int ctl_usage_error (const char *message);

@@ -21,6 +21,43 @@ enum
 {
   OPT_JSON = 1 << 0,
   OPT_ALL = 1 << 1,
+  OPT_FORCE = 1 << 2,
+  OPT_ALLOW_FOREIGN = 1 << 3,
+  OPT_KEEP_GOING = 1 << 4,
+  OPT_TIMEOUT = 1 << 5,
+  OPT_DRIVER = 1 << 6,
+  OPT_YES = 1 << 7,
+  OPT_VERBOSE = 1 << 8,
+};
+
+/* What the passthrough verbs share. */
+#define OPT_PASSTHROUGH (OPT_JSON | OPT_FORCE | OPT_KEEP_GOING | OPT_TIMEOUT | OPT_VERBOSE)
+
+/* The options --help lists, in this order, and the name a usage error
+ * gives each. */
+static const struct
+{
+  guint bit;
+  const char *name;  /* in "does not apply" messages */
+  const char *head;  /* the option column of --help */
+  const char *help;  /* N_() */
+} option_help[] = {
+  { OPT_ALL, "--all", "  -a --all", NULL /* depends on the verb, see below */ },
+  { OPT_FORCE, "--force", "  -f --force",
+    N_("Go ahead despite programs, a VM or the console on it") },
+  { OPT_ALLOW_FOREIGN, "--allow-foreign", "     --allow-foreign",
+    N_("Also take other devices that share the IOMMU group") },
+  { OPT_KEEP_GOING, "--keep-going", "     --keep-going",
+    N_("Change IOMMU groups on their own; report failed ones") },
+  { OPT_TIMEOUT, "--timeout", "     --timeout=SECONDS",
+    N_("Bound of each write to sysfs (gpuvirtd's default: 10)") },
+  { OPT_DRIVER, "--driver", "     --driver=NAME",
+    N_("Give the GPU to this driver instead of the one it had") },
+  { OPT_YES, "--yes", "  -y --yes", N_("Do not ask for confirmation") },
+  { OPT_VERBOSE, "--verbose", "     --verbose",
+    N_("Print each state change, even when not on a terminal") },
+  { OPT_JSON, "--json", "     --json[=MODE]",
+    N_("Print JSON: pretty (the default), short (one line) or off") },
 };
 
 typedef struct
@@ -59,6 +96,41 @@ static const Verb verbs[] = {
        "and mdevs that appear or go, and gpuvirtd starting or stopping. Each line\n"
        "has a timestamp and the object's address. With --json, one JSON object per\n"
        "line. Runs until interrupted.\n") },
+  { "bind", 0, G_MAXINT, OPT_PASSTHROUGH | OPT_ALL | OPT_ALLOW_FOREIGN, verb_bind, N_("DEVICE..."),
+    N_("Move GPUs with their functions to vfio-pci, for VMs"),
+    N_("Moves each GPU to vfio-pci, so that a virtual machine can use it, together\n"
+       "with its companion functions (audio, USB, UCSI) and the rest of its IOMMU\n"
+       "group, as one transaction: when a step fails, everything is put back. The\n"
+       "drivers they had are recorded, for 'return'. DEVICE may name a GPU or one\n"
+       "of its functions. With --all (and no DEVICE), every NVIDIA GPU.\n"
+       "gpuvirtd refuses a GPU that programs on the host use (Xorg, a compositor,\n"
+       "nvidia-persistenced) or that shows the console, unless --force is given,\n"
+       "and a group shared with other devices unless --allow-foreign is given.\n"
+       "Each function's state is printed as it changes (on a terminal, or with\n"
+       "--verbose), then one line per function: address, state, what was done.\n") },
+  { "return", 1, G_MAXINT, OPT_PASSTHROUGH | OPT_DRIVER, verb_return, N_("DEVICE..."),
+    N_("Give GPUs back to the host's drivers, e.g. for display"),
+    N_("Gives each GPU, its companion functions and the rest of its IOMMU group back\n"
+       "to the drivers they had before gpuvirt took them (nvidia, snd_hda_intel,\n"
+       "xhci_hcd, ...), clearing driver_override, as one transaction. With --driver,\n"
+       "the GPU goes to that driver instead; its companions go back to their own.\n"
+       "gpuvirtd refuses while a virtual machine has the device open, unless\n"
+       "--force is given. 'give-back' and 'reclaim' are other names of 'return'.\n") },
+  { "unbind", 1, G_MAXINT, OPT_PASSTHROUGH | OPT_YES, verb_unbind, N_("DEVICE..."),
+    N_("Leave functions without any driver (for experts)"),
+    N_("Unbinds each named function from its driver and leaves it without one;\n"
+       "nothing on the host can use it until it is bound again ('return' or\n"
+       "'bind'). Asks for confirmation first; without a terminal to ask on, it\n"
+       "needs --yes.\n") },
+};
+
+/* Other names of verbs. */
+static const struct
+{
+  const char *alias, *name;
+} verb_aliases[] = {
+  { "give-back", "return" },
+  { "reclaim", "return" },
 };
 
 /* gettext("") would answer the catalog's header */
@@ -71,22 +143,36 @@ tr (const char *s)
 static const Verb *
 find_verb (const char *name)
 {
+  for (size_t i = 0; i < G_N_ELEMENTS (verb_aliases); i++)
+    if (g_str_equal (verb_aliases[i].alias, name))
+      name = verb_aliases[i].name;
   for (size_t i = 0; i < G_N_ELEMENTS (verbs); i++)
     if (g_str_equal (verbs[i].name, name))
       return &verbs[i];
   return NULL;
 }
 
+/* VERB NULL: the overall help, every option. */
 static void
-print_option_help (guint options)
+print_option_help (const Verb *verb)
 {
+  guint options = verb ? verb->options : G_MAXUINT;
+
   printf ("%s\n", _("Options:"));
-  printf ("  -h --help            %s\n", _("Show this help"));
-  if (options & OPT_ALL)
-    printf ("  -a --all             %s\n", _("List every PCI function, not only the managed ones"));
-  if (options & OPT_JSON)
-    printf ("     --json[=MODE]     %s\n", _("Print JSON: pretty (the default), short (one line) or off"));
-  printf ("     --no-ask-password %s\n", _("Never ask for authentication"));
+  printf ("  %-20s %s\n", "-h --help", _("Show this help"));
+  for (size_t i = 0; i < G_N_ELEMENTS (option_help); i++)
+    {
+      const char *text = option_help[i].help;
+
+      if (!(options & option_help[i].bit))
+        continue;
+      if (option_help[i].bit == OPT_ALL)
+        text = !verb ? N_("list: every PCI function; bind: every NVIDIA GPU")
+               : g_str_equal (verb->name, "bind") ? N_("Every NVIDIA GPU of the host")
+               : N_("List every PCI function, not only the managed ones");
+      printf ("%-22s %s\n", option_help[i].head, _(text));
+    }
+  printf ("%-22s %s\n", "     --no-ask-password", _("Never ask for authentication"));
 }
 
 static void
@@ -112,7 +198,7 @@ help (void)
       printf ("  %-19s %s\n", g_strstrip (head), _(verbs[i].summary));
     }
   printf ("\n");
-  print_option_help (OPT_JSON | OPT_ALL);
+  print_option_help (NULL);
   printf ("     --version         %s\n", _("Show the version"));
   printf ("\n%s\n", _("'gpuvirtctl COMMAND --help' shows a command's help."));
   print_exit_help ();
@@ -123,16 +209,29 @@ verb_help (const Verb *verb)
 {
   printf (_("Usage: %s [OPTIONS...] %s %s\n\n"), g_get_prgname (), verb->name, tr (verb->synopsis));
   printf ("%s\n", tr (verb->details));
-  print_option_help (verb->options);
+  print_option_help (verb);
   print_exit_help ();
 }
 
-static int
-usage_error (const char *message)
+int
+ctl_usage_error (const char *message)
 {
   fprintf (stderr, "%s\n", message);
   fprintf (stderr, _("See '%s --help'.\n"), g_get_prgname ());
   return CTL_EXIT_USAGE;
+}
+
+/* Seconds, with a fraction if wanted, to milliseconds for timeout-ms. */
+static int
+parse_timeout (const char *text, guint32 *ret_ms)
+{
+  char *end = NULL;
+  double seconds = g_ascii_strtod (text, &end);
+
+  if (!*text || !end || *end || !(seconds > 0) || seconds * 1000.0 > (double) G_MAXUINT32)
+    return -1;
+  *ret_ms = MAX (1u, (guint32) (seconds * 1000.0 + 0.5));
+  return 0;
 }
 
 static int
@@ -152,13 +251,30 @@ parse_json (const char *mode)
 int
 main (int argc, char **argv)
 {
-  enum { ARG_VERSION = 0x100, ARG_JSON, ARG_NO_ASK_PASSWORD };
+  enum
+  {
+    ARG_VERSION = 0x100,
+    ARG_JSON,
+    ARG_NO_ASK_PASSWORD,
+    ARG_ALLOW_FOREIGN,
+    ARG_KEEP_GOING,
+    ARG_TIMEOUT,
+    ARG_DRIVER,
+    ARG_VERBOSE,
+  };
   static const struct option options[] = {
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, ARG_VERSION },
     { "json", optional_argument, NULL, ARG_JSON },
     { "all", no_argument, NULL, 'a' },
     { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
+    { "force", no_argument, NULL, 'f' },
+    { "allow-foreign", no_argument, NULL, ARG_ALLOW_FOREIGN },
+    { "keep-going", no_argument, NULL, ARG_KEEP_GOING },
+    { "timeout", required_argument, NULL, ARG_TIMEOUT },
+    { "driver", required_argument, NULL, ARG_DRIVER },
+    { "yes", no_argument, NULL, 'y' },
+    { "verbose", no_argument, NULL, ARG_VERBOSE },
     {},
   };
   g_autoptr (sd_bus) bus = NULL;
@@ -175,7 +291,7 @@ main (int argc, char **argv)
   /* a password prompt needs someone at a terminal */
   ctl_args.ask_password = isatty (STDIN_FILENO);
 
-  while ((c = getopt_long (argc, argv, "ha", options, NULL)) >= 0)
+  while ((c = getopt_long (argc, argv, "hafy", options, NULL)) >= 0)
     switch (c)
       {
       case 'h':
@@ -188,7 +304,7 @@ main (int argc, char **argv)
         if (parse_json (optarg) < 0)
           {
             g_autofree char *m = g_strdup_printf (_("Unknown JSON mode '%s': use pretty, short or off."), optarg);
-            return usage_error (m);
+            return ctl_usage_error (m);
           }
         given |= OPT_JSON;
         break;
@@ -198,6 +314,38 @@ main (int argc, char **argv)
         break;
       case ARG_NO_ASK_PASSWORD:
         ctl_args.ask_password = FALSE;
+        break;
+      case 'f':
+        ctl_args.force = TRUE;
+        given |= OPT_FORCE;
+        break;
+      case ARG_ALLOW_FOREIGN:
+        ctl_args.allow_foreign = TRUE;
+        given |= OPT_ALLOW_FOREIGN;
+        break;
+      case ARG_KEEP_GOING:
+        ctl_args.keep_going = TRUE;
+        given |= OPT_KEEP_GOING;
+        break;
+      case ARG_TIMEOUT:
+        if (parse_timeout (optarg, &ctl_args.timeout_ms) < 0)
+          {
+            g_autofree char *m = g_strdup_printf (_("Invalid timeout '%s': give a number of seconds above 0."), optarg);
+            return ctl_usage_error (m);
+          }
+        given |= OPT_TIMEOUT;
+        break;
+      case ARG_DRIVER:
+        ctl_args.driver = optarg;
+        given |= OPT_DRIVER;
+        break;
+      case 'y':
+        ctl_args.yes = TRUE;
+        given |= OPT_YES;
+        break;
+      case ARG_VERBOSE:
+        ctl_args.verbose = TRUE;
+        given |= OPT_VERBOSE;
         break;
       default:
         /* getopt has said what was wrong */
@@ -217,7 +365,7 @@ main (int argc, char **argv)
   else if (!(verb = find_verb (argv[optind])))
     {
       g_autofree char *m = g_strdup_printf (_("Unknown command '%s'."), argv[optind]);
-      return usage_error (m);
+      return ctl_usage_error (m);
     }
   if (want_help)
     {
@@ -227,9 +375,14 @@ main (int argc, char **argv)
 
   if (given & ~verb->options)
     {
-      const char *option = (given & ~verb->options & OPT_ALL) ? "--all" : "--json";
-      g_autofree char *m = g_strdup_printf (_("Option %s does not apply to '%s'."), option, verb->name);
-      return usage_error (m);
+      const char *option = NULL;
+      g_autofree char *m = NULL;
+
+      for (size_t i = 0; i < G_N_ELEMENTS (option_help) && !option; i++)
+        if (given & ~verb->options & option_help[i].bit)
+          option = option_help[i].name;
+      m = g_strdup_printf (_("Option %s does not apply to '%s'."), option, verb->name);
+      return ctl_usage_error (m);
     }
   {
     int n_args = optind < argc ? argc - optind - 1 : 0;
@@ -239,7 +392,7 @@ main (int argc, char **argv)
         g_autofree char *m = n_args < verb->min_args
           ? g_strdup_printf (_("'%s' needs %s."), verb->name, tr (verb->synopsis))
           : g_strdup_printf (_("Too many arguments for '%s'."), verb->name);
-        return usage_error (m);
+        return ctl_usage_error (m);
       }
   }
 
