@@ -380,7 +380,8 @@ run_operation (Daemon *daemon, sd_bus_message *m, GvOperation operation, GPtrArr
   functions = g_strjoinv (" ", plan->all_bdfs);
   vendors = join_ids (daemon, (const char *const *) requested->pdata, FALSE);
   models = join_ids (daemon, (const char *const *) requested->pdata, TRUE);
-  action = options->force ? GPUVIRT_ACTION_ASSIGN_FORCE : GPUVIRT_ACTION_ASSIGN;
+  /* taking foreign functions is as strong as forcing past holders */
+  action = options->force || options->allow_foreign ? GPUVIRT_ACTION_ASSIGN_FORCE : GPUVIRT_ACTION_ASSIGN;
   {
     const char *details[] = { GPUVIRT_DETAIL_DEVICE, devices, GPUVIRT_DETAIL_VENDOR, vendors,
                               GPUVIRT_DETAIL_MODEL, models, GPUVIRT_DETAIL_FUNCTIONS, functions,
@@ -409,11 +410,14 @@ run_operation (Daemon *daemon, sd_bus_message *m, GvOperation operation, GPtrArr
   return 1;
 }
 
-/* A companion or VF stands for its GPU: the call acts on the whole GPU. */
+/* A companion stands for its GPU when moving to vfio-pci and back (the
+ * whole GPU moves); Unbind touches only the function named. */
 static const char *
-owner_of (Daemon *daemon, const char *bdf)
+owner_of (Daemon *daemon, GvOperation operation, const char *bdf)
 {
   GvDevice *device = gv_host_lookup (daemon->host, bdf);
+  if (operation == GV_OP_UNBIND)
+    return bdf;
   return device && device->role == GV_ROLE_COMPANION && device->owner ? device->owner : bdf;
 }
 
@@ -460,7 +464,7 @@ device_method (sd_bus_message *m, Daemon *daemon, GvOperation operation, sd_bus_
   if (r >= 0 && (!bdf || !gv_host_lookup (daemon->host, bdf)))
     r = sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE, "%s is gone", sd_bus_message_get_path (m));
   if (r >= 0) {
-    g_ptr_array_add (requested, g_strdup (owner_of (daemon, bdf)));
+    g_ptr_array_add (requested, g_strdup (owner_of (daemon, operation, bdf)));
     g_ptr_array_set_free_func (requested, g_free);
     r = run_operation (daemon, m, operation, requested, &options, FALSE, persist, error);
   }
@@ -517,8 +521,8 @@ manager_method (sd_bus_message *m, Daemon *daemon, GvOperation operation, sd_bus
       r = -EINVAL;
     else if (!gv_host_lookup (daemon->host, bdf))
       r = sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE, "No PCI function %s on this host", bdf);
-    else if (!g_ptr_array_find_with_equal_func (requested, owner_of (daemon, bdf), g_str_equal, NULL))
-      g_ptr_array_add (requested, g_strdup (owner_of (daemon, bdf)));
+    else if (!g_ptr_array_find_with_equal_func (requested, owner_of (daemon, operation, bdf), g_str_equal, NULL))
+      g_ptr_array_add (requested, g_strdup (owner_of (daemon, operation, bdf)));
   }
   if (r >= 0 && all_nvidia) {
     GPtrArray *all = gv_host_get_devices (daemon->host);

@@ -26,6 +26,8 @@ gboolean pt_driver_exists (const char *root, const char *name);
 /* The driver BDF is on ("" when none) and its driver_override ("" for
  * "(null)"). FALSE when the function is gone. */
 gboolean pt_read_function (const char *root, const char *bdf, char **driver, char **override);
+/* A display controller (class 03xxxx), read from ROOT's sysfs. */
+gboolean pt_function_is_display (const char *root, const char *bdf);
 
 /* Called once, from the writer's thread, when a write that outlived its
  * timeout returns at last: RESULT is 0 or -errno. */

@@ -356,14 +356,10 @@ check_give_back (Planner *p, GError **error)
 {
   static const char *const vfio_nodes[] = { "/dev/vfio/", NULL };
 
-  /* A named driver is for the named functions only: companions go back
-   * to their own recorded drivers by a give-back without one. */
-  for (guint i = 0; i < p->requested->len; i++) {
-    if (p->opts.driver)
-      add (p, p->requested->pdata[i]);
-    else
-      add_with_group (p, p->requested->pdata[i], TRUE);
-  }
+  /* The whole group goes back; a named driver is for the GPU only (the
+   * transaction sends companions to their own recorded drivers). */
+  for (guint i = 0; i < p->requested->len; i++)
+    add_with_group (p, p->requested->pdata[i], TRUE);
   if (!check_foreign (p, error))
     return FALSE;
   for (guint i = 0; i < p->set->len; i++) {

@@ -90,6 +90,15 @@ pt_read_function (const char *root, const char *bdf, char **driver, char **overr
   return TRUE;
 }
 
+gboolean
+pt_function_is_display (const char *root, const char *bdf)
+{
+  g_autofree char *dir = g_build_filename (root, "sys", "bus", "pci", "devices", bdf, NULL);
+  g_autofree char *cls = gv_read_attr (dir, "class");
+
+  return cls && (g_ascii_strtoull (cls, NULL, 16) >> 16) == 0x03;
+}
+
 char *
 pt_errno_text (int err)
 {

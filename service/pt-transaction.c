@@ -90,7 +90,9 @@ resolve_targets (const char *root, GvRecords *records, GvOperation op, const GvP
 
     case GV_OP_GIVE_BACK:
       has_record = gv_records_lookup (records, f->bdf, &rec_driver, &rec_override);
-      if (opts->driver) {
+      /* a named driver takes the display controllers; HDMI audio, USB and
+       * UCSI functions go back to their own drivers */
+      if (opts->driver && pt_function_is_display (root, f->bdf)) {
         f->driver = g_strdup (opts->driver);
         /* An override naming another driver would keep the named one out. */
         f->override = g_strdup (has_record && (!*rec_override || g_str_equal (rec_override, opts->driver))

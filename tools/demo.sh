@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The README's demo command: builds gpuvirt, mounts the built-in simulated
-# host "workstation" and tours it. Nothing here touches this machine's /sys.
+# host "workstation" (an iGPU, and an NVIDIA GPU with HDMI audio, USB and
+# UCSI functions), starts a private system bus with gpuvirt's own policy and
+# gpuvirtd on it, and tours gpuvirtctl. Nothing here touches this
+# machine's /sys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
@@ -9,38 +12,71 @@ if [ ! -f build/build.ninja ]; then
 fi
 meson compile -C build >/dev/null
 
-simfs=build/simfs/gpuvirt-simfs
-mnt=$(mktemp -d /tmp/gpuvirt-demo-XXXXXX)
-cleanup() { fusermount3 -u "$mnt" 2>/dev/null || true; rmdir "$mnt" 2>/dev/null || true; }
+work=$(mktemp -d /tmp/gpuvirt-demo-XXXXXX)
+chmod 755 "$work"
+mnt=$work/root
+mkdir -p "$mnt"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  fusermount3 -u -z "$mnt" 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
+show() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
+ctl() { show gpuvirtctl "$@"; }
+gpuvirtctl() { "$PWD/build/client/gpuvirtctl" "$@"; }
 
-step "Mount the simulated host 'workstation' (iGPU + NVIDIA GPU with audio, USB and UCSI functions)"
-show "$simfs" workstation "$mnt"
+step "A simulated host: a FUSE sysfs that answers writes as Linux does"
+show build/simfs/gpuvirt-simfs workstation "$mnt"
+show lspci -A linux-sysfs -O sysfs.path="$mnt/sys/bus/pci" -nnk -s 01:00 2>/dev/null
 
-step "lspci reads it like a real /sys"
-show lspci -A linux-sysfs -O sysfs.path="$mnt/sys/bus/pci" -nnk 2>/dev/null
+step "A private system bus with gpuvirt's own bus policy, and gpuvirtd serving the simulated host"
+cat > "$work/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$work/system_bus_socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/><deny own="*"/><deny send_type="method_call"/>
+    <allow send_type="signal"/><allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/><allow receive_type="method_call"/>
+    <allow receive_type="method_return"/><allow receive_type="error"/><allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+  </policy>
+  <include>$PWD/data/org.gpuvirt.conf</include>
+</busconfig>
+CONF
+dbus-daemon --config-file="$work/bus.conf" --nofork --nopidfile & pids+=($!)
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$work/system_bus_socket
+for _ in $(seq 100); do [ -S "$work/system_bus_socket" ] && break; sleep 0.05; done
+build/service/gpuvirtd --root "$mnt" --state-dir "$work/state" >"$work/gpuvirtd.log" 2>&1 & pids+=($!)
+for _ in $(seq 200); do gpuvirtctl status >/dev/null 2>&1 && break; sleep 0.05; done
+ctl status
 
-gpu=0000:01:00.0
-step "The GPU's IOMMU group and who holds it"
-show ls "$mnt/sys/kernel/iommu_groups/$(basename "$(readlink "$mnt/sys/bus/pci/devices/$gpu/iommu_group")")/devices"
-for p in "$mnt"/proc/[0-9]*; do
-  printf '  pid %s %-20s holds %s\n' "$(basename "$p")" "$(cat "$p/comm")" "$(cd "$p/fd" && for f in *; do readlink "$f"; done | tr '\n' ' ')"
-done
+step "The inventory: GPUs and their companion functions (--all lists every PCI function)"
+ctl list
+ctl show 01:00.0
 
-step "The kernel's answers: move the HDMI audio function to vfio-pci the documented way"
-audio=0000:01:00.1
-show bash -c "echo vfio-pci > $mnt/sys/bus/pci/devices/$audio/driver_override"
-show bash -c "echo $audio > $mnt/sys/bus/pci/devices/$audio/driver/unbind"
-show bash -c "echo $audio > $mnt/sys/bus/pci/drivers_probe"
-show readlink "$mnt/sys/bus/pci/devices/$audio/driver"
-show ls "$mnt/dev/vfio"
-step "Binding it again while bound is EBUSY, as on Linux"
-show bash -c "echo $audio > $mnt/sys/bus/pci/drivers/vfio-pci/bind" || true
-step "Every write the simulator saw"
+step "Taking the GPU for a VM: refused while Xorg and nvidia-persistenced hold it"
+ctl bind 01:00.0 || true
+
+step "They let go (the simulator's holders quit); now the GPU, its audio, USB and UCSI go to vfio-pci together"
+show bash -c "echo 'remove 1834' > $mnt/.sim/holders; echo 'remove 1102' > $mnt/.sim/holders"
+ctl bind 01:00.0
+ctl list
+
+step "Reclaiming it for the display: every function back on the exact driver it had"
+ctl return 01:00.0
+ctl list
+
+step "What the kernel saw: every write gpuvirtd made, in order"
 show cat "$mnt/.sim/log"
 
 echo
-echo "gpuvirt demo: done (the simulated host is unmounted on exit)."
+echo "gpuvirt demo: done (the bus, gpuvirtd and the simulated host stop on exit)."

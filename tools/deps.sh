@@ -15,6 +15,8 @@ packages=(
   libxml2-utils
   # real-kernel test bed
   qemu-system-x86 busybox-static cpio xz-utils zstd
+  # benchmark arithmetic
+  bc
   # leak checks
   valgrind
   # runs the example polkit rules (JavaScript) in a test
