@@ -10,14 +10,52 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse.h>
+#include <fuse_lowlevel.h>
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mount.h>
 
 static SimHost *host;
 static time_t mount_time;
+
+static gint stop_requested;
+static char *mountpoint;
+
+static gboolean
+fs_stopping (void)
+{
+  struct fuse_context *ctx = fuse_get_context ();
+
+  if (g_atomic_int_get (&stop_requested))
+    return TRUE;
+  return ctx && ctx->fuse && fuse_session_exited (fuse_get_session (ctx->fuse));
+}
+
+/* SIGTERM, SIGINT and SIGHUP (also PR_SET_PDEATHSIG from a test) end the
+ * simulator for sure: blocked writes give up and the mount is detached,
+ * which ends FUSE's loop even while requests are in flight. */
+static gpointer
+signal_thread (gpointer data)
+{
+  sigset_t *set = data;
+  int sig = 0;
+
+  sigwait (set, &sig);
+  g_atomic_int_set (&stop_requested, 1);
+  if (getuid () == 0) {
+    umount2 (mountpoint, MNT_DETACH);
+  } else {
+    const char *argv[] = { "fusermount3", "-u", "-z", mountpoint, NULL };
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                  NULL, NULL, NULL, NULL);
+  }
+  return NULL;
+}
 
 static const char *
 rel (const char *path)
@@ -27,9 +65,13 @@ rel (const char *path)
   return path;
 }
 
+static sigset_t *daemon_signals;   /* set when fuse_main forks: the thread starts in the child */
+
 static void *
 sim_init (struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
+  if (daemon_signals)
+    g_thread_unref (g_thread_new ("signals", signal_thread, daemon_signals));
   /* sysfs answers from live state: no caching of names, attributes or data */
   cfg->entry_timeout = 0;
   cfg->attr_timeout = 0;
@@ -375,6 +417,8 @@ main (int argc, char **argv)
     return 1;
   }
   mount_time = time (NULL);
+  host->stopping = fs_stopping;
+  mountpoint = g_canonicalize_filename (rest[1], NULL);
 
   fargs = g_ptr_array_new ();
   g_ptr_array_add (fargs, argv[0]);
@@ -386,6 +430,19 @@ main (int argc, char **argv)
     g_ptr_array_add (fargs, (char *) "-f");
   if (debug)
     g_ptr_array_add (fargs, (char *) "-d");
+  /* the signals go to our own thread, in every thread FUSE starts too */
+  {
+    static sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGTERM);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGHUP);
+    pthread_sigmask (SIG_BLOCK, &set, NULL);
+    if (foreground)
+      g_thread_unref (g_thread_new ("signals", signal_thread, &set));
+    else
+      daemon_signals = &set;
+  }
   r = fuse_main ((int) fargs->len, (char **) fargs->pdata, &sim_ops, NULL);
   g_ptr_array_unref (fargs);
   sim_host_free (host);

@@ -155,8 +155,8 @@ sim_fault_apply (SimHost *host, const char *path, const char *data)
       sim_host_sleep (host, ms);
     } else {
       guint64 gen = host->release_gen;
-      while (gen == host->release_gen)
-        sim_host_wait (host);
+      while (gen == host->release_gen && sim_host_wait (host))
+        ;
     }
     return 0;
   }

@@ -3,7 +3,7 @@
 
 #include "sim-model.h"
 
-void sim_host_wait (SimHost *host);
+gboolean sim_host_wait (SimHost *host);
 void sim_host_sleep (SimHost *host, guint ms);
 SimVgpu *sim_vgpu_new (void);
 int sim_iommu_group_alloc (SimHost *host);

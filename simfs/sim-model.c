@@ -79,10 +79,16 @@ sim_host_changed (SimHost *host)
   g_cond_broadcast (&host->cond);
 }
 
-void
+/* Waits for a change. When the filesystem is going away (SIGTERM,
+ * unmount) every wait ends at once, so no blocked write keeps the
+ * simulator alive. Returns FALSE then. */
+gboolean
 sim_host_wait (SimHost *host)
 {
-  g_cond_wait (&host->cond, &host->lock);
+  if (host->stopping && host->stopping ())
+    return FALSE;
+  g_cond_wait_until (&host->cond, &host->lock, g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND);
+  return !(host->stopping && host->stopping ());
 }
 
 void

@@ -153,6 +153,7 @@ struct SimHost {
   guint64 generation;           /* bumped by every change; invalidates dir_cache */
   guint64 dir_cache_generation;
   GHashTable *dir_cache;        /* path -> SimNode* of directories resolved since the last change */
+  gboolean (*stopping) (void);  /* set by main: the filesystem is going away */
 };
 
 /* Lifecycle */

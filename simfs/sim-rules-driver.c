@@ -13,7 +13,8 @@ gboolean
 sim_device_lock (SimHost *host, SimDevice *dev)
 {
   while (dev->locked && !dev->removed)
-    sim_host_wait (host);
+    if (!sim_host_wait (host))
+      return FALSE;
   if (dev->removed)
     return FALSE;
   dev->locked = TRUE;
@@ -152,11 +153,11 @@ sim_device_release_driver (SimHost *host, SimDevice *dev)
     return;
   sim_host_sleep (host, drv->unbind_delay_ms + dev->unbind_delay_ms);
   if (drv->vfio || sim_device_has_vendor_vfio (dev))
-    while (sim_device_vfio_held (host, dev))
-      sim_host_wait (host);
+    while (sim_device_vfio_held (host, dev) && sim_host_wait (host))
+      ;
   if (g_str_equal (drv->name, "nvidia"))
-    while (sim_device_host_nodes_held (host, dev))
-      sim_host_wait (host);
+    while (sim_device_host_nodes_held (host, dev) && sim_host_wait (host))
+      ;
   sim_vgpu_driver_removed (host, dev);
   dev->driver = NULL;
   dev->vfio_cdev = -1;

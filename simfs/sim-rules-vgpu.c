@@ -184,8 +184,8 @@ mdev_held (SimHost *host, SimMdev *mdev)
 void
 sim_mdev_destroy (SimHost *host, SimMdev *mdev)
 {
-  while (!mdev->removed && mdev_held (host, mdev))
-    sim_host_wait (host);
+  while (!mdev->removed && mdev_held (host, mdev) && sim_host_wait (host))
+    ;
   if (mdev->removed)
     return;
   mdev->removed = TRUE;
