@@ -100,6 +100,11 @@ resolve_targets (const char *root, GvRecords *records, GvOperation op, const GvP
       } else if (has_record) {
         f->driver = g_steal_pointer (&rec_driver);
         f->override = g_steal_pointer (&rec_override);
+      } else if (gv_driver_is_vfio (f->pre_driver) && opts->driver) {
+        /* the GPU was named a driver; this companion has no record of its
+         * own: better on vfio-pci than on a guessed driver */
+        f->driver = g_strdup (f->pre_driver);
+        f->override = g_strdup (f->pre_override);
       } else if (gv_driver_is_vfio (f->pre_driver)) {
         g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_NO_SUCH_DRIVER,
                      "%s is on %s, and gpuvirt has no record of the driver it had before (it was there before "
