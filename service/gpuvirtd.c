@@ -2,6 +2,7 @@
  * (DBUS_SYSTEM_BUS_ADDRESS is honoured) and serves the host below --root. */
 #include "daemon.h"
 #include "gpuvirt-names.h"
+#include "config-manage.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -28,7 +29,7 @@ on_name_acquired (sd_bus_message *reply, void *userdata, sd_bus_error *error)
 }
 
 static int
-run (const char *root, const char *state_dir, gboolean read_only)
+run (const char *root, const char *state_dir, const char *config, gboolean read_only)
 {
   g_autoptr (Daemon) daemon = NULL;
   g_autoptr (GError) error = NULL;
@@ -61,6 +62,12 @@ run (const char *root, const char *state_dir, gboolean read_only)
   if (!daemon) {
     g_critical ("Could not read the host below %s: %s", root, error->message);
     goto out;
+  }
+  /* a bad file must not stop the service: it is reported, and only GPUs
+   * and their companions are managed */
+  if (!config_manage_apply (daemon->host, config, &error)) {
+    g_warning ("Ignoring the configuration: %s", error->message);
+    g_clear_error (&error);
   }
   if ((r = bus_manager_register (daemon)) < 0 || (r = bus_device_register (daemon)) < 0 ||
       (r = bus_mdev_register (daemon)) < 0) {
@@ -101,11 +108,15 @@ main (int argc, char **argv)
 {
   g_autofree char *root = NULL;
   g_autofree char *state_dir = NULL;
+  g_autofree char *config = NULL;
   gboolean version = FALSE, read_only = FALSE;
   GOptionEntry entries[] = {
     { "root", 0, 0, G_OPTION_ARG_FILENAME, &root, "Serve the host below DIR (a simulated host); default /", "DIR" },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
       "Keep records of original drivers and transactions in DIR; default $STATE_DIRECTORY or /var/lib/gpuvirt", "DIR" },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &config,
+      "Read the configuration from FILE; default $CONFIGURATION_DIRECTORY/gpuvirt.conf or /etc/gpuvirt/gpuvirt.conf",
+      "FILE" },
     { "read-only", 0, 0, G_OPTION_ARG_NONE, &read_only, "Refuse every change (serve the host for reading only)", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
@@ -136,5 +147,8 @@ main (int argc, char **argv)
   /* systemd may list several state directories; the first is ours */
   if (strchr (state_dir, ':'))
     *strchr (state_dir, ':') = '\0';
-  return run (root, state_dir, read_only);
+  if (!config)
+    config = g_build_filename (g_getenv ("CONFIGURATION_DIRECTORY") ? g_getenv ("CONFIGURATION_DIRECTORY")
+                                                                   : "/etc/gpuvirt", "gpuvirt.conf", NULL);
+  return run (root, state_dir, config, read_only);
 }

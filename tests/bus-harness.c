@@ -158,6 +158,8 @@ start_daemon (BusHarness *h)
   g_ptr_array_add (argv, h->root);
   g_ptr_array_add (argv, (char *) "--state-dir");
   g_ptr_array_add (argv, h->state_dir);
+  g_ptr_array_add (argv, (char *) "--config");
+  g_ptr_array_add (argv, h->config);
   /* this machine's own /sys is only ever read */
   if (!h->mount)
     g_ptr_array_add (argv, (char *) "--read-only");
@@ -196,6 +198,12 @@ stop_daemon (BusHarness *h)
 BusHarness *
 bus_harness_start (const char *scenario)
 {
+  return bus_harness_start_with_config (scenario, NULL);
+}
+
+BusHarness *
+bus_harness_start_with_config (const char *scenario, const char *config_text)
+{
   BusHarness *h = g_new0 (BusHarness, 1);
   g_autoptr (GError) error = NULL;
   g_autofree char *socket = NULL;
@@ -213,6 +221,11 @@ bus_harness_start (const char *scenario)
   g_chmod (h->dir, 0755);   /* the unprivileged caller must reach the socket */
   h->daemon_log = g_build_filename (h->dir, "gpuvirtd.log", NULL);
   h->state_dir = g_build_filename (h->dir, "state", NULL);
+  h->config = g_build_filename (h->dir, "gpuvirt.conf", NULL);
+  if (config_text) {
+    g_file_set_contents (h->config, config_text, -1, &error);
+    g_assert_no_error (error);
+  }
   socket = g_build_filename (h->dir, "system_bus_socket", NULL);
   config_path = g_build_filename (h->dir, "bus.conf", NULL);
   config = g_strdup_printf (bus_config, socket, policy);
@@ -343,12 +356,14 @@ bus_harness_stop (BusHarness *h)
     g_unlink (socket);
     g_unlink (config);
     g_unlink (h->daemon_log);
+    g_unlink (h->config);
     rm_rf (h->state_dir);
     g_rmdir (h->dir);
   }
   g_free (h->address);
   g_free (h->root);
   g_free (h->state_dir);
+  g_free (h->config);
   g_free (h->daemon_log);
   g_free (h->dir);
   g_free (h);

@@ -15,6 +15,7 @@ typedef struct {
   SimMount *mount;    /* NULL when serving this machine's /sys */
   char *root;
   char *state_dir;    /* gpuvirtd's records, kept across restarts */
+  char *config;       /* gpuvirtd's configuration file (absent unless given) */
   GPid bus_pid, polkit_pid, daemon_pid;
   sd_bus *bus;        /* the test's own connection (as root) */
   char *daemon_log;
@@ -23,6 +24,8 @@ typedef struct {
 /* Starts everything; polkit allows nothing until bus_harness_polkit_allow().
  * SCENARIO NULL serves this machine's real /sys: for read-only tests only. */
 BusHarness *bus_harness_start (const char *scenario);
+/* The same, with CONFIG_TEXT as gpuvirtd's configuration file. */
+BusHarness *bus_harness_start_with_config (const char *scenario, const char *config_text);
 void bus_harness_stop (BusHarness *h);
 /* SetAllowed on the polkit mock (NULL-terminated action ids). */
 void bus_harness_polkit_allow (BusHarness *h, const char *const *actions);

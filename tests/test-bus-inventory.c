@@ -338,6 +338,74 @@ test_get_device_errors (void)
   }
 }
 
+/* This machine's own /sys, read only (gpuvirtd --read-only): what
+ * `gpuvirtctl list --all --json` says equals what lspci -nnk says. */
+static void
+test_real_sys_matches_lspci (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start (NULL);
+  const char *ctl[] = { g_getenv ("GPUVIRTCTL"), "list", "--all", "--json", NULL };
+  const char *lspci[] = { "lspci", "-nnk", "-D", NULL };
+  g_autofree char *json = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) want = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_auto (GStrv) lines = NULL;
+  JsonArray *devices;
+  char *current = NULL;
+  int status;
+
+  g_assert_nonnull (ctl[0]);
+  status = bus_harness_run (h, FALSE, ctl, &json, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (g_spawn_sync (NULL, (char **) lspci, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                               NULL, &text, NULL, &status, &error));
+  g_assert_no_error (error);
+
+  /* "0000:00:03.0 Ethernet controller [0200]: ... [1af4:1041] (rev 01)" then "\tKernel driver in use: x" */
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++) {
+    if (lines[i][0] && lines[i][0] != '\t') {
+      const char *end = strrchr (lines[i], ']');
+      const char *start;
+      g_autofree char *bdf = g_strndup (lines[i], 12);
+      if (g_strrstr (lines[i], "] (rev"))
+        end = g_strrstr (lines[i], "] (rev");
+      start = end ? g_strrstr_len (lines[i], end - lines[i], "[") : NULL;
+      g_assert_nonnull (start);
+      current = g_strdup_printf ("%.*s|", (int) (end - start - 1), start + 1);
+      g_hash_table_insert (want, g_steal_pointer (&bdf), current);
+    } else if (current && g_str_has_prefix (lines[i], "\tKernel driver in use: ")) {
+      char *with_driver = g_strconcat (current, lines[i] + strlen ("\tKernel driver in use: "), NULL);
+      GHashTableIter iter;
+      gpointer key, value;
+      g_hash_table_iter_init (&iter, want);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        if (value == current) {
+          g_hash_table_iter_replace (&iter, with_driver);
+          current = with_driver;
+          break;
+        }
+    }
+  }
+  g_assert_cmpuint (g_hash_table_size (want), >, 0);
+
+  json_parser_load_from_data (parser, json, -1, &error);
+  g_assert_no_error (error);
+  devices = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "Devices");
+  g_assert_cmpuint (json_array_get_length (devices), ==, g_hash_table_size (want));
+  for (guint i = 0; i < json_array_get_length (devices); i++) {
+    JsonObject *d = json_array_get_object_element (devices, i);
+    const char *bdf = json_object_get_string_member (d, "Address");
+    g_autofree char *got = g_strdup_printf ("%s:%s|%s", json_object_get_string_member (d, "VendorId"),
+                                            json_object_get_string_member (d, "DeviceId"),
+                                            json_object_get_string_member (d, "Driver"));
+    g_test_message ("%s: gpuvirtctl %s, lspci %s", bdf, got, (char *) g_hash_table_lookup (want, bdf));
+    g_assert_cmpstr (got, ==, g_hash_table_lookup (want, bdf));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -351,5 +419,6 @@ main (int argc, char **argv)
   g_test_add_func ("/bus/workstation-derived", test_workstation_derived);
   g_test_add_func ("/bus/refresh-announces", test_refresh_announces);
   g_test_add_func ("/bus/get-device-errors", test_get_device_errors);
+  g_test_add_func ("/bus/real-sys-matches-lspci", test_real_sys_matches_lspci);
   return g_test_run ();
 }

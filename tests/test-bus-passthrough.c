@@ -391,6 +391,33 @@ test_recover_after_kill (void)
   (void) name;
 }
 
+/* The configuration may add classes: the same disk is then managed. */
+static void
+test_configured_class (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start_with_config ("workstation", "[Manage]\nClasses=0108\n");
+  g_autoptr (GDBusConnection) c = connect_bus (h->address);
+  g_autofree char *name = NULL;
+  g_autofree char *message = NULL;
+  g_autoptr (GVariant) reply = call (c, "/org/gpuvirt/devices/pci_0000_02_00_0", "org.gpuvirt.Device", "BindVfio",
+                                     no_options (), &name, &message);
+
+  if (!reply)
+    g_error ("BindVfio of a configured class failed: %s %s", name, message);
+  {
+    g_autofree char *driver = driver_of (h, "0000:02:00.0");
+    g_assert_cmpstr (driver, ==, "vfio-pci");
+  }
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call (c, "/org/gpuvirt/devices/pci_0000_02_00_0", "org.gpuvirt.Device", "GiveBack", no_options (), &name,
+                &message);
+  g_assert_nonnull (reply);
+  {
+    g_autofree char *driver = driver_of (h, "0000:02:00.0");
+    g_assert_cmpstr (driver, ==, "nvme");
+  }
+}
+
 static void
 test_bulk_parallel (void)
 {
@@ -427,5 +454,6 @@ main (int argc, char **argv)
   g_test_add_func ("/bus/passthrough/stuck", test_stuck);
   g_test_add_func ("/bus/passthrough/recover-after-kill", test_recover_after_kill);
   g_test_add_func ("/bus/passthrough/bulk-parallel", test_bulk_parallel);
+  g_test_add_func ("/bus/passthrough/configured-class", test_configured_class);
   return g_test_run ();
 }
