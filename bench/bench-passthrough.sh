@@ -21,6 +21,18 @@ echo "gpuvirtctl bind --all ($n GPUs, 1 s each):   $((t1 - t0)) ms"
 echo clear > "$mnt/.sim/faults"
 "$build/client/gpuvirtctl" return $gpus >/dev/null
 
+# reads while one unbind blocks for 5 s
+first=$(echo "$gpus" | head -1)
+path=/org/gpuvirt/devices/pci_$(echo "$first" | tr ':.' '__')
+echo "sys/bus/pci/drivers/nvidia/unbind delay=5000" > "$mnt/.sim/faults"
+"$build/client/gpuvirtctl" bind "$first" >/dev/null & bind_pid=$!
+sleep 1
+echo "property read while an unbind blocks (mean of 20): $(mean_ms 20 busctl --system get-property org.gpuvirt "$path" org.gpuvirt.Device State) ms"
+echo "  (State during it: $(busctl --system get-property org.gpuvirt "$path" org.gpuvirt.Device State))"
+wait "$bind_pid"
+echo clear > "$mnt/.sim/faults"
+"$build/client/gpuvirtctl" return "$first" >/dev/null
+
 slow
 t0=$(now_ms)
 for g in $gpus; do   # vfio-manage.sh's sequence, one GPU after another
