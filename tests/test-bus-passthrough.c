@@ -33,10 +33,15 @@ call (GDBusConnection *c, const char *path, const char *iface, const char *metho
   g_autoptr (GError) error = NULL;
   GVariant *reply = g_dbus_connection_call_sync (c, "org.gpuvirt", path, iface, method, params, NULL,
                                                  G_DBUS_CALL_FLAGS_NONE, 60000, NULL, &error);
-  if (name)
+  /* callers reuse NAME and MESSAGE across calls */
+  if (name) {
+    g_free (*name);
     *name = error ? g_dbus_error_get_remote_error (error) : NULL;
-  if (message)
+  }
+  if (message) {
+    g_free (*message);
     *message = error ? g_strdup (error->message) : NULL;
+  }
   return reply;
 }
 
