@@ -58,6 +58,7 @@ int verb_monitor (sd_bus *bus, int argc, char **argv);
 int verb_bind (sd_bus *bus, int argc, char **argv);
 int verb_return (sd_bus *bus, int argc, char **argv);
 int verb_unbind (sd_bus *bus, int argc, char **argv);
+int verb_sriov (sd_bus *bus, int argc, char **argv);
 
 /* Prints MESSAGE and where help is on stderr; returns CTL_EXIT_USAGE. */
 int ctl_usage_error (const char *message);

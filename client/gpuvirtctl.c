@@ -122,6 +122,15 @@ static const Verb verbs[] = {
        "nothing on the host can use it until it is bound again ('return' or\n"
        "'bind'). Asks for confirmation first; without a terminal to ask on, it\n"
        "needs --yes.\n") },
+  { "sriov", 1, 2, OPT_JSON | OPT_TIMEOUT, verb_sriov, N_("DEVICE [N|off]"),
+    N_("Show or set the SR-IOV virtual functions of a GPU"),
+    N_("Without N, prints how many VFs the physical function supports\n"
+       "(TotalVfs), how many are enabled (NumVfs) and their addresses. With N,\n"
+       "asks gpuvirtd to enable N VFs ('off' or 0 disables them), then prints\n"
+       "the same. Nothing is written when N VFs are already enabled; going from\n"
+       "N to M is done through 0, as the kernel requires; gpuvirtd refuses while\n"
+       "a VF that would go is in use (a VM has it open, it carries a vGPU type\n"
+       "or hosts an mdev), and on a function without SR-IOV.\n") },
 };
 
 /* Other names of verbs. */

@@ -3,6 +3,7 @@
  * host model through fallback vtables. */
 #include "daemon.h"
 #include "bus-passthrough.h"
+#include "bus-sriov.h"
 #include "bus-paths.h"
 #include "bus-util.h"
 #include "gpuvirt-names.h"
@@ -370,6 +371,8 @@ static const sd_bus_vtable sriov_vtable[] = {
   SD_BUS_PROPERTY ("TotalVfs", "u", get_sriov_prop, 0, CONST),
   SD_BUS_PROPERTY ("NumVfs", "u", get_sriov_prop, 0, EMITS),
   SD_BUS_PROPERTY ("VirtualFunctions", "ao", get_sriov_prop, 0, EMITS),
+  SD_BUS_METHOD_WITH_ARGS ("SetNumVfs", SD_BUS_ARGS ("u", count, "a{sv}", options),
+                           SD_BUS_RESULT ("ao", virtual_functions), bus_sriov_set_num_vfs, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_VTABLE_END
 };
 
@@ -448,6 +451,8 @@ bus_device_register (Daemon *daemon)
   if (r >= 0)
     r = sd_bus_add_fallback_vtable (daemon->bus, NULL, GPUVIRT_DEVICES_PATH, GPUVIRT_SRIOV_IFACE, sriov_vtable,
                                     find_sriov, daemon);
+  if (r >= 0)
+    r = bus_sriov_register (daemon);
   if (r >= 0)
     r = sd_bus_add_fallback_vtable (daemon->bus, NULL, GPUVIRT_DEVICES_PATH, GPUVIRT_VGPU_IFACE, vgpu_vtable,
                                     find_vgpu, daemon);

@@ -6,6 +6,7 @@
 #include "gpuvirt-names.h"
 #include "host-iommu.h"
 #include "bus-passthrough.h"
+#include "bus-sriov.h"
 #include "bus-changes.h"
 
 #include <errno.h>
@@ -38,6 +39,11 @@ daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_di
   daemon->queue = main_queue_new (event, bus_passthrough_queue_item, daemon, &r);
   if (!daemon->queue) {
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (-r), "Could not set up the worker queue: %s", g_strerror (-r));
+    return NULL;
+  }
+  daemon->sriov_queue = main_queue_new (event, bus_sriov_queue_item, daemon, &r);
+  if (!daemon->sriov_queue) {
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (-r), "Could not set up the SR-IOV queue: %s", g_strerror (-r));
     return NULL;
   }
   /* a read-only daemon never writes, not even its records */
@@ -98,6 +104,7 @@ daemon_free (Daemon *daemon)
   if (!daemon)
     return;
   main_queue_free (daemon->queue);
+  main_queue_free (daemon->sriov_queue);
   gv_records_free (daemon->records);
   if (daemon->op_state)
     g_hash_table_unref (daemon->op_state);

@@ -31,6 +31,7 @@ typedef struct {
   gboolean read_only;              /* serving this machine for reading only (tests) */
   GvRecords *records;
   MainQueue *queue;                /* worker threads -> main loop */
+  MainQueue *sriov_queue;          /* SetNumVfs' worker -> main loop (bus-sriov.c) */
   GHashTable *op_state;            /* BDF -> Device.State while it moves, or "stuck" */
   GHashTable *op_message;          /* BDF -> Device.StateMessage */
   GHashTable *busy;                /* BDF -> the operation moving it */

@@ -1,0 +1,14 @@
+/* SetNumVfs on org.gpuvirt.Sriov (see bus-sriov.c). */
+#pragma once
+
+#include <glib.h>
+#include <systemd/sd-bus.h>
+
+#include "daemon.h"
+
+int bus_sriov_set_num_vfs (sd_bus_message *m, void *userdata, sd_bus_error *error);
+/* Answers SetNumVfs on functions without org.gpuvirt.Sriov with
+ * NotSupported instead of sd-bus' UnknownInterface. */
+int bus_sriov_register (Daemon *daemon);
+/* Runs on the main loop for each worker result (daemon->sriov_queue). */
+void bus_sriov_queue_item (gpointer item, gpointer user_data);
