@@ -423,21 +423,13 @@ enumerate_devices (sd_bus *bus, const char *prefix, void *userdata, char ***node
 {
   Daemon *daemon = userdata;
   GPtrArray *devices = gv_host_get_devices (daemon->host);
-  char **list = calloc (devices->len + 1, sizeof (char *));
+  GPtrArray *list = g_ptr_array_sized_new (devices->len + 1);
 
-  if (!list)
-    return -ENOMEM;
-  for (guint i = 0; i < devices->len; i++) {
-    g_autofree char *path = gpuvirt_device_path (((GvDevice *) devices->pdata[i])->fn->bdf);
-    list[i] = strdup (path);
-    if (!list[i]) {
-      for (guint j = 0; j < i; j++)
-        free (list[j]);
-      free (list);
-      return -ENOMEM;
-    }
-  }
-  *nodes = list;
+  for (guint i = 0; i < devices->len; i++)
+    g_ptr_array_add (list, gpuvirt_device_path (((GvDevice *) devices->pdata[i])->fn->bdf));
+  g_ptr_array_add (list, NULL);
+  /* g_malloc is the system malloc (GLib >= 2.46): sd-bus may free() it */
+  *nodes = (char **) g_ptr_array_free (list, FALSE);
   return 0;
 }
 

@@ -113,21 +113,13 @@ enumerate_mdevs (sd_bus *bus, const char *prefix, void *userdata, char ***nodes,
 {
   Daemon *daemon = userdata;
   GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
-  char **list = calloc (mdevs->len + 1, sizeof (char *));
+  GPtrArray *list = g_ptr_array_sized_new (mdevs->len + 1);
 
-  if (!list)
-    return -ENOMEM;
-  for (guint i = 0; i < mdevs->len; i++) {
-    g_autofree char *path = gpuvirt_mdev_path (((GvMdev *) mdevs->pdata[i])->uuid);
-    list[i] = strdup (path);
-    if (!list[i]) {
-      for (guint j = 0; j < i; j++)
-        free (list[j]);
-      free (list);
-      return -ENOMEM;
-    }
-  }
-  *nodes = list;
+  for (guint i = 0; i < mdevs->len; i++)
+    g_ptr_array_add (list, gpuvirt_mdev_path (((GvMdev *) mdevs->pdata[i])->uuid));
+  g_ptr_array_add (list, NULL);
+  /* g_malloc is the system malloc (GLib >= 2.46): sd-bus may free() it */
+  *nodes = (char **) g_ptr_array_free (list, FALSE);
   return 0;
 }
 
