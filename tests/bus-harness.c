@@ -368,3 +368,47 @@ bus_harness_stop (BusHarness *h)
   g_free (h->dir);
   g_free (h);
 }
+
+GDBusConnection *
+bus_harness_connect (const char *address)
+{
+  g_autoptr (GError) error = NULL;
+  GDBusConnection *c = g_dbus_connection_new_for_address_sync (
+    address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+    NULL, NULL, &error);
+  g_assert_no_error (error);
+  return c;
+}
+
+GVariant *
+bus_harness_call (GDBusConnection *c, const char *path, const char *iface, const char *method, GVariant *params,
+                  const GVariantType *reply_type, char **name, char **message)
+{
+  g_autoptr (GError) error = NULL;
+  GVariant *reply = g_dbus_connection_call_sync (c, "org.gpuvirt", path, iface, method, params, reply_type,
+                                                 G_DBUS_CALL_FLAGS_NONE, 60000, NULL, &error);
+  if (name) {
+    g_free (*name);
+    *name = error ? g_dbus_error_get_remote_error (error) : NULL;
+  }
+  if (message) {
+    g_free (*message);
+    *message = error ? g_strdup (error->message) : NULL;
+  }
+  return reply;
+}
+
+char *
+bus_harness_read_sim (BusHarness *h, const char *rel)
+{
+  g_autofree char *path = sim_mount_path (h->mount, rel);
+  char *s = sim_read_file (path);
+  return s ? g_strchomp (s) : g_strdup ("");
+}
+
+int
+bus_harness_write_sim (BusHarness *h, const char *rel, const char *data)
+{
+  g_autofree char *path = sim_mount_path (h->mount, rel);
+  return sim_write_file (path, data);
+}

@@ -4,6 +4,7 @@
  * and gpuvirtd serving it. */
 #pragma once
 
+#include <gio/gio.h>
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
@@ -36,5 +37,17 @@ void bus_harness_restart_daemon (BusHarness *h);
 int bus_harness_run (BusHarness *h, gboolean unprivileged, const char *const *argv, char **out, char **err);
 /* The daemon's log so far (for failure messages). */
 char *bus_harness_daemon_log (BusHarness *h);
+
+/* A GDBus connection to the private bus at ADDRESS (asserts on failure). */
+GDBusConnection *bus_harness_connect (const char *address);
+/* Calls METHOD on org.gpuvirt; the reply, or NULL with the remote error's
+ * name and message in *NAME and *MESSAGE (either may be NULL; previous
+ * values are freed, so callers can reuse them). */
+GVariant *bus_harness_call (GDBusConnection *c, const char *path, const char *iface, const char *method,
+                            GVariant *params, const GVariantType *reply_type, char **name, char **message);
+/* Reads (stripped; "" when unreadable) and writes (0 or errno) a file of
+ * the simulated host. */
+char *bus_harness_read_sim (BusHarness *h, const char *rel);
+int bus_harness_write_sim (BusHarness *h, const char *rel, const char *data);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BusHarness, bus_harness_stop)

@@ -7,17 +7,6 @@
 #include <gio/gio.h>
 #include <string.h>
 
-static GDBusConnection *
-connect_bus (const char *address)
-{
-  g_autoptr (GError) error = NULL;
-  GDBusConnection *c = g_dbus_connection_new_for_address_sync (
-    address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-    NULL, NULL, &error);
-  g_assert_no_error (error);
-  return c;
-}
-
 static GDBusNodeInfo *
 introspect (GDBusConnection *c, const char *path)
 {
@@ -143,7 +132,7 @@ static void
 test_introspection (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("a40-mdev");
-  g_autoptr (GDBusConnection) c = connect_bus (h->address);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autoptr (GError) error = NULL;
   g_autofree char *numvfs = sim_mount_path (h->mount, "sys/bus/pci/devices/0000:e8:00.0/sriov_numvfs");
   g_autofree char *create = NULL;

@@ -10,17 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static GDBusConnection *
-connect_bus (const char *address)
-{
-  g_autoptr (GError) error = NULL;
-  GDBusConnection *c = g_dbus_connection_new_for_address_sync (
-    address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-    NULL, NULL, &error);
-  g_assert_no_error (error);
-  return c;
-}
-
 /* path -> interface -> property -> value */
 static GVariant *
 managed_objects (GDBusConnection *c)
@@ -205,14 +194,14 @@ test_scenario (gconstpointer data)
     g_assert_nonnull (pw);
     g_assert_cmpint (setresgid (pw->pw_gid, pw->pw_gid, pw->pw_gid), ==, 0);
     g_assert_cmpint (setresuid (pw->pw_uid, pw->pw_uid, pw->pw_uid), ==, 0);
-    c = connect_bus (g_getenv ("DBUS_SYSTEM_BUS_ADDRESS"));
+    c = bus_harness_connect (g_getenv ("DBUS_SYSTEM_BUS_ADDRESS"));
     objects = managed_objects (c);
     check_against_scenario (objects, file);
     return;
   }
 
   h = bus_harness_start (name);
-  c = connect_bus (h->address);
+  c = bus_harness_connect (h->address);
   objects = managed_objects (c);
   check_against_scenario (objects, file);
   {
@@ -227,7 +216,7 @@ static void
 test_workstation_derived (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
-  g_autoptr (GDBusConnection) c = connect_bus (h->address);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autoptr (GVariant) objects = managed_objects (c);
   g_autoptr (GVariant) companions = prop (objects, "/org/gpuvirt/devices/pci_0000_01_00_0", "org.gpuvirt.Device", "Companions");
   g_autoptr (GVariant) holders = prop (objects, "/org/gpuvirt/devices/pci_0000_01_00_0", "org.gpuvirt.Device", "Holders");
@@ -275,7 +264,7 @@ static void
 test_refresh_announces (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
-  g_autoptr (GDBusConnection) c = connect_bus (h->address);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autoptr (GError) error = NULL;
   g_autofree char *unbind = sim_mount_path (h->mount, "sys/bus/pci/drivers/snd_hda_intel/unbind");
   Waiter w = { g_main_loop_new (NULL, FALSE), NULL };
@@ -308,7 +297,7 @@ static void
 test_get_device_errors (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
-  g_autoptr (GDBusConnection) c = connect_bus (h->address);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   const char *bad[] = { "zz", "0000:01:00", "../../etc", "0000:01:00.8", "/org/gpuvirt/devices/nope", "" };
 
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {

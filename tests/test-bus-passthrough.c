@@ -14,37 +14,6 @@
 static const char *const workstation_functions[] = { "0000:01:00.0", "0000:01:00.1", "0000:01:00.2", "0000:01:00.3", NULL };
 static const char *const workstation_drivers[] = { "nvidia", "snd_hda_intel", "xhci_hcd", "nvidia-gpu", NULL };
 
-static GDBusConnection *
-connect_bus (const char *address)
-{
-  g_autoptr (GError) error = NULL;
-  GDBusConnection *c = g_dbus_connection_new_for_address_sync (
-    address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-    NULL, NULL, &error);
-  g_assert_no_error (error);
-  return c;
-}
-
-/* Calls METHOD; returns the reply or NULL with the remote error name in *NAME. */
-static GVariant *
-call (GDBusConnection *c, const char *path, const char *iface, const char *method, GVariant *params, char **name,
-      char **message)
-{
-  g_autoptr (GError) error = NULL;
-  GVariant *reply = g_dbus_connection_call_sync (c, "org.gpuvirt", path, iface, method, params, NULL,
-                                                 G_DBUS_CALL_FLAGS_NONE, 60000, NULL, &error);
-  /* callers reuse NAME and MESSAGE across calls */
-  if (name) {
-    g_free (*name);
-    *name = error ? g_dbus_error_get_remote_error (error) : NULL;
-  }
-  if (message) {
-    g_free (*message);
-    *message = error ? g_strdup (error->message) : NULL;
-  }
-  return reply;
-}
-
 static GVariant *
 no_options (void)
 {
@@ -59,28 +28,13 @@ driver_of (BusHarness *h, const char *bdf)
   return sim_link_name (path);
 }
 
-static char *
-read_sim (BusHarness *h, const char *rel)
-{
-  g_autofree char *path = sim_mount_path (h->mount, rel);
-  char *s = sim_read_file (path);
-  return s ? g_strchomp (s) : g_strdup ("");
-}
-
-static int
-write_sim (BusHarness *h, const char *rel, const char *data)
-{
-  g_autofree char *path = sim_mount_path (h->mount, rel);
-  return sim_write_file (path, data);
-}
-
 static void
 assert_original_drivers (BusHarness *h)
 {
   for (guint i = 0; workstation_functions[i]; i++) {
     g_autofree char *driver = driver_of (h, workstation_functions[i]);
     g_autofree char *rel = g_strdup_printf ("sys/bus/pci/devices/%s/driver_override", workstation_functions[i]);
-    g_autofree char *override = read_sim (h, rel);
+    g_autofree char *override = bus_harness_read_sim (h, rel);
     g_assert_cmpstr (driver, ==, workstation_drivers[i]);
     g_assert_cmpstr (override, ==, "(null)");
   }
@@ -89,8 +43,8 @@ assert_original_drivers (BusHarness *h)
 static char *
 prop_string (GDBusConnection *c, const char *path, const char *name)
 {
-  g_autoptr (GVariant) v = call (c, path, "org.freedesktop.DBus.Properties", "Get",
-                                 g_variant_new ("(ss)", "org.gpuvirt.Device", name), NULL, NULL);
+  g_autoptr (GVariant) v = bus_harness_call (c, path, "org.freedesktop.DBus.Properties", "Get",
+                                 g_variant_new ("(ss)", "org.gpuvirt.Device", name), NULL, NULL, NULL);
   g_autoptr (GVariant) inner = NULL;
   g_assert_nonnull (v);
   g_variant_get (v, "(v)", &inner);
@@ -101,21 +55,21 @@ prop_string (GDBusConnection *c, const char *path, const char *name)
 static void
 stop_holders (BusHarness *h)
 {
-  g_assert_cmpint (write_sim (h, ".sim/holders", "remove 1834"), ==, 0);
-  g_assert_cmpint (write_sim (h, ".sim/holders", "remove 1102"), ==, 0);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/holders", "remove 1834"), ==, 0);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/holders", "remove 1102"), ==, 0);
 }
 
 static void
 test_round_trip (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
-  g_autoptr (GDBusConnection) c = connect_bus (h->address);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autoptr (GVariant) reply = NULL;
   g_autofree char *name = NULL;
   g_autofree char *message = NULL;
 
   /* held by Xorg and nvidia-persistenced: refused, naming them */
-  reply = call (c, GPU_PATH, "org.gpuvirt.Device", "BindVfio", no_options (), &name, &message);
+  reply = bus_harness_call (c, GPU_PATH, "org.gpuvirt.Device", "BindVfio", no_options (), NULL, &name, &message);
   g_assert_null (reply);
   g_assert_cmpstr (name, ==, "org.gpuvirt.Error.HeldByProcesses");
   g_assert_nonnull (strstr (message, "Xorg"));
@@ -123,7 +77,7 @@ test_round_trip (void)
   assert_original_drivers (h);
 
   stop_holders (h);
-  reply = call (c, GPU_PATH, "org.gpuvirt.Device", "BindVfio", no_options (), &name, &message);
+  reply = bus_harness_call (c, GPU_PATH, "org.gpuvirt.Device", "BindVfio", no_options (), NULL, &name, &message);
   if (!reply)
     g_error ("BindVfio failed: %s %s", name, message);
   g_assert_cmpuint (g_variant_n_children (g_variant_get_child_value (reply, 0)), ==, 4);
@@ -148,7 +102,7 @@ test_round_trip (void)
   g_clear_pointer (&reply, g_variant_unref);
 
   /* back for the display: every function on the driver it had */
-  reply = call (c, GPU_PATH, "org.gpuvirt.Device", "GiveBack", no_options (), &name, &message);
+  reply = bus_harness_call (c, GPU_PATH, "org.gpuvirt.Device", "GiveBack", no_options (), NULL, &name, &message);
   if (!reply)
     g_error ("GiveBack failed: %s %s", name, message);
   assert_original_drivers (h);
@@ -170,13 +124,13 @@ test_denied_writes_nothing (void)
   int status;
 
   stop_holders (h);
-  g_assert_cmpint (write_sim (h, ".sim/log", "clear"), ==, 0);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/log", "clear"), ==, 0);
   status = bus_harness_run (h, TRUE, argv, &out, &err);
   g_assert_cmpint (status, !=, 0);
   /* busctl prints systemd's short text for AccessDenied */
   if (!strstr (err, "Access denied"))
     g_error ("denied call said: %s", err);
-  log = read_sim (h, ".sim/log");
+  log = bus_harness_read_sim (h, ".sim/log");
   g_assert_cmpstr (log, ==, "");
   assert_original_drivers (h);
 
@@ -197,7 +151,7 @@ static void
 test_bad_input (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
-  g_autoptr (GDBusConnection) c = connect_bus (h->address);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   struct {
     const char *path, *iface, *method;
     GVariant *params;
@@ -223,17 +177,17 @@ test_bad_input (void)
   };
 
   stop_holders (h);
-  g_assert_cmpint (write_sim (h, ".sim/log", "clear"), ==, 0);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/log", "clear"), ==, 0);
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_autofree char *name = NULL;
     g_autofree char *message = NULL;
-    g_autoptr (GVariant) reply = call (c, cases[i].path, cases[i].iface, cases[i].method, cases[i].params, &name, &message);
+    g_autoptr (GVariant) reply = bus_harness_call (c, cases[i].path, cases[i].iface, cases[i].method, cases[i].params, NULL, &name, &message);
     g_test_message ("case %zu: %s %s", i, name, message);
     g_assert_null (reply);
     g_assert_cmpstr (name, ==, cases[i].error);
   }
   {
-    g_autofree char *log = read_sim (h, ".sim/log");
+    g_autofree char *log = bus_harness_read_sim (h, ".sim/log");
     g_assert_cmpstr (log, ==, "");
   }
 }
@@ -251,7 +205,7 @@ static gpointer
 call_thread (gpointer data)
 {
   AsyncCall *ac = data;
-  g_autoptr (GVariant) reply = call (ac->c, GPU_PATH, "org.gpuvirt.Device", ac->method, ac->params, &ac->error_name,
+  g_autoptr (GVariant) reply = bus_harness_call (ac->c, GPU_PATH, "org.gpuvirt.Device", ac->method, ac->params, NULL, &ac->error_name,
                                      &ac->error_message);
   ac->ok = reply != NULL;
   return NULL;
@@ -261,8 +215,8 @@ static void
 test_busy_and_responsive (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
-  g_autoptr (GDBusConnection) c = connect_bus (h->address);
-  g_autoptr (GDBusConnection) other = connect_bus (h->address);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autoptr (GDBusConnection) other = bus_harness_connect (h->address);
   AsyncCall ac = { c, "BindVfio", g_variant_ref_sink (no_options ()), NULL, NULL, FALSE };
   g_autofree char *name = NULL;
   GThread *thread;
@@ -270,12 +224,12 @@ test_busy_and_responsive (void)
 
   stop_holders (h);
   /* the GPU's unbind takes 5 s */
-  g_assert_cmpint (write_sim (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind delay=5000"), ==, 0);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind delay=5000"), ==, 0);
   thread = g_thread_new ("bind", call_thread, &ac);
   g_usleep (1500 * 1000);
   /* a second caller is told at once */
   {
-    g_autoptr (GVariant) r = call (other, GPU_PATH, "org.gpuvirt.Device", "GiveBack", no_options (), &name, NULL);
+    g_autoptr (GVariant) r = bus_harness_call (other, GPU_PATH, "org.gpuvirt.Device", "GiveBack", no_options (), NULL, &name, NULL);
     g_assert_null (r);
     g_assert_cmpstr (name, ==, "org.gpuvirt.Error.Busy");
   }
@@ -304,15 +258,15 @@ static void
 test_fault_rolls_back (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
-  g_autoptr (GDBusConnection) c = connect_bus (h->address);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autofree char *name = NULL;
   g_autofree char *message = NULL;
   g_autoptr (GVariant) reply = NULL;
 
   stop_holders (h);
   /* the last function's probe by vfio-pci fails: all go back */
-  g_assert_cmpint (write_sim (h, ".sim/faults", "sys/bus/pci/drivers_probe errno=EIO data=" GPU), ==, 0);
-  reply = call (c, GPU_PATH, "org.gpuvirt.Device", "BindVfio", no_options (), &name, &message);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "sys/bus/pci/drivers_probe errno=EIO data=" GPU), ==, 0);
+  reply = bus_harness_call (c, GPU_PATH, "org.gpuvirt.Device", "BindVfio", no_options (), NULL, &name, &message);
   g_assert_null (reply);
   g_assert_cmpstr (name, ==, "org.gpuvirt.Error.KernelError");
   g_assert_nonnull (strstr (message, "EIO"));
@@ -323,14 +277,14 @@ static void
 test_stuck (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
-  g_autoptr (GDBusConnection) c = connect_bus (h->address);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autofree char *name = NULL;
   g_autofree char *message = NULL;
   g_autoptr (GVariant) reply = NULL;
 
   stop_holders (h);
-  g_assert_cmpint (write_sim (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind hang"), ==, 0);
-  reply = call (c, GPU_PATH, "org.gpuvirt.Device", "BindVfio", g_variant_new_parsed ("({'timeout-ms': <@u 500>},)"),
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind hang"), ==, 0);
+  reply = bus_harness_call (c, GPU_PATH, "org.gpuvirt.Device", "BindVfio", g_variant_new_parsed ("({'timeout-ms': <@u 500>},)"), NULL,
                 &name, &message);
   g_assert_null (reply);
   g_assert_cmpstr (name, ==, "org.gpuvirt.Error.Stuck");
@@ -344,7 +298,7 @@ test_stuck (void)
     g_assert_cmpstr (driver, ==, workstation_drivers[i]);
   }
   /* the write returns at last: the function is not forgotten */
-  g_assert_cmpint (write_sim (h, ".sim/faults", "release"), ==, 0);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "release"), ==, 0);
   for (int i = 0; i < 100; i++) {
     g_autofree char *state = prop_string (c, GPU_PATH, "State");
     if (!g_str_equal (state, "stuck"))
@@ -363,14 +317,14 @@ static void
 test_recover_after_kill (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
-  g_autoptr (GDBusConnection) c = connect_bus (h->address);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autoptr (GVariant) reply = NULL;
   g_autofree char *name = NULL;
   int status;
 
   stop_holders (h);
   /* the bind stops half way: companions moved, the GPU's unbind hangs */
-  g_assert_cmpint (write_sim (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind hang"), ==, 0);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind hang"), ==, 0);
   g_dbus_connection_call (c, "org.gpuvirt", GPU_PATH, "org.gpuvirt.Device", "BindVfio", no_options (), NULL,
                           G_DBUS_CALL_FLAGS_NONE, 60000, NULL, NULL, NULL);
   g_dbus_connection_flush_sync (c, NULL, NULL);
@@ -384,7 +338,7 @@ test_recover_after_kill (void)
   kill (h->daemon_pid, SIGKILL);
   /* as with a real driver, the killed daemon's write stays in the kernel
    * (the process cannot be reaped) until the write returns */
-  g_assert_cmpint (write_sim (h, ".sim/faults", "release"), ==, 0);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "release"), ==, 0);
   waitpid (h->daemon_pid, &status, 0);
   g_spawn_close_pid (h->daemon_pid);
   h->daemon_pid = 0;
@@ -401,11 +355,11 @@ static void
 test_configured_class (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start_with_config ("workstation", "[Manage]\nClasses=0108\n");
-  g_autoptr (GDBusConnection) c = connect_bus (h->address);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autofree char *name = NULL;
   g_autofree char *message = NULL;
-  g_autoptr (GVariant) reply = call (c, "/org/gpuvirt/devices/pci_0000_02_00_0", "org.gpuvirt.Device", "BindVfio",
-                                     no_options (), &name, &message);
+  g_autoptr (GVariant) reply = bus_harness_call (c, "/org/gpuvirt/devices/pci_0000_02_00_0", "org.gpuvirt.Device", "BindVfio",
+                                     no_options (), NULL, &name, &message);
 
   if (!reply)
     g_error ("BindVfio of a configured class failed: %s %s", name, message);
@@ -414,7 +368,7 @@ test_configured_class (void)
     g_assert_cmpstr (driver, ==, "vfio-pci");
   }
   g_clear_pointer (&reply, g_variant_unref);
-  reply = call (c, "/org/gpuvirt/devices/pci_0000_02_00_0", "org.gpuvirt.Device", "GiveBack", no_options (), &name,
+  reply = bus_harness_call (c, "/org/gpuvirt/devices/pci_0000_02_00_0", "org.gpuvirt.Device", "GiveBack", no_options (), NULL, &name,
                 &message);
   g_assert_nonnull (reply);
   {
@@ -427,7 +381,7 @@ static void
 test_bulk_parallel (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("big-host");
-  g_autoptr (GDBusConnection) c = connect_bus (h->address);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autofree char *name = NULL;
   g_autofree char *message = NULL;
   g_autoptr (GVariant) reply = NULL;
@@ -436,10 +390,10 @@ test_bulk_parallel (void)
   /* FUSE serializes writes to one file (libfuse 3.14 cannot ask for
    * parallel direct writes), so the second each GPU takes is put on its
    * own driver_override write rather than on the shared unbind file */
-  g_assert_cmpint (write_sim (h, ".sim/faults", "sys/devices/*/driver_override delay=1000 data=vfio-pci count=100"), ==, 0);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "sys/devices/*/driver_override delay=1000 data=vfio-pci count=100"), ==, 0);
   start = g_get_monotonic_time ();
-  reply = call (c, "/org/gpuvirt", "org.gpuvirt.Manager", "BindVfio",
-                g_variant_new_parsed ("(@as [], {'all-nvidia': <true>})"), &name, &message);
+  reply = bus_harness_call (c, "/org/gpuvirt", "org.gpuvirt.Manager", "BindVfio",
+                g_variant_new_parsed ("(@as [], {'all-nvidia': <true>})"), NULL, &name, &message);
   took = g_get_monotonic_time () - start;
   if (!reply)
     g_error ("bulk BindVfio failed: %s %s", name, message);

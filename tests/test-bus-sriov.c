@@ -12,34 +12,14 @@
 #define L40S_FULL_PATH "/org/gpuvirt/devices/pci_0000_01_00_0"
 #define WORKSTATION_GPU_PATH "/org/gpuvirt/devices/pci_0000_01_00_0"
 
-static GDBusConnection *
-connect_bus (const char *address)
-{
-  g_autoptr (GError) error = NULL;
-  GDBusConnection *c = g_dbus_connection_new_for_address_sync (
-    address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-    NULL, NULL, &error);
-  g_assert_no_error (error);
-  return c;
-}
-
 /* The reply, or NULL with the remote error's name and message. */
 static GVariant *
 set_num_vfs (GDBusConnection *c, const char *path, guint count, GVariant *options, char **name, char **message)
 {
-  g_autoptr (GError) error = NULL;
-  GVariant *reply;
-
   if (!options)
     options = g_variant_new ("a{sv}", NULL);
-  reply = g_dbus_connection_call_sync (c, "org.gpuvirt", path, "org.gpuvirt.Sriov", "SetNumVfs",
-                                       g_variant_new ("(u@a{sv})", count, options), G_VARIANT_TYPE ("(ao)"),
-                                       G_DBUS_CALL_FLAGS_NONE, 60000, NULL, &error);
-  g_free (*name);
-  g_free (*message);
-  *name = error ? g_dbus_error_get_remote_error (error) : NULL;
-  *message = error ? g_strdup (error->message) : NULL;
-  return reply;
+  return bus_harness_call (c, path, "org.gpuvirt.Sriov", "SetNumVfs", g_variant_new ("(u@a{sv})", count, options),
+                           G_VARIANT_TYPE ("(ao)"), name, message);
 }
 
 static GVariant *
@@ -60,21 +40,6 @@ num_vfs (GDBusConnection *c, const char *path)
 {
   g_autoptr (GVariant) v = sriov_prop (c, path, "NumVfs");
   return g_variant_get_uint32 (v);
-}
-
-static char *
-read_sim (BusHarness *h, const char *rel)
-{
-  g_autofree char *path = sim_mount_path (h->mount, rel);
-  char *s = sim_read_file (path);
-  return s ? g_strchomp (s) : g_strdup ("");
-}
-
-static int
-write_sim (BusHarness *h, const char *rel, const char *data)
-{
-  g_autofree char *path = sim_mount_path (h->mount, rel);
-  return sim_write_file (path, data);
 }
 
 static void
@@ -129,7 +94,7 @@ static void
 test_enable_change_disable (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
-  g_autoptr (GDBusConnection) c = connect_bus (h->address);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autoptr (GVariant) reply = NULL;
   g_autofree char *name = NULL;
   g_autofree char *message = NULL;
@@ -165,19 +130,19 @@ test_enable_change_disable (void)
   }
   g_assert_cmpuint (num_vfs (c, L40S_EMPTY_PATH), ==, 4);
   {
-    g_autofree char *numvfs = read_sim (h, "sys/bus/pci/devices/" L40S_EMPTY "/sriov_numvfs");
+    g_autofree char *numvfs = bus_harness_read_sim (h, "sys/bus/pci/devices/" L40S_EMPTY "/sriov_numvfs");
     g_assert_cmpstr (numvfs, ==, "4");
   }
 
   /* 4 again: nothing written */
-  g_assert_cmpint (write_sim (h, ".sim/log", "clear"), ==, 0);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/log", "clear"), ==, 0);
   g_clear_pointer (&reply, g_variant_unref);
   reply = set_num_vfs (c, L40S_EMPTY_PATH, 4, NULL, &name, &message);
   if (!reply)
     g_error ("SetNumVfs 4 again failed: %s %s", name, message);
   {
     g_autoptr (GVariant) vfs = g_variant_get_child_value (reply, 0);
-    g_autofree char *log = read_sim (h, ".sim/log");
+    g_autofree char *log = bus_harness_read_sim (h, ".sim/log");
     g_assert_cmpuint (g_variant_n_children (vfs), ==, 4);
     g_assert_cmpstr (log, ==, "");
   }
@@ -192,7 +157,7 @@ test_enable_change_disable (void)
   drain ();
   {
     g_autoptr (GVariant) vfs = g_variant_get_child_value (reply, 0);
-    g_autofree char *log = read_sim (h, ".sim/log");
+    g_autofree char *log = bus_harness_read_sim (h, ".sim/log");
     g_auto (GStrv) lines = g_strsplit (log, "\n", -1);
     guint writes = 0;
     g_assert_cmpuint (g_variant_n_children (vfs), ==, 2);
@@ -239,7 +204,7 @@ static void
 test_refused (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
-  g_autoptr (GDBusConnection) c = connect_bus (h->address);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autoptr (GVariant) reply = NULL;
   g_autofree char *name = NULL;
   g_autofree char *message = NULL;
@@ -247,7 +212,7 @@ test_refused (void)
 
   allow (h);
   /* a VF of the full GPU carries a vGPU type */
-  g_assert_cmpint (write_sim (h, "sys/bus/pci/devices/0000:01:00.4/nvidia/current_vgpu_type", "1155"), ==, 0);
+  g_assert_cmpint (bus_harness_write_sim (h, "sys/bus/pci/devices/0000:01:00.4/nvidia/current_vgpu_type", "1155"), ==, 0);
   {
     g_autoptr (GError) error = NULL;
     g_autoptr (GVariant) done = g_dbus_connection_call_sync (c, "org.gpuvirt", "/org/gpuvirt", "org.gpuvirt.Manager",
@@ -255,13 +220,13 @@ test_refused (void)
                                                              &error);
     g_assert_no_error (error);
   }
-  g_assert_cmpint (write_sim (h, ".sim/log", "clear"), ==, 0);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/log", "clear"), ==, 0);
   reply = set_num_vfs (c, L40S_FULL_PATH, 0, NULL, &name, &message);
   g_assert_null (reply);
   g_assert_cmpstr (name, ==, "org.gpuvirt.Error.InUse");
   if (!strstr (message, "0000:01:00.4") || !strstr (message, "1155"))
     g_error ("InUse does not name the VF and its type: %s", message);
-  log = read_sim (h, ".sim/log");
+  log = bus_harness_read_sim (h, ".sim/log");
   g_assert_cmpstr (log, ==, "");
   g_assert_cmpuint (num_vfs (c, L40S_FULL_PATH), ==, 32);
   /* changing the count would remove it too */
@@ -286,11 +251,11 @@ test_refused (void)
   g_assert_null (reply);
   g_assert_cmpstr (name, ==, "org.gpuvirt.Error.NotSupported");
   g_clear_pointer (&log, g_free);
-  log = read_sim (h, ".sim/log");
+  log = bus_harness_read_sim (h, ".sim/log");
   g_assert_cmpstr (log, ==, "");
 
   /* a kernel error: named, and NumVfs as it was */
-  g_assert_cmpint (write_sim (h, ".sim/faults", "sys/devices/*/sriov_numvfs errno=EIO"), ==, 0);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "sys/devices/*/sriov_numvfs errno=EIO"), ==, 0);
   reply = set_num_vfs (c, L40S_EMPTY_PATH, 2, NULL, &name, &message);
   g_assert_null (reply);
   g_assert_cmpstr (name, ==, "org.gpuvirt.Error.KernelError");
@@ -298,7 +263,7 @@ test_refused (void)
     g_error ("KernelError without errno or end state: %s", message);
   g_assert_cmpuint (num_vfs (c, L40S_EMPTY_PATH), ==, 0);
   {
-    g_autofree char *numvfs = read_sim (h, "sys/bus/pci/devices/" L40S_EMPTY "/sriov_numvfs");
+    g_autofree char *numvfs = bus_harness_read_sim (h, "sys/bus/pci/devices/" L40S_EMPTY "/sriov_numvfs");
     g_assert_cmpstr (numvfs, ==, "0");
   }
 }
@@ -307,7 +272,7 @@ static void
 test_not_supported (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
-  g_autoptr (GDBusConnection) c = connect_bus (h->address);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autoptr (GVariant) reply = NULL;
   g_autofree char *name = NULL;
   g_autofree char *message = NULL;
@@ -330,12 +295,12 @@ test_polkit_denied (void)
   g_autofree char *log = NULL;
   int status;
 
-  g_assert_cmpint (write_sim (h, ".sim/log", "clear"), ==, 0);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/log", "clear"), ==, 0);
   status = bus_harness_run (h, TRUE, argv, &out, &err);
   g_assert_cmpint (status, !=, 0);
   if (!strstr (err, "Access denied"))
     g_error ("denied call said: %s", err);
-  log = read_sim (h, ".sim/log");
+  log = bus_harness_read_sim (h, ".sim/log");
   g_assert_cmpstr (log, ==, "");
 
   /* the same caller, now allowed */
@@ -347,7 +312,7 @@ test_polkit_denied (void)
     g_error ("allowed SetNumVfs failed: %s", err);
   g_assert_nonnull (strstr (out, "ao 2"));
   {
-    g_autofree char *numvfs = read_sim (h, "sys/bus/pci/devices/" L40S_EMPTY "/sriov_numvfs");
+    g_autofree char *numvfs = bus_harness_read_sim (h, "sys/bus/pci/devices/" L40S_EMPTY "/sriov_numvfs");
     g_assert_cmpstr (numvfs, ==, "2");
   }
 }
@@ -381,7 +346,7 @@ test_client (void)
   g_assert_cmpint (status, ==, 0);
   g_assert_nonnull (strstr (out, "0000:81:00.6"));
   {
-    g_autofree char *numvfs = read_sim (h, "sys/bus/pci/devices/" L40S_EMPTY "/sriov_numvfs");
+    g_autofree char *numvfs = bus_harness_read_sim (h, "sys/bus/pci/devices/" L40S_EMPTY "/sriov_numvfs");
     g_assert_cmpstr (numvfs, ==, "3");
   }
 

@@ -18,19 +18,10 @@ static const char *const workstation_drivers[] = { "nvidia", "snd_hda_intel", "x
 
 /* ---- the simulated host ---- */
 
-static char *
-read_sim (BusHarness *h, const char *rel)
-{
-  g_autofree char *path = sim_mount_path (h->mount, rel);
-  char *s = sim_read_file (path);
-  return s ? g_strchomp (s) : g_strdup ("");
-}
-
 static void
-write_sim (BusHarness *h, const char *rel, const char *data)
+write_sim_ok (BusHarness *h, const char *rel, const char *data)
 {
-  g_autofree char *path = sim_mount_path (h->mount, rel);
-  g_assert_cmpint (sim_write_file (path, data), ==, 0);
+  g_assert_cmpint (bus_harness_write_sim (h, rel, data), ==, 0);
 }
 
 /* "" when the function has no driver */
@@ -47,7 +38,7 @@ static char *
 override_of (BusHarness *h, const char *bdf)
 {
   g_autofree char *rel = g_strdup_printf ("sys/bus/pci/devices/%s/driver_override", bdf);
-  return read_sim (h, rel);
+  return bus_harness_read_sim (h, rel);
 }
 
 static void
@@ -79,7 +70,7 @@ assert_workstation_vfio (BusHarness *h)
 static void
 assert_no_writes (BusHarness *h)
 {
-  g_autofree char *log = read_sim (h, ".sim/log");
+  g_autofree char *log = bus_harness_read_sim (h, ".sim/log");
   g_assert_cmpstr (log, ==, "");
 }
 
@@ -88,8 +79,8 @@ assert_no_writes (BusHarness *h)
 static void
 stop_holders (BusHarness *h)
 {
-  write_sim (h, ".sim/holders", "remove 1834");
-  write_sim (h, ".sim/holders", "remove 1102");
+  write_sim_ok (h, ".sim/holders", "remove 1834");
+  write_sim_ok (h, ".sim/holders", "remove 1102");
 }
 
 static gint
@@ -111,8 +102,8 @@ nvidia_gpus (BusHarness *h)
   while ((name = g_dir_read_name (dir))) {
     g_autofree char *vendor_rel = g_strdup_printf ("sys/bus/pci/devices/%s/vendor", name);
     g_autofree char *class_rel = g_strdup_printf ("sys/bus/pci/devices/%s/class", name);
-    g_autofree char *vendor = read_sim (h, vendor_rel);
-    g_autofree char *class = read_sim (h, class_rel);
+    g_autofree char *vendor = bus_harness_read_sim (h, vendor_rel);
+    g_autofree char *class = bus_harness_read_sim (h, class_rel);
 
     if (g_str_equal (vendor, "0x10de") && g_str_has_prefix (class, "0x03"))
       g_ptr_array_add (gpus, g_strdup (name));
@@ -139,12 +130,12 @@ disable_sriov (BusHarness *h)
   g_assert_nonnull (dir);
   while ((name = g_dir_read_name (dir))) {
     g_autofree char *rel = g_strdup_printf ("sys/bus/pci/devices/%s/sriov_numvfs", name);
-    g_autofree char *num = read_sim (h, rel);
+    g_autofree char *num = bus_harness_read_sim (h, rel);
     if (*num && !g_str_equal (num, "0"))
       g_ptr_array_add (pfs, g_steal_pointer (&rel));
   }
   for (guint i = 0; i < pfs->len; i++)
-    write_sim (h, pfs->pdata[i], "0");
+    write_sim_ok (h, pfs->pdata[i], "0");
   if (bus_harness_run (h, FALSE, refresh, &out, &err) != 0)
     g_error ("Refresh failed: %s", err);
 }
@@ -244,7 +235,7 @@ test_round_trip (void)
   Run run = { 0 };
 
   /* Xorg holds the GPU: refused with its name, a hint, nothing written */
-  write_sim (h, ".sim/log", "clear");
+  write_sim_ok (h, ".sim/log", "clear");
   g_assert_cmpint (ctl (h, FALSE, &run, "bind", "01:00.0", NULL), ==, 6);
   g_assert_nonnull (strstr (run.err, "Xorg"));
   g_assert_nonnull (strstr (run.err, "Hint: "));
@@ -324,7 +315,7 @@ test_polkit (void)
   Run run = { 0 };
 
   stop_holders (h);
-  write_sim (h, ".sim/log", "clear");
+  write_sim_ok (h, ".sim/log", "clear");
   /* polkit says no: exit 4 and not one write */
   g_assert_cmpint (ctl (h, TRUE, &run, "bind", "01:00.0", NULL), ==, 4);
   g_assert_nonnull (strstr (run.err, "Hint: "));
@@ -352,7 +343,7 @@ test_unbind (void)
   Run run = { 0 };
 
   stop_holders (h);
-  write_sim (h, ".sim/log", "clear");
+  write_sim_ok (h, ".sim/log", "clear");
   /* no terminal to ask on, no --yes: a usage error before anything */
   g_assert_cmpint (ctl (h, FALSE, &run, "unbind", GPU, NULL), ==, 2);
   g_assert_nonnull (strstr (run.err, "--yes"));
@@ -379,7 +370,7 @@ test_usage (void)
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
   Run run = { 0 };
 
-  write_sim (h, ".sim/log", "clear");
+  write_sim_ok (h, ".sim/log", "clear");
   g_assert_cmpint (ctl (h, FALSE, &run, "bind", NULL), ==, 2);
   g_assert_cmpint (ctl (h, FALSE, &run, "bind", "--all", GPU, NULL), ==, 2);
   g_assert_cmpint (ctl (h, FALSE, &run, "return", NULL), ==, 2);
@@ -420,7 +411,7 @@ test_timeout_stuck (void)
   stop_holders (h);
   /* the GPU's unbind never returns: stuck after the per-write timeout,
    * the companions put back, and the message names the states */
-  write_sim (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind hang");
+  write_sim_ok (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind hang");
   g_assert_cmpint (ctl (h, FALSE, &run, "bind", "--timeout", "0.5", "--verbose", GPU, NULL), ==, 1);
   g_assert_nonnull (strstr (run.err, "0000:01:00.0: stuck"));
   g_assert_nonnull (strstr (run.err, "Hint: "));
@@ -428,7 +419,7 @@ test_timeout_stuck (void)
     g_autofree char *driver = driver_of (h, workstation_functions[i]);
     g_assert_cmpstr (driver, ==, workstation_drivers[i]);
   }
-  write_sim (h, ".sim/faults", "release");
+  write_sim_ok (h, ".sim/faults", "release");
   run_clear (&run);
 }
 
@@ -451,7 +442,7 @@ test_bulk (void)
 
   /* keep-going: the group whose probe fails is reported, the rest moves */
   fault = g_strdup_printf ("sys/bus/pci/drivers_probe errno=EIO data=%s", failing);
-  write_sim (h, ".sim/faults", fault);
+  write_sim_ok (h, ".sim/faults", fault);
   g_assert_cmpint (ctl (h, FALSE, &run, "bind", "--all", "--keep-going", "--json", NULL), ==, 1);
   g_assert_nonnull (strstr (run.err, "Hint: "));
   rows = parse_results (run.out);
@@ -467,7 +458,7 @@ test_bulk (void)
                                        "org.gpuvirt.Error.KernelError: "));
   }
   g_clear_pointer (&rows, json_array_unref);
-  write_sim (h, ".sim/faults", "clear");
+  write_sim_ok (h, ".sim/faults", "clear");
 
   /* every NVIDIA GPU, one call */
   g_assert_cmpint (ctl (h, FALSE, &run, "bind", "--all", "--json", NULL), ==, 0);
@@ -550,7 +541,7 @@ test_interrupt (void)
   GPid pid;
 
   stop_holders (h);
-  write_sim (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind delay=2000");
+  write_sim_ok (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind delay=2000");
   pid = start_bind (h, err_text, &err_fd);
   /* Ctrl+C stops the waiting, not the operation */
   kill (pid, SIGINT);
@@ -574,7 +565,7 @@ test_daemon_dies (void)
   GPid pid;
 
   stop_holders (h);
-  write_sim (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind hang");
+  write_sim_ok (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind hang");
   pid = start_bind (h, err_text, &err_fd);
   /* gpuvirtd goes away in the middle: the call ends with an error at
    * once instead of waiting out its timeout */
@@ -586,7 +577,7 @@ test_daemon_dies (void)
   g_assert_nonnull (strstr (err_text->str, "Could not bind " GPU " to vfio-pci: "));
   g_assert_nonnull (strstr (err_text->str, "Hint: "));
   /* the next gpuvirtd puts the moved companions back */
-  write_sim (h, ".sim/faults", "release");
+  write_sim_ok (h, ".sim/faults", "release");
   g_usleep (200 * 1000);
   bus_harness_restart_daemon (h);
   assert_workstation_original (h);
@@ -684,7 +675,7 @@ test_terminal (void)
   g_assert_false (g_file_test (args_file, G_FILE_TEST_EXISTS));
 
   /* unbind asks; "n" changes nothing, "y" unbinds */
-  write_sim (h, ".sim/log", "clear");
+  write_sim_ok (h, ".sim/log", "clear");
   g_assert_cmpint (ctl_on_tty (h, "n", "unbind 01:00.0", &run), ==, 1);
   g_assert_nonnull (strstr (run.out, "0000:01:00.0"));
   g_assert_nonnull (strstr (run.out, "[y/N]"));
