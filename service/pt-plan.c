@@ -281,6 +281,28 @@ check_foreign (Planner *p, GError **error)
   return FALSE;
 }
 
+/* Processes holding D's nodes (starting with one of PREFIXES, NULL: any)
+ * refuse the move unless forced; forcing past them needs the stronger
+ * polkit action. */
+static gboolean
+refuse_unless_forced_held (Planner *p, const GvDevice *d, const char *const *prefixes, GError **error)
+{
+  g_autofree char *holders = NULL;
+
+  if (!find_holders (p->host, d->fn->bdf, prefixes, &holders, error))
+    return FALSE;
+  if (holders) {
+    if (!p->opts.force) {
+      g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_HELD,
+                   "%s is in use by %s; stop them or pass force (the unbind then waits until they let go)",
+                   d->fn->bdf, holders);
+      return FALSE;
+    }
+    p->needs_force = TRUE;
+  }
+  return TRUE;
+}
+
 static gboolean
 check_bind (Planner *p, GError **error)
 {
@@ -323,7 +345,6 @@ check_bind (Planner *p, GError **error)
 
   for (guint i = 0; i < p->set->len; i++) {
     const GvDevice *d = p->set->pdata[i];
-    g_autofree char *holders = NULL;
 
     if (d->fn->boot_vga == 1 && on_host_driver (d)) {
       if (!p->opts.force) {
@@ -336,17 +357,8 @@ check_bind (Planner *p, GError **error)
     }
     if (on_vfio (d))
       continue;
-    if (!find_holders (p->host, d->fn->bdf, host_nodes, &holders, error))
+    if (!refuse_unless_forced_held (p, d, host_nodes, error))
       return FALSE;
-    if (holders) {
-      if (!p->opts.force) {
-        g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_HELD,
-                     "%s is in use by %s; stop them or pass force (the unbind then waits until they let go)",
-                     d->fn->bdf, holders);
-        return FALSE;
-      }
-      p->needs_force = TRUE;
-    }
   }
   return TRUE;
 }
@@ -390,7 +402,6 @@ check_unbind (Planner *p, GError **error)
     add (p, p->requested->pdata[i]);
   for (guint i = 0; i < p->set->len; i++) {
     const GvDevice *d = p->set->pdata[i];
-    g_autofree char *holders = NULL;
 
     if (d->fn->boot_vga == 1 && on_host_driver (d)) {
       if (!p->opts.force) {
@@ -403,17 +414,8 @@ check_unbind (Planner *p, GError **error)
     }
     if (!*d->fn->driver)
       continue;
-    if (!find_holders (p->host, d->fn->bdf, NULL, &holders, error))
+    if (!refuse_unless_forced_held (p, d, NULL, error))
       return FALSE;
-    if (holders) {
-      if (!p->opts.force) {
-        g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_HELD,
-                     "%s is in use by %s; stop them or pass force (the unbind then waits until they let go)",
-                     d->fn->bdf, holders);
-        return FALSE;
-      }
-      p->needs_force = TRUE;
-    }
   }
   return TRUE;
 }
