@@ -90,10 +90,8 @@ hex (JsonObject *o, const char *member, guint fallback)
 
 /* Every fact the scenario states about a function, as the bus shows it. */
 static void
-check_against_scenario (GVariant *objects, const char *scenario_file)
+check_against_scenario (GVariant *objects, JsonParser *parser)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
   JsonObject *root, *kernel;
   JsonArray *devices;
   gboolean no_iommu;
@@ -101,8 +99,6 @@ check_against_scenario (GVariant *objects, const char *scenario_file)
   GVariantIter iter;
   const char *path;
 
-  json_parser_load_from_file (parser, scenario_file, &error);
-  g_assert_no_error (error);
   root = json_node_get_object (json_parser_get_root (parser));
   kernel = json_object_get_object_member (root, "kernel");
   no_iommu = g_strcmp0 (json_object_get_string_member_with_default (kernel, "iommu", "intel"), "none") == 0;
@@ -187,7 +183,12 @@ test_scenario (gconstpointer data)
   g_autoptr (GDBusConnection) c = NULL;
   g_autoptr (GVariant) objects = NULL;
   g_autofree char *file = scenario_file (name);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
 
+  /* read while privileged: the checkout need not be readable by nobody */
+  json_parser_load_from_file (parser, file, &error);
+  g_assert_no_error (error);
   if (g_test_subprocess ()) {
     /* the unprivileged half: reads work for anyone */
     struct passwd *pw = getpwnam ("nobody");
@@ -196,14 +197,14 @@ test_scenario (gconstpointer data)
     g_assert_cmpint (setresuid (pw->pw_uid, pw->pw_uid, pw->pw_uid), ==, 0);
     c = bus_harness_connect (g_getenv ("DBUS_SYSTEM_BUS_ADDRESS"));
     objects = managed_objects (c);
-    check_against_scenario (objects, file);
+    check_against_scenario (objects, parser);
     return;
   }
 
   h = bus_harness_start (name);
   c = bus_harness_connect (h->address);
   objects = managed_objects (c);
-  check_against_scenario (objects, file);
+  check_against_scenario (objects, parser);
   {
     g_autofree char *test_path = g_strdup_printf ("/bus/inventory/%s", name);
     g_test_trap_subprocess (test_path, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
