@@ -309,6 +309,27 @@ become_nobody (gpointer data)
     _exit (126);
 }
 
+/* The checkout may not be reachable by nobody (a 0700 clone directory):
+ * unprivileged runs use a copy of a build-tree binary in the harness's own
+ * directory, which anyone may read. */
+char *
+bus_harness_public_copy (BusHarness *h, const char *binary)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *base = g_path_get_basename (binary);
+  g_autofree char *data = NULL;
+  char *copy = g_build_filename (h->dir, base, NULL);
+  gsize len;
+
+  if (!g_file_test (copy, G_FILE_TEST_EXISTS)) {
+    g_file_get_contents (binary, &data, &len, &error);
+    g_assert_no_error (error);
+    g_file_set_contents_full (copy, data, (gssize) len, G_FILE_SET_CONTENTS_NONE, 0755, &error);
+    g_assert_no_error (error);
+  }
+  return copy;
+}
+
 int
 bus_harness_run (BusHarness *h, gboolean unprivileged, const char *const *argv, char **out, char **err)
 {
@@ -320,23 +341,12 @@ bus_harness_run (BusHarness *h, gboolean unprivileged, const char *const *argv, 
   g_autofree char **args = g_memdup2 (argv, (g_strv_length ((char **) argv) + 1) * sizeof (char *));
 
   env = g_environ_setenv (env, "LC_ALL", "C", TRUE);
-  /* the checkout may not be reachable by nobody (a 0700 clone directory):
-   * run a copy of a build-tree binary from the harness's own directory */
   if (unprivileged && g_path_is_absolute (argv[0]) && !g_str_has_prefix (argv[0], "/usr/")) {
-    g_autofree char *base = g_path_get_basename (argv[0]);
-    g_autofree char *data = NULL;
-    gsize len;
-    copy = g_build_filename (h->dir, base, NULL);
-    g_file_get_contents (argv[0], &data, &len, &error);
-    g_assert_no_error (error);
-    g_file_set_contents_full (copy, data, (gssize) len, G_FILE_SET_CONTENTS_NONE, 0755, &error);
-    g_assert_no_error (error);
+    copy = bus_harness_public_copy (h, argv[0]);
     args[0] = copy;
   }
   g_spawn_sync (h->dir, args, env, G_SPAWN_SEARCH_PATH,
                 unprivileged ? become_nobody : die_with_parent, NULL, out, err, &status, &error);
-  if (copy)
-    g_unlink (copy);
   g_assert_no_error (error);
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }
@@ -369,14 +379,7 @@ bus_harness_stop (BusHarness *h)
   stop (&h->polkit_pid);
   stop (&h->bus_pid);
   if (g_getenv ("GPUVIRT_KEEP_LOGS") == NULL) {
-    g_autofree char *socket = g_build_filename (h->dir, "system_bus_socket", NULL);
-    g_autofree char *config = g_build_filename (h->dir, "bus.conf", NULL);
-    g_unlink (socket);
-    g_unlink (config);
-    g_unlink (h->daemon_log);
-    g_unlink (h->config);
-    rm_rf (h->state_dir);
-    g_rmdir (h->dir);
+    rm_rf (h->dir);
   }
   g_free (h->address);
   g_free (h->root);

@@ -35,6 +35,8 @@ void bus_harness_restart_daemon (BusHarness *h);
 /* Runs ARGV with DBUS_SYSTEM_BUS_ADDRESS set, as root or, when
  * UNPRIVILEGED, as user nobody; returns its exit status and output. */
 int bus_harness_run (BusHarness *h, gboolean unprivileged, const char *const *argv, char **out, char **err);
+/* A copy of BINARY that user nobody can run (the checkout may be private). */
+char *bus_harness_public_copy (BusHarness *h, const char *binary);
 /* The daemon's log so far (for failure messages). */
 char *bus_harness_daemon_log (BusHarness *h);
 
