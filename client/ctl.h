@@ -45,6 +45,10 @@ typedef struct
   gboolean verbose;
   guint32 timeout_ms;       /* 0: gpuvirtd's default */
   const char *driver;       /* return --driver, NULL: the recorded one */
+  /* vgpu create, vgpu remove */
+  char *uuid;               /* --uuid, checked and lowercased; NULL: generated */
+  guint32 num_vfs;          /* --num-vfs, 0: not given (gpuvirtd's default) */
+  gboolean disable_vfs;
 } CtlArgs;
 
 extern CtlArgs ctl_args;
@@ -59,6 +63,10 @@ int verb_bind (sd_bus *bus, int argc, char **argv);
 int verb_return (sd_bus *bus, int argc, char **argv);
 int verb_unbind (sd_bus *bus, int argc, char **argv);
 int verb_sriov (sd_bus *bus, int argc, char **argv);
+int verb_types (sd_bus *bus, int argc, char **argv);
+int verb_vgpu_list (sd_bus *bus, int argc, char **argv);
+int verb_vgpu_create (sd_bus *bus, int argc, char **argv);
+int verb_vgpu_remove (sd_bus *bus, int argc, char **argv);
 
 /* Prints MESSAGE and where help is on stderr; returns CTL_EXIT_USAGE. */
 int ctl_usage_error (const char *message);

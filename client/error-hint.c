@@ -62,7 +62,7 @@ static const struct
   { GPUVIRT_ERROR_NO_SUCH_DRIVER, CTL_EXIT_REFUSED,
     N_("The driver is not loaded: load its module first (e.g. 'modprobe vfio-pci'), or name another one.") },
   { GPUVIRT_ERROR_NO_SUCH_TYPE, CTL_EXIT_NO_SUCH,
-    N_("'gpuvirtctl show DEVICE' lists the vGPU types this GPU offers.") },
+    N_("'gpuvirtctl types DEVICE' lists the vGPU types this GPU offers now.") },
   { GPUVIRT_ERROR_NO_CAPACITY, CTL_EXIT_REFUSED,
     N_("No instance of this vGPU type is free: remove a vGPU or choose a smaller type.") },
   { GPUVIRT_ERROR_IN_USE, CTL_EXIT_REFUSED,

@@ -8,6 +8,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #ifndef GPUVIRT_VERSION
@@ -28,6 +29,9 @@ enum
   OPT_DRIVER = 1 << 6,
   OPT_YES = 1 << 7,
   OPT_VERBOSE = 1 << 8,
+  OPT_UUID = 1 << 9,
+  OPT_NUM_VFS = 1 << 10,
+  OPT_DISABLE_VFS = 1 << 11,
 };
 
 /* What the passthrough verbs share. */
@@ -56,6 +60,12 @@ static const struct
   { OPT_YES, "--yes", "  -y --yes", N_("Do not ask for confirmation") },
   { OPT_VERBOSE, "--verbose", "     --verbose",
     N_("Print each state change, even when not on a terminal") },
+  { OPT_UUID, "--uuid", "     --uuid=UUID",
+    N_("The mdev's UUID (mdev GPUs; default: a new random one)") },
+  { OPT_NUM_VFS, "--num-vfs", "     --num-vfs=N",
+    N_("VFs to enable when none are (default: all the GPU has)") },
+  { OPT_DISABLE_VFS, "--disable-vfs", "     --disable-vfs",
+    N_("Also disable the VFs when the GPU's last vGPU goes") },
   { OPT_JSON, "--json", "     --json[=MODE]",
     N_("Print JSON: pretty (the default), short (one line) or off") },
 };
@@ -131,6 +141,52 @@ static const Verb verbs[] = {
        "N to M is done through 0, as the kernel requires; gpuvirtd refuses while\n"
        "a VF that would go is in use (a VM has it open, it carries a vGPU type\n"
        "or hosts an mdev), and on a function without SR-IOV.\n") },
+  { "types", 1, 1, OPT_JSON, verb_types, N_("DEVICE"),
+    N_("Show the vGPU types a GPU or VF offers now"),
+    N_("Prints the vGPU types that can be created on DEVICE now, one per row: the\n"
+       "type's id and name (either names it for 'vgpu create'), its frame buffer,\n"
+       "how many instances are still available, the most one GPU can hold, its\n"
+       "series and the driver's description. On a VF of a vendor-VFIO GPU the list\n"
+       "holds only the types that still fit, and is empty while the VF carries a\n"
+       "type. Also shows the vGPU framework, on a VF the type it carries, and on a\n"
+       "GPU with VFs how many of them are free.\n"
+       "DEVICE is a GPU or one of its VFs, as a PCI address or object path.\n") },
+  { "vgpu list", 0, 0, OPT_JSON, verb_vgpu_list, "",
+    N_("List every vGPU of the host"),
+    N_("Lists every vGPU of the host: the mdevs, and the VFs of vendor-VFIO GPUs\n"
+       "that carry a type. Each row names the GPU, the vGPU (an mdev's UUID or the\n"
+       "VF's address), its type id and name, the VFIO node a virtual machine opens\n"
+       "and the processes that have it open. 'vgpu' alone is 'vgpu list'.\n") },
+  { "vgpu create", 2, 2, OPT_JSON | OPT_UUID | OPT_NUM_VFS | OPT_TIMEOUT, verb_vgpu_create,
+    N_("DEVICE TYPE"),
+    N_("Create one vGPU of a type on a GPU"),
+    N_("Asks gpuvirtd for one vGPU of TYPE on DEVICE, made the way the GPU works:\n"
+       "an mdev on a GPU with mdev types of its own (e.g. T4); on an SR-IOV GPU\n"
+       "the VFs are enabled first if none are (--num-vfs, default all of them),\n"
+       "then the first free VF that can take TYPE gets an mdev (e.g. A40) or the\n"
+       "type itself (vendor-specific VFIO, Ada and newer). Named on a VF, only\n"
+       "that VF is used. TYPE is a type id (nvidia-558, 1155), a name (NVIDIA\n"
+       "L40S-24Q) or a short name (L40S-24Q); 'gpuvirtctl types DEVICE' lists\n"
+       "them. It is one transaction: when a step fails, nothing stays changed.\n"
+       "Prints the vGPU's object and what a virtual machine manager needs: the\n"
+       "PCI address, the VFIO nodes, the mdev UUID and a libvirt <hostdev>\n"
+       "element (for managed='no').\n") },
+  { "vgpu remove", 1, 1, OPT_JSON | OPT_DISABLE_VFS | OPT_TIMEOUT, verb_vgpu_remove, N_("VGPU"),
+    N_("Remove a vGPU: an mdev, or the type of a VF"),
+    N_("Removes one vGPU: an mdev, named by its UUID or object path, or the type\n"
+       "of a vendor-VFIO VF, named by the VF's address or object path (a VF that\n"
+       "hosts an mdev may also be named by its address). The call goes to the GPU\n"
+       "the vGPU belongs to. gpuvirtd refuses while a virtual machine has the\n"
+       "vGPU open. With --disable-vfs, removing the GPU's last vGPU also disables\n"
+       "its VFs.\n") },
+};
+
+/* Verbs of two words ("vgpu create"): the first word alone runs FALLBACK. */
+static const struct
+{
+  const char *group, *fallback;
+} verb_groups[] = {
+  { "vgpu", "list" },
 };
 
 /* Other names of verbs. */
@@ -147,6 +203,15 @@ static const char *
 tr (const char *s)
 {
   return s && *s ? _(s) : "";
+}
+
+static int
+find_group (const char *name)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS (verb_groups); i++)
+    if (g_str_equal (verb_groups[i].group, name))
+      return (int) i;
+  return -1;
 }
 
 static const Verb *
@@ -190,7 +255,7 @@ print_exit_help (void)
   printf ("\n%s\n", _("Exit status:"));
   printf ("  0 %s\n  1 %s\n  2 %s\n  3 %s\n  4 %s\n  5 %s\n  6 %s\n",
           _("success"), _("failure"), _("usage error (bad command, option or DEVICE)"),
-          _("no such device"), _("access denied"),
+          _("no such device, vGPU or vGPU type"), _("access denied"),
           _("no system bus, or gpuvirtd not running"),
           _("refused: the device's state does not allow it"));
 }
@@ -213,10 +278,31 @@ help (void)
   print_exit_help ();
 }
 
+/* "vgpu --help": the group's commands. */
+static void
+group_help (const char *group)
+{
+  size_t n = strlen (group);
+
+  printf (_("Usage: %s [OPTIONS...] %s COMMAND ...\n\n"), g_get_prgname (), group);
+  printf ("%s\n", _("Commands:"));
+  for (size_t i = 0; i < G_N_ELEMENTS (verbs); i++)
+    if (g_str_has_prefix (verbs[i].name, group) && verbs[i].name[n] == ' ')
+      {
+        g_autofree char *head = g_strjoin (" ", verbs[i].name, tr (verbs[i].synopsis), NULL);
+        printf ("  %-24s %s\n", g_strstrip (head), _(verbs[i].summary));
+      }
+  printf ("\n");
+  printf (_("'%s %s COMMAND --help' shows a command's help.\n"), g_get_prgname (), group);
+  print_exit_help ();
+}
+
 static void
 verb_help (const Verb *verb)
 {
-  printf (_("Usage: %s [OPTIONS...] %s %s\n\n"), g_get_prgname (), verb->name, tr (verb->synopsis));
+  g_autofree char *head = g_strjoin (" ", verb->name, tr (verb->synopsis), NULL);
+
+  printf (_("Usage: %s [OPTIONS...] %s\n\n"), g_get_prgname (), g_strstrip (head));
   printf ("%s\n", tr (verb->details));
   print_option_help (verb);
   print_exit_help ();
@@ -270,6 +356,9 @@ main (int argc, char **argv)
     ARG_TIMEOUT,
     ARG_DRIVER,
     ARG_VERBOSE,
+    ARG_UUID,
+    ARG_NUM_VFS,
+    ARG_DISABLE_VFS,
   };
   static const struct option options[] = {
     { "help", no_argument, NULL, 'h' },
@@ -284,12 +373,16 @@ main (int argc, char **argv)
     { "driver", required_argument, NULL, ARG_DRIVER },
     { "yes", no_argument, NULL, 'y' },
     { "verbose", no_argument, NULL, ARG_VERBOSE },
+    { "uuid", required_argument, NULL, ARG_UUID },
+    { "num-vfs", required_argument, NULL, ARG_NUM_VFS },
+    { "disable-vfs", no_argument, NULL, ARG_DISABLE_VFS },
     {},
   };
   g_autoptr (sd_bus) bus = NULL;
   gboolean want_help = FALSE;
   guint given = 0;
-  const Verb *verb;
+  const Verb *verb = NULL;
+  int words = 1; /* the verb's words on the command line: 2 for "vgpu create" */
   int c, r;
 
   setlocale (LC_ALL, "");
@@ -356,6 +449,34 @@ main (int argc, char **argv)
         ctl_args.verbose = TRUE;
         given |= OPT_VERBOSE;
         break;
+      case ARG_UUID:
+        /* checked here, so that a typo never reaches gpuvirtd */
+        if (!g_uuid_string_is_valid (optarg))
+          {
+            g_autofree char *m = g_strdup_printf (_("Invalid UUID '%s': give one like 5b6c0f1e-2a3d-4c5b-8e9f-0a1b2c3d4e5f."), optarg);
+            return ctl_usage_error (m);
+          }
+        g_free (ctl_args.uuid);
+        ctl_args.uuid = g_ascii_strdown (optarg, -1);
+        given |= OPT_UUID;
+        break;
+      case ARG_NUM_VFS:
+        {
+          guint64 n;
+
+          if (!g_ascii_string_to_unsigned (optarg, 10, 1, G_MAXUINT16, &n, NULL))
+            {
+              g_autofree char *m = g_strdup_printf (_("Invalid number of VFs '%s': give 1 to 65535."), optarg);
+              return ctl_usage_error (m);
+            }
+          ctl_args.num_vfs = (guint32) n;
+          given |= OPT_NUM_VFS;
+        }
+        break;
+      case ARG_DISABLE_VFS:
+        ctl_args.disable_vfs = TRUE;
+        given |= OPT_DISABLE_VFS;
+        break;
       default:
         /* getopt has said what was wrong */
         fprintf (stderr, _("See '%s --help'.\n"), g_get_prgname ());
@@ -370,6 +491,33 @@ main (int argc, char **argv)
           return CTL_EXIT_OK;
         }
       verb = find_verb ("status");
+    }
+  else if (find_group (argv[optind]) >= 0)
+    {
+      int g = find_group (argv[optind]);
+      g_autofree char *name = NULL;
+
+      if (optind + 1 < argc)
+        {
+          name = g_strjoin (" ", argv[optind], argv[optind + 1], NULL);
+          verb = find_verb (name);
+          words = 2;
+        }
+      else if (want_help)
+        {
+          group_help (verb_groups[g].group);
+          return CTL_EXIT_OK;
+        }
+      else
+        {
+          name = g_strjoin (" ", verb_groups[g].group, verb_groups[g].fallback, NULL);
+          verb = find_verb (name);
+        }
+      if (!verb)
+        {
+          g_autofree char *m = g_strdup_printf (_("Unknown command '%s'."), name);
+          return ctl_usage_error (m);
+        }
     }
   else if (!(verb = find_verb (argv[optind])))
     {
@@ -394,7 +542,7 @@ main (int argc, char **argv)
       return ctl_usage_error (m);
     }
   {
-    int n_args = optind < argc ? argc - optind - 1 : 0;
+    int n_args = optind < argc ? argc - optind - words : 0;
 
     if (n_args < verb->min_args || n_args > verb->max_args)
       {
@@ -415,5 +563,6 @@ main (int argc, char **argv)
       char *status_argv[] = { (char *) "status", NULL };
       return verb->run (bus, 1, status_argv);
     }
-  return verb->run (bus, argc - optind, argv + optind);
+  /* argv[0] is the verb's last word */
+  return verb->run (bus, argc - optind - (words - 1), argv + optind + (words - 1));
 }
