@@ -36,7 +36,9 @@ typedef enum {
 
 /* Called once, from the writer's thread, when a write that outlived its
  * timeout returns at last. WHAT: the BDF (or mdev UUID) that write was
- * about; RESULT: 0 or -errno. */
+ * about: the PF for sriov_numvfs, the VF for current_vgpu_type, the
+ * parent for an mdev's create, the mdev's UUID for its remove; RESULT: 0
+ * or -errno. */
 typedef void (*GvVgpuLateFunc) (const char *what, int result, gpointer user_data);
 
 typedef struct {
