@@ -4,6 +4,8 @@
 #include "daemon.h"
 #include "bus-passthrough.h"
 #include "bus-sriov.h"
+#include "bus-vgpu.h"
+#include "bus-vgpu-check.h"
 #include "bus-paths.h"
 #include "bus-util.h"
 #include "gpuvirt-names.h"
@@ -267,27 +269,6 @@ get_types (sd_bus *bus, const char *path, const char *iface, const char *prop, s
   return r < 0 ? r : sd_bus_message_close_container (reply);
 }
 
-/* The name of a vendor-VFIO VF's current type. creatable_vgpu_types no
- * longer lists it once set, so look among its siblings and the PF's
- * catalogue as the VFs show it. */
-static const char *
-current_type_name (Daemon *daemon, GvPciFunction *fn)
-{
-  GvDevice *pf;
-  guint id = fn->vendor_vfio->current_type;
-
-  pf = fn->physfn ? gv_host_lookup (daemon->host, fn->physfn) : NULL;
-  for (guint i = 0; pf && pf->fn->vfs && pf->fn->vfs[i]; i++) {
-    GvDevice *vf = gv_host_lookup (daemon->host, pf->fn->vfs[i]);
-    for (guint j = 0; vf && vf->fn->vendor_vfio && j < vf->fn->vendor_vfio->creatable->len; j++) {
-      GvVendorVgpuType *t = vf->fn->vendor_vfio->creatable->pdata[j];
-      if (t->id == id)
-        return t->name;
-    }
-  }
-  return "";
-}
-
 static int
 get_vgpu_prop (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
                void *userdata, sd_bus_error *error)
@@ -304,7 +285,7 @@ get_vgpu_prop (sd_bus *bus, const char *path, const char *iface, const char *pro
   }
   if (g_str_equal (prop, "CurrentTypeName"))
     return sd_bus_message_append (reply, "s", fn->vendor_vfio && fn->vendor_vfio->current_type
-                                                ? current_type_name (daemon, fn) : "");
+                                                ? vgpu_check_vendor_type_name (daemon, fn->vendor_vfio->current_type) : "");
   if (g_str_equal (prop, "Mdevs")) {
     GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
     int r = sd_bus_message_open_container (reply, 'a', "o");
@@ -383,6 +364,17 @@ static const sd_bus_vtable vgpu_vtable[] = {
   SD_BUS_PROPERTY ("CurrentType", "s", get_vgpu_prop, 0, EMITS),
   SD_BUS_PROPERTY ("CurrentTypeName", "s", get_vgpu_prop, 0, EMITS),
   SD_BUS_PROPERTY ("Mdevs", "ao", get_vgpu_prop, 0, EMITS),
+  SD_BUS_METHOD_WITH_ARGS ("SetType", SD_BUS_ARGS ("s", type, "a{sv}", options), SD_BUS_NO_RESULT,
+                           bus_vgpu_set_type, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("ReleaseType", SD_BUS_ARGS ("a{sv}", options), SD_BUS_NO_RESULT,
+                           bus_vgpu_release_type, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("CreateMdev", SD_BUS_ARGS ("s", type, "s", uuid, "a{sv}", options),
+                           SD_BUS_RESULT ("o", object), bus_vgpu_create_mdev, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("CreateVgpu", SD_BUS_ARGS ("s", type, "a{sv}", options),
+                           SD_BUS_RESULT ("o", object, "a{sv}", info), bus_vgpu_create_vgpu,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("RemoveVgpu", SD_BUS_ARGS ("o", object, "a{sv}", options), SD_BUS_NO_RESULT,
+                           bus_vgpu_remove_vgpu, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_VTABLE_END
 };
 
@@ -448,6 +440,8 @@ bus_device_register (Daemon *daemon)
   if (r >= 0)
     r = sd_bus_add_fallback_vtable (daemon->bus, NULL, GPUVIRT_DEVICES_PATH, GPUVIRT_VGPU_IFACE, vgpu_vtable,
                                     find_vgpu, daemon);
+  if (r >= 0)
+    r = bus_vgpu_register (daemon);
   if (r >= 0)
     r = sd_bus_add_node_enumerator (daemon->bus, NULL, GPUVIRT_DEVICES_PATH, enumerate_devices, daemon);
   return r;

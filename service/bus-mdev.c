@@ -1,6 +1,7 @@
 /* org.gpuvirt.Mdev on /org/gpuvirt/mdevs/<uuid>: one object per mediated
  * device, from the host model. */
 #include "daemon.h"
+#include "bus-vgpu.h"
 #include "bus-paths.h"
 #include "bus-util.h"
 #include "gpuvirt-names.h"
@@ -96,6 +97,8 @@ static const sd_bus_vtable mdev_vtable[] = {
   SD_BUS_PROPERTY ("VfioGroupNode", "s", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY ("VfioDeviceNode", "s", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY ("Holders", "a(uss)", get_mdev_holders, 0, 0),
+  SD_BUS_METHOD_WITH_ARGS ("Remove", SD_BUS_ARGS ("a{sv}", options), SD_BUS_NO_RESULT, bus_vgpu_mdev_remove,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_VTABLE_END
 };
 

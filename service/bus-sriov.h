@@ -10,5 +10,3 @@ int bus_sriov_set_num_vfs (sd_bus_message *m, void *userdata, sd_bus_error *erro
 /* Answers SetNumVfs on functions without org.gpuvirt.Sriov with
  * NotSupported instead of sd-bus' UnknownInterface. */
 int bus_sriov_register (Daemon *daemon);
-/* Runs on the main loop for each worker result (daemon->sriov_queue). */
-void bus_sriov_queue_item (gpointer item, gpointer user_data);

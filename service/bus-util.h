@@ -4,6 +4,8 @@
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_bus_message, sd_bus_message_unref)
+
 /* Appends "ao" of the device paths of N BDFs. */
 int bus_append_device_paths (sd_bus_message *reply, const char *const *bdfs, guint n);
 /* "0000:01:00.0", "01:00.0" or a device object path -> full BDF; NULL

@@ -7,6 +7,8 @@
 #include "host-iommu.h"
 #include "bus-passthrough.h"
 #include "bus-sriov.h"
+#include "bus-vgpu-op.h"
+#include "bus-vgpu-check.h"
 #include "bus-changes.h"
 
 #include <errno.h>
@@ -41,9 +43,12 @@ daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_di
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (-r), "Could not set up the worker queue: %s", g_strerror (-r));
     return NULL;
   }
-  daemon->sriov_queue = main_queue_new (event, bus_sriov_queue_item, daemon, &r);
-  if (!daemon->sriov_queue) {
-    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (-r), "Could not set up the SR-IOV queue: %s", g_strerror (-r));
+  daemon->stuck_ops = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  daemon->vendor_type_names = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  vgpu_check_learn_type_names (daemon);
+  daemon->vgpu_queue = main_queue_new (event, bus_vgpu_queue_item, daemon, &r);
+  if (!daemon->vgpu_queue) {
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (-r), "Could not set up the vGPU queue: %s", g_strerror (-r));
     return NULL;
   }
   /* a read-only daemon never writes, not even its records */
@@ -104,7 +109,11 @@ daemon_free (Daemon *daemon)
   if (!daemon)
     return;
   main_queue_free (daemon->queue);
-  main_queue_free (daemon->sriov_queue);
+  main_queue_free (daemon->vgpu_queue);
+  if (daemon->stuck_ops)
+    g_ptr_array_unref (daemon->stuck_ops);
+  if (daemon->vendor_type_names)
+    g_hash_table_unref (daemon->vendor_type_names);
   gv_records_free (daemon->records);
   if (daemon->op_state)
     g_hash_table_unref (daemon->op_state);
@@ -317,6 +326,7 @@ daemon_rescan (Daemon *daemon, GError **error)
   if (!gv_host_rescan (daemon->host, &changes, error))
     return -EIO;
   daemon->interrupt_remapping = gv_iommu_interrupt_remapping (daemon->root);
+  vgpu_check_learn_type_names (daemon);
   announce_changes (daemon, changes, before);
   return 0;
 }
@@ -330,6 +340,7 @@ daemon_refresh_functions (Daemon *daemon, const char *const *bdfs, gboolean mdev
 
   if (bdfs && bdfs[0] && !gv_host_refresh_functions (daemon->host, bdfs, &changes, error))
     return -EIO;
+  vgpu_check_learn_type_names (daemon);
   if (changes)
     announce_changes (daemon, changes, before);
   if (mdevs) {

@@ -31,7 +31,10 @@ typedef struct {
   gboolean read_only;              /* serving this machine for reading only (tests) */
   GvRecords *records;
   MainQueue *queue;                /* worker threads -> main loop */
-  MainQueue *sriov_queue;          /* SetNumVfs' worker -> main loop (bus-sriov.c) */
+  MainQueue *vgpu_queue;           /* SR-IOV and vGPU workers -> main loop (bus-vgpu-op.c) */
+  GPtrArray *stuck_ops;
+  GHashTable *vendor_type_names;   /* vendor-VFIO type id -> name, as the VFs' lists showed them
+                                    * (a full GPU lists none, yet its VFs' types need names) */            /* GStrv: what a stuck SR-IOV/vGPU write keeps busy */
   GHashTable *op_state;            /* BDF -> Device.State while it moves, or "stuck" */
   GHashTable *op_message;          /* BDF -> Device.StateMessage */
   GHashTable *busy;                /* BDF -> the operation moving it */

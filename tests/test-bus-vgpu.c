@@ -1,0 +1,882 @@
+/* vGPU over the bus, end to end on the simulator: vendor-VFIO types set and
+ * released on L40S VFs (by id and by name, siblings' lists shrinking and
+ * recovering), mdevs created and removed on A40 VFs and on a T4, CreateVgpu
+ * until a GPU is full, RemoveVgpu, the refusals that must write nothing
+ * (polkit, bad input, a VM holding the vGPU), and failed writes that must
+ * leave nothing half-configured. */
+#include "bus-harness.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#define VGPU "org.gpuvirt.Vgpu"
+#define SRIOV "org.gpuvirt.Sriov"
+#define MDEV "org.gpuvirt.Mdev"
+#define ACTION_VGPU "org.gpuvirt.configure-vgpu"
+#define ACTION_SRIOV "org.gpuvirt.configure-sriov"
+
+/* ---- helpers ---- */
+
+/* "0000:BB:00.0"'s VF I (offset 4, stride 1 on every GPU of these scenarios). */
+static char *
+vf_bdf (const char *bus, guint i)
+{
+  guint devfn = 4 + i;
+  return g_strdup_printf ("0000:%s:%02x.%x", bus, devfn >> 3, devfn & 7);
+}
+
+static char *
+dev_path (const char *bdf)
+{
+  g_autofree char *p = g_strdup_printf ("/org/gpuvirt/devices/pci_%s", bdf);
+  g_strdelimit (p + strlen ("/org/gpuvirt/devices/pci_"), ":.", '_');
+  return g_steal_pointer (&p);
+}
+
+static GVariant *
+get_prop (GDBusConnection *c, const char *path, const char *iface, const char *prop)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) v = g_dbus_connection_call_sync (c, "org.gpuvirt", path, "org.freedesktop.DBus.Properties", "Get",
+                                                        g_variant_new ("(ss)", iface, prop), G_VARIANT_TYPE ("(v)"),
+                                                        G_DBUS_CALL_FLAGS_NONE, 20000, NULL, &error);
+  GVariant *inner = NULL;
+  if (!v)
+    g_error ("Get %s.%s on %s: %s", iface, prop, path, error->message);
+  g_variant_get (v, "(v)", &inner);
+  return inner;
+}
+
+static char *
+get_string (GDBusConnection *c, const char *bdf, const char *iface, const char *prop)
+{
+  g_autofree char *path = dev_path (bdf);
+  g_autoptr (GVariant) v = get_prop (c, path, iface, prop);
+  return g_variant_dup_string (v, NULL);
+}
+
+static guint
+num_vfs (GDBusConnection *c, const char *pf)
+{
+  g_autofree char *path = dev_path (pf);
+  g_autoptr (GVariant) v = get_prop (c, path, SRIOV, "NumVfs");
+  return g_variant_get_uint32 (v);
+}
+
+/* The ids in a Types property, "1163 1164" */
+static char *
+type_ids (GDBusConnection *c, const char *bdf)
+{
+  g_autofree char *path = dev_path (bdf);
+  g_autoptr (GVariant) types = get_prop (c, path, VGPU, "Types");
+  GString *ids = g_string_new (NULL);
+  GVariantIter iter;
+  const char *id;
+
+  g_variant_iter_init (&iter, types);
+  while (g_variant_iter_next (&iter, "(&s&suu@a{sv})", &id, NULL, NULL, NULL, NULL))
+    g_string_append_printf (ids, "%s%s", ids->len ? " " : "", id);
+  return g_string_free (ids, FALSE);
+}
+
+static GVariant *
+no_options (void)
+{
+  return g_variant_new ("a{sv}", NULL);
+}
+
+static GVariant *
+set_type (GDBusConnection *c, const char *vf, const char *type, char **name, char **message)
+{
+  g_autofree char *path = dev_path (vf);
+  return bus_harness_call (c, path, VGPU, "SetType", g_variant_new ("(s@a{sv})", type, no_options ()), NULL, name,
+                           message);
+}
+
+static GVariant *
+release_type (GDBusConnection *c, const char *vf, char **name, char **message)
+{
+  g_autofree char *path = dev_path (vf);
+  return bus_harness_call (c, path, VGPU, "ReleaseType", g_variant_new ("(@a{sv})", no_options ()), NULL, name,
+                           message);
+}
+
+static GVariant *
+create_mdev (GDBusConnection *c, const char *parent, const char *type, const char *uuid, char **name, char **message)
+{
+  g_autofree char *path = dev_path (parent);
+  return bus_harness_call (c, path, VGPU, "CreateMdev", g_variant_new ("(ss@a{sv})", type, uuid, no_options ()),
+                           G_VARIANT_TYPE ("(o)"), name, message);
+}
+
+static GVariant *
+create_vgpu (GDBusConnection *c, const char *bdf, const char *type, GVariant *options, char **name, char **message)
+{
+  g_autofree char *path = dev_path (bdf);
+  return bus_harness_call (c, path, VGPU, "CreateVgpu",
+                           g_variant_new ("(s@a{sv})", type, options ? options : no_options ()),
+                           G_VARIANT_TYPE ("(oa{sv})"), name, message);
+}
+
+static GVariant *
+remove_vgpu (GDBusConnection *c, const char *gpu, const char *object, GVariant *options, char **name, char **message)
+{
+  g_autofree char *path = dev_path (gpu);
+  return bus_harness_call (c, path, VGPU, "RemoveVgpu",
+                           g_variant_new ("(o@a{sv})", object, options ? options : no_options ()), NULL, name,
+                           message);
+}
+
+static GVariant *
+set_num_vfs (GDBusConnection *c, const char *pf, guint count, char **name, char **message)
+{
+  g_autofree char *path = dev_path (pf);
+  return bus_harness_call (c, path, SRIOV, "SetNumVfs", g_variant_new ("(u@a{sv})", count, no_options ()),
+                           G_VARIANT_TYPE ("(ao)"), name, message);
+}
+
+#define EXPECT_OK(call)                                                                                                 \
+  G_STMT_START {                                                                                                       \
+    g_autofree char *ok_name = NULL;                                                                                    \
+    g_autofree char *ok_message = NULL;                                                                                 \
+    GVariant *ok_reply = (call);                                                                                        \
+    if (!ok_reply)                                                                                                      \
+      g_error ("%s failed: %s: %s", #call, ok_name, ok_message);                                                       \
+    g_variant_unref (ok_reply);                                                                                         \
+  } G_STMT_END
+
+static void
+check_error (GVariant *reply, const char *call, const char *name, const char *message, const char *want,
+             const char *words)
+{
+  if (reply)
+    g_error ("%s succeeded; expected %s", call, want);
+  g_test_message ("%s -> %s: %s", call, name, message);
+  g_assert_cmpstr (name, ==, want);
+  if (words && !strstr (message, words))
+    g_error ("%s: “%s” does not mention “%s”", call, message, words);
+}
+
+/* Asserts CALL fails with ERROR_NAME and that its message contains WORDS
+ * (NULL: any message). */
+#define EXPECT_ERROR(call, error_name, words)                                                                           \
+  G_STMT_START {                                                                                                       \
+    g_autofree char *err_name = NULL;                                                                                   \
+    g_autofree char *err_message = NULL;                                                                                \
+    GVariant *err_reply = (call);                                                                                       \
+    check_error (err_reply, #call, err_name, err_message, error_name, words);                                          \
+  } G_STMT_END
+
+static char *
+sim_log (BusHarness *h)
+{
+  return bus_harness_read_sim (h, ".sim/log");
+}
+
+static void
+clear_log (BusHarness *h)
+{
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/log", "clear"), ==, 0);
+}
+
+static void
+assert_no_writes (BusHarness *h)
+{
+  g_autofree char *log = sim_log (h);
+  g_assert_cmpstr (log, ==, "");
+}
+
+static guint
+count_lines (const char *text, const char *needle)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  guint n = 0;
+  for (guint i = 0; lines[i]; i++)
+    n += strstr (lines[i], needle) != NULL;
+  return n;
+}
+
+static char *
+info_string (GVariant *reply, const char *key)
+{
+  g_autoptr (GVariant) info = g_variant_get_child_value (reply, 1);
+  const char *value = NULL;
+  if (!g_variant_lookup (info, key, "&s", &value))
+    g_error ("info has no %s", key);
+  return g_strdup (value);
+}
+
+typedef struct {
+  GPtrArray *added;
+  GPtrArray *removed;
+  guint subs[2];
+} Seen;
+
+static void
+on_signal (GDBusConnection *c, const char *sender, const char *path, const char *iface, const char *signal,
+           GVariant *params, gpointer data)
+{
+  Seen *seen = data;
+  const char *object = NULL;
+
+  g_variant_get_child (params, 0, "&o", &object);
+  g_ptr_array_add (g_str_equal (signal, "InterfacesAdded") ? seen->added : seen->removed, g_strdup (object));
+}
+
+static void
+seen_start (Seen *seen, GDBusConnection *c)
+{
+  seen->added = g_ptr_array_new_with_free_func (g_free);
+  seen->removed = g_ptr_array_new_with_free_func (g_free);
+  seen->subs[0] = g_dbus_connection_signal_subscribe (c, "org.gpuvirt", "org.freedesktop.DBus.ObjectManager",
+                                                      "InterfacesAdded", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                      on_signal, seen, NULL);
+  seen->subs[1] = g_dbus_connection_signal_subscribe (c, "org.gpuvirt", "org.freedesktop.DBus.ObjectManager",
+                                                      "InterfacesRemoved", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                      on_signal, seen, NULL);
+}
+
+static void
+seen_stop (Seen *seen, GDBusConnection *c)
+{
+  g_dbus_connection_signal_unsubscribe (c, seen->subs[0]);
+  g_dbus_connection_signal_unsubscribe (c, seen->subs[1]);
+  g_ptr_array_unref (seen->added);
+  g_ptr_array_unref (seen->removed);
+}
+
+/* Signals sent before a reply are queued before it: let them dispatch. */
+static void
+drain (void)
+{
+  for (int i = 0; i < 50; i++) {
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
+    g_usleep (2000);
+  }
+}
+
+static gboolean
+seen_has (GPtrArray *paths, const char *path)
+{
+  return g_ptr_array_find_with_equal_func (paths, path, g_str_equal, NULL);
+}
+
+static void
+allow_all (BusHarness *h)
+{
+  bus_harness_polkit_allow (h, (const char *const[]) { ACTION_VGPU, ACTION_SRIOV, NULL });
+}
+
+/* Opens the VFIO group node of BDF in the simulated host: a VM holding it. */
+static int
+hold_vfio (BusHarness *h, GDBusConnection *c, const char *bdf)
+{
+  g_autofree char *node = get_string (c, bdf, "org.gpuvirt.Device", "VfioGroupNode");
+  g_autofree char *file = g_build_filename (h->root, node, NULL);
+  int fd;
+
+  g_assert_cmpstr (node, !=, "");
+  fd = open (file, O_RDWR);
+  if (fd < 0)
+    g_error ("open %s: %s", file, g_strerror (errno));
+  return fd;
+}
+
+/* ---- vendor-specific VFIO ---- */
+
+#define L40S "0000:01:00.0"
+#define L40S_SLOW "0000:41:00.0"   /* EBUSY for 500 ms after a release */
+#define L40S_COLD "0000:81:00.0"   /* no VFs at start */
+#define L40S_NAME_FIRST "0000:c1:00.0"
+
+static void
+test_vendor_set_release (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autofree char *vf0 = vf_bdf ("01", 0);
+  g_autofree char *vf1 = vf_bdf ("01", 1);
+  g_autofree char *vf2 = vf_bdf ("01", 2);
+  g_autofree char *full_before = type_ids (c, vf1);
+  g_autofree char *log = NULL;
+
+  allow_all (h);
+  g_assert_nonnull (strstr (full_before, "1163"));
+  g_assert_nonnull (strstr (full_before, "1164"));
+
+  EXPECT_ERROR (set_type (c, vf0, "L40S-99Q", &err_name, &err_message), "org.gpuvirt.Error.NoSuchType",
+                "NVIDIA L40S-48Q (1164)");
+
+  /* by short name, any case */
+  clear_log (h);
+  EXPECT_OK (set_type (c, vf0, "l40s-24q", &ok_name, &ok_message));
+  {
+    g_autofree char *cur = get_string (c, vf0, VGPU, "CurrentType");
+    g_autofree char *cur_name = get_string (c, vf0, VGPU, "CurrentTypeName");
+    g_autofree char *sibling = type_ids (c, vf1);
+    g_autofree char *node = get_string (c, vf0, "org.gpuvirt.Device", "VfioGroupNode");
+    g_assert_cmpstr (cur, ==, "1163");
+    g_assert_cmpstr (cur_name, ==, "NVIDIA L40S-24Q");
+    /* 24 GiB of 48 left, one type per GPU: the siblings offer only 24Q */
+    g_assert_cmpstr (sibling, ==, "1163");
+    g_assert_true (g_str_has_prefix (node, "/dev/vfio/"));
+  }
+  log = sim_log (h);
+  g_assert_cmpuint (count_lines (log, "current_vgpu_type"), ==, 1);
+
+  /* the same again: nothing written */
+  clear_log (h);
+  EXPECT_OK (set_type (c, vf0, "1163", &ok_name, &ok_message));
+  EXPECT_OK (set_type (c, vf0, "NVIDIA L40S-24Q", &ok_name, &ok_message));
+  assert_no_writes (h);
+
+  /* another type on a VF that has one */
+  EXPECT_ERROR (set_type (c, vf0, "L40S-12Q", &err_name, &err_message), "org.gpuvirt.Error.AlreadyExists",
+                "release it first");
+  /* by id, by full name, on siblings: the GPU is then full */
+  EXPECT_OK (set_type (c, vf1, "1163", &ok_name, &ok_message));
+  {
+    g_autofree char *sibling = type_ids (c, vf2);
+    g_assert_cmpstr (sibling, ==, "");
+  }
+  clear_log (h);
+  EXPECT_ERROR (set_type (c, vf2, "NVIDIA L40S-24Q", &err_name, &err_message), "org.gpuvirt.Error.NoCapacity",
+                vf2);
+  /* a full GPU lists no type at all, so whether L40S-99Q exists cannot be told */
+  EXPECT_ERROR (set_type (c, vf2, "L40S-99Q", &err_name, &err_message), "org.gpuvirt.Error.NoCapacity",
+                "remove one first");
+  assert_no_writes (h);
+
+  /* release: the siblings' lists recover */
+  EXPECT_OK (release_type (c, vf1, &ok_name, &ok_message));
+  EXPECT_OK (release_type (c, vf0, &ok_name, &ok_message));
+  {
+    g_autofree char *cur = get_string (c, vf0, VGPU, "CurrentType");
+    g_autofree char *after = type_ids (c, vf2);
+    g_assert_cmpstr (cur, ==, "");
+    g_assert_cmpstr (after, ==, full_before);
+  }
+  /* releasing a free VF changes nothing */
+  clear_log (h);
+  EXPECT_OK (release_type (c, vf0, &ok_name, &ok_message));
+  assert_no_writes (h);
+
+  /* the name-first list form */
+  {
+    g_autofree char *vf = vf_bdf ("c1", 3);
+    g_autofree char *cur = NULL;
+    EXPECT_OK (set_type (c, vf, "L40S-48C", &ok_name, &ok_message));
+    cur = get_string (c, vf, VGPU, "CurrentType");
+    g_assert_cmpstr (cur, ==, "1181");
+  }
+}
+
+static void
+test_vendor_in_use (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autofree char *vf = vf_bdf ("41", 5);
+  gint64 start;
+  int fd;
+
+  allow_all (h);
+  EXPECT_OK (set_type (c, vf, "L40S-8Q", &ok_name, &ok_message));
+
+  /* a VM holds it: release and disabling the VFs are refused, untouched */
+  fd = hold_vfio (h, c, vf);
+  clear_log (h);
+  EXPECT_ERROR (release_type (c, vf, &err_name, &err_message), "org.gpuvirt.Error.InUse", "test-bus-vgpu");
+  EXPECT_ERROR (set_num_vfs (c, L40S_SLOW, 0, &err_name, &err_message), "org.gpuvirt.Error.InUse",
+                "carries vGPU type 1160");
+  {
+    g_autofree char *path = dev_path (vf);
+    EXPECT_ERROR (remove_vgpu (c, L40S_SLOW, path, NULL, &err_name, &err_message), "org.gpuvirt.Error.InUse",
+                  "stop the virtual machine");
+  }
+  assert_no_writes (h);
+  close (fd);
+
+  /* just after the VM: the driver answers EBUSY for 500 ms; retried */
+  start = g_get_monotonic_time ();
+  EXPECT_OK (release_type (c, vf, &ok_name, &ok_message));
+  g_test_message ("released in %" G_GINT64_FORMAT " ms", (g_get_monotonic_time () - start) / 1000);
+  {
+    g_autofree char *cur = get_string (c, vf, VGPU, "CurrentType");
+    g_autofree char *log = sim_log (h);
+    g_assert_cmpstr (cur, ==, "");
+    g_assert_cmpuint (count_lines (log, "EBUSY"), >=, 1);
+  }
+}
+
+/* CreateVgpu on a GPU without VFs: they are enabled, then typed, until the
+ * GPU is full; RemoveVgpu of the last one with disable-vfs takes them away. */
+static void
+test_vendor_create_until_full (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autoptr (GVariant) first = NULL;
+  g_autoptr (GVariant) second = NULL;
+  g_autofree char *vf0 = vf_bdf ("81", 0);
+  g_autofree char *vf1 = vf_bdf ("81", 1);
+  const char *object = NULL;
+  Seen seen;
+
+  allow_all (h);
+  seen_start (&seen, c);
+  g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 0);
+  {
+    g_autofree char *fw = get_string (c, L40S_COLD, VGPU, "Framework");
+    g_assert_cmpstr (fw, ==, "pending");
+  }
+  {
+    g_autofree char *err_name = NULL, *err_message = NULL;
+    first = create_vgpu (c, L40S_COLD, "L40S-24Q", NULL, &err_name, &err_message);
+    if (!first)
+      g_error ("CreateVgpu: %s: %s", err_name, err_message);
+  }
+  drain ();
+  g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 32);
+  g_variant_get_child (first, 0, "&o", &object);
+  {
+    g_autofree char *p = dev_path (vf0);
+    g_autofree char *address = info_string (first, "address");
+    g_autofree char *framework = info_string (first, "framework");
+    g_autofree char *type = info_string (first, "type");
+    g_autofree char *type_name = info_string (first, "type_name");
+    g_autofree char *group = info_string (first, "vfio_group_node");
+    g_autofree char *uuid = info_string (first, "mdev_uuid");
+    g_autofree char *xml = info_string (first, "hostdev_xml");
+    g_assert_cmpstr (object, ==, p);
+    g_assert_cmpstr (address, ==, vf0);
+    g_assert_cmpstr (framework, ==, "vendor-vfio");
+    g_assert_cmpstr (type, ==, "1163");
+    g_assert_cmpstr (type_name, ==, "NVIDIA L40S-24Q");
+    g_assert_true (g_str_has_prefix (group, "/dev/vfio/"));
+    g_assert_cmpstr (uuid, ==, "");
+    g_assert_nonnull (strstr (xml, "managed='no'"));
+    g_assert_nonnull (strstr (xml, "bus='0x81' slot='0x00' function='0x4'"));
+    g_assert_true (seen_has (seen.added, p));
+  }
+  {
+    g_autofree char *err_name = NULL, *err_message = NULL;
+    second = create_vgpu (c, L40S_COLD, "NVIDIA L40S-24Q", NULL, &err_name, &err_message);
+    if (!second)
+      g_error ("second CreateVgpu: %s: %s", err_name, err_message);
+  }
+  {
+    g_autofree char *address = info_string (second, "address");
+    g_assert_cmpstr (address, ==, vf1);
+  }
+  clear_log (h);
+  EXPECT_ERROR (create_vgpu (c, L40S_COLD, "L40S-24Q", NULL, &err_name, &err_message),
+                "org.gpuvirt.Error.NoCapacity", L40S_COLD);
+  assert_no_writes (h);
+
+  /* remove both; the last one takes the VFs with it */
+  {
+    g_autofree char *p0 = dev_path (vf0);
+    g_autofree char *p1 = dev_path (vf1);
+    GVariantBuilder b;
+    EXPECT_OK (remove_vgpu (c, L40S_COLD, p0, NULL, &ok_name, &ok_message));
+    g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 32);
+    g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+    g_variant_builder_add (&b, "{sv}", "disable-vfs", g_variant_new_boolean (TRUE));
+    EXPECT_OK (remove_vgpu (c, L40S_COLD, p1, g_variant_builder_end (&b), &ok_name, &ok_message));
+    drain ();
+    g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 0);
+    g_assert_true (seen_has (seen.removed, p0));
+  }
+  seen_stop (&seen, c);
+}
+
+/* ---- mdev ---- */
+
+#define A40 "0000:67:00.0"
+#define T4 "0000:c8:00.0"
+#define UUID_A "5b6c0f1e-2a3d-4c5b-8e9f-0a1b2c3d4e5f"
+#define UUID_A_PATH "/org/gpuvirt/mdevs/5b6c0f1e_2a3d_4c5b_8e9f_0a1b2c3d4e5f"
+
+static void
+test_mdev_vf (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("a40-mdev");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autofree char *vf0 = vf_bdf ("67", 0);
+  g_autofree char *vf1 = vf_bdf ("67", 1);
+  g_autofree char *vf2 = vf_bdf ("67", 2);
+  g_autofree char *generated = NULL;
+  Seen seen;
+
+  allow_all (h);
+  seen_start (&seen, c);
+  EXPECT_OK (set_num_vfs (c, A40, 4, &ok_name, &ok_message));
+  {
+    g_autofree char *fw = get_string (c, A40, VGPU, "Framework");
+    g_assert_cmpstr (fw, ==, "mdev-vf");
+  }
+  /* on the PF: mdevs live on the VFs */
+  EXPECT_ERROR (create_mdev (c, A40, "A40-8Q", "", &err_name, &err_message), "org.gpuvirt.Error.NotSupported",
+                "on its VFs");
+
+  /* a given UUID */
+  {
+    g_autofree char *err_name = NULL, *err_message = NULL;
+    g_autoptr (GVariant) reply = create_mdev (c, vf0, "A40-8Q", UUID_A, &err_name, &err_message);
+    const char *path = NULL;
+    if (!reply)
+      g_error ("CreateMdev: %s: %s", err_name, err_message);
+    drain ();
+    g_variant_get (reply, "(&o)", &path);
+    g_assert_cmpstr (path, ==, UUID_A_PATH);
+    g_assert_true (seen_has (seen.added, UUID_A_PATH));
+  }
+  {
+    g_autoptr (GVariant) type = get_prop (c, UUID_A_PATH, MDEV, "Type");
+    g_autoptr (GVariant) type_name = get_prop (c, UUID_A_PATH, MDEV, "TypeName");
+    g_autoptr (GVariant) parent = get_prop (c, UUID_A_PATH, MDEV, "Parent");
+    g_autoptr (GVariant) node = get_prop (c, UUID_A_PATH, MDEV, "VfioGroupNode");
+    g_autofree char *vf0_path = dev_path (vf0);
+    g_autofree char *sim = bus_harness_read_sim (h, "sys/bus/mdev/devices/" UUID_A "/mdev_type/name");
+    g_assert_cmpstr (g_variant_get_string (type, NULL), ==, "nvidia-562");
+    g_assert_cmpstr (g_variant_get_string (type_name, NULL), ==, "NVIDIA A40-8Q");
+    g_assert_cmpstr (g_variant_get_string (parent, NULL), ==, vf0_path);
+    g_assert_true (g_str_has_prefix (g_variant_get_string (node, NULL), "/dev/vfio/"));
+    g_assert_cmpstr (sim, ==, "NVIDIA A40-8Q");
+  }
+
+  clear_log (h);
+  /* the same UUID again, a malformed one, a VF that already hosts one */
+  EXPECT_ERROR (create_mdev (c, vf1, "A40-8Q", UUID_A, &err_name, &err_message), "org.gpuvirt.Error.AlreadyExists",
+                UUID_A);
+  EXPECT_ERROR (create_mdev (c, vf1, "A40-8Q", "not-a-uuid", &err_name, &err_message),
+                "org.freedesktop.DBus.Error.InvalidArgs", "not-a-uuid");
+  EXPECT_ERROR (create_mdev (c, vf0, "nvidia-562", "", &err_name, &err_message), "org.gpuvirt.Error.NoCapacity",
+                "available_instances");
+  EXPECT_ERROR (create_mdev (c, vf1, "A40-7Q", "", &err_name, &err_message), "org.gpuvirt.Error.NoSuchType",
+                "NVIDIA A40-8Q");
+  assert_no_writes (h);
+
+  /* a generated UUID */
+  {
+    g_autofree char *err_name = NULL, *err_message = NULL;
+    g_autoptr (GVariant) reply = create_mdev (c, vf1, "nvidia-562", "", &err_name, &err_message);
+    const char *path = NULL;
+    if (!reply)
+      g_error ("CreateMdev with a generated UUID: %s: %s", err_name, err_message);
+    g_variant_get (reply, "(&o)", &path);
+    g_assert_true (g_str_has_prefix (path, "/org/gpuvirt/mdevs/"));
+    generated = g_strdup (path);
+  }
+
+  /* disabling the VFs is refused while they host mdevs */
+  EXPECT_ERROR (set_num_vfs (c, A40, 0, &err_name, &err_message), "org.gpuvirt.Error.InUse", "hosts mdev " UUID_A);
+  {
+    /* a VM holds one: Remove refused */
+    g_autoptr (GVariant) node = get_prop (c, UUID_A_PATH, MDEV, "VfioGroupNode");
+    g_autofree char *file = g_build_filename (h->root, g_variant_get_string (node, NULL), NULL);
+    int fd = open (file, O_RDWR);
+    g_assert_cmpint (fd, >=, 0);
+    EXPECT_ERROR (bus_harness_call (c, UUID_A_PATH, MDEV, "Remove", g_variant_new ("(@a{sv})", no_options ()), NULL,
+                                    &err_name, &err_message),
+                  "org.gpuvirt.Error.InUse", "test-bus-vgpu");
+    close (fd);
+  }
+  EXPECT_OK (bus_harness_call (c, UUID_A_PATH, MDEV, "Remove", g_variant_new ("(@a{sv})", no_options ()), NULL,
+                               &ok_name, &ok_message));
+  drain ();
+  g_assert_true (seen_has (seen.removed, UUID_A_PATH));
+  {
+    g_autofree char *gone = bus_harness_read_sim (h, "sys/bus/mdev/devices/" UUID_A "/mdev_type/name");
+    g_assert_cmpstr (gone, ==, "");
+  }
+  /* RemoveVgpu of the other through its GPU, and the VFs with it */
+  {
+    GVariantBuilder b;
+    g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+    g_variant_builder_add (&b, "{sv}", "disable-vfs", g_variant_new_boolean (TRUE));
+    EXPECT_ERROR (remove_vgpu (c, "0000:e8:00.0", generated, NULL, &err_name, &err_message),
+                  "org.freedesktop.DBus.Error.InvalidArgs", "not on 0000:e8:00.0");
+    EXPECT_OK (remove_vgpu (c, A40, generated, g_variant_builder_end (&b), &ok_name, &ok_message));
+  }
+  g_assert_cmpuint (num_vfs (c, A40), ==, 0);
+  (void) vf2;
+  seen_stop (&seen, c);
+}
+
+/* A40-24Q: two per GPU, one per VF, then no capacity; the cold GPU gets
+ * its VFs on the way. */
+static void
+test_mdev_create_until_full (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("a40-mdev");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autoptr (GVariant) first = NULL;
+  g_autoptr (GVariant) second = NULL;
+  g_autofree char *vf0 = vf_bdf ("67", 0);
+  g_autofree char *vf1 = vf_bdf ("67", 1);
+  GVariantBuilder b;
+
+  allow_all (h);
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&b, "{sv}", "uuid", g_variant_new_string (UUID_A));
+  g_variant_builder_add (&b, "{sv}", "num-vfs", g_variant_new_uint32 (8));
+  {
+    g_autofree char *err_name = NULL, *err_message = NULL;
+    first = create_vgpu (c, A40, "A40-24Q", g_variant_builder_end (&b), &err_name, &err_message);
+    if (!first)
+      g_error ("CreateVgpu: %s: %s", err_name, err_message);
+  }
+  g_assert_cmpuint (num_vfs (c, A40), ==, 8);
+  {
+    const char *object = NULL;
+    g_autofree char *address = info_string (first, "address");
+    g_autofree char *framework = info_string (first, "framework");
+    g_autofree char *uuid = info_string (first, "mdev_uuid");
+    g_autofree char *xml = info_string (first, "hostdev_xml");
+    g_variant_get_child (first, 0, "&o", &object);
+    g_assert_cmpstr (object, ==, UUID_A_PATH);
+    g_assert_cmpstr (address, ==, vf0);
+    g_assert_cmpstr (framework, ==, "mdev-vf");
+    g_assert_cmpstr (uuid, ==, UUID_A);
+    g_assert_nonnull (strstr (xml, "type='mdev'"));
+    g_assert_nonnull (strstr (xml, UUID_A));
+  }
+  {
+    g_autofree char *err_name = NULL, *err_message = NULL;
+    second = create_vgpu (c, A40, "nvidia-565", NULL, &err_name, &err_message);
+    if (!second)
+      g_error ("second CreateVgpu: %s: %s", err_name, err_message);
+  }
+  {
+    g_autofree char *address = info_string (second, "address");
+    g_autofree char *uuid = info_string (second, "mdev_uuid");
+    g_assert_cmpstr (address, ==, vf1);
+    g_assert_cmpuint (strlen (uuid), ==, 36);
+  }
+  clear_log (h);
+  EXPECT_ERROR (create_vgpu (c, A40, "A40-24Q", NULL, &err_name, &err_message), "org.gpuvirt.Error.NoCapacity",
+                NULL);
+  /* vendor-VFIO has no UUID */
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&b, "{sv}", "uuid", g_variant_new_string ("bad"));
+  EXPECT_ERROR (create_vgpu (c, A40, "A40-24Q", g_variant_builder_end (&b), &err_name, &err_message),
+                "org.freedesktop.DBus.Error.InvalidArgs", "bad");
+  assert_no_writes (h);
+
+  /* RemoveVgpu given the VF that hosts the one mdev */
+  {
+    g_autofree char *p = dev_path (vf0);
+    g_autofree char *gone = NULL;
+    EXPECT_OK (remove_vgpu (c, A40, p, NULL, &ok_name, &ok_message));
+    gone = bus_harness_read_sim (h, "sys/bus/mdev/devices/" UUID_A "/mdev_type/name");
+    g_assert_cmpstr (gone, ==, "");
+  }
+}
+
+/* The T4 advertises SR-IOV, but its vGPUs are mdevs on the PF: CreateVgpu
+ * never touches sriov_numvfs and never waits for VFs. */
+static void
+test_t4_mdev_pf (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("big-host");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree char *fw = get_string (c, T4, VGPU, "Framework");
+  g_autofree char *log = NULL;
+  gint64 start;
+
+  g_assert_cmpstr (fw, ==, "mdev-pf");
+  allow_all (h);
+  clear_log (h);
+  start = g_get_monotonic_time ();
+  {
+    g_autofree char *err_name = NULL, *err_message = NULL;
+    reply = create_vgpu (c, T4, "T4-8Q", NULL, &err_name, &err_message);
+    if (!reply)
+      g_error ("CreateVgpu on the T4: %s: %s", err_name, err_message);
+  }
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  {
+    g_autofree char *address = info_string (reply, "address");
+    g_autofree char *framework = info_string (reply, "framework");
+    g_assert_cmpstr (address, ==, T4);
+    g_assert_cmpstr (framework, ==, "mdev-pf");
+  }
+  EXPECT_OK (create_vgpu (c, T4, "GRID T4-8Q", NULL, &ok_name, &ok_message));
+  EXPECT_ERROR (create_vgpu (c, T4, "T4-8Q", NULL, &err_name, &err_message), "org.gpuvirt.Error.NoCapacity", NULL);
+  log = sim_log (h);
+  g_assert_cmpuint (count_lines (log, "sriov_numvfs"), ==, 0);
+  g_assert_cmpuint (count_lines (log, "/create"), ==, 2);
+  g_assert_cmpuint (num_vfs (c, T4), ==, 0);
+}
+
+/* ---- refusals that write nothing ---- */
+
+static void
+test_denied_and_bad_input (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autofree char *vf0 = vf_bdf ("01", 0);
+  g_autofree char *script = NULL;
+  GVariantBuilder b;
+
+  /* polkit allows nothing; run as nobody so polkit is asked */
+  clear_log (h);
+  {
+    g_autofree char *path = dev_path (vf0);
+    g_autofree char *gpu_path = dev_path (L40S_COLD);
+    const char *const calls[][2] = {
+      { path, "SetType L40S-24Q" },
+      { gpu_path, "CreateVgpu L40S-24Q" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (calls); i++) {
+      g_auto (GStrv) words = g_strsplit (calls[i][1], " ", 2);
+      const char *sig = g_str_equal (words[0], "SetType") ? "sa{sv}" : "sa{sv}";
+      const char *argv[] = { "busctl", "--system", "call", "org.gpuvirt", calls[i][0], VGPU, words[0], sig,
+                             words[1], "0", NULL };
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      int status = bus_harness_run (h, TRUE, argv, &out, &err);
+      g_test_message ("%s: %d %s", calls[i][1], status, err);
+      g_assert_cmpint (status, !=, 0);
+      g_assert_nonnull (strstr (err, "ccess denied"));
+    }
+  }
+  assert_no_writes (h);
+  {
+    g_autofree char *cur = get_string (c, vf0, VGPU, "CurrentType");
+    g_assert_cmpstr (cur, ==, "");
+  }
+  g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 0);
+
+  allow_all (h);
+  EXPECT_ERROR (set_type (c, vf0, "", &err_name, &err_message), "org.freedesktop.DBus.Error.InvalidArgs", "No vGPU type");
+  EXPECT_ERROR (set_type (c, L40S, "L40S-24Q", &err_name, &err_message), "org.gpuvirt.Error.NotSupported", "not a VF");
+  EXPECT_ERROR (create_vgpu (c, L40S, "L40S-77Q", NULL, &err_name, &err_message), "org.gpuvirt.Error.NoSuchType",
+                "NVIDIA L40S-24Q (1163)");
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&b, "{sv}", "num-vfs", g_variant_new_uint32 (64));
+  EXPECT_ERROR (create_vgpu (c, L40S_COLD, "L40S-24Q", g_variant_builder_end (&b), &err_name, &err_message),
+                "org.freedesktop.DBus.Error.InvalidArgs", "TotalVfs");
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&b, "{sv}", "colour", g_variant_new_string ("green"));
+  EXPECT_ERROR (create_vgpu (c, L40S, "L40S-24Q", g_variant_builder_end (&b), &err_name, &err_message),
+                "org.freedesktop.DBus.Error.InvalidArgs", "colour");
+  EXPECT_ERROR (set_num_vfs (c, L40S_COLD, 33, &err_name, &err_message), "org.freedesktop.DBus.Error.InvalidArgs",
+                "at most 32");
+  EXPECT_ERROR (remove_vgpu (c, L40S, "/org/gpuvirt/devices/pci_0000_01_00_4", NULL, &err_name, &err_message),
+                "org.freedesktop.DBus.Error.InvalidArgs", "carries no vGPU type");
+  EXPECT_ERROR (remove_vgpu (c, L40S, "/org/gpuvirt/elsewhere", NULL, &err_name, &err_message),
+                "org.freedesktop.DBus.Error.InvalidArgs", "neither");
+  assert_no_writes (h);
+  (void) script;
+}
+
+static void
+test_no_framework (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("workstation");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+
+  allow_all (h);
+  clear_log (h);
+  /* no Vgpu interface there: NotSupported with the reason */
+  EXPECT_ERROR (create_vgpu (c, "0000:01:00.0", "A40-8Q", NULL, &err_name, &err_message),
+                "org.gpuvirt.Error.NotSupported", "no vGPU framework");
+  EXPECT_ERROR (set_type (c, "0000:01:00.1", "A40-8Q", &err_name, &err_message), "org.gpuvirt.Error.NotSupported",
+                "not a GPU");
+  assert_no_writes (h);
+}
+
+/* ---- failed writes ---- */
+
+/* CreateVgpu on a cold L40S makes two writes: sriov_numvfs, then
+ * current_vgpu_type. Fail each: afterwards no VF is left enabled and no
+ * type set, and the error names the errno. */
+static void
+test_create_faults (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  const char *const faults[] = {
+    "sys/devices/*/sriov_numvfs errno=EIO data=32 count=1",
+    "sys/devices/*/nvidia/current_vgpu_type errno=EIO count=1",
+    "sys/devices/*/nvidia/current_vgpu_type errno=ENOSPC count=32",
+  };
+
+  allow_all (h);
+  for (guint i = 0; i < G_N_ELEMENTS (faults); i++) {
+    g_autofree char *faults_left = NULL;
+    g_test_message ("fault: %s", faults[i]);
+    g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", faults[i]), ==, 0);
+    EXPECT_ERROR (create_vgpu (c, L40S_COLD, "L40S-24Q", NULL, &err_name, &err_message),
+                  "org.gpuvirt.Error.KernelError", i == 2 ? "ENOSPC" : "EIO");
+    g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 0);
+    {
+      g_autofree char *numvfs = bus_harness_read_sim (h, "sys/bus/pci/devices/" L40S_COLD "/sriov_numvfs");
+      g_assert_cmpstr (numvfs, ==, "0");
+    }
+    g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "clear"), ==, 0);
+  }
+  /* and then it works */
+  EXPECT_OK (create_vgpu (c, L40S_COLD, "L40S-24Q", NULL, &ok_name, &ok_message));
+}
+
+/* A hung write: Stuck, the VF stays Busy until the write returns, then
+ * the model catches up. */
+static void
+test_stuck (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autofree char *vf = vf_bdf ("01", 7);
+  GVariantBuilder b;
+
+  allow_all (h);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "sys/devices/*/nvidia/current_vgpu_type hang count=1"), ==, 0);
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&b, "{sv}", "timeout-ms", g_variant_new_uint32 (300));
+  {
+    g_autofree char *path = dev_path (vf);
+    EXPECT_ERROR (bus_harness_call (c, path, VGPU, "SetType",
+                                    g_variant_new ("(s@a{sv})", "L40S-4Q", g_variant_builder_end (&b)), NULL,
+                                    &err_name, &err_message),
+                  "org.gpuvirt.Error.Stuck", "300 ms");
+  }
+  EXPECT_ERROR (set_type (c, vf, "L40S-4Q", &err_name, &err_message), "org.gpuvirt.Error.Busy", vf);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "release"), ==, 0);
+  for (int i = 0; i < 100; i++) {
+    g_autofree char *cur = get_string (c, vf, VGPU, "CurrentType");
+    if (g_str_equal (cur, "1158"))
+      break;
+    g_usleep (100000);
+  }
+  {
+    g_autofree char *cur = get_string (c, vf, VGPU, "CurrentType");
+    g_assert_cmpstr (cur, ==, "1158");
+  }
+  /* no longer busy */
+  EXPECT_OK (release_type (c, vf, &ok_name, &ok_message));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/vgpu/vendor/set-release", test_vendor_set_release);
+  g_test_add_func ("/vgpu/vendor/in-use", test_vendor_in_use);
+  g_test_add_func ("/vgpu/vendor/create-until-full", test_vendor_create_until_full);
+  g_test_add_func ("/vgpu/mdev/vf", test_mdev_vf);
+  g_test_add_func ("/vgpu/mdev/create-until-full", test_mdev_create_until_full);
+  g_test_add_func ("/vgpu/mdev/t4-on-pf", test_t4_mdev_pf);
+  g_test_add_func ("/vgpu/refused/denied-and-bad-input", test_denied_and_bad_input);
+  g_test_add_func ("/vgpu/refused/no-framework", test_no_framework);
+  g_test_add_func ("/vgpu/faults/create", test_create_faults);
+  g_test_add_func ("/vgpu/faults/stuck", test_stuck);
+  return g_test_run ();
+}
