@@ -15,12 +15,14 @@ meson compile -C build >/dev/null
 work=$(mktemp -d /tmp/gpuvirt-demo-XXXXXX)
 chmod 755 "$work"
 mnt=$work/root
-mkdir -p "$mnt"
+mnt2=$work/root-l40s
+mkdir -p "$mnt" "$mnt2"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   fusermount3 -u -z "$mnt" 2>/dev/null || true
+  fusermount3 -u -z "$mnt2" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -77,6 +79,28 @@ ctl list
 
 step "What the kernel saw: every write gpuvirtd made, in order"
 show cat "$mnt/.sim/log"
+
+step "Another simulated host: a node with four NVIDIA L40S on the vendor-specific vGPU framework"
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+show build/simfs/gpuvirt-simfs l40s-vendor-vfio "$mnt2"
+build/service/gpuvirtd --root "$mnt2" --state-dir "$work/state2" >"$work/gpuvirtd-l40s.log" 2>&1 & pids+=($!)
+for _ in $(seq 200); do gpuvirtctl status >/dev/null 2>&1 && break; sleep 0.05; done
+ctl status
+
+step "GPU 81:00.0 has no VFs yet; one vGPU of type L40S-24Q: VFs enabled, a free VF typed, what a VM needs"
+ctl types 81:00.0
+ctl vgpu create 81:00.0 L40S-24Q
+ctl vgpu create 81:00.0 L40S-24Q --json=short
+
+step "48 GB hold two 24Q vGPUs: the third is refused, and nothing is written"
+ctl vgpu create 81:00.0 L40S-24Q || true
+ctl vgpu list
+
+step "Giving them back; the last one takes the VFs with it"
+ctl vgpu remove 81:00.4
+ctl vgpu remove 81:00.5 --disable-vfs
+ctl sriov 81:00.0
+show cat "$mnt2/.sim/log"
 
 echo
 echo "gpuvirt demo: done (the bus, gpuvirtd and the simulated host stop on exit)."
