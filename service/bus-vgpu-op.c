@@ -204,15 +204,21 @@ vgpu_op_start (VgpuOp *op, const char *const *busy)
 
 /* ---- main loop side ---- */
 
-/* Reads again the GPU, every VF it had or has now, and the mdevs. */
+/* Reads again the GPU and every VF it had or has now: the BDFs of KEYS,
+ * EXTRA and MORE (mdev UUIDs are skipped) and the VFs they list, each
+ * once. The mdev list is read with it, and the parents of mdevs that came
+ * or went; ALL_MDEV_PARENTS re-reads every mdev parent of the host too
+ * (for a late write, whose mdev may be anywhere). */
 static void
-refresh_family (Daemon *daemon, const char *const *keys, const char *const *extra)
+refresh_family (Daemon *daemon, const char *const *keys, const char *const *extra, const char *const *more,
+                gboolean all_mdev_parents)
 {
   g_autoptr (GPtrArray) bdfs = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) error = NULL;
+  const char *const *lists[] = { keys, extra, more };
 
-  for (guint pass = 0; pass < 2; pass++) {
-    const char *const *list = pass == 0 ? keys : extra;
+  for (guint pass = 0; pass < G_N_ELEMENTS (lists); pass++) {
+    const char *const *list = lists[pass];
     for (guint i = 0; list && list[i]; i++) {
       char *bdf = gpuvirt_normalize_bdf (list[i]);
       GvDevice *device;
@@ -225,7 +231,7 @@ refresh_family (Daemon *daemon, const char *const *keys, const char *const *extr
     }
   }
   g_ptr_array_add (bdfs, NULL);
-  if (daemon_refresh_functions (daemon, (const char *const *) bdfs->pdata, TRUE, &error) < 0)
+  if (daemon_refresh_functions (daemon, (const char *const *) bdfs->pdata, all_mdev_parents, &error) < 0)
     g_warning ("Could not re-read the functions of an SR-IOV or vGPU change, ignoring: %s", error->message);
 }
 
@@ -275,11 +281,10 @@ finish (VgpuOp *op)
   extra[0] = op->gpu;
   extra[1] = op->function;
   extra[2] = op->result ? op->result->address : NULL;
-  refresh_family (daemon, (const char *const *) op->busy, extra);
-  if (op->vfs || (op->result && op->result->vfs)) {
-    /* VFs that appeared are read for the first time */
-    refresh_family (daemon, (const char *const *) (op->vfs ? op->vfs : op->result->vfs), NULL);
-  }
+  /* one pass over the family, VFs that appeared included (read for the
+   * first time): each pass re-reads every function of it over sysfs */
+  refresh_family (daemon, (const char *const *) op->busy, extra,
+                  (const char *const *) (op->vfs ? op->vfs : op->result ? op->result->vfs : NULL), FALSE);
 
   text = summary (op);
   audit_log_operation (op->request, vgpu_op_kind_to_string (op->kind), functions,
@@ -306,13 +311,13 @@ late (Daemon *daemon, const char *what, int result)
       continue;
     for (guint j = 0; keys[j]; j++)
       g_hash_table_remove (daemon->busy, keys[j]);
-    refresh_family (daemon, (const char *const *) keys, NULL);
+    refresh_family (daemon, (const char *const *) keys, NULL, NULL, TRUE);
     g_ptr_array_remove_index (daemon->stuck_ops, i);
     return;
   }
   {
     const char *one[] = { what, NULL };
-    refresh_family (daemon, one, NULL);
+    refresh_family (daemon, one, NULL, NULL, TRUE);
   }
 }
 
