@@ -71,3 +71,18 @@ gv_host_names_model (GvHostNames *names, guint16 vendor, guint16 device)
   g_autofree char *modalias = g_strdup_printf ("pci:v%08Xd%08X", (guint) vendor, (guint) device);
   return lookup (names, modalias, "ID_MODEL_FROM_DATABASE");
 }
+
+char *
+gv_host_names_class (GvHostNames *names, guint32 class_code)
+{
+  /* the modalias' class part as the kernel writes it (upper-case hex) */
+  g_autofree char *modalias = g_strdup_printf ("pci:v00000000d00000000sv00000000sd00000000bc%02Xsc%02Xi%02X",
+                                               (class_code >> 16) & 0xff, (class_code >> 8) & 0xff,
+                                               class_code & 0xff);
+  char *name = lookup (names, modalias, "ID_PCI_SUBCLASS_FROM_DATABASE");
+
+  if (*name)
+    return name;
+  g_free (name);
+  return lookup (names, modalias, "ID_PCI_CLASS_FROM_DATABASE");
+}

@@ -20,6 +20,9 @@ gboolean gv_host_names_available (GvHostNames *names);
 char *gv_host_names_vendor (GvHostNames *names, guint16 vendor);
 /* ID_MODEL_FROM_DATABASE of "pci:v0000VVVVd0000DDDD", or "". */
 char *gv_host_names_model (GvHostNames *names, guint16 vendor, guint16 device);
+/* The name lspci gives a class code (0x020000): ID_PCI_SUBCLASS_FROM_DATABASE
+ * ("Ethernet controller"), else ID_PCI_CLASS_FROM_DATABASE, else "". */
+char *gv_host_names_class (GvHostNames *names, guint32 class_code);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvHostNames, gv_host_names_free)
 
