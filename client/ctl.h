@@ -67,6 +67,7 @@ int verb_types (sd_bus *bus, int argc, char **argv);
 int verb_vgpu_list (sd_bus *bus, int argc, char **argv);
 int verb_vgpu_create (sd_bus *bus, int argc, char **argv);
 int verb_vgpu_remove (sd_bus *bus, int argc, char **argv);
+int verb_doctor (sd_bus *bus, int argc, char **argv);
 
 /* Prints MESSAGE and where help is on stderr; returns CTL_EXIT_USAGE. */
 int ctl_usage_error (const char *message);

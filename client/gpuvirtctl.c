@@ -179,6 +179,15 @@ static const Verb verbs[] = {
        "the vGPU belongs to. gpuvirtd refuses while a virtual machine has the\n"
        "vGPU open. With --disable-vfs, removing the GPU's last vGPU also disables\n"
        "its VFs.\n") },
+  { "doctor", 0, 0, OPT_JSON, verb_doctor, "",
+    N_("Check what blocks passthrough and vGPU, and how to fix it"),
+    N_("Asks gpuvirtd to check, read-only, what stands in the way of passthrough and\n"
+       "vGPU on this host: the IOMMU and the kernel command line (with the exact GRUB\n"
+       "line to add), interrupt remapping, vfio-pci, and per GPU its IOMMU group,\n"
+       "the processes holding it, the boot console, its vGPU framework and NVIDIA's\n"
+       "vGPU manager, and SR-IOV it advertises but does not use. Prints one line per\n"
+       "check, grouped by host and device, each problem with its fix below it.\n"
+       "Exits with status 6 when a check found an error, else 0.\n") },
 };
 
 /* Verbs of two words ("vgpu create"): the first word alone runs FALLBACK. */

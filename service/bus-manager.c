@@ -1,5 +1,6 @@
 /* org.gpuvirt.Manager at /org/gpuvirt, with the ObjectManager. */
 #include "daemon.h"
+#include "bus-doctor.h"
 #include "bus-passthrough.h"
 #include "bus-paths.h"
 #include "bus-util.h"
@@ -140,6 +141,7 @@ static const sd_bus_vtable manager_vtable[] = {
                            SD_BUS_RESULT ("a(sss)", results), bus_passthrough_bulk_give_back, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("Unbind", SD_BUS_ARGS ("as", devices, "a{sv}", options),
                            SD_BUS_RESULT ("a(sss)", results), bus_passthrough_bulk_unbind, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Doctor", SD_BUS_NO_ARGS, SD_BUS_RESULT ("a(sssss)", findings), bus_doctor_method, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_VTABLE_END
 };
 
