@@ -97,6 +97,44 @@ vgpu_check_vendor_type_name (Daemon *daemon, guint id)
   return name ? name : "";
 }
 
+gboolean
+vgpu_check_cached_type_matches (Daemon *daemon, const char *wanted)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, daemon->vendor_type_names);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    g_autofree char *id = g_strdup_printf ("%u", GPOINTER_TO_UINT (key));
+    if (gv_vgpu_type_matches (id, value, wanted))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static gint
+compare_uint (gconstpointer a, gconstpointer b)
+{
+  guint x = GPOINTER_TO_UINT (a), y = GPOINTER_TO_UINT (b);
+  return x < y ? -1 : x > y;
+}
+
+char *
+vgpu_check_cached_types_text (Daemon *daemon)
+{
+  GList *ids = g_list_sort (g_hash_table_get_keys (daemon->vendor_type_names), compare_uint);
+  GString *text = g_string_new (NULL);
+
+  for (GList *l = ids; l; l = l->next)
+    g_string_append_printf (text, "%s%s (%u)", text->len ? ", " : "",
+                            (char *) g_hash_table_lookup (daemon->vendor_type_names, l->data),
+                            GPOINTER_TO_UINT (l->data));
+  g_list_free (ids);
+  if (text->len == 0)
+    g_string_append (text, "none");
+  return g_string_free (text, FALSE);
+}
+
 GvMdevType *
 vgpu_check_mdev_type (GvDevice *parent, const char *wanted)
 {

@@ -20,6 +20,11 @@ void vgpu_check_learn_type_names (Daemon *daemon);
 /* The name of vendor-VFIO type ID as a VF once listed it, or "". */
 const char *vgpu_check_vendor_type_name (Daemon *daemon, guint id);
 
+/* Whether WANTED names a vendor-VFIO type seen on this host; the names of
+ * all of them, "NVIDIA L40S-1B (1153), ...", by id, or "none". */
+gboolean vgpu_check_cached_type_matches (Daemon *daemon, const char *wanted);
+char *vgpu_check_cached_types_text (Daemon *daemon);
+
 /* PARENT's mdev type WANTED names (borrowed), or NULL. */
 GvMdevType *vgpu_check_mdev_type (GvDevice *parent, const char *wanted);
 

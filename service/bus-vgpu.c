@@ -96,6 +96,38 @@ refuse_unknown_type (Daemon *daemon, GvDevice *gpu, const char *wanted, sd_bus_e
                             gpu->fn->bdf, wanted, offered);
 }
 
+/* NoSuchType when other GPUs of GPU's model show their types and none of
+ * them, nor any vendor-VFIO type seen on this host, is WANTED; 0 when one
+ * is, or when no such GPU tells. */
+static int
+refuse_unknown_type_by_model (Daemon *daemon, GvDevice *gpu, const char *wanted, sd_bus_error *error)
+{
+  GPtrArray *devices = gv_host_get_devices (daemon->host);
+  g_autofree char *offered = NULL;
+  GvDevice *witness = NULL;
+
+  for (guint i = 0; i < devices->len; i++) {
+    GvDevice *other = devices->pdata[i];
+    if (other == gpu || other->role != GV_ROLE_GPU || other->fn->vendor_id != gpu->fn->vendor_id ||
+        other->fn->device_id != gpu->fn->device_id || other->framework == GV_VGPU_FRAMEWORK_PENDING ||
+        other->framework == GV_VGPU_FRAMEWORK_NONE)
+      continue;
+    g_clear_pointer (&offered, g_free);
+    if (vgpu_check_type_known (daemon, other, wanted, &offered))
+      return 0;
+    witness = other;
+  }
+  if (!witness || vgpu_check_cached_type_matches (daemon, wanted))
+    return 0;
+  if (witness->framework == GV_VGPU_FRAMEWORK_VENDOR_VFIO) {
+    g_free (offered);
+    offered = vgpu_check_cached_types_text (daemon);
+  }
+  return sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_TYPE,
+                            "%s has no vGPU type “%s”: GPUs of its model (%04x:%04x, e.g. %s) offer: %s", gpu->fn->bdf,
+                            wanted, gpu->fn->vendor_id, gpu->fn->device_id, witness->fn->bdf, offered);
+}
+
 static gboolean
 is_vendor_vf (GvDevice *device)
 {
@@ -549,9 +581,14 @@ bus_vgpu_create_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
     return r;
   if (uuid && *uuid && vgpu_check_find_mdev (daemon, uuid))
     return sd_bus_error_setf (error, GPUVIRT_ERROR_EXISTS, "An mdev with UUID %s exists already", uuid);
-  /* a pending GPU shows its types once its VFs exist */
   if (device->framework != GV_VGPU_FRAMEWORK_PENDING) {
     r = refuse_unknown_type (daemon, gpu, wanted, error);
+    if (r < 0)
+      return r;
+  } else {
+    /* a pending GPU shows its types only once its VFs exist; a GPU of the
+     * same model that has them tells before anything is written */
+    r = refuse_unknown_type_by_model (daemon, gpu, wanted, error);
     if (r < 0)
       return r;
   }
