@@ -116,7 +116,9 @@ gboolean gv_transaction_run (const char *root, GvRecords *records, const GvPlan 
 
 /* At daemon start: finds journaled transactions that did not finish (the
  * daemon was killed), puts every function of each back on its original
- * driver, and removes the journal. RESULTS says what was done. */
+ * driver, and removes the journal. RESULTS says what was done. Journals
+ * of SR-IOV and vGPU operations are left alone (gv_vgpu_journal_recover;
+ * gv_config_recover does both). */
 gboolean gv_records_recover (GvRecords *records, const char *root, GvProgressFunc progress, gpointer user_data,
                              GPtrArray **results, GError **error);
 

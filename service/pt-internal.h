@@ -127,6 +127,24 @@ GPtrArray *pt_records_journal_read (GvRecords *records, const char *id, GError *
 
 const char *pt_operation_to_string (GvOperation operation);
 
+/* Journals of other kinds share the directory, the durable writes and
+ * the order of ids, so that every operation of the daemon is journaled
+ * the same way (vg-journal.c: SR-IOV and vGPU). Their [Transaction] group
+ * carries Kind= (a passthrough journal has none: PT_JOURNAL_KIND_FUNCTIONS)
+ * and Subject= (what the operation changes, e.g. a GPU's PF). */
+#define PT_JOURNAL_KIND_FUNCTIONS "functions"
+
+/* Writes DATA (its groups as they are; [Transaction] gets Kind, Subject
+ * and Pid) as a new journal, after removing older journals of the same
+ * KIND and SUBJECT (the new operation supersedes them). Returns its id. */
+char *pt_records_journal_begin_kind (GvRecords *records, const char *kind, const char *subject, GKeyFile *data,
+                                     GError **error);
+/* The journal ID as written, or NULL when unreadable. */
+GKeyFile *pt_records_journal_load (GvRecords *records, const char *id, GError **error);
+/* The Kind= of journal ID (PT_JOURNAL_KIND_FUNCTIONS when it has none),
+ * or NULL when unreadable. */
+char *pt_records_journal_kind (GvRecords *records, const char *id);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PtFailure, pt_failure_free)
 
 G_END_DECLS

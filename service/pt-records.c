@@ -385,6 +385,62 @@ pt_records_journal_begin (GvRecords *records, GvOperation operation, GPtrArray *
   return ok ? g_steal_pointer (&id) : NULL;
 }
 
+static char *
+kind_of (GKeyFile *kf)
+{
+  char *kind = g_key_file_get_string (kf, "Transaction", "Kind", NULL);
+  return kind ? kind : g_strdup (PT_JOURNAL_KIND_FUNCTIONS);
+}
+
+char *
+pt_records_journal_begin_kind (GvRecords *records, const char *kind, const char *subject, GKeyFile *data,
+                               GError **error)
+{
+  g_auto (GStrv) ids = NULL;
+  g_autofree char *id = NULL;
+  gboolean ok = TRUE;
+
+  g_key_file_set_string (data, "Transaction", "Kind", kind);
+  g_key_file_set_string (data, "Transaction", "Subject", subject);
+  g_key_file_set_int64 (data, "Transaction", "Pid", getpid ());
+
+  g_mutex_lock (&records->lock);
+  ids = list_journals_locked (records);
+  for (guint i = 0; ok && ids[i]; i++) {
+    g_autoptr (GKeyFile) old = load_journal_locked (records, ids[i], NULL);
+    g_autofree char *old_kind = old ? kind_of (old) : NULL;
+    g_autofree char *old_subject = old ? g_key_file_get_string (old, "Transaction", "Subject", NULL) : NULL;
+
+    if (old_kind && g_str_equal (old_kind, kind) && g_strcmp0 (old_subject, subject) == 0) {
+      g_autofree char *name = journal_name (ids[i]);
+      ok = remove_durable (records->journal_dir, name, error);
+    }
+  }
+  id = g_strdup_printf ("%016" G_GINT64_MODIFIER "x-%d-%u", g_get_real_time (), (int) getpid (), ++records->serial);
+  ok = ok && save_journal_locked (records, id, data, error);
+  g_mutex_unlock (&records->lock);
+  return ok ? g_steal_pointer (&id) : NULL;
+}
+
+GKeyFile *
+pt_records_journal_load (GvRecords *records, const char *id, GError **error)
+{
+  GKeyFile *kf;
+
+  g_mutex_lock (&records->lock);
+  kf = load_journal_locked (records, id, error);
+  g_mutex_unlock (&records->lock);
+  return kf;
+}
+
+char *
+pt_records_journal_kind (GvRecords *records, const char *id)
+{
+  g_autoptr (GKeyFile) kf = pt_records_journal_load (records, id, NULL);
+
+  return kf ? kind_of (kf) : NULL;
+}
+
 gboolean
 pt_records_journal_end (GvRecords *records, const char *id, GError **error)
 {

@@ -1,5 +1,6 @@
 /* Crash recovery: a journal still on disk at start means the daemon died
- * inside a transaction (or left a function stranded). Every function it
+ * inside a transaction (or left a function stranded). Only passthrough
+ * journals are handled here; other kinds are left to their owners. Every function it
  * names goes where the journal says (its original driver, or the target of
  * an interrupted give-back) by the same verified steps as a give-back, and
  * the journal goes once all of them are there. */
@@ -94,9 +95,14 @@ gv_records_recover (GvRecords *records, const char *root, GvProgressFunc progres
   ids = pt_records_journal_list (records);
   for (guint i = 0; ids[i]; i++) {
     g_autoptr (GError) local = NULL;
-    g_autoptr (GPtrArray) entries = pt_records_journal_read (records, ids[i], &local);
+    g_autofree char *kind = pt_records_journal_kind (records, ids[i]);
+    g_autoptr (GPtrArray) entries = NULL;
     gboolean done = TRUE;
 
+    /* other kinds (SR-IOV, vGPU) have their own recovery (vg-journal.c) */
+    if (kind && !g_str_equal (kind, PT_JOURNAL_KIND_FUNCTIONS))
+      continue;
+    entries = pt_records_journal_read (records, ids[i], &local);
     if (!entries) {
       g_string_append_printf (problems, "; journal %s is unreadable (%s) and was left in place", ids[i],
                               local->message);
