@@ -2,7 +2,7 @@
  * (DBUS_SYSTEM_BUS_ADDRESS is honoured) and serves the host below --root. */
 #include "daemon.h"
 #include "gpuvirt-names.h"
-#include "config-manage.h"
+#include "config.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -65,8 +65,12 @@ run (const char *root, const char *state_dir, const char *config, gboolean read_
   }
   /* a bad file must not stop the service: it is reported, and only GPUs
    * and their companions are managed */
-  if (!config_manage_apply (daemon->host, config, &error)) {
-    g_warning ("Ignoring the configuration: %s", error->message);
+  {
+    g_autoptr (GvConfig) cfg = gv_config_load (config, NULL, NULL, &error);
+    if (cfg)
+      gv_config_apply_manage (cfg, daemon->host);
+    else
+      g_warning ("Ignoring the configuration: %s", error->message);
     g_clear_error (&error);
   }
   if ((r = bus_manager_register (daemon)) < 0 || (r = bus_device_register (daemon)) < 0 ||
