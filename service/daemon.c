@@ -51,6 +51,14 @@ daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_di
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (-r), "Could not set up the vGPU queue: %s", g_strerror (-r));
     return NULL;
   }
+  daemon->config = gv_config_new_empty ();
+  daemon->plan_state = GPUVIRT_PLAN_NONE;
+  daemon->plan_waiters = g_ptr_array_new_with_free_func ((GDestroyNotify) sd_bus_message_unref);
+  daemon->plan_queue = main_queue_new (event, daemon_plan_queue_item, daemon, &r);
+  if (!daemon->plan_queue) {
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (-r), "Could not set up the plan queue: %s", g_strerror (-r));
+    return NULL;
+  }
   /* a read-only daemon never writes, not even its records */
   if (!read_only) {
     daemon->records = gv_records_open (state_dir, error);
@@ -79,12 +87,6 @@ daemon_emit_state (Daemon *daemon, const char *bdf)
   log_emit_failure (r, "the state", path);
 }
 
-static void
-log_recovered (const char *bdf, const char *state, const char *message, gpointer user_data)
-{
-  g_message ("Recovery: %s %s%s%s", bdf, state, message && *message ? ": " : "", message ? message : "");
-}
-
 void
 daemon_recover (Daemon *daemon)
 {
@@ -93,11 +95,13 @@ daemon_recover (Daemon *daemon)
 
   if (!daemon->records)
     return;
-  if (!gv_records_recover (daemon->records, daemon->root, log_recovered, daemon, &results, &error))
+  if (!gv_config_recover (daemon->records, daemon->root, &results, &error))
     g_warning ("Could not finish the transactions a previous gpuvirtd left: %s", error->message);
+  for (guint i = 0; results && i < results->len; i++)
+    g_message ("Recovered: %s", (const char *) results->pdata[i]);
   if (results && results->len > 0) {
     g_autoptr (GError) local = NULL;
-    g_message ("Put %u function(s) back after an interrupted transaction", results->len);
+    g_message ("Put %u function(s) or GPU families back after interrupted transactions", results->len);
     if (!gv_host_rescan (daemon->host, NULL, &local))
       g_warning ("Could not re-read the host after recovery: %s", local->message);
   }
@@ -108,6 +112,24 @@ daemon_free (Daemon *daemon)
 {
   if (!daemon)
     return;
+  if (daemon->plan) {
+    /* its worker still writes and reports: leave it what it uses, the
+     * process ends now and the journal covers the unfinished step */
+    g_warning ("Stopping while the boot plan runs; the next start finishes or undoes its step");
+    return;
+  }
+  main_queue_free (daemon->plan_queue);
+  if (daemon->plan_waiters)
+    g_ptr_array_unref (daemon->plan_waiters);
+  if (daemon->plan_rows)
+    g_ptr_array_unref (daemon->plan_rows);
+  g_strfreev (daemon->plan_busy);
+  if (daemon->config)
+    gv_config_unref (daemon->config);
+  if (daemon->config_problems)
+    g_ptr_array_unref (daemon->config_problems);
+  g_free (daemon->config_file);
+  g_free (daemon->config_dropins);
   main_queue_free (daemon->queue);
   main_queue_free (daemon->vgpu_queue);
   if (daemon->stuck_ops)

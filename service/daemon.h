@@ -10,6 +10,7 @@
 #include "bus-polkit.h"
 #include "host-scan.h"
 #include "main-queue.h"
+#include "config.h"
 #include "passthrough.h"
 
 typedef struct {
@@ -38,6 +39,18 @@ typedef struct {
   GHashTable *op_state;            /* BDF -> Device.State while it moves, or "stuck" */
   GHashTable *op_message;          /* BDF -> Device.StateMessage */
   GHashTable *busy;                /* BDF -> the operation moving it */
+
+  /* configuration and boot plan (daemon-config.c, bus-config.c) */
+  char *config_file;               /* the main file */
+  char *config_dropins;            /* its conf.d/ */
+  GvConfig *config;                /* the last valid configuration read; never NULL */
+  GPtrArray *config_problems;      /* GvConfigProblem of the last read: ConfigErrors */
+  GPtrArray *plan_rows;            /* DaemonPlanRow: BootPlan as the bus shows it */
+  const char *plan_state;          /* BootPlanState */
+  GvBootPlan *plan;                /* the plan running, owned by its worker until it ends */
+  GPtrArray *plan_waiters;         /* ApplyConfig/SaveConfig calls answered when the plan ends */
+  GStrv plan_busy;                 /* what the running plan marked busy */
+  MainQueue *plan_queue;           /* the plan's worker -> main loop */
 
   /* holders: one /proc scan serves every object for a moment */
   GPtrArray *holders;              /* GvHolder of every function's nodes */
@@ -80,5 +93,27 @@ int bus_device_register (Daemon *daemon);
 int bus_mdev_register (Daemon *daemon);
 /* Listens to kernel uevents (only on a real root). */
 int daemon_uevents_start (Daemon *daemon);
+
+/* One row of BootPlan, kept by the main loop while the plan's worker
+ * owns the plan itself. */
+typedef struct {
+  char *phase, *device, *action, *status, *message;
+} DaemonPlanRow;
+
+/* Reads the configuration files again (start, SIGHUP, ReloadConfig,
+ * after SaveConfig or a persist edit). Files with problems are not taken:
+ * the previous configuration stays, ConfigErrors lists them, and FALSE
+ * with GV_CONFIG_ERROR_INVALID. ConfigFiles and ConfigErrors are
+ * announced when they change; [Manage] takes effect at once. */
+gboolean daemon_config_reload (Daemon *daemon, GError **error);
+/* Computes the boot plan and, unless DRY_RUN, runs it in a worker
+ * (BootPlan and BootPlanState follow each step). REQUEST (may be NULL: the
+ * plan at start) is answered with the plan's rows when it ends (at once
+ * for a dry run). Busy when a plan runs already. */
+int daemon_plan_start (Daemon *daemon, sd_bus_message *request, gboolean dry_run, sd_bus_error *error);
+/* Runs on the main loop for each report of the plan's worker. */
+void daemon_plan_queue_item (gpointer item, gpointer user_data);
+/* Appends BootPlan's rows, a(sssss). */
+int daemon_append_plan_rows (Daemon *daemon, sd_bus_message *reply);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Daemon, daemon_free)

@@ -1,6 +1,7 @@
 /* gpuvirtd: the gpuvirt system service. Owns org.gpuvirt on the system bus
  * (DBUS_SYSTEM_BUS_ADDRESS is honoured) and serves the host below --root. */
 #include "daemon.h"
+#include "bus-config.h"
 #include "gpuvirt-names.h"
 #include "config.h"
 
@@ -28,6 +29,22 @@ on_name_acquired (sd_bus_message *reply, void *userdata, sd_bus_error *error)
   return 0;
 }
 
+/* SIGHUP: read the configuration again (nothing is applied). */
+static int
+on_sighup (sd_event_source *source, const struct signalfd_siginfo *si, void *userdata)
+{
+  Daemon *daemon = *(Daemon **) userdata;
+  g_autoptr (GError) error = NULL;
+
+  if (!daemon)
+    return 0;
+  if (daemon_config_reload (daemon, &error))
+    g_message ("Configuration reloaded on SIGHUP");
+  else
+    g_warning ("Configuration not taken on SIGHUP, the previous one stays: %s", error->message);
+  return 0;
+}
+
 static int
 run (const char *root, const char *state_dir, const char *config, gboolean read_only)
 {
@@ -41,6 +58,7 @@ run (const char *root, const char *state_dir, const char *config, gboolean read_
   sigemptyset (&mask);
   sigaddset (&mask, SIGTERM);
   sigaddset (&mask, SIGINT);
+  sigaddset (&mask, SIGHUP);
   sigprocmask (SIG_BLOCK, &mask, NULL);
 
   r = sd_event_default (&event);
@@ -51,6 +69,7 @@ run (const char *root, const char *state_dir, const char *config, gboolean read_
   /* NULL handlers end the loop: a clean exit on SIGTERM */
   sd_event_add_signal (event, NULL, SIGTERM, NULL, NULL);
   sd_event_add_signal (event, NULL, SIGINT, NULL, NULL);
+  sd_event_add_signal (event, NULL, SIGHUP, on_sighup, &daemon);
   sd_event_set_watchdog (event, TRUE);
 
   r = sd_bus_open_system (&bus);
@@ -63,24 +82,28 @@ run (const char *root, const char *state_dir, const char *config, gboolean read_
     g_critical ("Could not read the host below %s: %s", root, error->message);
     goto out;
   }
-  /* a bad file must not stop the service: it is reported, and only GPUs
-   * and their companions are managed */
-  {
-    g_autoptr (GvConfig) cfg = gv_config_load (config, NULL, NULL, &error);
-    if (cfg)
-      gv_config_apply_manage (cfg, daemon->host);
-    else
-      g_warning ("Ignoring the configuration: %s", error->message);
-    g_clear_error (&error);
-  }
-  if ((r = bus_manager_register (daemon)) < 0 || (r = bus_device_register (daemon)) < 0 ||
-      (r = bus_mdev_register (daemon)) < 0) {
+  /* a bad file must not stop the service: it is reported (ConfigErrors),
+   * and only GPUs and their companions are managed */
+  daemon->config_file = g_strdup (config);
+  daemon->config_dropins = gv_config_default_dropin_dir (config);
+  if (!daemon_config_reload (daemon, &error))
+    g_warning ("Ignoring the configuration: %s", error->message);
+  g_clear_error (&error);
+  if ((r = bus_manager_register (daemon)) < 0 || (r = bus_config_register (daemon)) < 0 ||
+      (r = bus_device_register (daemon)) < 0 || (r = bus_mdev_register (daemon)) < 0) {
     g_critical ("Could not register the bus objects: %s", g_strerror (-r));
     goto out;
   }
   /* finish what a killed predecessor left half done, before serving */
   daemon_recover (daemon);
   daemon_publish_all (daemon);
+  /* then bring the host to its configured state, while serving */
+  if (!read_only && gv_config_has_desired_state (daemon->config)) {
+    sd_bus_error plan_error = SD_BUS_ERROR_NULL;
+    if (daemon_plan_start (daemon, NULL, FALSE, &plan_error) < 0)
+      g_warning ("Could not start the boot plan: %s", plan_error.message);
+    sd_bus_error_free (&plan_error);
+  }
   r = sd_bus_attach_event (bus, event, SD_EVENT_PRIORITY_NORMAL);
   if (r >= 0)
     r = sd_bus_request_name_async (bus, NULL, GPUVIRT_BUS_NAME, 0, on_name_acquired, daemon);
