@@ -25,7 +25,7 @@ stand_in=$(command -v true)
 sed "s|^ExecStart=.*|ExecStart=$stand_in|" "$unit" > "$tmp/gpuvirtd.service"
 
 # Facts of the design the unit must keep (issue 7: boot ordering).
-for want in 'Type=dbus' 'BusName=org.gpuvirt' 'StateDirectory=gpuvirt'; do
+for want in 'Type=notify' 'NotifyAccess=main' 'BusName=org.gpuvirt' 'StateDirectory=gpuvirt' 'ExecReload=/bin/kill -HUP $MAINPID'; do
   grep -qx "$want" "$unit" || { echo "FAIL: $want missing"; exit 1; }
 done
 grep -q '^Before=.*libvirtd\.service' "$unit" || { echo "FAIL: not ordered before libvirtd.service"; exit 1; }

@@ -30,6 +30,15 @@ emit_manager (Daemon *daemon, const char *first, ...)
     g_warning ("Could not announce the configuration's properties: %s", g_strerror (-r));
 }
 
+void
+daemon_notify_ready (Daemon *daemon)
+{
+  g_autofree char *status = g_strdup_printf ("Serving; boot plan %s", daemon->plan_state);
+  /* READY=1 once; later calls only update the status line */
+  sd_notifyf (0, "%sSTATUS=%s", daemon->ready_sent ? "" : "READY=1\n", status);
+  daemon->ready_sent = TRUE;
+}
+
 /* ---- reading the files ---- */
 
 static gboolean
@@ -292,7 +301,7 @@ plan_finished (Daemon *daemon, GError *error)
     g_warning ("Could not re-read the host after the boot plan: %s", rescan_error->message);
   emit_manager (daemon, "BootPlan", "BootPlanState", NULL);
   answer_waiters (daemon);
-  sd_notifyf (0, "STATUS=Serving; boot plan %s", daemon->plan_state);
+  daemon_notify_ready (daemon);
 }
 
 void

@@ -51,6 +51,7 @@ typedef struct {
   GPtrArray *plan_waiters;         /* ApplyConfig/SaveConfig calls answered when the plan ends */
   GStrv plan_busy;                 /* what the running plan marked busy */
   MainQueue *plan_queue;           /* the plan's worker -> main loop */
+  gboolean ready_sent;             /* READY=1 told to systemd (after the plan at start) */
 
   /* holders: one /proc scan serves every object for a moment */
   GPtrArray *holders;              /* GvHolder of every function's nodes */
@@ -111,6 +112,8 @@ gboolean daemon_config_reload (Daemon *daemon, GError **error);
  * plan at start) is answered with the plan's rows when it ends (at once
  * for a dry run). Busy when a plan runs already. */
 int daemon_plan_start (Daemon *daemon, sd_bus_message *request, gboolean dry_run, sd_bus_error *error);
+/* Tells systemd READY=1 (the first time) and the plan's state. */
+void daemon_notify_ready (Daemon *daemon);
 /* Runs on the main loop for each report of the plan's worker. */
 void daemon_plan_queue_item (gpointer item, gpointer user_data);
 /* Appends BootPlan's rows, a(sssss). */

@@ -25,7 +25,12 @@ on_name_acquired (sd_bus_message *reply, void *userdata, sd_bus_error *error)
     return 0;
   }
   g_message ("gpuvirtd %s serving %s on the system bus", GPUVIRT_VERSION, daemon->root);
-  sd_notify (0, "READY=1\nSTATUS=Serving");
+  /* the unit counts as started (and libvirt may start) once the boot
+   * plan has run: daemon-config.c says READY=1 then */
+  if (daemon->plan)
+    sd_notify (0, "STATUS=Serving; running the boot plan");
+  else
+    daemon_notify_ready (daemon);
   return 0;
 }
 

@@ -184,6 +184,30 @@ test_renumbered (void)
   g_assert_cmpstr (drv, ==, "nvidia");
   /* the other device's step still ran */
   g_assert_cmpstr (numvfs, ==, "2");
+
+  /* and doctor says so */
+  {
+    g_autofree char *name = NULL;
+    g_autofree char *message = NULL;
+    g_autoptr (GVariant) reply = bus_harness_call (c, MANAGER, MANAGER_IFACE, "Doctor", NULL,
+                                                   G_VARIANT_TYPE ("(a(sssss))"), &name, &message);
+    g_autoptr (GVariant) rows = NULL;
+    GVariantIter iter;
+    const char *id, *severity, *subject, *msg, *fix;
+    gboolean found = FALSE;
+    if (!reply)
+      g_error ("Doctor: %s %s", name, message);
+    rows = g_variant_get_child_value (reply, 0);
+    g_variant_iter_init (&iter, rows);
+    while (g_variant_iter_next (&iter, "(&s&s&s&s&s)", &id, &severity, &subject, &msg, &fix))
+      if (g_str_equal (id, "config-device-moved")) {
+        g_test_message ("%s %s %s: %s / %s", id, severity, subject, msg, fix);
+        g_assert_cmpstr (subject, ==, "0000:41:00.0");
+        g_assert_cmpstr (severity, ==, "error");
+        found = TRUE;
+      }
+    g_assert_true (found);
+  }
 }
 
 static GVariant *
