@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "bus-options.h"
 #include "bus-paths.h"
+#include "bus-persist.h"
 #include "bus-util.h"
 #include "gpuvirt-names.h"
 
@@ -21,6 +22,7 @@ struct Operation {
   GvPlan *plan;
   GvPassthroughOptions options;
   gboolean keep_going;
+  GStrv persist;            /* the persist option: the functions named, recorded once they moved */
   guint running;            /* groups still in their worker thread */
   GPtrArray *results;       /* GvFunctionResult, every group's */
   GPtrArray *succeeded;     /* GvPlanGroup* of groups that succeeded (not owned) */
@@ -54,6 +56,7 @@ operation_free (Operation *op)
   sd_bus_message_unref (op->request);
   gv_plan_free (op->plan);
   g_free (op->options.driver);
+  g_strfreev (op->persist);
   g_ptr_array_unref (op->results);
   g_ptr_array_unref (op->succeeded);
   g_clear_error (&op->error);
@@ -148,11 +151,55 @@ append_results (sd_bus_message *reply, GPtrArray *results)
   return r < 0 ? r : sd_bus_message_close_container (reply);
 }
 
+/* The persist option's edits for BDFS: on vfio-pci, or (GiveBack) no
+ * longer. Unbind has no persist option. */
+static BusPersist *
+passthrough_edits (Daemon *daemon, GvOperation operation, const char *const *bdfs)
+{
+  BusPersist *persist = bus_persist_new (daemon);
+
+  for (guint i = 0; bdfs && bdfs[i]; i++)
+    bus_persist_passthrough (persist, bdfs[i], operation == GV_OP_BIND_VFIO);
+  return persist;
+}
+
+/* Whether BDF's group moved (with keep-going some may have failed). */
+static gboolean
+group_succeeded (Operation *op, const char *bdf)
+{
+  for (guint i = 0; i < op->succeeded->len; i++)
+    if (g_strv_contains ((const char *const *) ((GvPlanGroup *) op->succeeded->pdata[i])->bdfs, bdf))
+      return TRUE;
+  return FALSE;
+}
+
+/* Records the functions named that moved; 0, or < 0 with ERROR set. */
+static int
+persist_done (Operation *op, const char *summary, sd_bus_error *error)
+{
+  g_autoptr (GPtrArray) moved = g_ptr_array_new ();
+  g_autoptr (BusPersist) persist = NULL;
+  g_autofree char *names = NULL;
+  g_autofree char *done = NULL;
+
+  for (guint i = 0; op->persist[i]; i++)
+    if (!op->error || group_succeeded (op, op->persist[i]))
+      g_ptr_array_add (moved, op->persist[i]);
+  if (moved->len == 0)
+    return 0;
+  g_ptr_array_add (moved, NULL);
+  persist = passthrough_edits (op->daemon, op->plan->operation, (const char *const *) moved->pdata);
+  names = g_strjoinv (" ", (char **) moved->pdata);
+  done = g_strdup_printf ("%s of %s (%s)", operation_verb (op->plan->operation), names, summary);
+  return bus_persist_commit (persist, done, error);
+}
+
 static void
 finish (Operation *op)
 {
   Daemon *daemon = op->daemon;
   g_autoptr (GError) refresh_error = NULL;
+  sd_bus_error persist_error = SD_BUS_ERROR_NULL;
   g_autofree char *summary = NULL;
   GString *rows = g_string_new (NULL);
 
@@ -183,6 +230,8 @@ finish (Operation *op)
   if (op->error && !op->keep_going) {
     g_autofree char *message = g_strdup (op->error->message);
     sd_bus_reply_method_errorf (op->request, error_name (op->plan->operation, op->error), "%s", message);
+  } else if (op->persist && persist_done (op, summary, &persist_error) < 0) {
+    sd_bus_reply_method_error (op->request, &persist_error);
   } else {
     sd_bus_message *reply = NULL;
     int r = sd_bus_message_new_method_return (op->request, &reply);
@@ -194,6 +243,7 @@ finish (Operation *op)
       g_warning ("Could not reply to %s: %s", operation_verb (op->plan->operation), g_strerror (-r));
     sd_bus_message_unref (reply);
   }
+  sd_bus_error_free (&persist_error);
   operation_free (op);
 }
 
@@ -353,11 +403,9 @@ run_operation (Daemon *daemon, sd_bus_message *m, GvOperation operation, GPtrArr
   g_autofree char *models = NULL;
   Operation *op;
   const char *action;
+  const char *actions[3];
   int r;
 
-  if (persist)
-    return sd_bus_error_set (error, GPUVIRT_ERROR_NOT_SUPPORTED,
-                             "The persist option needs the configuration support, which this gpuvirtd lacks");
   if (daemon->read_only)
     return sd_bus_error_set (error, GPUVIRT_ERROR_NOT_SUPPORTED, "gpuvirtd runs with --read-only: nothing may change");
 
@@ -374,6 +422,13 @@ run_operation (Daemon *daemon, sd_bus_message *m, GvOperation operation, GPtrArr
     if (g_hash_table_contains (daemon->busy, plan->all_bdfs[i]))
       return sd_bus_error_setf (error, GPUVIRT_ERROR_BUSY, "%s is being changed by another request; try again when it is done",
                                 plan->all_bdfs[i]);
+  /* the configuration can take the change, or nothing moves */
+  if (persist) {
+    g_autoptr (BusPersist) edits = passthrough_edits (daemon, operation, (const char *const *) requested->pdata);
+    r = bus_persist_check (edits, error);
+    if (r < 0)
+      return r;
+  }
 
   /* polkit */
   devices = g_strjoinv (" ", (char **) requested->pdata);
@@ -386,7 +441,7 @@ run_operation (Daemon *daemon, sd_bus_message *m, GvOperation operation, GPtrArr
     const char *details[] = { GPUVIRT_DETAIL_DEVICE, devices, GPUVIRT_DETAIL_VENDOR, vendors,
                               GPUVIRT_DETAIL_MODEL, models, GPUVIRT_DETAIL_FUNCTIONS, functions,
                               options->driver ? GPUVIRT_DETAIL_DRIVER : NULL, options->driver, NULL };
-    r = gpuvirt_polkit_check (daemon->polkit, m, action, details, error);
+    r = gpuvirt_polkit_check_all (daemon->polkit, m, bus_persist_actions (action, persist, actions), details, error);
   }
   if (r <= 0)
     return r < 0 ? r : 1;   /* denied, or polkit will call us again */
@@ -399,6 +454,7 @@ run_operation (Daemon *daemon, sd_bus_message *m, GvOperation operation, GPtrArr
   op->options = *options;
   options->driver = NULL;   /* now the operation's */
   op->keep_going = keep_going;
+  op->persist = persist ? g_strdupv ((char **) requested->pdata) : NULL;
   op->results = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_function_result_free);
   op->succeeded = g_ptr_array_new ();
   for (guint i = 0; op->plan->all_bdfs[i]; i++) {
@@ -447,9 +503,9 @@ device_method (sd_bus_message *m, Daemon *daemon, GvOperation operation, sd_bus_
     { GPUVIRT_OPT_DRIVER, 's', &options.driver }, { GPUVIRT_OPT_FORCE, 'b', &options.force },
     { GPUVIRT_OPT_TIMEOUT_MS, 'u', &options.timeout_ms }, { GPUVIRT_OPT_PERSIST, 'b', &persist },
   };
+  /* Unbind records nothing: the configuration has no "driverless" state */
   const BusOption unbind_opts[] = {
     { GPUVIRT_OPT_FORCE, 'b', &options.force }, { GPUVIRT_OPT_TIMEOUT_MS, 'u', &options.timeout_ms },
-    { GPUVIRT_OPT_PERSIST, 'b', &persist },
   };
   int r;
 
@@ -500,11 +556,12 @@ manager_method (sd_bus_message *m, Daemon *daemon, GvOperation operation, sd_bus
   const BusOption opts[] = {
     { GPUVIRT_OPT_FORCE, 'b', &options.force }, { GPUVIRT_OPT_ALLOW_FOREIGN, 'b', &options.allow_foreign },
     { GPUVIRT_OPT_ALL_NVIDIA, 'b', &all_nvidia }, { GPUVIRT_OPT_TIMEOUT_MS, 'u', &options.timeout_ms },
-    { GPUVIRT_OPT_KEEP_GOING, 'b', &keep_going }, { GPUVIRT_OPT_PERSIST, 'b', &persist },
-    { GPUVIRT_OPT_DRIVER, 's', &options.driver },
+    { GPUVIRT_OPT_KEEP_GOING, 'b', &keep_going }, { GPUVIRT_OPT_DRIVER, 's', &options.driver },
+    { GPUVIRT_OPT_PERSIST, 'b', &persist },
   };
-  /* driver only for GiveBack, allow-foreign and all-nvidia only for BindVfio */
-  gsize n_opts = G_N_ELEMENTS (opts);
+  /* driver only for GiveBack, allow-foreign and all-nvidia only for
+   * BindVfio; persist (the last) not for Unbind */
+  gsize n_opts = G_N_ELEMENTS (opts) - (operation == GV_OP_UNBIND);
   int r;
 
   r = sd_bus_message_read_strv (m, &devices);

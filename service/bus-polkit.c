@@ -19,7 +19,8 @@ struct GpuvirtPolkit {
 typedef struct {
   GpuvirtPolkit *polkit;
   sd_bus_message *request;   /* the caller's method call, referenced */
-  char *action;
+  char **actions;            /* asked one after the other, each once the one before allowed it */
+  guint current;             /* the action asked now (or answered last) */
   char **details;
   sd_bus_slot *slot;         /* the CheckAuthorization call in flight */
   gboolean done;
@@ -36,7 +37,7 @@ query_free (Query *q)
   sd_bus_slot_unref (q->slot);
   sd_event_source_disable_unref (q->cleanup);
   sd_bus_message_unref (q->request);
-  g_free (q->action);
+  g_strfreev (q->actions);
   g_strfreev (q->details);
   g_free (q->error_name);
   g_free (q->error_message);
@@ -77,11 +78,11 @@ gpuvirt_polkit_pending (GpuvirtPolkit *polkit)
 }
 
 static gboolean
-same_request (Query *q, const char *action, const char *const *details)
+same_request (Query *q, const char *const *actions, const char *const *details)
 {
   guint n = details ? g_strv_length ((char **) details) : 0;
 
-  if (!g_str_equal (q->action, action) || g_strv_length (q->details) != n)
+  if (!g_strv_equal ((const char *const *) q->actions, actions) || g_strv_length (q->details) != n)
     return FALSE;
   for (guint i = 0; i < n; i++)
     if (!g_str_equal (q->details[i], details[i]))
@@ -97,7 +98,10 @@ on_cleanup (sd_event_source *source, void *userdata)
   return 0;
 }
 
-/* polkit answered: keep the answer, then run the caller's message again. */
+static int send_query (Query *q);
+
+/* polkit answered: keep the answer (or ask for the next action), then run
+ * the caller's message again. */
 static int
 on_check_reply (sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 {
@@ -123,6 +127,20 @@ on_check_reply (sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
     q->challenge = challenge;
   }
 
+  /* allowed, and the call needs another action too: ask for that one
+   * before the handler runs again */
+  if (!q->error_name && q->authorized && q->actions[q->current + 1]) {
+    q->current++;
+    q->done = FALSE;
+    q->authorized = q->challenge = FALSE;
+    r = send_query (q);
+    if (r >= 0)
+      return 0;
+    q->done = TRUE;
+    q->error_name = g_strdup (SD_BUS_ERROR_FAILED);
+    q->error_message = g_strdup_printf ("could not ask polkit: %s", g_strerror (-r));
+  }
+
   r = sd_bus_message_rewind (q->request, 1);
   if (r >= 0)
     r = sd_bus_enqueue_for_read (q->polkit->bus, q->request);
@@ -138,44 +156,52 @@ on_check_reply (sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
   return 0;
 }
 
+/* Sends CheckAuthorization for Q's current action. */
 static int
-start_query (GpuvirtPolkit *polkit, sd_bus_message *m, const char *action, const char *const *details,
-             sd_bus_error *error)
+send_query (Query *q)
 {
   sd_bus_message *call = NULL;
-  const char *sender = sd_bus_message_get_sender (m);
-  gboolean interactive = sd_bus_message_get_allow_interactive_authorization (m) > 0;
-  Query *q;
+  const char *sender = sd_bus_message_get_sender (q->request);
+  gboolean interactive = sd_bus_message_get_allow_interactive_authorization (q->request) > 0;
   int r;
 
-  if (!sender)
-    return sd_bus_error_set (error, SD_BUS_ERROR_ACCESS_DENIED, "Caller has no bus name; cannot ask polkit");
-
-  r = sd_bus_message_new_method_call (polkit->bus, &call, "org.freedesktop.PolicyKit1",
+  r = sd_bus_message_new_method_call (q->polkit->bus, &call, "org.freedesktop.PolicyKit1",
                                       "/org/freedesktop/PolicyKit1/Authority",
                                       "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
   if (r >= 0)
-    r = sd_bus_message_append (call, "(sa{sv})s", "system-bus-name", 1, "name", "s", sender, action);
+    r = sd_bus_message_append (call, "(sa{sv})s", "system-bus-name", 1, "name", "s", sender,
+                               q->actions[q->current]);
   if (r >= 0)
     r = sd_bus_message_open_container (call, 'a', "{ss}");
-  for (guint i = 0; r >= 0 && details && details[i] && details[i + 1]; i += 2)
-    r = sd_bus_message_append (call, "{ss}", details[i], details[i + 1]);
+  for (guint i = 0; r >= 0 && q->details[i] && q->details[i + 1]; i += 2)
+    r = sd_bus_message_append (call, "{ss}", q->details[i], q->details[i + 1]);
   if (r >= 0)
     r = sd_bus_message_close_container (call);
   if (r >= 0)
     r = sd_bus_message_append (call, "us", interactive ? POLKIT_CHECK_ALLOW_INTERACTION : 0u, "");
-  if (r < 0) {
-    sd_bus_message_unref (call);
-    return sd_bus_error_set_errnof (error, -r, "Could not build the polkit query: %m");
-  }
+  if (r >= 0)
+    r = sd_bus_call_async (q->polkit->bus, &q->slot, call, on_check_reply, q,
+                           interactive ? INTERACTIVE_TIMEOUT_USEC : 0);
+  sd_bus_message_unref (call);
+  return r;
+}
+
+static int
+start_query (GpuvirtPolkit *polkit, sd_bus_message *m, const char *const *actions, const char *const *details,
+             sd_bus_error *error)
+{
+  Query *q;
+  int r;
+
+  if (!sd_bus_message_get_sender (m))
+    return sd_bus_error_set (error, SD_BUS_ERROR_ACCESS_DENIED, "Caller has no bus name; cannot ask polkit");
 
   q = g_new0 (Query, 1);
   q->polkit = polkit;
   q->request = sd_bus_message_ref (m);
-  q->action = g_strdup (action);
+  q->actions = g_strdupv ((char **) actions);
   q->details = g_strdupv ((char **) (details ? details : (const char *const[]) { NULL }));
-  r = sd_bus_call_async (polkit->bus, &q->slot, call, on_check_reply, q, interactive ? INTERACTIVE_TIMEOUT_USEC : 0);
-  sd_bus_message_unref (call);
+  r = send_query (q);
   if (r < 0) {
     query_free (q);
     return sd_bus_error_set_errnof (error, -r, "Could not ask polkit: %m");
@@ -204,27 +230,30 @@ sender_is_root (sd_bus_message *m)
 }
 
 int
-gpuvirt_polkit_check (GpuvirtPolkit *polkit, sd_bus_message *m, const char *action,
-                      const char *const *details, sd_bus_error *error)
+gpuvirt_polkit_check_all (GpuvirtPolkit *polkit, sd_bus_message *m, const char *const *actions,
+                          const char *const *details, sd_bus_error *error)
 {
   Query *q = g_hash_table_lookup (polkit->queries, m);
+  const char *action;
   int r;
 
+  g_return_val_if_fail (actions && actions[0], -EINVAL);
   /* root is not asked (polkit would say yes anyway), as systemd's services do */
   if (!q && sender_is_root (m))
     return 1;
   if (!q)
-    return start_query (polkit, m, action, details, error);
+    return start_query (polkit, m, actions, details, error);
   if (!q->done)
     return 0;
   /* The handler asks for something else than what polkit answered
    * (the state changed between the passes): do not reuse the answer. */
-  if (!same_request (q, action, details)) {
+  if (!same_request (q, actions, details)) {
     g_hash_table_remove (polkit->queries, m);
     return sd_bus_error_set (error, SD_BUS_ERROR_ACCESS_DENIED,
                              "The request changed while polkit was deciding; please try again");
   }
 
+  action = q->actions[q->current];
   if (q->error_name) {
     r = sd_bus_error_setf (error, SD_BUS_ERROR_ACCESS_DENIED, "Could not ask polkit for %s: %s%s", action,
                            q->error_message ? q->error_message : q->error_name,
@@ -239,4 +268,13 @@ gpuvirt_polkit_check (GpuvirtPolkit *polkit, sd_bus_message *m, const char *acti
   }
   g_hash_table_remove (polkit->queries, m);
   return r;
+}
+
+int
+gpuvirt_polkit_check (GpuvirtPolkit *polkit, sd_bus_message *m, const char *action,
+                      const char *const *details, sd_bus_error *error)
+{
+  const char *actions[] = { action, NULL };
+
+  return gpuvirt_polkit_check_all (polkit, m, actions, details, error);
 }

@@ -30,5 +30,11 @@ guint gpuvirt_polkit_pending (GpuvirtPolkit *polkit);
  * the caller did not allow interaction. */
 int gpuvirt_polkit_check (GpuvirtPolkit *polkit, sd_bus_message *m, const char *action,
                           const char *const *details, sd_bus_error *error);
+/* The same for a call that needs several actions (NULL-terminated, e.g.
+ * the device's and, for the persist option, org.gpuvirt.modify-config):
+ * polkit is asked for each in turn, the next only once the one before is
+ * allowed; 1 when all are, else the error names the first refused. */
+int gpuvirt_polkit_check_all (GpuvirtPolkit *polkit, sd_bus_message *m, const char *const *actions,
+                              const char *const *details, sd_bus_error *error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GpuvirtPolkit, gpuvirt_polkit_free)

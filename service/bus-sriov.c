@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "bus-options.h"
 #include "bus-paths.h"
+#include "bus-persist.h"
 #include "bus-util.h"
 #include "gpuvirt-names.h"
 #include "host-util.h"
@@ -32,6 +33,19 @@ reply_vfs (VgpuOp *op)
   return r;
 }
 
+/* The persist option's edit, checked on the configuration; NULL with
+ * ERROR set when it cannot be recorded. */
+static BusPersist *
+persist_edits (Daemon *daemon, const char *pf, guint count, sd_bus_error *error)
+{
+  g_autoptr (BusPersist) persist = bus_persist_new (daemon);
+
+  bus_persist_num_vfs (persist, pf, count);
+  if (bus_persist_check (persist, error) < 0)
+    return NULL;
+  return g_steal_pointer (&persist);
+}
+
 int
 bus_sriov_set_num_vfs (sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
@@ -47,6 +61,8 @@ bus_sriov_set_num_vfs (sd_bus_message *m, void *userdata, sd_bus_error *error)
   g_autofree char *vendor = NULL;
   g_autofree char *model = NULL;
   g_autofree char *count_text = NULL;
+  g_autoptr (BusPersist) persisting = NULL;
+  const char *actions[3];
   GvDevice *device;
   GvPciFunction *fn;
   VgpuOp *op;
@@ -71,9 +87,6 @@ bus_sriov_set_num_vfs (sd_bus_message *m, void *userdata, sd_bus_error *error)
   if (count > fn->sriov_totalvfs)
     return sd_bus_error_setf (error, SD_BUS_ERROR_INVALID_ARGS, "%s supports at most %u VFs (TotalVfs), not %u", bdf,
                               fn->sriov_totalvfs, count);
-  if (persist)
-    return sd_bus_error_set (error, GPUVIRT_ERROR_NOT_SUPPORTED,
-                             "The persist option needs the configuration support, which this gpuvirtd lacks");
   if (daemon->read_only)
     return sd_bus_error_set (error, GPUVIRT_ERROR_NOT_SUPPORTED, "gpuvirtd runs with --read-only: nothing may change");
 
@@ -91,10 +104,27 @@ bus_sriov_set_num_vfs (sd_bus_message *m, void *userdata, sd_bus_error *error)
       g_strfreev ((GStrv) g_ptr_array_free (busy, FALSE));
       return r;
     }
+  vendor = g_strdup_printf ("%04x", fn->vendor_id);
+  model = g_strdup_printf ("%04x", fn->device_id);
+  count_text = g_strdup_printf ("%u", count);
   if (count == fn->sriov_numvfs) {
-    /* nothing to do: the current VFs */
+    /* nothing to do on the device: the current VFs (and, to persist,
+     * only the configuration written) */
     sd_bus_message *reply = NULL;
     g_strfreev ((GStrv) g_ptr_array_free (busy, FALSE));
+    if (persist) {
+      const char *details[] = { GPUVIRT_DETAIL_DEVICE, bdf, GPUVIRT_DETAIL_VENDOR, vendor, GPUVIRT_DETAIL_MODEL, model,
+                                GPUVIRT_DETAIL_COUNT, count_text, NULL };
+      persisting = persist_edits (daemon, bdf, count, error);
+      if (!persisting)
+        return -EINVAL;
+      r = gpuvirt_polkit_check_all (daemon->polkit, m, bus_persist_actions (NULL, TRUE, actions), details, error);
+      if (r <= 0)
+        return r < 0 ? r : 1;
+      r = bus_persist_commit (persisting, NULL, error);
+      if (r < 0)
+        return r;
+    }
     r = sd_bus_message_new_method_return (m, &reply);
     if (r >= 0)
       r = bus_append_device_paths (reply, (const char *const *) fn->vfs, G_MAXUINT);
@@ -120,15 +150,18 @@ bus_sriov_set_num_vfs (sd_bus_message *m, void *userdata, sd_bus_error *error)
     return sd_bus_error_setf (error, GPUVIRT_ERROR_NOT_SUPPORTED,
                               "%s has no driver: the kernel changes VFs only through the PF's driver", bdf);
   }
+  /* the configuration can take the count, or nothing changes */
+  if (persist && !(persisting = persist_edits (daemon, bdf, count, error))) {
+    g_strfreev ((GStrv) g_ptr_array_free (busy, FALSE));
+    return -EINVAL;
+  }
 
   /* polkit */
-  vendor = g_strdup_printf ("%04x", fn->vendor_id);
-  model = g_strdup_printf ("%04x", fn->device_id);
-  count_text = g_strdup_printf ("%u", count);
   {
     const char *details[] = { GPUVIRT_DETAIL_DEVICE, bdf, GPUVIRT_DETAIL_VENDOR, vendor, GPUVIRT_DETAIL_MODEL, model,
                               GPUVIRT_DETAIL_COUNT, count_text, NULL };
-    r = gpuvirt_polkit_check (daemon->polkit, m, GPUVIRT_ACTION_SRIOV, details, error);
+    r = gpuvirt_polkit_check_all (daemon->polkit, m, bus_persist_actions (GPUVIRT_ACTION_SRIOV, persist, actions),
+                                  details, error);
   }
   if (r <= 0) {
     g_strfreev ((GStrv) g_ptr_array_free (busy, FALSE));
@@ -138,6 +171,7 @@ bus_sriov_set_num_vfs (sd_bus_message *m, void *userdata, sd_bus_error *error)
   /* act */
   op = vgpu_op_new (daemon, m, VGPU_OP_SET_NUM_VFS, bdf, bdf, timeout_ms, reply_vfs);
   op->count = count;
+  op->persist = g_steal_pointer (&persisting);
   vgpu_op_start (op, (const char *const *) busy->pdata);
   g_strfreev ((GStrv) g_ptr_array_free (busy, FALSE));
   return 1;

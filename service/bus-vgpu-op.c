@@ -81,6 +81,7 @@ vgpu_op_free (VgpuOp *op)
   g_free (op->wanted);
   g_free (op->uuid);
   g_strfreev (op->busy);
+  bus_persist_free (op->persist);
   g_clear_error (&op->error);
   g_free (op->type_name);
   g_free (op->out_uuid);
@@ -260,12 +261,24 @@ summary (VgpuOp *op)
                           op->uuid ? op->uuid : op->out_uuid ? op->out_uuid : "");
 }
 
+/* The persist option, once the change succeeded: 0, or < 0 with ERROR. */
+static int
+persist (VgpuOp *op, const char *summary, sd_bus_error *error)
+{
+  g_autofree char *done = g_strdup_printf ("%s (%s)", vgpu_op_kind_to_string (op->kind), summary);
+
+  if (op->persist_result)
+    op->persist_result (op);
+  return bus_persist_commit (op->persist, done, error);
+}
+
 static void
 finish (VgpuOp *op)
 {
   Daemon *daemon = op->daemon;
   gboolean stuck = op->error && g_error_matches (op->error, GV_VGPU_ERROR, GV_VGPU_ERROR_STUCK);
   const char *extra[4] = { NULL };
+  sd_bus_error persist_error = SD_BUS_ERROR_NULL;
   g_autofree char *text = NULL;
   char *functions[] = { op->function, NULL };
   int r;
@@ -291,10 +304,14 @@ finish (VgpuOp *op)
                        op->error ? op->error->message : NULL, text);
   if (op->error)
     r = sd_bus_reply_method_errorf (op->request, vgpu_error_to_dbus (op->error), "%s", op->error->message);
+  else if (op->persist && persist (op, text, &persist_error) < 0)
+    /* the device change stays: the error says so */
+    r = sd_bus_reply_method_error (op->request, &persist_error);
   else
     r = op->reply (op);
   if (r < 0)
     g_warning ("Could not reply to %s on %s: %s", vgpu_op_kind_to_string (op->kind), op->function, g_strerror (-r));
+  sd_bus_error_free (&persist_error);
   vgpu_op_free (op);
 }
 

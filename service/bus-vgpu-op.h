@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
+#include "bus-persist.h"
 #include "daemon.h"
 #include "vgpu.h"
 
@@ -30,6 +31,10 @@ typedef struct VgpuOp VgpuOp;
 /* Builds and sends the reply of a successful operation (on the main loop,
  * after the model was read again). Returns a negative errno on failure. */
 typedef int (*VgpuOpReplyFunc) (VgpuOp *op);
+/* Records the persist option's edits that depend on what the worker did
+ * (the VF picked, the mdev's UUID) in OP->persist, on the main loop after
+ * the model was read again. */
+typedef void (*VgpuOpPersistFunc) (VgpuOp *op);
 
 struct VgpuOp {
   Daemon *daemon;
@@ -48,6 +53,8 @@ struct VgpuOp {
   gboolean disable_vfs;    /* RemoveVgpu: the GPU's last vGPU takes its VFs along */
   GvVgpuFramework framework;
   GStrv busy;              /* BDFs and mdev UUIDs marked busy */
+  BusPersist *persist;     /* the persist option: edits saved once the change succeeded (owned) */
+  VgpuOpPersistFunc persist_result; /* may be NULL */
 
   /* output, set by the worker */
   GError *error;

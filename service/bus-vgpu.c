@@ -4,10 +4,17 @@
  * -> act through the engine in a worker (bus-vgpu-op.c) -> the objects
  * read again, so InterfacesAdded/Removed and PropertiesChanged go out ->
  * reply. A no-op (the type already set, a free VF released) replies at
- * once without asking polkit or writing. */
+ * once without asking polkit or writing.
+ *
+ * The persist option: the call's configuration edits are tried before
+ * polkit (ConfigInvalid, nothing written, when they cannot be made),
+ * polkit is asked for org.gpuvirt.modify-config too, and the edits are
+ * saved once the change succeeded (bus-persist.h). A no-op that persists
+ * asks polkit for modify-config only and writes only the file. */
 #include "bus-vgpu.h"
 #include "bus-options.h"
 #include "bus-paths.h"
+#include "bus-persist.h"
 #include "bus-util.h"
 #include "bus-vgpu-check.h"
 #include "bus-vgpu-op.h"
@@ -42,13 +49,10 @@ device_of_call (Daemon *daemon, sd_bus_message *m, sd_bus_error *error)
   return device;
 }
 
-/* Options every vGPU method refuses for now, and the read-only daemon. */
+/* The read-only daemon changes nothing. */
 static int
-refuse_unavailable (Daemon *daemon, gboolean persist, sd_bus_error *error)
+refuse_unavailable (Daemon *daemon, sd_bus_error *error)
 {
-  if (persist)
-    return sd_bus_error_set (error, GPUVIRT_ERROR_NOT_SUPPORTED,
-                             "The persist option needs the configuration support, which this gpuvirtd lacks");
   if (daemon->read_only)
     return sd_bus_error_set (error, GPUVIRT_ERROR_NOT_SUPPORTED, "gpuvirtd runs with --read-only: nothing may change");
   return 0;
@@ -65,18 +69,47 @@ refuse_busy (Daemon *daemon, const char *const *keys, sd_bus_error *error)
                             busy);
 }
 
-/* 1 authorized, 0 asked (the handler runs again), < 0 refused. */
+/* 1 authorized, 0 asked (the handler runs again), < 0 refused. ACTION
+ * NULL: a no-op that only persists (modify-config alone). */
 static int
-authorize (Daemon *daemon, sd_bus_message *m, GvDevice *device, const char *type, const char *uuid,
-           sd_bus_error *error)
+authorize (Daemon *daemon, sd_bus_message *m, const char *action, gboolean persist, GvDevice *device,
+           const char *type, const char *uuid, sd_bus_error *error)
 {
+  const char *actions[3];
   g_autofree char *vendor = g_strdup_printf ("%04x", device->fn->vendor_id);
   g_autofree char *model = g_strdup_printf ("%04x", device->fn->device_id);
   const char *details[] = { GPUVIRT_DETAIL_DEVICE, device->fn->bdf, GPUVIRT_DETAIL_VENDOR, vendor,
                             GPUVIRT_DETAIL_MODEL, model, GPUVIRT_DETAIL_TYPE, type ? type : "",
                             uuid && *uuid ? GPUVIRT_DETAIL_UUID : NULL, uuid, NULL };
 
-  return gpuvirt_polkit_check (daemon->polkit, m, GPUVIRT_ACTION_VGPU, details, error);
+  return gpuvirt_polkit_check_all (daemon->polkit, m, bus_persist_actions (action, persist, actions), details, error);
+}
+
+/* Checks PERSIST's edits on the configuration; takes it. NULL (with ERROR
+ * set) when they cannot be recorded, or when PERSIST is NULL. */
+static BusPersist *
+checked (BusPersist *persist, sd_bus_error *error)
+{
+  g_autoptr (BusPersist) owned = persist;
+
+  if (!owned || bus_persist_check (owned, error) < 0)
+    return NULL;
+  return g_steal_pointer (&owned);
+}
+
+/* A call that finds the device as asked but persists: polkit for
+ * modify-config, then only the file written. 1 done (the caller replies),
+ * 0 asked polkit (the handler runs again), < 0 refused. */
+static int
+persist_only (Daemon *daemon, sd_bus_message *m, BusPersist *persist, GvDevice *device, const char *type,
+              sd_bus_error *error)
+{
+  int r = authorize (daemon, m, NULL, TRUE, device, type, NULL, error);
+
+  if (r <= 0)
+    return r;
+  r = bus_persist_commit (persist, NULL, error);
+  return r < 0 ? r : 1;
 }
 
 /* NoSuchType naming what is offered, or NoCapacity when the GPU offers
@@ -166,7 +199,9 @@ bus_vgpu_set_type (sd_bus_message *m, void *userdata, sd_bus_error *error)
   GvVendorVfio *vendor;
   g_autofree char *current = NULL;
   g_autofree char *offered = NULL;
+  g_autoptr (BusPersist) persisting = NULL;
   const char *keys[2] = { NULL };
+  const char *type_text = NULL;
   VgpuOp *op;
   int r;
 
@@ -184,7 +219,7 @@ bus_vgpu_set_type (sd_bus_message *m, void *userdata, sd_bus_error *error)
     return -EINVAL;
   if (!is_vendor_vf (device))
     return refuse_not_vendor_vf (device, error);
-  r = refuse_unavailable (daemon, persist, error);
+  r = refuse_unavailable (daemon, error);
   if (r < 0)
     return r;
 
@@ -198,8 +233,18 @@ bus_vgpu_set_type (sd_bus_message *m, void *userdata, sd_bus_error *error)
   if (vendor->current_type != 0) {
     const char *name = vgpu_check_vendor_type_name (daemon, vendor->current_type);
     current = g_strdup_printf ("%u", vendor->current_type);
-    if (gv_vgpu_type_matches (current, name, wanted))
+    if (gv_vgpu_type_matches (current, name, wanted)) {
+      if (persist) {
+        persisting = bus_persist_new (daemon);
+        bus_persist_vgpu_type (persisting, device->fn->bdf, bus_persist_type_text (current, name));
+        if (!(persisting = checked (g_steal_pointer (&persisting), error)))
+          return -EINVAL;
+        r = persist_only (daemon, m, persisting, device, current, error);
+        if (r <= 0)
+          return r < 0 ? r : 1;
+      }
       return sd_bus_reply_method_return (m, NULL);
+    }
     return sd_bus_error_setf (error, GPUVIRT_ERROR_EXISTS, "%s carries vGPU type %s%s%s%s; release it first",
                               device->fn->bdf, current, *name ? " (" : "", name, *name ? ")" : "");
   }
@@ -207,26 +252,37 @@ bus_vgpu_set_type (sd_bus_message *m, void *userdata, sd_bus_error *error)
   if (r < 0)
     return r;
   {
-    gboolean fits = FALSE;
-    for (guint i = 0; i < vendor->creatable->len; i++) {
+    g_autofree char *fit_id = NULL;
+    for (guint i = 0; i < vendor->creatable->len && !type_text; i++) {
       GvVendorVgpuType *t = vendor->creatable->pdata[i];
       g_autofree char *id = g_strdup_printf ("%u", t->id);
-      fits = fits || gv_vgpu_type_matches (id, t->name, wanted);
+      if (gv_vgpu_type_matches (id, t->name, wanted)) {
+        fit_id = g_steal_pointer (&id);
+        type_text = bus_persist_type_text (fit_id, t->name);
+      }
     }
-    if (!fits)
+    if (!type_text)
       return sd_bus_error_setf (error, GPUVIRT_ERROR_NO_CAPACITY,
                                 "%s cannot take “%s” now: the types already set on its GPU %s leave no room for it",
                                 device->fn->bdf, wanted, gpu->fn->bdf);
+    /* the configuration can take the type, or nothing is written */
+    if (persist) {
+      persisting = bus_persist_new (daemon);
+      bus_persist_vgpu_type (persisting, device->fn->bdf, type_text);
+      if (!(persisting = checked (g_steal_pointer (&persisting), error)))
+        return -EINVAL;
+    }
   }
 
   /* polkit */
-  r = authorize (daemon, m, device, wanted, NULL, error);
+  r = authorize (daemon, m, GPUVIRT_ACTION_VGPU, persist, device, wanted, NULL, error);
   if (r <= 0)
     return r < 0 ? r : 1;
 
   /* act */
   op = vgpu_op_new (daemon, m, VGPU_OP_SET_TYPE, device->fn->bdf, gpu->fn->bdf, timeout_ms, reply_empty);
   op->wanted = g_strdup (wanted);
+  op->persist = g_steal_pointer (&persisting);
   vgpu_op_start (op, keys);
   return 1;
 }
@@ -246,6 +302,7 @@ bus_vgpu_release_type (sd_bus_message *m, void *userdata, sd_bus_error *error)
   g_autoptr (GError) local = NULL;
   g_autofree char *users = NULL;
   g_autofree char *current = NULL;
+  g_autoptr (BusPersist) persisting = NULL;
   const char *keys[2] = { NULL };
   GvDevice *device, *gpu;
   VgpuOp *op;
@@ -259,7 +316,7 @@ bus_vgpu_release_type (sd_bus_message *m, void *userdata, sd_bus_error *error)
     return -EINVAL;
   if (!is_vendor_vf (device))
     return refuse_not_vendor_vf (device, error);
-  r = refuse_unavailable (daemon, persist, error);
+  r = refuse_unavailable (daemon, error);
   if (r < 0)
     return r;
 
@@ -267,8 +324,20 @@ bus_vgpu_release_type (sd_bus_message *m, void *userdata, sd_bus_error *error)
   r = refuse_busy (daemon, keys, error);
   if (r < 0)
     return r;
-  if (device->fn->vendor_vfio->current_type == 0)
+  if (persist) {
+    persisting = bus_persist_new (daemon);
+    bus_persist_vgpu_type (persisting, device->fn->bdf, NULL);
+  }
+  if (device->fn->vendor_vfio->current_type == 0) {
+    if (persist) {
+      if (!(persisting = checked (g_steal_pointer (&persisting), error)))
+        return -EINVAL;
+      r = persist_only (daemon, m, persisting, device, "", error);
+      if (r <= 0)
+        return r < 0 ? r : 1;
+    }
     return sd_bus_reply_method_return (m, NULL);
+  }
   users = vgpu_check_vf_holders (daemon, device, &local);
   if (!users)
     return sd_bus_error_setf (error, SD_BUS_ERROR_FAILED, "Could not find who holds %s: %s", device->fn->bdf,
@@ -277,13 +346,17 @@ bus_vgpu_release_type (sd_bus_message *m, void *userdata, sd_bus_error *error)
     return sd_bus_error_setf (error, GPUVIRT_ERROR_IN_USE,
                               "The vGPU of %s is in use: %s; stop the virtual machine first", device->fn->bdf, users);
 
+  if (persist && !(persisting = checked (g_steal_pointer (&persisting), error)))
+    return -EINVAL;
+
   current = g_strdup_printf ("%u", device->fn->vendor_vfio->current_type);
-  r = authorize (daemon, m, device, current, NULL, error);
+  r = authorize (daemon, m, GPUVIRT_ACTION_VGPU, persist, device, current, NULL, error);
   if (r <= 0)
     return r < 0 ? r : 1;
 
   gpu = vgpu_check_gpu_of (daemon, device);
   op = vgpu_op_new (daemon, m, VGPU_OP_RELEASE_TYPE, device->fn->bdf, gpu->fn->bdf, timeout_ms, reply_empty);
+  op->persist = g_steal_pointer (&persisting);
   vgpu_op_start (op, keys);
   return 1;
 }
@@ -295,6 +368,18 @@ reply_mdev (VgpuOp *op)
 {
   g_autofree char *path = gpuvirt_mdev_path (op->out_uuid);
   return sd_bus_reply_method_return (op->request, "o", path);
+}
+
+/* The mdev as made: its UUID (perhaps generated) on its parent. */
+static void
+persist_mdev_made (VgpuOp *op)
+{
+  GvDevice *parent = gv_host_lookup (op->daemon->host, op->function);
+  GvMdevType *type = parent ? vgpu_check_mdev_type (parent, op->out_type) : NULL;
+
+  bus_persist_clear (op->persist);
+  bus_persist_add_mdev (op->persist, op->out_uuid, op->function,
+                        bus_persist_type_text (op->out_type, type ? type->name : NULL));
 }
 
 /* UUID must be "" or canonical; FALSE with InvalidArgs otherwise. */
@@ -320,6 +405,7 @@ bus_vgpu_create_mdev (sd_bus_message *m, void *userdata, sd_bus_error *error)
     { GPUVIRT_OPT_PERSIST, 'b', &persist },
   };
   g_autofree char *offered = NULL;
+  g_autoptr (BusPersist) persisting = NULL;
   const char *keys[3] = { NULL };
   GvDevice *device, *gpu;
   GvMdevType *type;
@@ -346,7 +432,7 @@ bus_vgpu_create_mdev (sd_bus_message *m, void *userdata, sd_bus_error *error)
                               device->framework == GV_VGPU_FRAMEWORK_MDEV_VF && !gv_pci_function_is_vf (device->fn)
                                 ? ": its mdevs are made on its VFs; call CreateMdev on a VF, or CreateVgpu on the GPU"
                                 : "");
-  r = refuse_unavailable (daemon, persist, error);
+  r = refuse_unavailable (daemon, error);
   if (r < 0)
     return r;
 
@@ -368,14 +454,26 @@ bus_vgpu_create_mdev (sd_bus_message *m, void *userdata, sd_bus_error *error)
     return sd_bus_error_setf (error, GPUVIRT_ERROR_NO_CAPACITY,
                               "No instance of %s (%s) is left on %s (available_instances is 0)", type->name, type->id,
                               device->fn->bdf);
+  /* the configuration can take the mdev, or nothing is written (a UUID
+   * the call generates is recorded once it is made) */
+  if (persist) {
+    g_autofree char *lower = g_ascii_strdown (uuid, -1);
+    persisting = bus_persist_new (daemon);
+    bus_persist_add_mdev (persisting, *uuid ? lower : NULL, device->fn->bdf,
+                          bus_persist_type_text (type->id, type->name));
+    if (!(persisting = checked (g_steal_pointer (&persisting), error)))
+      return -EINVAL;
+  }
 
-  r = authorize (daemon, m, device, type->id, uuid, error);
+  r = authorize (daemon, m, GPUVIRT_ACTION_VGPU, persist, device, type->id, uuid, error);
   if (r <= 0)
     return r < 0 ? r : 1;
 
   op = vgpu_op_new (daemon, m, VGPU_OP_CREATE_MDEV, device->fn->bdf, gpu->fn->bdf, timeout_ms, reply_mdev);
   op->wanted = g_strdup (type->id);
   op->uuid = g_ascii_strdown (uuid, -1); /* the kernel names mdevs in lowercase */
+  op->persist = g_steal_pointer (&persisting);
+  op->persist_result = persist_mdev_made;
   vgpu_op_start (op, keys);
   return 1;
 }
@@ -410,6 +508,7 @@ bus_vgpu_mdev_remove (sd_bus_message *m, void *userdata, sd_bus_error *error)
     { GPUVIRT_OPT_PERSIST, 'b', &persist },
   };
   const char *keys[3] = { NULL };
+  g_autoptr (BusPersist) persisting = NULL;
   GvDevice *parent, *gpu;
   GvMdev *mdev;
   VgpuOp *op;
@@ -428,7 +527,7 @@ bus_vgpu_mdev_remove (sd_bus_message *m, void *userdata, sd_bus_error *error)
   if (!parent->managed)
     return sd_bus_error_setf (error, GPUVIRT_ERROR_NOT_MANAGED, "%s (parent of mdev %s) is outside the classes "
                               "gpuvirtd manages", parent->fn->bdf, mdev->uuid);
-  r = refuse_unavailable (daemon, persist, error);
+  r = refuse_unavailable (daemon, error);
   if (r < 0)
     return r;
 
@@ -440,14 +539,21 @@ bus_vgpu_mdev_remove (sd_bus_message *m, void *userdata, sd_bus_error *error)
   r = refuse_mdev_in_use (daemon, mdev, error);
   if (r < 0)
     return r;
+  if (persist) {
+    persisting = bus_persist_new (daemon);
+    bus_persist_remove_mdev (persisting, mdev->uuid);
+    if (!(persisting = checked (g_steal_pointer (&persisting), error)))
+      return -EINVAL;
+  }
 
-  r = authorize (daemon, m, parent, mdev->type_id, mdev->uuid, error);
+  r = authorize (daemon, m, GPUVIRT_ACTION_VGPU, persist, parent, mdev->type_id, mdev->uuid, error);
   if (r <= 0)
     return r < 0 ? r : 1;
 
   gpu = vgpu_check_gpu_of (daemon, parent);
   op = vgpu_op_new (daemon, m, VGPU_OP_REMOVE_MDEV, parent->fn->bdf, gpu->fn->bdf, timeout_ms, reply_empty);
   op->uuid = g_strdup (mdev->uuid);
+  op->persist = g_steal_pointer (&persisting);
   vgpu_op_start (op, keys);
   return 1;
 }
@@ -513,6 +619,24 @@ reply_vgpu (VgpuOp *op)
   return r;
 }
 
+/* The vGPU as made: its VF's type or its mdev, and the VFs when the
+ * call enabled them. */
+static void
+persist_vgpu_made (VgpuOp *op)
+{
+  GvVgpuResult *result = op->result;
+  GvDevice *gpu = gv_host_lookup (op->daemon->host, op->gpu);
+  const char *type = bus_persist_type_text (result->type_id, result->type_name);
+
+  bus_persist_clear (op->persist);
+  if (result->enabled_vfs && gpu)
+    bus_persist_num_vfs (op->persist, op->gpu, gpu->fn->sriov_numvfs);
+  if (result->mdev_uuid)
+    bus_persist_add_mdev (op->persist, result->mdev_uuid, result->address, type);
+  else
+    bus_persist_vgpu_type (op->persist, result->address, type);
+}
+
 int
 bus_vgpu_create_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
@@ -529,6 +653,7 @@ bus_vgpu_create_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
   };
   g_autofree char *offered = NULL;
   g_auto (GStrv) keys = NULL;
+  g_autoptr (BusPersist) persisting = NULL;
   GvDevice *device, *gpu;
   gboolean on_vf;
   VgpuOp *op;
@@ -565,7 +690,7 @@ bus_vgpu_create_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
     return sd_bus_error_setf (error, SD_BUS_ERROR_INVALID_ARGS, "num-vfs %u: %s", num_vfs,
                               on_vf ? "VFs are enabled on the GPU, not on a VF"
                                     : "more than the GPU's TotalVfs");
-  r = refuse_unavailable (daemon, persist, error);
+  r = refuse_unavailable (daemon, error);
   if (r < 0)
     return r;
 
@@ -592,8 +717,25 @@ bus_vgpu_create_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
     if (r < 0)
       return r;
   }
+  /* the configuration can take what is known of the vGPU now (the VFs
+   * the call enables, an mdev's UUID, the VF named), or nothing is
+   * written; the VF or UUID the call picks is recorded once made */
+  if (persist) {
+    gboolean mdev = device->framework == GV_VGPU_FRAMEWORK_MDEV_PF || device->framework == GV_VGPU_FRAMEWORK_MDEV_VF;
+    persisting = bus_persist_new (daemon);
+    if (!on_vf && device->framework != GV_VGPU_FRAMEWORK_MDEV_PF && gpu->fn->sriov_numvfs == 0)
+      bus_persist_num_vfs (persisting, gpu->fn->bdf, num_vfs ? num_vfs : gpu->fn->sriov_totalvfs);
+    if (mdev && uuid && *uuid) {
+      g_autofree char *lower = g_ascii_strdown (uuid, -1);
+      bus_persist_add_mdev (persisting, lower, device->fn->bdf, wanted);
+    } else if (on_vf && !mdev) {
+      bus_persist_vgpu_type (persisting, device->fn->bdf, wanted);
+    }
+    if (!(persisting = checked (g_steal_pointer (&persisting), error)))
+      return -EINVAL;
+  }
 
-  r = authorize (daemon, m, device, wanted, uuid, error);
+  r = authorize (daemon, m, GPUVIRT_ACTION_VGPU, persist, device, wanted, uuid, error);
   if (r <= 0)
     return r < 0 ? r : 1;
 
@@ -602,6 +744,8 @@ bus_vgpu_create_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
   op->uuid = g_ascii_strdown (uuid ? uuid : "", -1);
   op->count = num_vfs;
   op->framework = device->framework;
+  op->persist = g_steal_pointer (&persisting);
+  op->persist_result = persist_vgpu_made;
   vgpu_op_start (op, (const char *const *) keys);
   return 1;
 }
@@ -625,6 +769,7 @@ bus_vgpu_remove_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
   g_autofree char *type = NULL;
   g_autoptr (GError) local = NULL;
   g_auto (GStrv) keys = NULL;
+  g_autoptr (BusPersist) persisting = NULL;
   GvDevice *device, *gpu, *target;
   GvMdev *mdev = NULL;
   gboolean disable = FALSE;
@@ -679,7 +824,7 @@ bus_vgpu_remove_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
   if (!target->managed)
     return sd_bus_error_setf (error, GPUVIRT_ERROR_NOT_MANAGED, "%s is outside the classes gpuvirtd manages",
                               target->fn->bdf);
-  r = refuse_unavailable (daemon, persist, error);
+  r = refuse_unavailable (daemon, error);
   if (r < 0)
     return r;
 
@@ -724,14 +869,27 @@ bus_vgpu_remove_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
       return sd_bus_error_setf (error, GPUVIRT_ERROR_IN_USE, "The VFs of %s cannot be disabled while in use: %s",
                                 gpu->fn->bdf, users);
   }
+  /* the inverse of CreateVgpu's edits, or nothing is written */
+  if (persist) {
+    persisting = bus_persist_new (daemon);
+    if (mdev)
+      bus_persist_remove_mdev (persisting, mdev->uuid);
+    else
+      bus_persist_vgpu_type (persisting, target->fn->bdf, NULL);
+    if (disable)
+      bus_persist_num_vfs (persisting, gpu->fn->bdf, 0);
+    if (!(persisting = checked (g_steal_pointer (&persisting), error)))
+      return -EINVAL;
+  }
 
-  r = authorize (daemon, m, target, type, mdev ? mdev->uuid : NULL, error);
+  r = authorize (daemon, m, GPUVIRT_ACTION_VGPU, persist, target, type, mdev ? mdev->uuid : NULL, error);
   if (r <= 0)
     return r < 0 ? r : 1;
 
   op = vgpu_op_new (daemon, m, VGPU_OP_REMOVE_VGPU, target->fn->bdf, gpu->fn->bdf, timeout_ms, reply_empty);
   op->uuid = g_strdup (mdev ? mdev->uuid : "");
   op->disable_vfs = disable;
+  op->persist = g_steal_pointer (&persisting);
   vgpu_op_start (op, (const char *const *) keys);
   return 1;
 }
