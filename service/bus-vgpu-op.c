@@ -1,6 +1,7 @@
 /* Runs SR-IOV and vGPU operations: worker thread -> main loop -> reply
  * (see bus-vgpu-op.h). */
 #include "bus-vgpu-op.h"
+#include "bus-vgpu-journal.h"
 #include "audit.h"
 #include "bus-paths.h"
 #include "gpuvirt-names.h"
@@ -131,6 +132,7 @@ static void
 run (VgpuOp *op)
 {
   const GvVgpuContext *ctx = &op->ctx;
+  g_autofree char *journal = vgpu_op_journal_begin (op);
 
   switch (op->kind) {
   case VGPU_OP_SET_NUM_VFS:
@@ -176,6 +178,7 @@ run (VgpuOp *op)
     break;
   }
   }
+  vgpu_op_journal_end (op, journal);
 }
 
 static gpointer

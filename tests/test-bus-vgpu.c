@@ -7,6 +7,8 @@
 #include "bus-harness.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -864,6 +866,47 @@ test_stuck (void)
   EXPECT_OK (release_type (c, vf, &ok_name, &ok_message));
 }
 
+/* gpuvirtd killed while CreateVgpu's type write hangs, after it enabled
+ * the VFs: the next start undoes the half-made vGPU (no type, no VFs). */
+static void
+test_killed (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autoptr (GDBusMessage) msg = g_dbus_message_new_method_call ("org.gpuvirt", "/org/gpuvirt/devices/pci_0000_81_00_0",
+                                                                 VGPU, "CreateVgpu");
+  int status;
+
+  allow_all (h);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "sys/devices/*/nvidia/current_vgpu_type hang count=1"), ==, 0);
+  g_dbus_message_set_body (msg, g_variant_new ("(s@a{sv})", "L40S-24Q", no_options ()));
+  g_assert_true (g_dbus_connection_send_message (c, msg, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL));
+  for (int i = 0; i < 200; i++) {
+    g_autofree char *faults = bus_harness_read_sim (h, ".sim/faults");
+    if (!*faults)
+      break;
+    g_usleep (50000);
+  }
+  {
+    g_autofree char *numvfs = bus_harness_read_sim (h, "sys/bus/pci/devices/" L40S_COLD "/sriov_numvfs");
+    g_assert_cmpstr (numvfs, ==, "32");
+  }
+  kill (h->daemon_pid, SIGKILL);
+  /* the hung write completes as the process dies, as a kernel write would */
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "release"), ==, 0);
+  waitpid (h->daemon_pid, &status, 0);
+  g_spawn_close_pid (h->daemon_pid);
+  h->daemon_pid = 0;
+
+  bus_harness_restart_daemon (h);
+  {
+    g_autofree char *numvfs = bus_harness_read_sim (h, "sys/bus/pci/devices/" L40S_COLD "/sriov_numvfs");
+    g_autofree char *log = bus_harness_daemon_log (h);
+    g_test_message ("%s", log);
+    g_assert_cmpstr (numvfs, ==, "0");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -878,5 +921,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vgpu/refused/no-framework", test_no_framework);
   g_test_add_func ("/vgpu/faults/create", test_create_faults);
   g_test_add_func ("/vgpu/faults/stuck", test_stuck);
+  g_test_add_func ("/vgpu/faults/killed", test_killed);
   return g_test_run ();
 }
