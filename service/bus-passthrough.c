@@ -191,7 +191,8 @@ persist_done (Operation *op, const char *summary, sd_bus_error *error)
   persist = passthrough_edits (op->daemon, op->plan->operation, (const char *const *) moved->pdata);
   names = g_strjoinv (" ", (char **) moved->pdata);
   done = g_strdup_printf ("%s of %s (%s)", operation_verb (op->plan->operation), names, summary);
-  return bus_persist_commit (persist, done, error);
+  /* binding or giving back again changes nothing on the device and records it */
+  return bus_persist_commit (persist, done, TRUE, error);
 }
 
 static void

@@ -307,7 +307,7 @@ bus_persist_check (BusPersist *persist, sd_bus_error *error)
 }
 
 int
-bus_persist_commit (BusPersist *persist, const char *done, sd_bus_error *error)
+bus_persist_commit (BusPersist *persist, const char *done, gboolean again, sd_bus_error *error)
 {
   Daemon *daemon = persist->daemon;
   g_autoptr (GError) local = NULL;
@@ -315,12 +315,17 @@ bus_persist_commit (BusPersist *persist, const char *done, sd_bus_error *error)
   g_autoptr (GvConfigEditor) ed = editor_new (persist, &local);
 
   if (!ed || !apply (persist, ed, FALSE, &local) || !gv_config_editor_save (ed, &local)) {
+    const char *file = daemon->config_file ? daemon->config_file : GV_CONFIG_MAIN_FILE;
     if (!done)
       return sd_bus_error_setf (error, GPUVIRT_ERROR_CONFIG, "The configuration could not be written: %s; the "
                                 "device needed no change", local->message);
+    if (again)
+      return sd_bus_error_setf (error, GPUVIRT_ERROR_CONFIG, "%s was done, but the configuration could not be "
+                                "written: %s; run the command again with --persist, or edit %s", done,
+                                local->message, file);
     return sd_bus_error_setf (error, GPUVIRT_ERROR_CONFIG, "%s was done, but the configuration could not be "
-                              "written: %s; run the command again with --persist, or edit %s", done, local->message,
-                              daemon->config_file ? daemon->config_file : GV_CONFIG_MAIN_FILE);
+                              "written: %s; edit %s to record it (running the command again would not: it is done)",
+                              done, local->message, file);
   }
   g_message ("Recorded %s in %s", done ? done : "the state as it is", daemon->config_file);
   /* the main file is as it should be; drop-ins with problems keep the

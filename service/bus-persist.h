@@ -61,7 +61,9 @@ int bus_persist_check (BusPersist *persist, sd_bus_error *error);
  * doing on the device): the edits made on the file as it is now, saved
  * atomically, and the daemon's configuration read again. 0, or < 0 with
  * ConfigInvalid in ERROR: "DONE was done, but the configuration could not
- * be written: WHY; run the command again with --persist, or edit FILE". */
-int bus_persist_commit (BusPersist *persist, const char *done, sd_bus_error *error);
+ * be written: WHY; run the command again with --persist, or edit FILE".
+ * AGAIN FALSE for a call that would not succeed a second time (a create
+ * or a remove): the message then says to edit FILE only. */
+int bus_persist_commit (BusPersist *persist, const char *done, gboolean again, sd_bus_error *error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BusPersist, bus_persist_free)

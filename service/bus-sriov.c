@@ -121,7 +121,7 @@ bus_sriov_set_num_vfs (sd_bus_message *m, void *userdata, sd_bus_error *error)
       r = gpuvirt_polkit_check_all (daemon->polkit, m, bus_persist_actions (NULL, TRUE, actions), details, error);
       if (r <= 0)
         return r < 0 ? r : 1;
-      r = bus_persist_commit (persisting, NULL, error);
+      r = bus_persist_commit (persisting, NULL, TRUE, error);
       if (r < 0)
         return r;
     }

@@ -269,10 +269,14 @@ static int
 persist (VgpuOp *op, const char *summary, sd_bus_error *error)
 {
   g_autofree char *done = g_strdup_printf ("%s (%s)", vgpu_op_kind_to_string (op->kind), summary);
+  /* a count or a type set again changes nothing and records it; a vGPU
+   * made or removed again is another call */
+  gboolean again = op->kind == VGPU_OP_SET_NUM_VFS || op->kind == VGPU_OP_SET_TYPE ||
+                   op->kind == VGPU_OP_RELEASE_TYPE;
 
   if (op->persist_result)
     op->persist_result (op);
-  return bus_persist_commit (op->persist, done, error);
+  return bus_persist_commit (op->persist, done, again, error);
 }
 
 static void

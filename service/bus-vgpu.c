@@ -108,7 +108,7 @@ persist_only (Daemon *daemon, sd_bus_message *m, BusPersist *persist, GvDevice *
 
   if (r <= 0)
     return r;
-  r = bus_persist_commit (persist, NULL, error);
+  r = bus_persist_commit (persist, NULL, TRUE, error);
   return r < 0 ? r : 1;
 }
 
