@@ -49,6 +49,11 @@ typedef struct
   char *uuid;               /* --uuid, checked and lowercased; NULL: generated */
   guint32 num_vfs;          /* --num-vfs, 0: not given (gpuvirtd's default) */
   gboolean disable_vfs;
+  /* bind, return, sriov, vgpu create, vgpu remove */
+  gboolean persist;         /* --persist: gpuvirtd records the change in its configuration */
+  /* config save, apply */
+  gboolean apply;           /* config save --apply */
+  gboolean dry_run;         /* apply --dry-run */
 } CtlArgs;
 
 extern CtlArgs ctl_args;
@@ -68,6 +73,15 @@ int verb_vgpu_list (sd_bus *bus, int argc, char **argv);
 int verb_vgpu_create (sd_bus *bus, int argc, char **argv);
 int verb_vgpu_remove (sd_bus *bus, int argc, char **argv);
 int verb_doctor (sd_bus *bus, int argc, char **argv);
+int verb_config_show (sd_bus *bus, int argc, char **argv);
+int verb_config_check (sd_bus *bus, int argc, char **argv);
+int verb_config_save (sd_bus *bus, int argc, char **argv);
+int verb_config_reload (sd_bus *bus, int argc, char **argv);
+int verb_apply (sd_bus *bus, int argc, char **argv);
+
+/* Appends {"persist": true} to an open options a{sv} when --persist was
+ * given. */
+int ctl_append_persist (sd_bus_message *m);
 
 /* Prints MESSAGE and where help is on stderr; returns CTL_EXIT_USAGE. */
 int ctl_usage_error (const char *message);

@@ -70,7 +70,7 @@ static const struct
   { GPUVIRT_ERROR_EXISTS, CTL_EXIT_REFUSED,
     N_("It exists already: remove or release it first, or choose another one.") },
   { GPUVIRT_ERROR_CONFIG, CTL_EXIT_FAILURE,
-    N_("Fix the configuration problems listed and try again; the device changes made stay.") },
+    N_("'gpuvirtctl config check' lists the configuration's problems with their lines; a drop-in that sets the same key is changed in that file. The message says whether the device was changed.") },
 };
 
 static int

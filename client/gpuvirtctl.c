@@ -3,6 +3,7 @@
 #include "ctl.h"
 
 #include "error-hint.h"
+#include "gpuvirt-names.h"
 
 #include <getopt.h>
 #include <locale.h>
@@ -32,6 +33,9 @@ enum
   OPT_UUID = 1 << 9,
   OPT_NUM_VFS = 1 << 10,
   OPT_DISABLE_VFS = 1 << 11,
+  OPT_PERSIST = 1 << 12,
+  OPT_APPLY = 1 << 13,
+  OPT_DRY_RUN = 1 << 14,
 };
 
 /* What the passthrough verbs share. */
@@ -66,6 +70,12 @@ static const struct
     N_("VFs to enable when none are (default: all the GPU has)") },
   { OPT_DISABLE_VFS, "--disable-vfs", "     --disable-vfs",
     N_("Also disable the VFs when the GPU's last vGPU goes") },
+  { OPT_PERSIST, "--persist", "     --persist",
+    N_("Also record the change in gpuvirtd's configuration") },
+  { OPT_APPLY, "--apply", "     --apply",
+    N_("Then bring the host to the saved configuration") },
+  { OPT_DRY_RUN, "--dry-run", "     --dry-run",
+    N_("Only show what would change; change nothing") },
   { OPT_JSON, "--json", "     --json[=MODE]",
     N_("Print JSON: pretty (the default), short (one line) or off") },
 };
@@ -106,7 +116,7 @@ static const Verb verbs[] = {
        "and mdevs that appear or go, and gpuvirtd starting or stopping. Each line\n"
        "has a timestamp and the object's address. With --json, one JSON object per\n"
        "line. Runs until interrupted.\n") },
-  { "bind", 0, G_MAXINT, OPT_PASSTHROUGH | OPT_ALL | OPT_ALLOW_FOREIGN, verb_bind, N_("DEVICE..."),
+  { "bind", 0, G_MAXINT, OPT_PASSTHROUGH | OPT_ALL | OPT_ALLOW_FOREIGN | OPT_PERSIST, verb_bind, N_("DEVICE..."),
     N_("Move GPUs with their functions to vfio-pci, for VMs"),
     N_("Moves each GPU to vfio-pci, so that a virtual machine can use it, together\n"
        "with its companion functions (audio, USB, UCSI) and the rest of its IOMMU\n"
@@ -117,22 +127,26 @@ static const Verb verbs[] = {
        "nvidia-persistenced) or that shows the console, unless --force is given,\n"
        "and a group shared with other devices unless --allow-foreign is given.\n"
        "Each function's state is printed as it changes (on a terminal, or with\n"
-       "--verbose), then one line per function: address, state, what was done.\n") },
-  { "return", 1, G_MAXINT, OPT_PASSTHROUGH | OPT_DRIVER, verb_return, N_("DEVICE..."),
+       "--verbose), then one line per function: address, state, what was done.\n"
+       "With --persist, gpuvirtd also records each GPU named as passed through in\n"
+       "its configuration, so that it is bound again at boot.\n") },
+  { "return", 1, G_MAXINT, OPT_PASSTHROUGH | OPT_DRIVER | OPT_PERSIST, verb_return, N_("DEVICE..."),
     N_("Give GPUs back to the host's drivers, e.g. for display"),
     N_("Gives each GPU, its companion functions and the rest of its IOMMU group back\n"
        "to the drivers they had before gpuvirt took them (nvidia, snd_hda_intel,\n"
        "xhci_hcd, ...), clearing driver_override, as one transaction. With --driver,\n"
        "the GPU goes to that driver instead; its companions go back to their own.\n"
        "gpuvirtd refuses while a virtual machine has the device open, unless\n"
-       "--force is given. 'give-back' and 'reclaim' are other names of 'return'.\n") },
+       "--force is given. 'give-back' and 'reclaim' are other names of 'return'.\n"
+       "With --persist, gpuvirtd also removes their passthrough from its\n"
+       "configuration.\n") },
   { "unbind", 1, G_MAXINT, OPT_PASSTHROUGH | OPT_YES, verb_unbind, N_("DEVICE..."),
     N_("Leave functions without any driver (for experts)"),
     N_("Unbinds each named function from its driver and leaves it without one;\n"
        "nothing on the host can use it until it is bound again ('return' or\n"
        "'bind'). Asks for confirmation first; without a terminal to ask on, it\n"
        "needs --yes.\n") },
-  { "sriov", 1, 2, OPT_JSON | OPT_TIMEOUT, verb_sriov, N_("DEVICE [N|off]"),
+  { "sriov", 1, 2, OPT_JSON | OPT_TIMEOUT | OPT_PERSIST, verb_sriov, N_("DEVICE [N|off]"),
     N_("Show or set the SR-IOV virtual functions of a GPU"),
     N_("Without N, prints how many VFs the physical function supports\n"
        "(TotalVfs), how many are enabled (NumVfs) and their addresses. With N,\n"
@@ -140,7 +154,8 @@ static const Verb verbs[] = {
        "the same. Nothing is written when N VFs are already enabled; going from\n"
        "N to M is done through 0, as the kernel requires; gpuvirtd refuses while\n"
        "a VF that would go is in use (a VM has it open, it carries a vGPU type\n"
-       "or hosts an mdev), and on a function without SR-IOV.\n") },
+       "or hosts an mdev), and on a function without SR-IOV. With --persist (and\n"
+       "N), gpuvirtd also records N in its configuration ('off' removes it).\n") },
   { "types", 1, 1, OPT_JSON, verb_types, N_("DEVICE"),
     N_("Show the vGPU types a GPU or VF offers now"),
     N_("Prints the vGPU types that can be created on DEVICE now, one per row: the\n"
@@ -157,7 +172,7 @@ static const Verb verbs[] = {
        "that carry a type. Each row names the GPU, the vGPU (an mdev's UUID or the\n"
        "VF's address), its type id and name, the VFIO node a virtual machine opens\n"
        "and the processes that have it open. 'vgpu' alone is 'vgpu list'.\n") },
-  { "vgpu create", 2, 2, OPT_JSON | OPT_UUID | OPT_NUM_VFS | OPT_TIMEOUT, verb_vgpu_create,
+  { "vgpu create", 2, 2, OPT_JSON | OPT_UUID | OPT_NUM_VFS | OPT_TIMEOUT | OPT_PERSIST, verb_vgpu_create,
     N_("DEVICE TYPE"),
     N_("Create one vGPU of a type on a GPU"),
     N_("Asks gpuvirtd for one vGPU of TYPE on DEVICE, made the way the GPU works:\n"
@@ -170,15 +185,18 @@ static const Verb verbs[] = {
        "them. It is one transaction: when a step fails, nothing stays changed.\n"
        "Prints the vGPU's object and what a virtual machine manager needs: the\n"
        "PCI address, the VFIO nodes, the mdev UUID and a libvirt <hostdev>\n"
-       "element (for managed='no').\n") },
-  { "vgpu remove", 1, 1, OPT_JSON | OPT_DISABLE_VFS | OPT_TIMEOUT, verb_vgpu_remove, N_("VGPU"),
+       "element (for managed='no').\n"
+       "With --persist, gpuvirtd also records the vGPU in its configuration (the\n"
+       "VF's type, or the mdev with its UUID, and the VFs it enabled).\n") },
+  { "vgpu remove", 1, 1, OPT_JSON | OPT_DISABLE_VFS | OPT_TIMEOUT | OPT_PERSIST, verb_vgpu_remove, N_("VGPU"),
     N_("Remove a vGPU: an mdev, or the type of a VF"),
     N_("Removes one vGPU: an mdev, named by its UUID or object path, or the type\n"
        "of a vendor-VFIO VF, named by the VF's address or object path (a VF that\n"
        "hosts an mdev may also be named by its address). The call goes to the GPU\n"
        "the vGPU belongs to. gpuvirtd refuses while a virtual machine has the\n"
        "vGPU open. With --disable-vfs, removing the GPU's last vGPU also disables\n"
-       "its VFs.\n") },
+       "its VFs. With --persist, gpuvirtd also removes the vGPU (and the VFs it\n"
+       "disabled) from its configuration.\n") },
   { "doctor", 0, 0, OPT_JSON, verb_doctor, "",
     N_("Check what blocks passthrough and vGPU, and how to fix it"),
     N_("Asks gpuvirtd to check, read-only, what stands in the way of passthrough and\n"
@@ -188,6 +206,46 @@ static const Verb verbs[] = {
        "vGPU manager, and SR-IOV it advertises but does not use. Prints one line per\n"
        "check, grouped by host and device, each problem with its fix below it.\n"
        "Exits with status 6 when a check found an error, else 0.\n") },
+  { "config show", 0, 0, OPT_JSON, verb_config_show, "",
+    N_("Show gpuvirtd's configuration and its problems"),
+    N_("Prints the configuration files gpuvirtd reads (the main file, then the\n"
+       "drop-ins of conf.d/ in the order they apply), the problems it found in\n"
+       "them (file, line, key and what is wrong; a configuration with problems is\n"
+       "not used), then the main file's text as stored, comments included.\n"
+       "'config' alone is 'config show'.\n") },
+  { "config check", 0, 1, OPT_JSON, verb_config_check, N_("[FILE|-]"),
+    N_("Check a configuration file for problems"),
+    N_("Asks gpuvirtd to check FILE (or the text on stdin with '-'; by default the\n"
+       "main file as stored) as if it were the main file, the drop-ins applying\n"
+       "after it, without saving or applying anything. Devices it names that the\n"
+       "host lacks, or finds with another vendor:device, are reported too. Prints\n"
+       "one line per problem, FILE:LINE: KEY: what is wrong, and exits with status\n"
+       "1 when there is one, else 0.\n") },
+  { "config save", 1, 1, OPT_APPLY, verb_config_save, N_("FILE|-"),
+    N_("Replace the main configuration file"),
+    N_("Sends FILE (or the text on stdin with '-') to gpuvirtd, which checks it as\n"
+       "'config check' does and, when it has no problems, replaces the main\n"
+       "configuration file with it atomically and reads the configuration again.\n"
+       "A text with problems is refused and nothing is written. Devices change\n"
+       "only with --apply, which then brings the host to the new configuration as\n"
+       "'apply' does and prints the plan. Needs authorization (polkit action\n"
+       "org.gpuvirt.modify-config).\n") },
+  { "config reload", 0, 0, 0, verb_config_reload, "",
+    N_("Make gpuvirtd read its configuration files again"),
+    N_("Asks gpuvirtd to read its configuration files again, as SIGHUP does. Files\n"
+       "with problems are not used (the previous configuration stays) and the\n"
+       "problems are printed. Nothing is applied to the devices.\n") },
+  { "apply", 0, 0, OPT_JSON | OPT_DRY_RUN | OPT_TIMEOUT, verb_apply, "",
+    N_("Bring the host to the configured state"),
+    N_("Asks gpuvirtd to bring the host to its configuration, in order: passthrough\n"
+       "binds, then SR-IOV VFs, then vGPU types and mdevs, as the boot plan does.\n"
+       "Steps already done are skipped, so applying twice changes nothing the\n"
+       "second time; a device with another vendor:device than configured is never\n"
+       "touched. Prints one row per step: phase, device, action, status (done,\n"
+       "skipped, failed) and why. With --dry-run only shows what would change\n"
+       "(pending steps). Exits with status 1 when a step failed, else 0.\n"
+       "Needs authorization (polkit action org.gpuvirt.modify-config) unless\n"
+       "--dry-run is given.\n") },
 };
 
 /* Verbs of two words ("vgpu create"): the first word alone runs FALLBACK. */
@@ -196,6 +254,7 @@ static const struct
   const char *group, *fallback;
 } verb_groups[] = {
   { "vgpu", "list" },
+  { "config", "show" },
 };
 
 /* Other names of verbs. */
@@ -318,6 +377,14 @@ verb_help (const Verb *verb)
 }
 
 int
+ctl_append_persist (sd_bus_message *m)
+{
+  if (!ctl_args.persist)
+    return 0;
+  return sd_bus_message_append (m, "{sv}", GPUVIRT_OPT_PERSIST, "b", 1);
+}
+
+int
 ctl_usage_error (const char *message)
 {
   fprintf (stderr, "%s\n", message);
@@ -368,6 +435,9 @@ main (int argc, char **argv)
     ARG_UUID,
     ARG_NUM_VFS,
     ARG_DISABLE_VFS,
+    ARG_PERSIST,
+    ARG_APPLY,
+    ARG_DRY_RUN,
   };
   static const struct option options[] = {
     { "help", no_argument, NULL, 'h' },
@@ -385,6 +455,9 @@ main (int argc, char **argv)
     { "uuid", required_argument, NULL, ARG_UUID },
     { "num-vfs", required_argument, NULL, ARG_NUM_VFS },
     { "disable-vfs", no_argument, NULL, ARG_DISABLE_VFS },
+    { "persist", no_argument, NULL, ARG_PERSIST },
+    { "apply", no_argument, NULL, ARG_APPLY },
+    { "dry-run", no_argument, NULL, ARG_DRY_RUN },
     {},
   };
   g_autoptr (sd_bus) bus = NULL;
@@ -485,6 +558,18 @@ main (int argc, char **argv)
       case ARG_DISABLE_VFS:
         ctl_args.disable_vfs = TRUE;
         given |= OPT_DISABLE_VFS;
+        break;
+      case ARG_PERSIST:
+        ctl_args.persist = TRUE;
+        given |= OPT_PERSIST;
+        break;
+      case ARG_APPLY:
+        ctl_args.apply = TRUE;
+        given |= OPT_APPLY;
+        break;
+      case ARG_DRY_RUN:
+        ctl_args.dry_run = TRUE;
+        given |= OPT_DRY_RUN;
         break;
       default:
         /* getopt has said what was wrong */

@@ -228,6 +228,8 @@ append_options (sd_bus_message *m, PtVerb verb, gboolean bulk)
     r = sd_bus_message_append (m, "{sv}", GPUVIRT_OPT_TIMEOUT_MS, "u", ctl_args.timeout_ms);
   if (r >= 0 && ctl_args.driver)
     r = sd_bus_message_append (m, "{sv}", GPUVIRT_OPT_DRIVER, "s", ctl_args.driver);
+  if (r >= 0)
+    r = ctl_append_persist (m);
   return r < 0 ? r : sd_bus_message_close_container (m);
 }
 

@@ -54,6 +54,8 @@ set_num_vfs (sd_bus *bus, const char *path, guint32 count)
   if (r >= 0 && ctl_args.timeout_ms > 0)
     r = sd_bus_message_append (m, "{sv}", GPUVIRT_OPT_TIMEOUT_MS, "u", ctl_args.timeout_ms);
   if (r >= 0)
+    r = ctl_append_persist (m);
+  if (r >= 0)
     r = sd_bus_message_close_container (m);
   if (r >= 0)
     r = sd_bus_message_set_allow_interactive_authorization (m, ctl_args.ask_password);
@@ -110,6 +112,8 @@ verb_sriov (sd_bus *bus, int argc, char **argv)
       g_autofree char *message = g_strdup_printf (_("'%s' is not a number of VFs (0 to 65535) or 'off'"), argv[2]);
       return ctl_usage_error (message);
     }
+  if (argc <= 2 && ctl_args.persist)
+    return ctl_usage_error (_("--persist records a change: give N (or 'off') to 'sriov'."));
   r = ctl_resolve_device (bus, argv[1], &path);
   if (r != 0)
     return r;

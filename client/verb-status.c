@@ -1,6 +1,7 @@
 /* status: the Manager's properties, read with one GetAll(). */
 #include "ctl.h"
 
+#include "boot-plan.h"
 #include "bus-model.h"
 #include "error-hint.h"
 #include "gpuvirt-names.h"
@@ -119,5 +120,16 @@ verb_status (sd_bus *bus, int argc, char **argv)
   if (has_prop (props, "BootPlanState"))
     ctl_fields_take (fields, _("Boot plan"), format_boot_plan (props));
   ctl_fields_print (fields, stdout);
+  /* the plan's steps, unless nothing is configured */
+  if (g_strcmp0 (props_str (props, "BootPlanState"), GPUVIRT_PLAN_NONE) != 0)
+    {
+      g_autoptr (GVariant) rows = g_variant_lookup_value (props, "BootPlan", G_VARIANT_TYPE ("a(sssss)"));
+
+      if (rows && g_variant_n_children (rows) > 0)
+        {
+          printf ("\n");
+          ctl_plan_print (rows, stdout);
+        }
+    }
   return CTL_EXIT_OK;
 }

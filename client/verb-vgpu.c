@@ -39,6 +39,8 @@ append_common_options (sd_bus_message *m)
 
   if (r >= 0 && ctl_args.timeout_ms > 0)
     r = sd_bus_message_append (m, "{sv}", GPUVIRT_OPT_TIMEOUT_MS, "u", ctl_args.timeout_ms);
+  if (r >= 0)
+    r = ctl_append_persist (m);
   return r;
 }
 
