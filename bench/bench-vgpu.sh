@@ -23,10 +23,10 @@ fresh() {
     fusermount3 -u -z "$mnt"
     kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true
   fi
-  rm -rf "$work/state"; mkdir -p "$work/state"
+  rm -rf "$work/state" "$work/gpuvirt.conf"; mkdir -p "$work/state"
   "$build/simfs/gpuvirt-simfs" --foreground big-host "$mnt" & sim_pid=$!
   until [ -e "$mnt/.sim/scenario" ]; do sleep 0.02; done
-  "$build/service/gpuvirtd" --root "$mnt" --state-dir "$work/state" >>"$work/gpuvirtd.log" 2>&1 &
+  "$build/service/gpuvirtd" --root "$mnt" --state-dir "$work/state" --config "$work/gpuvirt.conf" >>"$work/gpuvirtd.log" 2>&1 &
   daemon_pid=$!
   pids+=("$sim_pid" "$daemon_pid")
   until name_owned; do sleep 0.01; done
@@ -89,6 +89,17 @@ t0=$(now_ms)
 for g in $gpus; do fill_with_shell "$g"; done
 t1=$(now_ms)
 echo "shell loop of writes (how-to), one GPU after another: $((t1 - t0)) ms, $(per_op $((t1 - t0)) $ops) ms per vGPU ($(typed_vfs) VFs typed)"
+
+# the same as a configuration: one boot plan, VgpuCount=32 per GPU
+fresh
+for g in $gpus; do
+  printf '[Device %s]\nId=10de:%s\nVgpuType=L40S-1Q\nVgpuCount=32\n\n' "$g" \
+    "$(sed 's/^0x//' "$mnt/sys/bus/pci/devices/$g/device")"
+done > "$work/plan.conf"
+t0=$(now_ms)
+"$ctl" config save "$work/plan.conf" --apply >/dev/null
+t1=$(now_ms)
+echo "gpuvirtctl config save --apply (the boot plan, VgpuCount=32 per GPU): $((t1 - t0)) ms, $(per_op $((t1 - t0)) $ops) ms per vGPU ($(typed_vfs) VFs typed)"
 
 # the T4: 16 T4-1Q mdevs on the PF, never any VF
 fresh

@@ -41,7 +41,7 @@ name_owned() {
 start_daemon() {
   local t0 t1
   t0=$(now_ms)
-  "$build/service/gpuvirtd" --root "$mnt" --state-dir "$work/state" >"$work/gpuvirtd.log" 2>&1 & pids+=($!)
+  "$build/service/gpuvirtd" --root "$mnt" --state-dir "$work/state" --config "$work/gpuvirt.conf" >"$work/gpuvirtd.log" 2>&1 & pids+=($!)
   until name_owned; do sleep 0.005; done
   t1=$(now_ms)
   echo $((t1 - t0))

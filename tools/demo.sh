@@ -57,7 +57,7 @@ CONF
 dbus-daemon --config-file="$work/bus.conf" --nofork --nopidfile & pids+=($!)
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$work/system_bus_socket
 for _ in $(seq 100); do [ -S "$work/system_bus_socket" ] && break; sleep 0.05; done
-build/service/gpuvirtd --root "$mnt" --state-dir "$work/state" >"$work/gpuvirtd.log" 2>&1 & pids+=($!)
+build/service/gpuvirtd --root "$mnt" --state-dir "$work/state" --config "$work/gpuvirt.conf" >"$work/gpuvirtd.log" 2>&1 & pids+=($!)
 for _ in $(seq 200); do gpuvirtctl status >/dev/null 2>&1 && break; sleep 0.05; done
 ctl status
 
@@ -83,7 +83,7 @@ show cat "$mnt/.sim/log"
 step "Another simulated host: a node with four NVIDIA L40S on the vendor-specific vGPU framework"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 show build/simfs/gpuvirt-simfs l40s-vendor-vfio "$mnt2"
-build/service/gpuvirtd --root "$mnt2" --state-dir "$work/state2" >"$work/gpuvirtd-l40s.log" 2>&1 & pids+=($!)
+build/service/gpuvirtd --root "$mnt2" --state-dir "$work/state2" --config "$work/gpuvirt-l40s.conf" >"$work/gpuvirtd-l40s.log" 2>&1 & pids+=($!)
 for _ in $(seq 200); do gpuvirtctl status >/dev/null 2>&1 && break; sleep 0.05; done
 ctl status
 
