@@ -487,29 +487,44 @@ effect_passthrough (GvConfig *config, gconstpointer data, const char **key)
   return !w->flag || id_matches (d, w, key);
 }
 
+/* The edit every [Device BDF] setter makes, W->bdf normalized: with
+ * VALUES, each of KEYS (NULL-terminated) set to its value and Id= to the
+ * host's now (the group made when missing); without, KEYS removed, and
+ * the group with them when Id= is all that is left. EFFECT then checks
+ * that the merged configuration says what was asked (else undone). */
+static gboolean
+edit_device_keys (GvConfigEditor *editor, const Want *w, const char *const *keys, const char *const *values,
+                  EffectFunc effect, GError **error)
+{
+  g_autofree char *canonical = cfg_device_group (w->bdf);
+  char *before = gv_config_editor_get_text (editor);
+
+  if (device_group (editor, canonical, w->vendor, w->device, values != NULL)) {
+    for (guint i = 0; keys[i]; i++) {
+      if (values)
+        set_key (editor, canonical, keys[i], values[i]);
+      else
+        remove_key (editor, canonical, keys[i]);
+    }
+    if (!values)
+      drop_if_idle (editor, canonical, "Id");
+  }
+  return edit_checked (editor, canonical, effect, w, before, error);
+}
+
 gboolean
 gv_config_editor_set_passthrough (GvConfigEditor *editor, const char *bdf, guint16 vendor_id, guint16 device_id,
                                   gboolean passthrough, GError **error)
 {
   g_autofree char *norm = NULL;
-  g_autofree char *canonical = NULL;
-  char *before;
+  const char *const keys[] = { "Passthrough", NULL };
+  const char *const values[] = { "true" };
   Want w = { NULL, vendor_id, device_id, passthrough, 0, NULL };
 
   if (!check_args (bdf, &norm, error))
     return FALSE;
   w.bdf = norm;
-  canonical = cfg_device_group (norm);
-  before = gv_config_editor_get_text (editor);
-  if (device_group (editor, canonical, vendor_id, device_id, passthrough)) {
-    if (passthrough) {
-      set_key (editor, canonical, "Passthrough", "true");
-    } else {
-      remove_key (editor, canonical, "Passthrough");
-      drop_if_idle (editor, canonical, "Id");
-    }
-  }
-  return edit_checked (editor, canonical, effect_passthrough, &w, before, error);
+  return edit_device_keys (editor, &w, keys, passthrough ? values : NULL, effect_passthrough, error);
 }
 
 static gboolean
@@ -531,25 +546,15 @@ gv_config_editor_set_num_vfs (GvConfigEditor *editor, const char *pf, guint16 ve
                               guint count, GError **error)
 {
   g_autofree char *norm = NULL;
-  g_autofree char *canonical = NULL;
   g_autofree char *value = g_strdup_printf ("%u", count);
-  char *before;
+  const char *const keys[] = { "NumVfs", NULL };
+  const char *const values[] = { value };
   Want w = { NULL, vendor_id, device_id, FALSE, count, NULL };
 
   if (!check_args (pf, &norm, error))
     return FALSE;
   w.bdf = norm;
-  canonical = cfg_device_group (norm);
-  before = gv_config_editor_get_text (editor);
-  if (device_group (editor, canonical, vendor_id, device_id, count > 0)) {
-    if (count) {
-      set_key (editor, canonical, "NumVfs", value);
-    } else {
-      remove_key (editor, canonical, "NumVfs");
-      drop_if_idle (editor, canonical, "Id");
-    }
-  }
-  return edit_checked (editor, canonical, effect_num_vfs, &w, before, error);
+  return edit_device_keys (editor, &w, keys, count ? values : NULL, effect_num_vfs, error);
 }
 
 static gboolean
@@ -574,24 +579,14 @@ gv_config_editor_set_vgpu_type (GvConfigEditor *editor, const char *vf, guint16 
                                 const char *type, GError **error)
 {
   g_autofree char *norm = NULL;
-  g_autofree char *canonical = NULL;
-  char *before;
+  const char *const keys[] = { "VgpuType", NULL };
+  const char *const values[] = { type };
   Want w = { NULL, vendor_id, device_id, FALSE, 0, type };
 
   if (!check_args (vf, &norm, error) || (type && !check_type (type, error)))
     return FALSE;
   w.bdf = norm;
-  canonical = cfg_device_group (norm);
-  before = gv_config_editor_get_text (editor);
-  if (device_group (editor, canonical, vendor_id, device_id, type != NULL)) {
-    if (type) {
-      set_key (editor, canonical, "VgpuType", type);
-    } else {
-      remove_key (editor, canonical, "VgpuType");
-      drop_if_idle (editor, canonical, "Id");
-    }
-  }
-  return edit_checked (editor, canonical, effect_vgpu_type, &w, before, error);
+  return edit_device_keys (editor, &w, keys, type ? values : NULL, effect_vgpu_type, error);
 }
 
 gboolean
@@ -599,27 +594,15 @@ gv_config_editor_set_vgpu_count (GvConfigEditor *editor, const char *gpu, guint1
                                  const char *type, guint count, GError **error)
 {
   g_autofree char *norm = NULL;
-  g_autofree char *canonical = NULL;
   g_autofree char *value = g_strdup_printf ("%u", count);
-  char *before;
+  const char *const keys[] = { "VgpuType", "VgpuCount", NULL };
+  const char *const values[] = { type, value };
   Want w = { NULL, vendor_id, device_id, FALSE, count, count ? type : NULL };
 
   if (!check_args (gpu, &norm, error) || (count && !check_type (type, error)))
     return FALSE;
   w.bdf = norm;
-  canonical = cfg_device_group (norm);
-  before = gv_config_editor_get_text (editor);
-  if (device_group (editor, canonical, vendor_id, device_id, count > 0)) {
-    if (count) {
-      set_key (editor, canonical, "VgpuType", type);
-      set_key (editor, canonical, "VgpuCount", value);
-    } else {
-      remove_key (editor, canonical, "VgpuType");
-      remove_key (editor, canonical, "VgpuCount");
-      drop_if_idle (editor, canonical, "Id");
-    }
-  }
-  return edit_checked (editor, canonical, effect_vgpu_type, &w, before, error);
+  return edit_device_keys (editor, &w, keys, count ? values : NULL, effect_vgpu_type, error);
 }
 
 typedef struct {

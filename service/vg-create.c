@@ -58,6 +58,30 @@ tally_part (GString *text, guint n, const char *one, const char *many)
   g_string_append_printf (text, "%s%u %s", text->len ? ", " : "", n, n == 1 ? one : many);
 }
 
+/* Appends how many lost their room to a sibling meanwhile, and the last
+ * such failure. */
+static void
+tally_raced_part (GString *text, const Tally *t)
+{
+  tally_part (text, t->raced, "was taken meanwhile", "were taken meanwhile");
+  if (t->raced_text)
+    g_string_append_printf (text, " (last: %s)", t->raced_text);
+}
+
+/* When no candidate showed the framework's files at all (LACKING says
+ * which), the GPU or its driver does not do FRAMEWORK: refused as
+ * NotSupported rather than reported as full. */
+static gboolean
+refuse_if_none_has_files (const Tally *t, const char *pf, const char *lacking, const char *framework, GError **error)
+{
+  if (t->candidates == 0 || t->no_files != t->candidates)
+    return FALSE;
+  g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
+               "No VF of %s %s (%u looked at): they are not on the nvidia driver, or the GPU does not do %s", pf,
+               lacking, t->candidates, framework);
+  return TRUE;
+}
+
 /* What the kernel answers a write that lost the room to a sibling: the
  * vendor driver EINVAL (no longer creatable) or EBUSY, mdev EUSERS. */
 static gboolean
@@ -163,12 +187,8 @@ create_vendor (const GvVgpuContext *ctx, const char *pf, const char *const *cand
     return FALSE;
   }
 
-  if (t.candidates > 0 && t.no_files == t.candidates) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
-                 "No VF of %s shows an nvidia/ directory (%u looked at): they are not on the nvidia driver, or the "
-                 "GPU does not do vendor-specific VFIO", pf, t.candidates);
+  if (refuse_if_none_has_files (&t, pf, "shows an nvidia/ directory", "vendor-specific VFIO", error))
     return FALSE;
-  }
 
   /* why not: the GPU's VFs as a whole */
   survey = vg_vendor_survey (ctx->root, pf);
@@ -200,9 +220,7 @@ create_vendor (const GvVgpuContext *ctx, const char *pf, const char *const *cand
   tally_part (why, t.offer_other, "offers only other types", "offer only other types");
   tally_part (why, t.offer_none, "offers nothing", "offer nothing");
   tally_part (why, t.no_files, "shows no nvidia/ directory", "show no nvidia/ directory");
-  tally_part (why, t.raced, "was taken meanwhile", "were taken meanwhile");
-  if (t.raced_text)
-    g_string_append_printf (why, " (last: %s)", t.raced_text);
+  tally_raced_part (why, &t);
   if (*carried)
     g_string_prepend (why, why->len ? "; of the other VFs, " : "");
   g_string_prepend (why, carried);
@@ -286,12 +304,8 @@ create_mdev_vf (const GvVgpuContext *ctx, const char *pf, const char *const *can
     return FALSE;
   }
 
-  if (t.candidates > 0 && t.no_files == t.candidates) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
-                 "No VF of %s is an mdev parent (%u looked at): they are not on the nvidia driver, or the GPU does not "
-                 "do mdev on VFs", pf, t.candidates);
+  if (refuse_if_none_has_files (&t, pf, "is an mdev parent", "mdev on VFs", error))
     return FALSE;
-  }
   if (!known) {
     /* every parent lists all its types, available or not */
     const GvMdevType *type;
@@ -314,9 +328,7 @@ create_mdev_vf (const GvVgpuContext *ctx, const char *pf, const char *const *can
   tally_part (why, t.no_room, "has available_instances 0 for it", "have available_instances 0 for it");
   tally_part (why, t.offer_other, "does not list it", "do not list it");
   tally_part (why, t.no_files, "is no mdev parent", "are no mdev parents");
-  tally_part (why, t.raced, "was taken meanwhile", "were taken meanwhile");
-  if (t.raced_text)
-    g_string_append_printf (why, " (last: %s)", t.raced_text);
+  tally_raced_part (why, &t);
   if (candidates[0] && !candidates[1])
     g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY, "%s cannot create an mdev of %s now: %s%s%s%s",
                  candidates[0], known ? known : wanted,

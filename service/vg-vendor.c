@@ -254,6 +254,26 @@ vg_vendor_apply (const GvVgpuContext *ctx, const char *vf, const GvVendorVgpuTyp
   return FALSE;
 }
 
+/* VF's nvidia/ directory (DIR), for setting or releasing a type: NULL
+ * when it has none (NotSupported) or its current_vgpu_type cannot be read
+ * (Kernel), since neither can go on without knowing what it carries. */
+static GvVendorVfio *
+read_vf_vendor (const char *dir, const char *vf, GError **error)
+{
+  g_autoptr (GvVendorVfio) vendor = gv_vendor_vfio_read (dir);
+
+  if (!vendor) {
+    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
+                 "%s has no nvidia/ directory: it is not a VF of a vendor-specific VFIO GPU on the nvidia driver", vf);
+    return NULL;
+  }
+  if (!vendor->current_known) {
+    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL, "current_vgpu_type of %s cannot be read", vf);
+    return NULL;
+  }
+  return g_steal_pointer (&vendor);
+}
+
 gboolean
 gv_vendor_vfio_set_type (const GvVgpuContext *ctx, const char *vf, const char *wanted, guint *type_id,
                          char **type_name, gboolean *changed, GError **error)
@@ -277,16 +297,9 @@ gv_vendor_vfio_set_type (const GvVgpuContext *ctx, const char *vf, const char *w
     g_set_error_literal (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID, "No vGPU type given (an id or a name)");
     return FALSE;
   }
-  vendor = gv_vendor_vfio_read (dir);
-  if (!vendor) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
-                 "%s has no nvidia/ directory: it is not a VF of a vendor-specific VFIO GPU on the nvidia driver", vf);
+  vendor = read_vf_vendor (dir, vf, error);
+  if (!vendor)
     return FALSE;
-  }
-  if (!vendor->current_known) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL, "current_vgpu_type of %s cannot be read", vf);
-    return FALSE;
-  }
   pf = vg_read_physfn (ctx->root, vf);
   /* the siblings tell the names of types a VF carries, and why one is missing */
   if (pf && (vendor->current_type != 0 || !vg_vendor_find (vendor->creatable, wanted)))
@@ -387,16 +400,9 @@ gv_vendor_vfio_release (const GvVgpuContext *ctx, const char *vf, gboolean *chan
     *changed = FALSE;
   if (!vg_check_root (ctx, error) || !vg_check_function (ctx, vf, "VF", &dir, error))
     return FALSE;
-  vendor = gv_vendor_vfio_read (dir);
-  if (!vendor) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
-                 "%s has no nvidia/ directory: it is not a VF of a vendor-specific VFIO GPU on the nvidia driver", vf);
+  vendor = read_vf_vendor (dir, vf, error);
+  if (!vendor)
     return FALSE;
-  }
-  if (!vendor->current_known) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL, "current_vgpu_type of %s cannot be read", vf);
-    return FALSE;
-  }
   if (vendor->current_type == 0)
     return TRUE;
 

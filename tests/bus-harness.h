@@ -52,4 +52,80 @@ GVariant *bus_harness_call (GDBusConnection *c, const char *path, const char *if
 char *bus_harness_read_sim (BusHarness *h, const char *rel);
 int bus_harness_write_sim (BusHarness *h, const char *rel, const char *data);
 
+/* ---- what the tests share (bus-harness-helpers.c) ---- */
+
+/* "/org/gpuvirt/devices/pci_0000_01_00_0" for "0000:01:00.0". */
+char *bus_harness_device_path (const char *bdf);
+/* The address of VF I of PF "0000:BB:00.0" (offset 4, stride 1 on every
+ * SR-IOV GPU of the scenarios). */
+char *bus_harness_vf_bdf (const char *pf, guint i);
+/* Properties.Get of IFACE.PROP on PATH: the value; a failed call fails the test. */
+GVariant *bus_harness_get_property (GDBusConnection *c, const char *path, const char *iface, const char *prop);
+/* A string property of BDF's device object. */
+char *bus_harness_device_string (GDBusConnection *c, const char *bdf, const char *iface, const char *prop);
+/* org.gpuvirt.Sriov.NumVfs of PF's device object. */
+guint bus_harness_num_vfs (GDBusConnection *c, const char *pf);
+/* The string KEY of a CreateVgpu reply's info (the test fails without it). */
+char *bus_harness_vgpu_info_string (GVariant *reply, const char *key);
+
+/* The simulated host's write log: read, emptied, asserted empty (the
+ * call in between wrote nothing); lines of TEXT that contain NEEDLE. */
+char *bus_harness_sim_log (BusHarness *h);
+void bus_harness_clear_sim_log (BusHarness *h);
+void bus_harness_assert_no_writes (BusHarness *h);
+guint bus_harness_count_lines (const char *text, const char *needle);
+
+/* The object paths of the InterfacesAdded and InterfacesRemoved signals
+ * org.gpuvirt sent since bus_harness_signals_start(), in order. */
+typedef struct {
+  GPtrArray *added;
+  GPtrArray *removed;
+  guint subscriptions[2];
+} BusHarnessSignals;
+
+void bus_harness_signals_start (BusHarnessSignals *signals, GDBusConnection *c);
+void bus_harness_signals_stop (BusHarnessSignals *signals, GDBusConnection *c);
+gboolean bus_harness_paths_contain (GPtrArray *paths, const char *path);
+/* Signals sent before a reply are queued before it: lets them dispatch. */
+void bus_harness_drain (void);
+
+/* Fails the test unless REPLY is NULL with the error WANT and a MESSAGE
+ * that contains WORDS (NULL: any message); CALL is named in failures. */
+void bus_harness_check_error (GVariant *reply, const char *call, const char *name, const char *message,
+                              const char *want, const char *words);
+
+/* Asserts CALL succeeds; CALL is given &ok_name, &ok_message for the
+ * error it reports otherwise. */
+#define EXPECT_OK(call)                                                                                                \
+  G_STMT_START {                                                                                                       \
+    g_autofree char *ok_name = NULL;                                                                                   \
+    g_autofree char *ok_message = NULL;                                                                                \
+    GVariant *ok_reply = (call);                                                                                       \
+    if (!ok_reply)                                                                                                     \
+      g_error ("%s failed: %s: %s", #call, ok_name, ok_message);                                                       \
+    g_variant_unref (ok_reply);                                                                                        \
+  } G_STMT_END
+
+/* Asserts CALL (given &err_name, &err_message) fails with ERROR_NAME and
+ * a message that contains WORDS (NULL: any message). */
+#define EXPECT_ERROR(call, error_name, words)                                                                          \
+  G_STMT_START {                                                                                                       \
+    g_autofree char *err_name = NULL;                                                                                  \
+    g_autofree char *err_message = NULL;                                                                               \
+    GVariant *err_reply = (call);                                                                                      \
+    bus_harness_check_error (err_reply, #call, err_name, err_message, error_name, words);                              \
+  } G_STMT_END
+
+/* gpuvirtctl's exit status and output. */
+typedef struct {
+  int status;
+  char *out, *err;
+} BusHarnessCtlRun;
+
+void bus_harness_ctl_run_clear (BusHarnessCtlRun *run);
+/* Runs gpuvirtctl ARGS... (NULL-terminated) as root or, UNPRIVILEGED, as
+ * nobody, into RUN (cleared first); logs the command line and the output
+ * and returns the exit status. */
+int bus_harness_ctl (BusHarness *h, gboolean unprivileged, BusHarnessCtlRun *run, ...) G_GNUC_NULL_TERMINATED;
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BusHarness, bus_harness_stop)

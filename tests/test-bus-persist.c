@@ -26,27 +26,11 @@
 /* ---- helpers ---- */
 
 static char *
-dev_path (const char *bdf)
-{
-  g_autofree char *p = g_strdup_printf ("/org/gpuvirt/devices/pci_%s", bdf);
-  g_strdelimit (p + strlen ("/org/gpuvirt/devices/pci_"), ":.", '_');
-  return g_steal_pointer (&p);
-}
-
-static char *
 mdev_path (const char *uuid)
 {
   g_autofree char *p = g_strdup_printf ("/org/gpuvirt/mdevs/%s", uuid);
   g_strdelimit (p + strlen ("/org/gpuvirt/mdevs/"), "-", '_');
   return g_steal_pointer (&p);
-}
-
-/* "0000:BB:00.0"'s VF I (offset 4, stride 1 in these scenarios). */
-static char *
-vf_bdf (const char *bus, guint i)
-{
-  guint devfn = 4 + i;
-  return g_strdup_printf ("0000:%s:%02x.%x", bus, devfn >> 3, devfn & 7);
 }
 
 /* a{sv} with persist=true and the pairs given (key, GVariant*), NULL-ended. */
@@ -63,35 +47,6 @@ persist_opts (const char *first, ...)
     g_variant_builder_add (&b, "{sv}", key, va_arg (ap, GVariant *));
   va_end (ap);
   return g_variant_builder_end (&b);
-}
-
-static GVariant *
-get_prop (GDBusConnection *c, const char *path, const char *iface, const char *prop)
-{
-  g_autoptr (GVariant) v = bus_harness_call (c, path, "org.freedesktop.DBus.Properties", "Get",
-                                             g_variant_new ("(ss)", iface, prop), G_VARIANT_TYPE ("(v)"), NULL, NULL);
-  GVariant *inner = NULL;
-
-  g_assert_nonnull (v);
-  g_variant_get (v, "(v)", &inner);
-  return inner;
-}
-
-/* A string property of BDF's device object. */
-static char *
-get_string (GDBusConnection *c, const char *bdf, const char *iface, const char *prop)
-{
-  g_autofree char *path = dev_path (bdf);
-  g_autoptr (GVariant) v = get_prop (c, path, iface, prop);
-  return g_variant_dup_string (v, NULL);
-}
-
-static guint
-num_vfs (GDBusConnection *c, const char *pf)
-{
-  g_autofree char *path = dev_path (pf);
-  g_autoptr (GVariant) v = get_prop (c, path, SRIOV, "NumVfs");
-  return g_variant_get_uint32 (v);
 }
 
 /* "10de:26b9" as the simulated host's sysfs has it for BDF. */
@@ -165,19 +120,6 @@ assert_file_served (BusHarness *h, GDBusConnection *c)
   g_assert_cmpstr (served, ==, text);
 }
 
-static void
-clear_log (BusHarness *h)
-{
-  g_assert_cmpint (bus_harness_write_sim (h, ".sim/log", "clear"), ==, 0);
-}
-
-static void
-assert_no_writes (BusHarness *h)
-{
-  g_autofree char *log = bus_harness_read_sim (h, ".sim/log");
-  g_assert_cmpstr (log, ==, "");
-}
-
 /* A drop-in conf.d/NAME next to the main file. */
 static void
 write_dropin (BusHarness *h, const char *name, const char *text)
@@ -198,47 +140,17 @@ remove_dropin (BusHarness *h, const char *name)
   g_assert_cmpint (g_unlink (file), ==, 0);
 }
 
-#define EXPECT_OK(call)                                                                                                \
-  G_STMT_START {                                                                                                       \
-    g_autofree char *ok_name = NULL;                                                                                   \
-    g_autofree char *ok_message = NULL;                                                                                \
-    GVariant *ok_reply = (call);                                                                                       \
-    if (!ok_reply)                                                                                                     \
-      g_error ("%s failed: %s: %s", #call, ok_name, ok_message);                                                       \
-    g_variant_unref (ok_reply);                                                                                        \
-  } G_STMT_END
-
-static void
-check_error (GVariant *reply, const char *call, const char *name, const char *message, const char *want,
-             const char *words)
-{
-  if (reply)
-    g_error ("%s succeeded; expected %s", call, want);
-  g_test_message ("%s -> %s: %s", call, name, message);
-  g_assert_cmpstr (name, ==, want);
-  if (words && !strstr (message, words))
-    g_error ("%s: “%s” does not mention “%s”", call, message, words);
-}
-
-#define EXPECT_ERROR(call, error_name, words)                                                                          \
-  G_STMT_START {                                                                                                       \
-    g_autofree char *err_name = NULL;                                                                                  \
-    g_autofree char *err_message = NULL;                                                                               \
-    GVariant *err_reply = (call);                                                                                      \
-    check_error (err_reply, #call, err_name, err_message, error_name, words);                                         \
-  } G_STMT_END
-
 static GVariant *
 device_call (GDBusConnection *c, const char *bdf, const char *method, GVariant *options, char **name, char **message)
 {
-  g_autofree char *path = dev_path (bdf);
+  g_autofree char *path = bus_harness_device_path (bdf);
   return bus_harness_call (c, path, DEVICE, method, g_variant_new ("(@a{sv})", options), NULL, name, message);
 }
 
 static GVariant *
 set_num_vfs (GDBusConnection *c, const char *pf, guint count, GVariant *options, char **name, char **message)
 {
-  g_autofree char *path = dev_path (pf);
+  g_autofree char *path = bus_harness_device_path (pf);
   return bus_harness_call (c, path, SRIOV, "SetNumVfs", g_variant_new ("(u@a{sv})", count, options),
                            G_VARIANT_TYPE ("(ao)"), name, message);
 }
@@ -246,7 +158,7 @@ set_num_vfs (GDBusConnection *c, const char *pf, guint count, GVariant *options,
 static GVariant *
 set_type (GDBusConnection *c, const char *vf, const char *type, GVariant *options, char **name, char **message)
 {
-  g_autofree char *path = dev_path (vf);
+  g_autofree char *path = bus_harness_device_path (vf);
   return bus_harness_call (c, path, VGPU, "SetType", g_variant_new ("(s@a{sv})", type, options), NULL, name,
                            message);
 }
@@ -254,7 +166,7 @@ set_type (GDBusConnection *c, const char *vf, const char *type, GVariant *option
 static GVariant *
 release_type (GDBusConnection *c, const char *vf, GVariant *options, char **name, char **message)
 {
-  g_autofree char *path = dev_path (vf);
+  g_autofree char *path = bus_harness_device_path (vf);
   return bus_harness_call (c, path, VGPU, "ReleaseType", g_variant_new ("(@a{sv})", options), NULL, name, message);
 }
 
@@ -262,7 +174,7 @@ static GVariant *
 create_mdev (GDBusConnection *c, const char *parent, const char *type, const char *uuid, GVariant *options,
              char **name, char **message)
 {
-  g_autofree char *path = dev_path (parent);
+  g_autofree char *path = bus_harness_device_path (parent);
   return bus_harness_call (c, path, VGPU, "CreateMdev", g_variant_new ("(ss@a{sv})", type, uuid, options),
                            G_VARIANT_TYPE ("(o)"), name, message);
 }
@@ -277,7 +189,7 @@ remove_mdev (GDBusConnection *c, const char *uuid, GVariant *options, char **nam
 static GVariant *
 create_vgpu (GDBusConnection *c, const char *bdf, const char *type, GVariant *options, char **name, char **message)
 {
-  g_autofree char *path = dev_path (bdf);
+  g_autofree char *path = bus_harness_device_path (bdf);
   return bus_harness_call (c, path, VGPU, "CreateVgpu", g_variant_new ("(s@a{sv})", type, options),
                            G_VARIANT_TYPE ("(oa{sv})"), name, message);
 }
@@ -285,20 +197,9 @@ create_vgpu (GDBusConnection *c, const char *bdf, const char *type, GVariant *op
 static GVariant *
 remove_vgpu (GDBusConnection *c, const char *gpu, const char *object, GVariant *options, char **name, char **message)
 {
-  g_autofree char *path = dev_path (gpu);
+  g_autofree char *path = bus_harness_device_path (gpu);
   return bus_harness_call (c, path, VGPU, "RemoveVgpu", g_variant_new ("(o@a{sv})", object, options), NULL, name,
                            message);
-}
-
-static char *
-info_string (GVariant *reply, const char *key)
-{
-  g_autoptr (GVariant) info = g_variant_get_child_value (reply, 1);
-  const char *value = NULL;
-
-  if (!g_variant_lookup (info, key, "&s", &value))
-    g_error ("info has no %s", key);
-  return g_strdup (value);
 }
 
 /* ---- passthrough: workstation ---- */
@@ -365,14 +266,14 @@ test_passthrough (void)
     g_autofree char *dropin = g_strdup_printf ("[Device %s]\nId=%s\nPassthrough=true\n", GPU, id);
     write_dropin (h, "50-vm.conf", dropin);
   }
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   EXPECT_ERROR (device_call (c, GPU, "GiveBack", persist_opts (NULL), &err_name, &err_message), CONFIG_ERROR,
                 "50-vm.conf");
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   assert_drivers (h, "vfio-pci");
   ASSERT_CONFIG (h, group, "Passthrough", "true");
   {
-    g_autofree char *state = get_string (c, GPU, DEVICE, "State");
+    g_autofree char *state = bus_harness_device_string (c, GPU, DEVICE, "State");
     g_assert_cmpstr (state, ==, "vfio");
   }
   /* the same through the Manager */
@@ -380,7 +281,7 @@ test_passthrough (void)
                                   g_variant_new ("(^as@a{sv})", (const char *const[]) { GPU, NULL }, persist_opts (NULL)),
                                   NULL, &err_name, &err_message),
                 CONFIG_ERROR, "nothing was changed");
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   remove_dropin (h, "50-vm.conf");
 
   /* Unbind records nothing: the contract gives it no persist */
@@ -390,7 +291,7 @@ test_passthrough (void)
                                   g_variant_new ("(^as@a{sv})", (const char *const[]) { GPU, NULL }, persist_opts (NULL)),
                                   NULL, &err_name, &err_message),
                 "org.freedesktop.DBus.Error.InvalidArgs", "persist");
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
 
   /* a main file with a problem is never saved: refused, nothing moves */
   {
@@ -401,7 +302,7 @@ test_passthrough (void)
     g_assert_no_error (error);
     EXPECT_ERROR (device_call (c, GPU, "GiveBack", persist_opts (NULL), &err_name, &err_message), CONFIG_ERROR,
                   "Devices");
-    assert_no_writes (h);
+    bus_harness_assert_no_writes (h);
     assert_drivers (h, "vfio-pci");
     /* without persist the file does not matter */
     EXPECT_OK (device_call (c, GPU, "GiveBack", g_variant_new ("a{sv}", NULL), &ok_name, &ok_message));
@@ -419,13 +320,13 @@ test_sriov_types (void)
   g_autoptr (BusHarness) h = bus_harness_start_with_config ("l40s-vendor-vfio", HEADER);
   g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autofree char *pf_id = sim_id (h, L40S_COLD);
-  g_autofree char *vf0 = vf_bdf ("81", 0);
+  g_autofree char *vf0 = bus_harness_vf_bdf (L40S_COLD, 0);
   g_autofree char *vf0_id = NULL;
   g_autofree char *vf0_group = g_strdup_printf ("Device %s", vf0);
   const char *pf_group = "Device " L40S_COLD;
 
   EXPECT_OK (set_num_vfs (c, L40S_COLD, 2, persist_opts (NULL), &ok_name, &ok_message));
-  g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 2);
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_COLD), ==, 2);
   ASSERT_CONFIG (h, pf_group, "Id", pf_id);
   ASSERT_CONFIG (h, pf_group, "NumVfs", "2");
   assert_file_served (h, c);
@@ -434,7 +335,7 @@ test_sriov_types (void)
   vf0_id = sim_id (h, vf0);
   EXPECT_OK (set_type (c, vf0, "L40S-24Q", persist_opts (NULL), &ok_name, &ok_message));
   {
-    g_autofree char *current = get_string (c, vf0, VGPU, "CurrentType");
+    g_autofree char *current = bus_harness_device_string (c, vf0, VGPU, "CurrentType");
     g_assert_cmpstr (current, ==, "1163");
   }
   ASSERT_CONFIG (h, vf0_group, "Id", vf0_id);
@@ -442,15 +343,15 @@ test_sriov_types (void)
   ASSERT_CONFIG (h, pf_group, "NumVfs", "2");
 
   /* the type it carries already: nothing written to sysfs, the file stays */
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   EXPECT_OK (set_type (c, vf0, "1163", persist_opts (NULL), &ok_name, &ok_message));
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   ASSERT_CONFIG (h, vf0_group, "VgpuType", "NVIDIA L40S-24Q");
 
   /* released: the VF's group goes */
   EXPECT_OK (release_type (c, vf0, persist_opts (NULL), &ok_name, &ok_message));
   {
-    g_autofree char *current = get_string (c, vf0, VGPU, "CurrentType");
+    g_autofree char *current = bus_harness_device_string (c, vf0, VGPU, "CurrentType");
     g_assert_cmpstr (current, ==, "");
   }
   ASSERT_CONFIG (h, vf0_group, NULL, NULL);
@@ -458,8 +359,8 @@ test_sriov_types (void)
   /* the count as it is, persisted: only the file changes */
   EXPECT_OK (set_num_vfs (c, L40S_COLD, 0, persist_opts (NULL), &ok_name, &ok_message));
   ASSERT_CONFIG (h, pf_group, NULL, NULL);
-  g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 0);
-  clear_log (h);
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_COLD), ==, 0);
+  bus_harness_clear_sim_log (h);
   EXPECT_OK (set_num_vfs (c, L40S_COLD, 0, g_variant_new ("a{sv}", NULL), &ok_name, &ok_message));
   {
     g_autofree char *with_vfs = g_strconcat (HEADER, "\n[Device " L40S_COLD "]\nId=", pf_id, "\nNumVfs=3\n", NULL);
@@ -468,7 +369,7 @@ test_sriov_types (void)
     g_assert_no_error (error);
   }
   EXPECT_OK (set_num_vfs (c, L40S_COLD, 0, persist_opts (NULL), &ok_name, &ok_message));
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   ASSERT_CONFIG (h, pf_group, NULL, NULL);
   assert_file_served (h, c);
 
@@ -479,8 +380,8 @@ test_sriov_types (void)
   }
   EXPECT_ERROR (set_num_vfs (c, L40S_COLD, 2, persist_opts (NULL), &err_name, &err_message), CONFIG_ERROR,
                 "60-sriov.conf");
-  assert_no_writes (h);
-  g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 0);
+  bus_harness_assert_no_writes (h);
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_COLD), ==, 0);
   ASSERT_CONFIG (h, pf_group, NULL, NULL);
   remove_dropin (h, "60-sriov.conf");
 }
@@ -491,8 +392,8 @@ test_vgpu_vendor (void)
   g_autoptr (BusHarness) h = bus_harness_start_with_config ("l40s-vendor-vfio", HEADER);
   g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autofree char *pf_id = sim_id (h, L40S_COLD);
-  g_autofree char *vf0 = vf_bdf ("81", 0);
-  g_autofree char *vf1 = vf_bdf ("81", 1);
+  g_autofree char *vf0 = bus_harness_vf_bdf (L40S_COLD, 0);
+  g_autofree char *vf1 = bus_harness_vf_bdf (L40S_COLD, 1);
   g_autofree char *vf0_group = g_strdup_printf ("Device %s", vf0);
   g_autofree char *vf1_group = g_strdup_printf ("Device %s", vf1);
   g_autofree char *address = NULL;
@@ -506,10 +407,10 @@ test_vgpu_vendor (void)
                                               &message);
     if (!reply)
       g_error ("CreateVgpu: %s: %s", name, message);
-    address = info_string (reply, "address");
+    address = bus_harness_vgpu_info_string (reply, "address");
   }
   g_assert_cmpstr (address, ==, vf0);
-  g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 2);
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_COLD), ==, 2);
   ASSERT_CONFIG (h, pf_group, "Id", pf_id);
   ASSERT_CONFIG (h, pf_group, "NumVfs", "2");
   {
@@ -521,11 +422,11 @@ test_vgpu_vendor (void)
 
   /* the GPU's last vGPU with disable-vfs: everything recorded goes */
   {
-    g_autofree char *p = dev_path (vf0);
+    g_autofree char *p = bus_harness_device_path (vf0);
     EXPECT_OK (remove_vgpu (c, L40S_COLD, p, persist_opts ("disable-vfs", g_variant_new_boolean (TRUE), NULL),
                             &ok_name, &ok_message));
   }
-  g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 0);
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_COLD), ==, 0);
   ASSERT_CONFIG (h, pf_group, NULL, NULL);
   ASSERT_CONFIG (h, vf0_group, NULL, NULL);
   assert_file_served (h, c);
@@ -542,13 +443,13 @@ test_vgpu_vendor (void)
   {
     g_autofree char *name = NULL, *message = NULL;
     g_autoptr (GVariant) reply = create_vgpu (c, L40S_COLD, "L40S-24Q", persist_opts (NULL), &name, &message);
-    check_error (reply, "CreateVgpu", name, message, CONFIG_ERROR, "create-vgpu");
+    bus_harness_check_error (reply, "CreateVgpu", name, message, CONFIG_ERROR, "create-vgpu");
     g_assert_nonnull (strstr (message, "was done, but the configuration could not be written"));
     g_assert_nonnull (strstr (message, "70-vgpu.conf"));
     g_assert_nonnull (strstr (message, h->config));
   }
   {
-    g_autofree char *current = get_string (c, vf0, VGPU, "CurrentType");
+    g_autofree char *current = bus_harness_device_string (c, vf0, VGPU, "CurrentType");
     g_autofree char *text = config_text (h);
     g_assert_cmpstr (current, ==, "1163");
     g_assert_cmpstr (text, ==, HEADER);
@@ -556,9 +457,9 @@ test_vgpu_vendor (void)
   remove_dropin (h, "70-vgpu.conf");
   /* SetType of the type the VF carries, with persist, writes only the
    * file; the VFs its PF needs at boot are recorded with it */
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   EXPECT_OK (set_type (c, vf0, "NVIDIA L40S-24Q", persist_opts (NULL), &ok_name, &ok_message));
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   ASSERT_CONFIG (h, vf0_group, "VgpuType", "NVIDIA L40S-24Q");
   ASSERT_CONFIG (h, pf_group, "NumVfs", "2");
   /* CreateVgpu named on a VF records that VF */
@@ -580,8 +481,8 @@ test_mdev (void)
   g_autoptr (BusHarness) h = bus_harness_start_with_config ("a40-mdev", HEADER);
   g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autofree char *a40_id = sim_id (h, A40);
-  g_autofree char *vf0 = vf_bdf ("67", 0);
-  g_autofree char *vf1 = vf_bdf ("67", 1);
+  g_autofree char *vf0 = bus_harness_vf_bdf (A40, 0);
+  g_autofree char *vf1 = bus_harness_vf_bdf (A40, 1);
   g_autofree char *vf0_id = NULL;
 
   /* VFs enabled without persist; the mdev on a VF records them too, as it
@@ -591,7 +492,7 @@ test_mdev (void)
   EXPECT_OK (create_mdev (c, vf0, "A40-8Q", UUID_A, persist_opts (NULL), &ok_name, &ok_message));
   {
     g_autofree char *p = mdev_path (UUID_A);
-    g_autoptr (GVariant) type = get_prop (c, p, MDEV, "Type");
+    g_autoptr (GVariant) type = bus_harness_get_property (c, p, MDEV, "Type");
     g_assert_cmpstr (g_variant_get_string (type, NULL), ==, "nvidia-562");
   }
   ASSERT_CONFIG (h, "Mdev " UUID_A, "Parent", vf0);
@@ -612,10 +513,10 @@ test_mdev (void)
                                                vf0_id);
     write_dropin (h, "80-mdev.conf", dropin);
   }
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   EXPECT_ERROR (create_mdev (c, vf1, "A40-8Q", UUID_B, persist_opts (NULL), &err_name, &err_message), CONFIG_ERROR,
                 "80-mdev.conf");
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   {
     g_autofree char *name = NULL;
     g_autofree char *p = mdev_path (UUID_B);
@@ -642,7 +543,7 @@ test_mdev_pf (void)
     g_autoptr (GVariant) reply = create_vgpu (c, T4, "T4-8Q", persist_opts (NULL), &name, &message);
     if (!reply)
       g_error ("CreateVgpu on the T4: %s: %s", name, message);
-    generated = info_string (reply, "mdev_uuid");
+    generated = bus_harness_vgpu_info_string (reply, "mdev_uuid");
   }
   generated_group = g_strdup_printf ("Mdev %s", generated);
   ASSERT_CONFIG (h, generated_group, "Parent", T4);
@@ -685,16 +586,16 @@ test_client (void)
   g_autoptr (BusHarness) h = bus_harness_start_with_config ("l40s-vendor-vfio", HEADER);
   g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autofree char *pf_id = sim_id (h, L40S_COLD);
-  g_autofree char *vf0 = vf_bdf ("81", 0);
+  g_autofree char *vf0 = bus_harness_vf_bdf (L40S_COLD, 0);
   char *out = NULL, *err = NULL;
 
   /* allowed to change the VFs, not the configuration: refused, nothing written */
   bus_harness_polkit_allow (h, (const char *const[]) { "org.gpuvirt.configure-sriov", "org.gpuvirt.configure-vgpu",
                                                         NULL });
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   g_assert_cmpint (ctl (h, &out, &err, "sriov", L40S_COLD, "2", "--persist", NULL), ==, 4);
   g_assert_nonnull (strstr (err, "org.gpuvirt.modify-config"));
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   {
     g_autofree char *text = config_text (h);
     g_assert_cmpstr (text, ==, HEADER);
@@ -706,7 +607,7 @@ test_client (void)
   bus_harness_polkit_allow (h, (const char *const[]) { "org.gpuvirt.configure-sriov", "org.gpuvirt.configure-vgpu",
                                                         "org.gpuvirt.modify-config", NULL });
   g_assert_cmpint (ctl (h, &out, &err, "sriov", L40S_COLD, "2", "--persist", NULL), ==, 0);
-  g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 2);
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_COLD), ==, 2);
   ASSERT_CONFIG (h, "Device " L40S_COLD, "NumVfs", "2");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
@@ -751,11 +652,11 @@ test_client (void)
   g_assert_nonnull (strstr (out, "no problems"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   g_assert_cmpint (ctl (h, &out, &err, "apply", NULL), ==, 0);
   g_assert_nonnull (strstr (out, "skipped"));
   g_assert_null (strstr (out, "done "));
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
@@ -776,11 +677,11 @@ test_client (void)
     g_autofree char *dropin = g_strdup_printf ("[Device %s]\nId=%s\nNumVfs=4\n", L40S_COLD, pf_id);
     write_dropin (h, "60-sriov.conf", dropin);
   }
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   g_assert_cmpint (ctl (h, &out, &err, "sriov", L40S_COLD, "2", "--persist", NULL), ==, 1);
   g_assert_nonnull (strstr (err, "60-sriov.conf"));
   g_assert_nonnull (strstr (err, "gpuvirtctl config check"));
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 }

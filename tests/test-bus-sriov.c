@@ -22,64 +22,10 @@ set_num_vfs (GDBusConnection *c, const char *path, guint count, GVariant *option
                            G_VARIANT_TYPE ("(ao)"), name, message);
 }
 
-static GVariant *
-sriov_prop (GDBusConnection *c, const char *path, const char *prop)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) v = g_dbus_connection_call_sync (c, "org.gpuvirt", path, "org.freedesktop.DBus.Properties", "Get",
-                                                        g_variant_new ("(ss)", "org.gpuvirt.Sriov", prop), NULL,
-                                                        G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
-  GVariant *inner = NULL;
-  g_assert_no_error (error);
-  g_variant_get (v, "(v)", &inner);
-  return inner;
-}
-
-static guint
-num_vfs (GDBusConnection *c, const char *path)
-{
-  g_autoptr (GVariant) v = sriov_prop (c, path, "NumVfs");
-  return g_variant_get_uint32 (v);
-}
-
 static void
 allow (BusHarness *h)
 {
   bus_harness_polkit_allow (h, (const char *const[]) { "org.gpuvirt.configure-sriov", NULL });
-}
-
-typedef struct {
-  GPtrArray *added;    /* object paths */
-  GPtrArray *removed;
-} Seen;
-
-static void
-on_signal (GDBusConnection *c, const char *sender, const char *path, const char *iface, const char *signal,
-           GVariant *params, gpointer data)
-{
-  Seen *seen = data;
-  const char *object = NULL;
-
-  g_variant_get_child (params, 0, "&o", &object);
-  g_ptr_array_add (g_str_equal (signal, "InterfacesAdded") ? seen->added : seen->removed, g_strdup (object));
-}
-
-/* Signals sent before a reply arrive before it: dispatch what is queued. */
-static void
-drain (void)
-{
-  /* a round trip on the connection has been made; let the dispatch run */
-  for (int i = 0; i < 50; i++) {
-    while (g_main_context_iteration (NULL, FALSE))
-      ;
-    g_usleep (2000);
-  }
-}
-
-static gboolean
-contains (GPtrArray *paths, const char *path)
-{
-  return g_ptr_array_find_with_equal_func (paths, path, g_str_equal, NULL);
 }
 
 static char *
@@ -98,51 +44,45 @@ test_enable_change_disable (void)
   g_autoptr (GVariant) reply = NULL;
   g_autofree char *name = NULL;
   g_autofree char *message = NULL;
-  Seen seen = { g_ptr_array_new_with_free_func (g_free), g_ptr_array_new_with_free_func (g_free) };
-  guint sub_added, sub_removed;
+  BusHarnessSignals seen;
 
   allow (h);
-  sub_added = g_dbus_connection_signal_subscribe (c, "org.gpuvirt", "org.freedesktop.DBus.ObjectManager",
-                                                  "InterfacesAdded", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_signal,
-                                                  &seen, NULL);
-  sub_removed = g_dbus_connection_signal_subscribe (c, "org.gpuvirt", "org.freedesktop.DBus.ObjectManager",
-                                                    "InterfacesRemoved", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                    on_signal, &seen, NULL);
-  g_assert_cmpuint (num_vfs (c, L40S_EMPTY_PATH), ==, 0);
+  bus_harness_signals_start (&seen, c);
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_EMPTY), ==, 0);
 
   /* 0 -> 4: four objects appear */
   reply = set_num_vfs (c, L40S_EMPTY_PATH, 4, NULL, &name, &message);
   if (!reply)
     g_error ("SetNumVfs 4 failed: %s %s", name, message);
-  drain ();
+  bus_harness_drain ();
   {
     g_autoptr (GVariant) vfs = g_variant_get_child_value (reply, 0);
-    g_autoptr (GVariant) prop = sriov_prop (c, L40S_EMPTY_PATH, "VirtualFunctions");
+    g_autoptr (GVariant) prop = bus_harness_get_property (c, L40S_EMPTY_PATH, "org.gpuvirt.Sriov", "VirtualFunctions");
     g_assert_cmpuint (g_variant_n_children (vfs), ==, 4);
     g_assert_true (g_variant_equal (vfs, prop));
     for (guint i = 0; i < 4; i++) {
       g_autofree char *p = vf_path ("81", i);
       g_autoptr (GVariant) child = g_variant_get_child_value (vfs, i);
       g_assert_cmpstr (g_variant_get_string (child, NULL), ==, p);
-      if (!contains (seen.added, p))
+      if (!bus_harness_paths_contain (seen.added, p))
         g_error ("no InterfacesAdded for %s", p);
     }
   }
-  g_assert_cmpuint (num_vfs (c, L40S_EMPTY_PATH), ==, 4);
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_EMPTY), ==, 4);
   {
     g_autofree char *numvfs = bus_harness_read_sim (h, "sys/bus/pci/devices/" L40S_EMPTY "/sriov_numvfs");
     g_assert_cmpstr (numvfs, ==, "4");
   }
 
   /* 4 again: nothing written */
-  g_assert_cmpint (bus_harness_write_sim (h, ".sim/log", "clear"), ==, 0);
+  bus_harness_clear_sim_log (h);
   g_clear_pointer (&reply, g_variant_unref);
   reply = set_num_vfs (c, L40S_EMPTY_PATH, 4, NULL, &name, &message);
   if (!reply)
     g_error ("SetNumVfs 4 again failed: %s %s", name, message);
   {
     g_autoptr (GVariant) vfs = g_variant_get_child_value (reply, 0);
-    g_autofree char *log = bus_harness_read_sim (h, ".sim/log");
+    g_autofree char *log = bus_harness_sim_log (h);
     g_assert_cmpuint (g_variant_n_children (vfs), ==, 4);
     g_assert_cmpstr (log, ==, "");
   }
@@ -154,10 +94,10 @@ test_enable_change_disable (void)
   reply = set_num_vfs (c, L40S_EMPTY_PATH, 2, NULL, &name, &message);
   if (!reply)
     g_error ("SetNumVfs 2 failed: %s %s", name, message);
-  drain ();
+  bus_harness_drain ();
   {
     g_autoptr (GVariant) vfs = g_variant_get_child_value (reply, 0);
-    g_autofree char *log = bus_harness_read_sim (h, ".sim/log");
+    g_autofree char *log = bus_harness_sim_log (h);
     g_auto (GStrv) lines = g_strsplit (log, "\n", -1);
     guint writes = 0;
     g_assert_cmpuint (g_variant_n_children (vfs), ==, 2);
@@ -170,10 +110,10 @@ test_enable_change_disable (void)
     g_assert_cmpuint (writes, ==, 2);
     for (guint i = 2; i < 4; i++) {
       g_autofree char *p = vf_path ("81", i);
-      g_assert_true (contains (seen.removed, p));
+      g_assert_true (bus_harness_paths_contain (seen.removed, p));
     }
   }
-  g_assert_cmpuint (num_vfs (c, L40S_EMPTY_PATH), ==, 2);
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_EMPTY), ==, 2);
 
   /* off: the objects go */
   g_ptr_array_set_size (seen.removed, 0);
@@ -181,23 +121,20 @@ test_enable_change_disable (void)
   reply = set_num_vfs (c, L40S_EMPTY_PATH, 0, NULL, &name, &message);
   if (!reply)
     g_error ("SetNumVfs 0 failed: %s %s", name, message);
-  drain ();
+  bus_harness_drain ();
   {
     g_autoptr (GVariant) vfs = g_variant_get_child_value (reply, 0);
-    g_autoptr (GVariant) prop = sriov_prop (c, L40S_EMPTY_PATH, "VirtualFunctions");
+    g_autoptr (GVariant) prop = bus_harness_get_property (c, L40S_EMPTY_PATH, "org.gpuvirt.Sriov", "VirtualFunctions");
     g_assert_cmpuint (g_variant_n_children (vfs), ==, 0);
     g_assert_cmpuint (g_variant_n_children (prop), ==, 0);
     for (guint i = 0; i < 2; i++) {
       g_autofree char *p = vf_path ("81", i);
-      g_assert_true (contains (seen.removed, p));
+      g_assert_true (bus_harness_paths_contain (seen.removed, p));
     }
   }
-  g_assert_cmpuint (num_vfs (c, L40S_EMPTY_PATH), ==, 0);
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_EMPTY), ==, 0);
 
-  g_dbus_connection_signal_unsubscribe (c, sub_added);
-  g_dbus_connection_signal_unsubscribe (c, sub_removed);
-  g_ptr_array_unref (seen.added);
-  g_ptr_array_unref (seen.removed);
+  bus_harness_signals_stop (&seen, c);
 }
 
 static void
@@ -220,15 +157,15 @@ test_refused (void)
                                                              &error);
     g_assert_no_error (error);
   }
-  g_assert_cmpint (bus_harness_write_sim (h, ".sim/log", "clear"), ==, 0);
+  bus_harness_clear_sim_log (h);
   reply = set_num_vfs (c, L40S_FULL_PATH, 0, NULL, &name, &message);
   g_assert_null (reply);
   g_assert_cmpstr (name, ==, "org.gpuvirt.Error.InUse");
   if (!strstr (message, "0000:01:00.4") || !strstr (message, "1155"))
     g_error ("InUse does not name the VF and its type: %s", message);
-  log = bus_harness_read_sim (h, ".sim/log");
+  log = bus_harness_sim_log (h);
   g_assert_cmpstr (log, ==, "");
-  g_assert_cmpuint (num_vfs (c, L40S_FULL_PATH), ==, 32);
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_FULL), ==, 32);
   /* changing the count would remove it too */
   reply = set_num_vfs (c, L40S_FULL_PATH, 8, NULL, &name, &message);
   g_assert_null (reply);
@@ -252,7 +189,7 @@ test_refused (void)
   g_assert_null (reply);
   g_assert_cmpstr (name, ==, "org.freedesktop.DBus.Error.InvalidArgs");
   g_clear_pointer (&log, g_free);
-  log = bus_harness_read_sim (h, ".sim/log");
+  log = bus_harness_sim_log (h);
   g_assert_cmpstr (log, ==, "");
 
   /* a kernel error: named, and NumVfs as it was */
@@ -262,7 +199,7 @@ test_refused (void)
   g_assert_cmpstr (name, ==, "org.gpuvirt.Error.KernelError");
   if (!strstr (message, "EIO") || !strstr (message, "is 0"))
     g_error ("KernelError without errno or end state: %s", message);
-  g_assert_cmpuint (num_vfs (c, L40S_EMPTY_PATH), ==, 0);
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_EMPTY), ==, 0);
   {
     g_autofree char *numvfs = bus_harness_read_sim (h, "sys/bus/pci/devices/" L40S_EMPTY "/sriov_numvfs");
     g_assert_cmpstr (numvfs, ==, "0");
@@ -296,12 +233,12 @@ test_polkit_denied (void)
   g_autofree char *log = NULL;
   int status;
 
-  g_assert_cmpint (bus_harness_write_sim (h, ".sim/log", "clear"), ==, 0);
+  bus_harness_clear_sim_log (h);
   status = bus_harness_run (h, TRUE, argv, &out, &err);
   g_assert_cmpint (status, !=, 0);
   if (!strstr (err, "Access denied"))
     g_error ("denied call said: %s", err);
-  log = bus_harness_read_sim (h, ".sim/log");
+  log = bus_harness_sim_log (h);
   g_assert_cmpstr (log, ==, "");
 
   /* the same caller, now allowed */

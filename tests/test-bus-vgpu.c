@@ -20,58 +20,12 @@
 
 /* ---- helpers ---- */
 
-/* "0000:BB:00.0"'s VF I (offset 4, stride 1 on every GPU of these scenarios). */
-static char *
-vf_bdf (const char *bus, guint i)
-{
-  guint devfn = 4 + i;
-  return g_strdup_printf ("0000:%s:%02x.%x", bus, devfn >> 3, devfn & 7);
-}
-
-static char *
-dev_path (const char *bdf)
-{
-  g_autofree char *p = g_strdup_printf ("/org/gpuvirt/devices/pci_%s", bdf);
-  g_strdelimit (p + strlen ("/org/gpuvirt/devices/pci_"), ":.", '_');
-  return g_steal_pointer (&p);
-}
-
-static GVariant *
-get_prop (GDBusConnection *c, const char *path, const char *iface, const char *prop)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) v = g_dbus_connection_call_sync (c, "org.gpuvirt", path, "org.freedesktop.DBus.Properties", "Get",
-                                                        g_variant_new ("(ss)", iface, prop), G_VARIANT_TYPE ("(v)"),
-                                                        G_DBUS_CALL_FLAGS_NONE, 20000, NULL, &error);
-  GVariant *inner = NULL;
-  if (!v)
-    g_error ("Get %s.%s on %s: %s", iface, prop, path, error->message);
-  g_variant_get (v, "(v)", &inner);
-  return inner;
-}
-
-static char *
-get_string (GDBusConnection *c, const char *bdf, const char *iface, const char *prop)
-{
-  g_autofree char *path = dev_path (bdf);
-  g_autoptr (GVariant) v = get_prop (c, path, iface, prop);
-  return g_variant_dup_string (v, NULL);
-}
-
-static guint
-num_vfs (GDBusConnection *c, const char *pf)
-{
-  g_autofree char *path = dev_path (pf);
-  g_autoptr (GVariant) v = get_prop (c, path, SRIOV, "NumVfs");
-  return g_variant_get_uint32 (v);
-}
-
 /* The ids in a Types property, "1163 1164" */
 static char *
 type_ids (GDBusConnection *c, const char *bdf)
 {
-  g_autofree char *path = dev_path (bdf);
-  g_autoptr (GVariant) types = get_prop (c, path, VGPU, "Types");
+  g_autofree char *path = bus_harness_device_path (bdf);
+  g_autoptr (GVariant) types = bus_harness_get_property (c, path, VGPU, "Types");
   GString *ids = g_string_new (NULL);
   GVariantIter iter;
   const char *id;
@@ -91,7 +45,7 @@ no_options (void)
 static GVariant *
 set_type (GDBusConnection *c, const char *vf, const char *type, char **name, char **message)
 {
-  g_autofree char *path = dev_path (vf);
+  g_autofree char *path = bus_harness_device_path (vf);
   return bus_harness_call (c, path, VGPU, "SetType", g_variant_new ("(s@a{sv})", type, no_options ()), NULL, name,
                            message);
 }
@@ -99,7 +53,7 @@ set_type (GDBusConnection *c, const char *vf, const char *type, char **name, cha
 static GVariant *
 release_type (GDBusConnection *c, const char *vf, char **name, char **message)
 {
-  g_autofree char *path = dev_path (vf);
+  g_autofree char *path = bus_harness_device_path (vf);
   return bus_harness_call (c, path, VGPU, "ReleaseType", g_variant_new ("(@a{sv})", no_options ()), NULL, name,
                            message);
 }
@@ -107,7 +61,7 @@ release_type (GDBusConnection *c, const char *vf, char **name, char **message)
 static GVariant *
 create_mdev (GDBusConnection *c, const char *parent, const char *type, const char *uuid, char **name, char **message)
 {
-  g_autofree char *path = dev_path (parent);
+  g_autofree char *path = bus_harness_device_path (parent);
   return bus_harness_call (c, path, VGPU, "CreateMdev", g_variant_new ("(ss@a{sv})", type, uuid, no_options ()),
                            G_VARIANT_TYPE ("(o)"), name, message);
 }
@@ -115,7 +69,7 @@ create_mdev (GDBusConnection *c, const char *parent, const char *type, const cha
 static GVariant *
 create_vgpu (GDBusConnection *c, const char *bdf, const char *type, GVariant *options, char **name, char **message)
 {
-  g_autofree char *path = dev_path (bdf);
+  g_autofree char *path = bus_harness_device_path (bdf);
   return bus_harness_call (c, path, VGPU, "CreateVgpu",
                            g_variant_new ("(s@a{sv})", type, options ? options : no_options ()),
                            G_VARIANT_TYPE ("(oa{sv})"), name, message);
@@ -124,7 +78,7 @@ create_vgpu (GDBusConnection *c, const char *bdf, const char *type, GVariant *op
 static GVariant *
 remove_vgpu (GDBusConnection *c, const char *gpu, const char *object, GVariant *options, char **name, char **message)
 {
-  g_autofree char *path = dev_path (gpu);
+  g_autofree char *path = bus_harness_device_path (gpu);
   return bus_harness_call (c, path, VGPU, "RemoveVgpu",
                            g_variant_new ("(o@a{sv})", object, options ? options : no_options ()), NULL, name,
                            message);
@@ -133,136 +87,9 @@ remove_vgpu (GDBusConnection *c, const char *gpu, const char *object, GVariant *
 static GVariant *
 set_num_vfs (GDBusConnection *c, const char *pf, guint count, char **name, char **message)
 {
-  g_autofree char *path = dev_path (pf);
+  g_autofree char *path = bus_harness_device_path (pf);
   return bus_harness_call (c, path, SRIOV, "SetNumVfs", g_variant_new ("(u@a{sv})", count, no_options ()),
                            G_VARIANT_TYPE ("(ao)"), name, message);
-}
-
-#define EXPECT_OK(call)                                                                                                 \
-  G_STMT_START {                                                                                                       \
-    g_autofree char *ok_name = NULL;                                                                                    \
-    g_autofree char *ok_message = NULL;                                                                                 \
-    GVariant *ok_reply = (call);                                                                                        \
-    if (!ok_reply)                                                                                                      \
-      g_error ("%s failed: %s: %s", #call, ok_name, ok_message);                                                       \
-    g_variant_unref (ok_reply);                                                                                         \
-  } G_STMT_END
-
-static void
-check_error (GVariant *reply, const char *call, const char *name, const char *message, const char *want,
-             const char *words)
-{
-  if (reply)
-    g_error ("%s succeeded; expected %s", call, want);
-  g_test_message ("%s -> %s: %s", call, name, message);
-  g_assert_cmpstr (name, ==, want);
-  if (words && !strstr (message, words))
-    g_error ("%s: “%s” does not mention “%s”", call, message, words);
-}
-
-/* Asserts CALL fails with ERROR_NAME and that its message contains WORDS
- * (NULL: any message). */
-#define EXPECT_ERROR(call, error_name, words)                                                                           \
-  G_STMT_START {                                                                                                       \
-    g_autofree char *err_name = NULL;                                                                                   \
-    g_autofree char *err_message = NULL;                                                                                \
-    GVariant *err_reply = (call);                                                                                       \
-    check_error (err_reply, #call, err_name, err_message, error_name, words);                                          \
-  } G_STMT_END
-
-static char *
-sim_log (BusHarness *h)
-{
-  return bus_harness_read_sim (h, ".sim/log");
-}
-
-static void
-clear_log (BusHarness *h)
-{
-  g_assert_cmpint (bus_harness_write_sim (h, ".sim/log", "clear"), ==, 0);
-}
-
-static void
-assert_no_writes (BusHarness *h)
-{
-  g_autofree char *log = sim_log (h);
-  g_assert_cmpstr (log, ==, "");
-}
-
-static guint
-count_lines (const char *text, const char *needle)
-{
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  guint n = 0;
-  for (guint i = 0; lines[i]; i++)
-    n += strstr (lines[i], needle) != NULL;
-  return n;
-}
-
-static char *
-info_string (GVariant *reply, const char *key)
-{
-  g_autoptr (GVariant) info = g_variant_get_child_value (reply, 1);
-  const char *value = NULL;
-  if (!g_variant_lookup (info, key, "&s", &value))
-    g_error ("info has no %s", key);
-  return g_strdup (value);
-}
-
-typedef struct {
-  GPtrArray *added;
-  GPtrArray *removed;
-  guint subs[2];
-} Seen;
-
-static void
-on_signal (GDBusConnection *c, const char *sender, const char *path, const char *iface, const char *signal,
-           GVariant *params, gpointer data)
-{
-  Seen *seen = data;
-  const char *object = NULL;
-
-  g_variant_get_child (params, 0, "&o", &object);
-  g_ptr_array_add (g_str_equal (signal, "InterfacesAdded") ? seen->added : seen->removed, g_strdup (object));
-}
-
-static void
-seen_start (Seen *seen, GDBusConnection *c)
-{
-  seen->added = g_ptr_array_new_with_free_func (g_free);
-  seen->removed = g_ptr_array_new_with_free_func (g_free);
-  seen->subs[0] = g_dbus_connection_signal_subscribe (c, "org.gpuvirt", "org.freedesktop.DBus.ObjectManager",
-                                                      "InterfacesAdded", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                      on_signal, seen, NULL);
-  seen->subs[1] = g_dbus_connection_signal_subscribe (c, "org.gpuvirt", "org.freedesktop.DBus.ObjectManager",
-                                                      "InterfacesRemoved", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                      on_signal, seen, NULL);
-}
-
-static void
-seen_stop (Seen *seen, GDBusConnection *c)
-{
-  g_dbus_connection_signal_unsubscribe (c, seen->subs[0]);
-  g_dbus_connection_signal_unsubscribe (c, seen->subs[1]);
-  g_ptr_array_unref (seen->added);
-  g_ptr_array_unref (seen->removed);
-}
-
-/* Signals sent before a reply are queued before it: let them dispatch. */
-static void
-drain (void)
-{
-  for (int i = 0; i < 50; i++) {
-    while (g_main_context_iteration (NULL, FALSE))
-      ;
-    g_usleep (2000);
-  }
-}
-
-static gboolean
-seen_has (GPtrArray *paths, const char *path)
-{
-  return g_ptr_array_find_with_equal_func (paths, path, g_str_equal, NULL);
 }
 
 static void
@@ -275,7 +102,7 @@ allow_all (BusHarness *h)
 static int
 hold_vfio (BusHarness *h, GDBusConnection *c, const char *bdf)
 {
-  g_autofree char *node = get_string (c, bdf, "org.gpuvirt.Device", "VfioGroupNode");
+  g_autofree char *node = bus_harness_device_string (c, bdf, "org.gpuvirt.Device", "VfioGroupNode");
   g_autofree char *file = g_build_filename (h->root, node, NULL);
   int fd;
 
@@ -298,9 +125,9 @@ test_vendor_set_release (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
   g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
-  g_autofree char *vf0 = vf_bdf ("01", 0);
-  g_autofree char *vf1 = vf_bdf ("01", 1);
-  g_autofree char *vf2 = vf_bdf ("01", 2);
+  g_autofree char *vf0 = bus_harness_vf_bdf (L40S, 0);
+  g_autofree char *vf1 = bus_harness_vf_bdf (L40S, 1);
+  g_autofree char *vf2 = bus_harness_vf_bdf (L40S, 2);
   g_autofree char *full_before = type_ids (c, vf1);
   g_autofree char *log = NULL;
 
@@ -312,27 +139,27 @@ test_vendor_set_release (void)
                 "NVIDIA L40S-48Q (1164)");
 
   /* by short name, any case */
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   EXPECT_OK (set_type (c, vf0, "l40s-24q", &ok_name, &ok_message));
   {
-    g_autofree char *cur = get_string (c, vf0, VGPU, "CurrentType");
-    g_autofree char *cur_name = get_string (c, vf0, VGPU, "CurrentTypeName");
+    g_autofree char *cur = bus_harness_device_string (c, vf0, VGPU, "CurrentType");
+    g_autofree char *cur_name = bus_harness_device_string (c, vf0, VGPU, "CurrentTypeName");
     g_autofree char *sibling = type_ids (c, vf1);
-    g_autofree char *node = get_string (c, vf0, "org.gpuvirt.Device", "VfioGroupNode");
+    g_autofree char *node = bus_harness_device_string (c, vf0, "org.gpuvirt.Device", "VfioGroupNode");
     g_assert_cmpstr (cur, ==, "1163");
     g_assert_cmpstr (cur_name, ==, "NVIDIA L40S-24Q");
     /* 24 GiB of 48 left, one type per GPU: the siblings offer only 24Q */
     g_assert_cmpstr (sibling, ==, "1163");
     g_assert_true (g_str_has_prefix (node, "/dev/vfio/"));
   }
-  log = sim_log (h);
-  g_assert_cmpuint (count_lines (log, "current_vgpu_type"), ==, 1);
+  log = bus_harness_sim_log (h);
+  g_assert_cmpuint (bus_harness_count_lines (log, "current_vgpu_type"), ==, 1);
 
   /* the same again: nothing written */
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   EXPECT_OK (set_type (c, vf0, "1163", &ok_name, &ok_message));
   EXPECT_OK (set_type (c, vf0, "NVIDIA L40S-24Q", &ok_name, &ok_message));
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
 
   /* another type on a VF that has one */
   EXPECT_ERROR (set_type (c, vf0, "L40S-12Q", &err_name, &err_message), "org.gpuvirt.Error.AlreadyExists",
@@ -343,34 +170,34 @@ test_vendor_set_release (void)
     g_autofree char *sibling = type_ids (c, vf2);
     g_assert_cmpstr (sibling, ==, "");
   }
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   EXPECT_ERROR (set_type (c, vf2, "NVIDIA L40S-24Q", &err_name, &err_message), "org.gpuvirt.Error.NoCapacity",
                 vf2);
   /* a full GPU lists no type at all, so whether L40S-99Q exists cannot be told */
   EXPECT_ERROR (set_type (c, vf2, "L40S-99Q", &err_name, &err_message), "org.gpuvirt.Error.NoCapacity",
                 "remove one first");
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
 
   /* release: the siblings' lists recover */
   EXPECT_OK (release_type (c, vf1, &ok_name, &ok_message));
   EXPECT_OK (release_type (c, vf0, &ok_name, &ok_message));
   {
-    g_autofree char *cur = get_string (c, vf0, VGPU, "CurrentType");
+    g_autofree char *cur = bus_harness_device_string (c, vf0, VGPU, "CurrentType");
     g_autofree char *after = type_ids (c, vf2);
     g_assert_cmpstr (cur, ==, "");
     g_assert_cmpstr (after, ==, full_before);
   }
   /* releasing a free VF changes nothing */
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   EXPECT_OK (release_type (c, vf0, &ok_name, &ok_message));
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
 
   /* the name-first list form */
   {
-    g_autofree char *vf = vf_bdf ("c1", 3);
+    g_autofree char *vf = bus_harness_vf_bdf (L40S_NAME_FIRST, 3);
     g_autofree char *cur = NULL;
     EXPECT_OK (set_type (c, vf, "L40S-48C", &ok_name, &ok_message));
-    cur = get_string (c, vf, VGPU, "CurrentType");
+    cur = bus_harness_device_string (c, vf, VGPU, "CurrentType");
     g_assert_cmpstr (cur, ==, "1181");
   }
 }
@@ -380,7 +207,7 @@ test_vendor_in_use (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
   g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
-  g_autofree char *vf = vf_bdf ("41", 5);
+  g_autofree char *vf = bus_harness_vf_bdf (L40S_SLOW, 5);
   gint64 start;
   int fd;
 
@@ -389,16 +216,16 @@ test_vendor_in_use (void)
 
   /* a VM holds it: release and disabling the VFs are refused, untouched */
   fd = hold_vfio (h, c, vf);
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   EXPECT_ERROR (release_type (c, vf, &err_name, &err_message), "org.gpuvirt.Error.InUse", "test-bus-vgpu");
   EXPECT_ERROR (set_num_vfs (c, L40S_SLOW, 0, &err_name, &err_message), "org.gpuvirt.Error.InUse",
                 "carries vGPU type 1160");
   {
-    g_autofree char *path = dev_path (vf);
+    g_autofree char *path = bus_harness_device_path (vf);
     EXPECT_ERROR (remove_vgpu (c, L40S_SLOW, path, NULL, &err_name, &err_message), "org.gpuvirt.Error.InUse",
                   "stop the virtual machine");
   }
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   close (fd);
 
   /* just after the VM: the driver answers EBUSY for 500 ms; retried */
@@ -406,10 +233,10 @@ test_vendor_in_use (void)
   EXPECT_OK (release_type (c, vf, &ok_name, &ok_message));
   g_test_message ("released in %" G_GINT64_FORMAT " ms", (g_get_monotonic_time () - start) / 1000);
   {
-    g_autofree char *cur = get_string (c, vf, VGPU, "CurrentType");
-    g_autofree char *log = sim_log (h);
+    g_autofree char *cur = bus_harness_device_string (c, vf, VGPU, "CurrentType");
+    g_autofree char *log = bus_harness_sim_log (h);
     g_assert_cmpstr (cur, ==, "");
-    g_assert_cmpuint (count_lines (log, "EBUSY"), >=, 1);
+    g_assert_cmpuint (bus_harness_count_lines (log, "EBUSY"), >=, 1);
   }
 }
 
@@ -422,16 +249,16 @@ test_vendor_create_until_full (void)
   g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autoptr (GVariant) first = NULL;
   g_autoptr (GVariant) second = NULL;
-  g_autofree char *vf0 = vf_bdf ("81", 0);
-  g_autofree char *vf1 = vf_bdf ("81", 1);
+  g_autofree char *vf0 = bus_harness_vf_bdf (L40S_COLD, 0);
+  g_autofree char *vf1 = bus_harness_vf_bdf (L40S_COLD, 1);
   const char *object = NULL;
-  Seen seen;
+  BusHarnessSignals seen;
 
   allow_all (h);
-  seen_start (&seen, c);
-  g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 0);
+  bus_harness_signals_start (&seen, c);
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_COLD), ==, 0);
   {
-    g_autofree char *fw = get_string (c, L40S_COLD, VGPU, "Framework");
+    g_autofree char *fw = bus_harness_device_string (c, L40S_COLD, VGPU, "Framework");
     g_assert_cmpstr (fw, ==, "pending");
   }
   {
@@ -440,18 +267,18 @@ test_vendor_create_until_full (void)
     if (!first)
       g_error ("CreateVgpu: %s: %s", err_name, err_message);
   }
-  drain ();
-  g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 32);
+  bus_harness_drain ();
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_COLD), ==, 32);
   g_variant_get_child (first, 0, "&o", &object);
   {
-    g_autofree char *p = dev_path (vf0);
-    g_autofree char *address = info_string (first, "address");
-    g_autofree char *framework = info_string (first, "framework");
-    g_autofree char *type = info_string (first, "type");
-    g_autofree char *type_name = info_string (first, "type_name");
-    g_autofree char *group = info_string (first, "vfio_group_node");
-    g_autofree char *uuid = info_string (first, "mdev_uuid");
-    g_autofree char *xml = info_string (first, "hostdev_xml");
+    g_autofree char *p = bus_harness_device_path (vf0);
+    g_autofree char *address = bus_harness_vgpu_info_string (first, "address");
+    g_autofree char *framework = bus_harness_vgpu_info_string (first, "framework");
+    g_autofree char *type = bus_harness_vgpu_info_string (first, "type");
+    g_autofree char *type_name = bus_harness_vgpu_info_string (first, "type_name");
+    g_autofree char *group = bus_harness_vgpu_info_string (first, "vfio_group_node");
+    g_autofree char *uuid = bus_harness_vgpu_info_string (first, "mdev_uuid");
+    g_autofree char *xml = bus_harness_vgpu_info_string (first, "hostdev_xml");
     g_assert_cmpstr (object, ==, p);
     g_assert_cmpstr (address, ==, vf0);
     g_assert_cmpstr (framework, ==, "vendor-vfio");
@@ -461,7 +288,7 @@ test_vendor_create_until_full (void)
     g_assert_cmpstr (uuid, ==, "");
     g_assert_nonnull (strstr (xml, "managed='no'"));
     g_assert_nonnull (strstr (xml, "bus='0x81' slot='0x00' function='0x4'"));
-    g_assert_true (seen_has (seen.added, p));
+    g_assert_true (bus_harness_paths_contain (seen.added, p));
   }
   {
     g_autofree char *err_name = NULL, *err_message = NULL;
@@ -470,29 +297,29 @@ test_vendor_create_until_full (void)
       g_error ("second CreateVgpu: %s: %s", err_name, err_message);
   }
   {
-    g_autofree char *address = info_string (second, "address");
+    g_autofree char *address = bus_harness_vgpu_info_string (second, "address");
     g_assert_cmpstr (address, ==, vf1);
   }
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   EXPECT_ERROR (create_vgpu (c, L40S_COLD, "L40S-24Q", NULL, &err_name, &err_message),
                 "org.gpuvirt.Error.NoCapacity", L40S_COLD);
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
 
   /* remove both; the last one takes the VFs with it */
   {
-    g_autofree char *p0 = dev_path (vf0);
-    g_autofree char *p1 = dev_path (vf1);
+    g_autofree char *p0 = bus_harness_device_path (vf0);
+    g_autofree char *p1 = bus_harness_device_path (vf1);
     GVariantBuilder b;
     EXPECT_OK (remove_vgpu (c, L40S_COLD, p0, NULL, &ok_name, &ok_message));
-    g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 32);
+    g_assert_cmpuint (bus_harness_num_vfs (c, L40S_COLD), ==, 32);
     g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
     g_variant_builder_add (&b, "{sv}", "disable-vfs", g_variant_new_boolean (TRUE));
     EXPECT_OK (remove_vgpu (c, L40S_COLD, p1, g_variant_builder_end (&b), &ok_name, &ok_message));
-    drain ();
-    g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 0);
-    g_assert_true (seen_has (seen.removed, p0));
+    bus_harness_drain ();
+    g_assert_cmpuint (bus_harness_num_vfs (c, L40S_COLD), ==, 0);
+    g_assert_true (bus_harness_paths_contain (seen.removed, p0));
   }
-  seen_stop (&seen, c);
+  bus_harness_signals_stop (&seen, c);
 }
 
 /* ---- mdev ---- */
@@ -507,17 +334,17 @@ test_mdev_vf (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("a40-mdev");
   g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
-  g_autofree char *vf0 = vf_bdf ("67", 0);
-  g_autofree char *vf1 = vf_bdf ("67", 1);
-  g_autofree char *vf2 = vf_bdf ("67", 2);
+  g_autofree char *vf0 = bus_harness_vf_bdf (A40, 0);
+  g_autofree char *vf1 = bus_harness_vf_bdf (A40, 1);
+  g_autofree char *vf2 = bus_harness_vf_bdf (A40, 2);
   g_autofree char *generated = NULL;
-  Seen seen;
+  BusHarnessSignals seen;
 
   allow_all (h);
-  seen_start (&seen, c);
+  bus_harness_signals_start (&seen, c);
   EXPECT_OK (set_num_vfs (c, A40, 4, &ok_name, &ok_message));
   {
-    g_autofree char *fw = get_string (c, A40, VGPU, "Framework");
+    g_autofree char *fw = bus_harness_device_string (c, A40, VGPU, "Framework");
     g_assert_cmpstr (fw, ==, "mdev-vf");
   }
   /* on the PF: mdevs live on the VFs */
@@ -531,17 +358,17 @@ test_mdev_vf (void)
     const char *path = NULL;
     if (!reply)
       g_error ("CreateMdev: %s: %s", err_name, err_message);
-    drain ();
+    bus_harness_drain ();
     g_variant_get (reply, "(&o)", &path);
     g_assert_cmpstr (path, ==, UUID_A_PATH);
-    g_assert_true (seen_has (seen.added, UUID_A_PATH));
+    g_assert_true (bus_harness_paths_contain (seen.added, UUID_A_PATH));
   }
   {
-    g_autoptr (GVariant) type = get_prop (c, UUID_A_PATH, MDEV, "Type");
-    g_autoptr (GVariant) type_name = get_prop (c, UUID_A_PATH, MDEV, "TypeName");
-    g_autoptr (GVariant) parent = get_prop (c, UUID_A_PATH, MDEV, "Parent");
-    g_autoptr (GVariant) node = get_prop (c, UUID_A_PATH, MDEV, "VfioGroupNode");
-    g_autofree char *vf0_path = dev_path (vf0);
+    g_autoptr (GVariant) type = bus_harness_get_property (c, UUID_A_PATH, MDEV, "Type");
+    g_autoptr (GVariant) type_name = bus_harness_get_property (c, UUID_A_PATH, MDEV, "TypeName");
+    g_autoptr (GVariant) parent = bus_harness_get_property (c, UUID_A_PATH, MDEV, "Parent");
+    g_autoptr (GVariant) node = bus_harness_get_property (c, UUID_A_PATH, MDEV, "VfioGroupNode");
+    g_autofree char *vf0_path = bus_harness_device_path (vf0);
     g_autofree char *sim = bus_harness_read_sim (h, "sys/bus/mdev/devices/" UUID_A "/mdev_type/name");
     g_assert_cmpstr (g_variant_get_string (type, NULL), ==, "nvidia-562");
     g_assert_cmpstr (g_variant_get_string (type_name, NULL), ==, "NVIDIA A40-8Q");
@@ -550,7 +377,7 @@ test_mdev_vf (void)
     g_assert_cmpstr (sim, ==, "NVIDIA A40-8Q");
   }
 
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   /* the same UUID again, a malformed one, a VF that already hosts one */
   EXPECT_ERROR (create_mdev (c, vf1, "A40-8Q", UUID_A, &err_name, &err_message), "org.gpuvirt.Error.AlreadyExists",
                 UUID_A);
@@ -560,7 +387,7 @@ test_mdev_vf (void)
                 "available_instances");
   EXPECT_ERROR (create_mdev (c, vf1, "A40-7Q", "", &err_name, &err_message), "org.gpuvirt.Error.NoSuchType",
                 "NVIDIA A40-8Q");
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
 
   /* a generated UUID */
   {
@@ -578,7 +405,7 @@ test_mdev_vf (void)
   EXPECT_ERROR (set_num_vfs (c, A40, 0, &err_name, &err_message), "org.gpuvirt.Error.InUse", "hosts mdev " UUID_A);
   {
     /* a VM holds one: Remove refused */
-    g_autoptr (GVariant) node = get_prop (c, UUID_A_PATH, MDEV, "VfioGroupNode");
+    g_autoptr (GVariant) node = bus_harness_get_property (c, UUID_A_PATH, MDEV, "VfioGroupNode");
     g_autofree char *file = g_build_filename (h->root, g_variant_get_string (node, NULL), NULL);
     int fd = open (file, O_RDWR);
     g_assert_cmpint (fd, >=, 0);
@@ -589,8 +416,8 @@ test_mdev_vf (void)
   }
   EXPECT_OK (bus_harness_call (c, UUID_A_PATH, MDEV, "Remove", g_variant_new ("(@a{sv})", no_options ()), NULL,
                                &ok_name, &ok_message));
-  drain ();
-  g_assert_true (seen_has (seen.removed, UUID_A_PATH));
+  bus_harness_drain ();
+  g_assert_true (bus_harness_paths_contain (seen.removed, UUID_A_PATH));
   {
     g_autofree char *gone = bus_harness_read_sim (h, "sys/bus/mdev/devices/" UUID_A "/mdev_type/name");
     g_assert_cmpstr (gone, ==, "");
@@ -604,9 +431,9 @@ test_mdev_vf (void)
                   "org.freedesktop.DBus.Error.InvalidArgs", "not on 0000:e8:00.0");
     EXPECT_OK (remove_vgpu (c, A40, generated, g_variant_builder_end (&b), &ok_name, &ok_message));
   }
-  g_assert_cmpuint (num_vfs (c, A40), ==, 0);
+  g_assert_cmpuint (bus_harness_num_vfs (c, A40), ==, 0);
   (void) vf2;
-  seen_stop (&seen, c);
+  bus_harness_signals_stop (&seen, c);
 }
 
 /* A40-24Q: two per GPU, one per VF, then no capacity; the cold GPU gets
@@ -618,8 +445,8 @@ test_mdev_create_until_full (void)
   g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autoptr (GVariant) first = NULL;
   g_autoptr (GVariant) second = NULL;
-  g_autofree char *vf0 = vf_bdf ("67", 0);
-  g_autofree char *vf1 = vf_bdf ("67", 1);
+  g_autofree char *vf0 = bus_harness_vf_bdf (A40, 0);
+  g_autofree char *vf1 = bus_harness_vf_bdf (A40, 1);
   GVariantBuilder b;
 
   allow_all (h);
@@ -632,13 +459,13 @@ test_mdev_create_until_full (void)
     if (!first)
       g_error ("CreateVgpu: %s: %s", err_name, err_message);
   }
-  g_assert_cmpuint (num_vfs (c, A40), ==, 8);
+  g_assert_cmpuint (bus_harness_num_vfs (c, A40), ==, 8);
   {
     const char *object = NULL;
-    g_autofree char *address = info_string (first, "address");
-    g_autofree char *framework = info_string (first, "framework");
-    g_autofree char *uuid = info_string (first, "mdev_uuid");
-    g_autofree char *xml = info_string (first, "hostdev_xml");
+    g_autofree char *address = bus_harness_vgpu_info_string (first, "address");
+    g_autofree char *framework = bus_harness_vgpu_info_string (first, "framework");
+    g_autofree char *uuid = bus_harness_vgpu_info_string (first, "mdev_uuid");
+    g_autofree char *xml = bus_harness_vgpu_info_string (first, "hostdev_xml");
     g_variant_get_child (first, 0, "&o", &object);
     g_assert_cmpstr (object, ==, UUID_A_PATH);
     g_assert_cmpstr (address, ==, vf0);
@@ -654,12 +481,12 @@ test_mdev_create_until_full (void)
       g_error ("second CreateVgpu: %s: %s", err_name, err_message);
   }
   {
-    g_autofree char *address = info_string (second, "address");
-    g_autofree char *uuid = info_string (second, "mdev_uuid");
+    g_autofree char *address = bus_harness_vgpu_info_string (second, "address");
+    g_autofree char *uuid = bus_harness_vgpu_info_string (second, "mdev_uuid");
     g_assert_cmpstr (address, ==, vf1);
     g_assert_cmpuint (strlen (uuid), ==, 36);
   }
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   EXPECT_ERROR (create_vgpu (c, A40, "A40-24Q", NULL, &err_name, &err_message), "org.gpuvirt.Error.NoCapacity",
                 NULL);
   /* vendor-VFIO has no UUID */
@@ -667,11 +494,11 @@ test_mdev_create_until_full (void)
   g_variant_builder_add (&b, "{sv}", "uuid", g_variant_new_string ("bad"));
   EXPECT_ERROR (create_vgpu (c, A40, "A40-24Q", g_variant_builder_end (&b), &err_name, &err_message),
                 "org.freedesktop.DBus.Error.InvalidArgs", "bad");
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
 
   /* RemoveVgpu given the VF that hosts the one mdev */
   {
-    g_autofree char *p = dev_path (vf0);
+    g_autofree char *p = bus_harness_device_path (vf0);
     g_autofree char *gone = NULL;
     EXPECT_OK (remove_vgpu (c, A40, p, NULL, &ok_name, &ok_message));
     gone = bus_harness_read_sim (h, "sys/bus/mdev/devices/" UUID_A "/mdev_type/name");
@@ -687,13 +514,13 @@ test_t4_mdev_pf (void)
   g_autoptr (BusHarness) h = bus_harness_start ("big-host");
   g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
   g_autoptr (GVariant) reply = NULL;
-  g_autofree char *fw = get_string (c, T4, VGPU, "Framework");
+  g_autofree char *fw = bus_harness_device_string (c, T4, VGPU, "Framework");
   g_autofree char *log = NULL;
   gint64 start;
 
   g_assert_cmpstr (fw, ==, "mdev-pf");
   allow_all (h);
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   start = g_get_monotonic_time ();
   {
     g_autofree char *err_name = NULL, *err_message = NULL;
@@ -703,17 +530,17 @@ test_t4_mdev_pf (void)
   }
   g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
   {
-    g_autofree char *address = info_string (reply, "address");
-    g_autofree char *framework = info_string (reply, "framework");
+    g_autofree char *address = bus_harness_vgpu_info_string (reply, "address");
+    g_autofree char *framework = bus_harness_vgpu_info_string (reply, "framework");
     g_assert_cmpstr (address, ==, T4);
     g_assert_cmpstr (framework, ==, "mdev-pf");
   }
   EXPECT_OK (create_vgpu (c, T4, "GRID T4-8Q", NULL, &ok_name, &ok_message));
   EXPECT_ERROR (create_vgpu (c, T4, "T4-8Q", NULL, &err_name, &err_message), "org.gpuvirt.Error.NoCapacity", NULL);
-  log = sim_log (h);
-  g_assert_cmpuint (count_lines (log, "sriov_numvfs"), ==, 0);
-  g_assert_cmpuint (count_lines (log, "/create"), ==, 2);
-  g_assert_cmpuint (num_vfs (c, T4), ==, 0);
+  log = bus_harness_sim_log (h);
+  g_assert_cmpuint (bus_harness_count_lines (log, "sriov_numvfs"), ==, 0);
+  g_assert_cmpuint (bus_harness_count_lines (log, "/create"), ==, 2);
+  g_assert_cmpuint (bus_harness_num_vfs (c, T4), ==, 0);
 }
 
 /* ---- refusals that write nothing ---- */
@@ -723,15 +550,15 @@ test_denied_and_bad_input (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
   g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
-  g_autofree char *vf0 = vf_bdf ("01", 0);
+  g_autofree char *vf0 = bus_harness_vf_bdf (L40S, 0);
   g_autofree char *script = NULL;
   GVariantBuilder b;
 
   /* polkit allows nothing; run as nobody so polkit is asked */
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   {
-    g_autofree char *path = dev_path (vf0);
-    g_autofree char *gpu_path = dev_path (L40S_COLD);
+    g_autofree char *path = bus_harness_device_path (vf0);
+    g_autofree char *gpu_path = bus_harness_device_path (L40S_COLD);
     const char *const calls[][2] = {
       { path, "SetType L40S-24Q" },
       { gpu_path, "CreateVgpu L40S-24Q" },
@@ -749,12 +576,12 @@ test_denied_and_bad_input (void)
       g_assert_nonnull (strstr (err, "ccess denied"));
     }
   }
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   {
-    g_autofree char *cur = get_string (c, vf0, VGPU, "CurrentType");
+    g_autofree char *cur = bus_harness_device_string (c, vf0, VGPU, "CurrentType");
     g_assert_cmpstr (cur, ==, "");
   }
-  g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 0);
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_COLD), ==, 0);
 
   allow_all (h);
   EXPECT_ERROR (set_type (c, vf0, "", &err_name, &err_message), "org.freedesktop.DBus.Error.InvalidArgs", "No vGPU type");
@@ -775,7 +602,7 @@ test_denied_and_bad_input (void)
                 "org.freedesktop.DBus.Error.InvalidArgs", "carries no vGPU type");
   EXPECT_ERROR (remove_vgpu (c, L40S, "/org/gpuvirt/elsewhere", NULL, &err_name, &err_message),
                 "org.freedesktop.DBus.Error.InvalidArgs", "neither");
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   (void) script;
 }
 
@@ -786,13 +613,13 @@ test_no_framework (void)
   g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
 
   allow_all (h);
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   /* no Vgpu interface there: NotSupported with the reason */
   EXPECT_ERROR (create_vgpu (c, "0000:01:00.0", "A40-8Q", NULL, &err_name, &err_message),
                 "org.gpuvirt.Error.NotSupported", "no vGPU framework");
   EXPECT_ERROR (set_type (c, "0000:01:00.1", "A40-8Q", &err_name, &err_message), "org.gpuvirt.Error.NotSupported",
                 "not a GPU");
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
 }
 
 /* ---- failed writes ---- */
@@ -818,7 +645,7 @@ test_create_faults (void)
     g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", faults[i]), ==, 0);
     EXPECT_ERROR (create_vgpu (c, L40S_COLD, "L40S-24Q", NULL, &err_name, &err_message),
                   "org.gpuvirt.Error.KernelError", i == 2 ? "ENOSPC" : "EIO");
-    g_assert_cmpuint (num_vfs (c, L40S_COLD), ==, 0);
+    g_assert_cmpuint (bus_harness_num_vfs (c, L40S_COLD), ==, 0);
     {
       g_autofree char *numvfs = bus_harness_read_sim (h, "sys/bus/pci/devices/" L40S_COLD "/sriov_numvfs");
       g_assert_cmpstr (numvfs, ==, "0");
@@ -836,7 +663,7 @@ test_stuck (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
   g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
-  g_autofree char *vf = vf_bdf ("01", 7);
+  g_autofree char *vf = bus_harness_vf_bdf (L40S, 7);
   GVariantBuilder b;
 
   allow_all (h);
@@ -844,7 +671,7 @@ test_stuck (void)
   g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
   g_variant_builder_add (&b, "{sv}", "timeout-ms", g_variant_new_uint32 (300));
   {
-    g_autofree char *path = dev_path (vf);
+    g_autofree char *path = bus_harness_device_path (vf);
     EXPECT_ERROR (bus_harness_call (c, path, VGPU, "SetType",
                                     g_variant_new ("(s@a{sv})", "L40S-4Q", g_variant_builder_end (&b)), NULL,
                                     &err_name, &err_message),
@@ -853,13 +680,13 @@ test_stuck (void)
   EXPECT_ERROR (set_type (c, vf, "L40S-4Q", &err_name, &err_message), "org.gpuvirt.Error.Busy", vf);
   g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "release"), ==, 0);
   for (int i = 0; i < 100; i++) {
-    g_autofree char *cur = get_string (c, vf, VGPU, "CurrentType");
+    g_autofree char *cur = bus_harness_device_string (c, vf, VGPU, "CurrentType");
     if (g_str_equal (cur, "1158"))
       break;
     g_usleep (100000);
   }
   {
-    g_autofree char *cur = get_string (c, vf, VGPU, "CurrentType");
+    g_autofree char *cur = bus_harness_device_string (c, vf, VGPU, "CurrentType");
     g_assert_cmpstr (cur, ==, "1158");
   }
   /* no longer busy */

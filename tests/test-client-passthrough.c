@@ -67,13 +67,6 @@ assert_workstation_vfio (BusHarness *h)
   assert_workstation_on (h, vfio);
 }
 
-static void
-assert_no_writes (BusHarness *h)
-{
-  g_autofree char *log = bus_harness_read_sim (h, ".sim/log");
-  g_assert_cmpstr (log, ==, "");
-}
-
 /* Xorg and nvidia-persistenced close the GPU's nodes (gnome-shell holds
  * only the iGPU's). */
 static void
@@ -142,40 +135,6 @@ disable_sriov (BusHarness *h)
 
 /* ---- running gpuvirtctl ---- */
 
-typedef struct {
-  int status;
-  char *out, *err;
-} Run;
-
-static void
-run_clear (Run *run)
-{
-  g_clear_pointer (&run->out, g_free);
-  g_clear_pointer (&run->err, g_free);
-}
-
-/* gpuvirtctl ARGS... (NULL-terminated) as root or nobody. */
-static int
-ctl (BusHarness *h, gboolean unprivileged, Run *run, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  const char *ctl_binary = g_getenv ("GPUVIRTCTL");
-  const char *arg;
-  va_list ap;
-
-  g_assert_nonnull (ctl_binary);
-  run_clear (run);
-  g_ptr_array_add (argv, (gpointer) ctl_binary);
-  va_start (ap, run);
-  while ((arg = va_arg (ap, const char *)))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  run->status = bus_harness_run (h, unprivileged, (const char *const *) argv->pdata, &run->out, &run->err);
-  g_test_message ("gpuvirtctl ... -> %d\nstdout:\n%s\nstderr:\n%s", run->status, run->out, run->err);
-  return run->status;
-}
-
 /* The rows of --json output: {"Results": [{"Address", "State", "Message"}]} */
 static JsonArray *
 parse_results (const char *out)
@@ -232,19 +191,19 @@ test_round_trip (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
   g_autoptr (JsonArray) rows = NULL;
-  Run run = { 0 };
+  BusHarnessCtlRun run = { 0 };
 
   /* Xorg holds the GPU: refused with its name, a hint, nothing written */
-  write_sim_ok (h, ".sim/log", "clear");
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "01:00.0", NULL), ==, 6);
+  bus_harness_clear_sim_log (h);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "01:00.0", NULL), ==, 6);
   g_assert_nonnull (strstr (run.err, "Xorg"));
   g_assert_nonnull (strstr (run.err, "Hint: "));
   g_assert_cmpstr (run.out, ==, "");
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   assert_workstation_original (h);
 
   stop_holders (h);
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "01:00.0", "--verbose", NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "01:00.0", "--verbose", NULL), ==, 0);
   assert_workstation_vfio (h);
   /* one line per function: address, end state, message */
   for (guint i = 0; workstation_functions[i]; i++) {
@@ -264,7 +223,7 @@ test_round_trip (void)
   }
 
   /* back for the display, each function on the driver it had */
-  g_assert_cmpint (ctl (h, FALSE, &run, "return", "01:00.0", NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "return", "01:00.0", NULL), ==, 0);
   assert_workstation_original (h);
   for (guint i = 0; workstation_functions[i]; i++) {
     g_autofree char *line = text_row (run.out, workstation_functions[i]);
@@ -275,7 +234,7 @@ test_round_trip (void)
   g_assert_null (strstr (run.err, "returning"));
 
   /* the same with JSON rows, a companion's address and the other names */
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "--json", "01:00.1", NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "--json", "01:00.1", NULL), ==, 0);
   assert_workstation_vfio (h);
   rows = parse_results (run.out);
   g_assert_cmpuint (json_array_get_length (rows), ==, 4);
@@ -283,7 +242,7 @@ test_round_trip (void)
     g_assert_cmpstr (row_state (rows, workstation_functions[i]), ==, "vfio");
   g_clear_pointer (&rows, json_array_unref);
 
-  g_assert_cmpint (ctl (h, FALSE, &run, "give-back", "--json=short", GPU, NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "give-back", "--json=short", GPU, NULL), ==, 0);
   g_assert_null (strchr (g_strchomp (run.out), '\n'));
   rows = parse_results (run.out);
   for (guint i = 0; workstation_functions[i]; i++)
@@ -291,67 +250,67 @@ test_round_trip (void)
   assert_workstation_original (h);
 
   /* --driver: the GPU to the named driver, the companions to theirs */
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "/org/gpuvirt/devices/pci_0000_01_00_0", NULL), ==, 0);
-  g_assert_cmpint (ctl (h, FALSE, &run, "reclaim", GPU, "--driver", "no_such_driver", NULL), ==, 6);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "/org/gpuvirt/devices/pci_0000_01_00_0", NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "reclaim", GPU, "--driver", "no_such_driver", NULL), ==, 6);
   g_assert_nonnull (strstr (run.err, "no_such_driver"));
   g_assert_nonnull (strstr (run.err, "Hint: "));
   assert_workstation_vfio (h);
-  g_assert_cmpint (ctl (h, FALSE, &run, "reclaim", GPU, "--driver", "nvidia", NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "reclaim", GPU, "--driver", "nvidia", NULL), ==, 0);
   {
     g_autofree char *driver = driver_of (h, GPU);
     g_assert_cmpstr (driver, ==, "nvidia");
   }
   /* the companions to theirs: by that call already (dbus/ says so) or by
    * this one (what gpuvirtd does now) */
-  g_assert_cmpint (ctl (h, FALSE, &run, "return", GPU, NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "return", GPU, NULL), ==, 0);
   assert_workstation_original (h);
-  run_clear (&run);
+  bus_harness_ctl_run_clear (&run);
 }
 
 static void
 test_polkit (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
-  Run run = { 0 };
+  BusHarnessCtlRun run = { 0 };
 
   stop_holders (h);
-  write_sim_ok (h, ".sim/log", "clear");
+  bus_harness_clear_sim_log (h);
   /* polkit says no: exit 4 and not one write */
-  g_assert_cmpint (ctl (h, TRUE, &run, "bind", "01:00.0", NULL), ==, 4);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "bind", "01:00.0", NULL), ==, 4);
   g_assert_nonnull (strstr (run.err, "Hint: "));
-  g_assert_cmpint (ctl (h, TRUE, &run, "bind", "--no-ask-password", "01:00.0", "01:00.1", NULL), ==, 4);
-  g_assert_cmpint (ctl (h, TRUE, &run, "unbind", "--yes", "01:00.0", NULL), ==, 4);
-  assert_no_writes (h);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "bind", "--no-ask-password", "01:00.0", "01:00.1", NULL), ==, 4);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "unbind", "--yes", "01:00.0", NULL), ==, 4);
+  bus_harness_assert_no_writes (h);
   assert_workstation_original (h);
 
   /* the ordinary action allowed: --force needs the stronger one */
   bus_harness_polkit_allow (h, (const char *const[]) { "org.gpuvirt.assign-device", NULL });
-  g_assert_cmpint (ctl (h, TRUE, &run, "bind", "--force", "01:00.0", NULL), ==, 4);
-  assert_no_writes (h);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "bind", "--force", "01:00.0", NULL), ==, 4);
+  bus_harness_assert_no_writes (h);
 
-  g_assert_cmpint (ctl (h, TRUE, &run, "bind", "01:00.0", NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "bind", "01:00.0", NULL), ==, 0);
   assert_workstation_vfio (h);
-  g_assert_cmpint (ctl (h, TRUE, &run, "return", "01:00.0", NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "return", "01:00.0", NULL), ==, 0);
   assert_workstation_original (h);
-  run_clear (&run);
+  bus_harness_ctl_run_clear (&run);
 }
 
 static void
 test_unbind (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
-  Run run = { 0 };
+  BusHarnessCtlRun run = { 0 };
 
   stop_holders (h);
-  write_sim_ok (h, ".sim/log", "clear");
+  bus_harness_clear_sim_log (h);
   /* no terminal to ask on, no --yes: a usage error before anything */
-  g_assert_cmpint (ctl (h, FALSE, &run, "unbind", GPU, NULL), ==, 2);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "unbind", GPU, NULL), ==, 2);
   g_assert_nonnull (strstr (run.err, "--yes"));
-  g_assert_cmpint (ctl (h, TRUE, &run, "unbind", GPU, NULL), ==, 2);
-  assert_no_writes (h);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "unbind", GPU, NULL), ==, 2);
+  bus_harness_assert_no_writes (h);
   assert_workstation_original (h);
 
-  g_assert_cmpint (ctl (h, FALSE, &run, "unbind", "--yes", GPU, NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "unbind", "--yes", GPU, NULL), ==, 0);
   {
     g_autofree char *line = text_row (run.out, GPU);
     g_autofree char *driver = driver_of (h, GPU);
@@ -359,60 +318,60 @@ test_unbind (void)
     g_assert_nonnull (strstr (line, " unbound"));
     g_assert_cmpstr (driver, ==, "");
   }
-  g_assert_cmpint (ctl (h, FALSE, &run, "return", GPU, "--driver", "nvidia", NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "return", GPU, "--driver", "nvidia", NULL), ==, 0);
   assert_workstation_original (h);
-  run_clear (&run);
+  bus_harness_ctl_run_clear (&run);
 }
 
 static void
 test_usage (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
-  Run run = { 0 };
+  BusHarnessCtlRun run = { 0 };
 
-  write_sim_ok (h, ".sim/log", "clear");
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", NULL), ==, 2);
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "--all", GPU, NULL), ==, 2);
-  g_assert_cmpint (ctl (h, FALSE, &run, "return", NULL), ==, 2);
-  g_assert_cmpint (ctl (h, FALSE, &run, "return", "--all", GPU, NULL), ==, 2);
-  g_assert_cmpint (ctl (h, FALSE, &run, "return", "--allow-foreign", GPU, NULL), ==, 2);
+  bus_harness_clear_sim_log (h);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", NULL), ==, 2);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "--all", GPU, NULL), ==, 2);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "return", NULL), ==, 2);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "return", "--all", GPU, NULL), ==, 2);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "return", "--allow-foreign", GPU, NULL), ==, 2);
   g_assert_nonnull (strstr (run.err, "--allow-foreign"));
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "--driver", "nvidia", GPU, NULL), ==, 2);
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "--yes", GPU, NULL), ==, 2);
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "--timeout", "0", GPU, NULL), ==, 2);
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "--timeout", "soon", GPU, NULL), ==, 2);
-  g_assert_cmpint (ctl (h, FALSE, &run, "list", "--force", NULL), ==, 2);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "--driver", "nvidia", GPU, NULL), ==, 2);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "--yes", GPU, NULL), ==, 2);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "--timeout", "0", GPU, NULL), ==, 2);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "--timeout", "soon", GPU, NULL), ==, 2);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "list", "--force", NULL), ==, 2);
   /* gpuvirtd decides what names a device */
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "not-a-device", NULL), ==, 2);
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "0000:09:00.0", NULL), ==, 3);
-  g_assert_cmpint (ctl (h, FALSE, &run, "return", "--driver", "../../etc", GPU, NULL), ==, 2);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "not-a-device", NULL), ==, 2);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "0000:09:00.0", NULL), ==, 3);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "return", "--driver", "../../etc", GPU, NULL), ==, 2);
   /* the host's disk is not a GPU */
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "--force", "02:00.0", NULL), ==, 6);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "--force", "02:00.0", NULL), ==, 6);
   g_assert_nonnull (strstr (run.err, "Hint: "));
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   assert_workstation_original (h);
 
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "--help", NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "--help", NULL), ==, 0);
   g_assert_nonnull (strstr (run.out, "--allow-foreign"));
-  g_assert_cmpint (ctl (h, FALSE, &run, "reclaim", "--help", NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "reclaim", "--help", NULL), ==, 0);
   g_assert_nonnull (strstr (run.out, "return DEVICE..."));
   g_assert_nonnull (strstr (run.out, "--driver"));
-  g_assert_cmpint (ctl (h, FALSE, &run, "--help", NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "--help", NULL), ==, 0);
   g_assert_nonnull (strstr (run.out, "unbind DEVICE..."));
-  run_clear (&run);
+  bus_harness_ctl_run_clear (&run);
 }
 
 static void
 test_timeout_stuck (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("workstation");
-  Run run = { 0 };
+  BusHarnessCtlRun run = { 0 };
 
   stop_holders (h);
   /* the GPU's unbind never returns: stuck after the per-write timeout,
    * the companions put back, and the message names the states */
   write_sim_ok (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind hang");
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "--timeout", "0.5", "--verbose", GPU, NULL), ==, 1);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "--timeout", "0.5", "--verbose", GPU, NULL), ==, 1);
   g_assert_nonnull (strstr (run.err, "0000:01:00.0: stuck"));
   g_assert_nonnull (strstr (run.err, "Hint: "));
   for (guint i = 1; workstation_functions[i]; i++) {
@@ -420,7 +379,7 @@ test_timeout_stuck (void)
     g_assert_cmpstr (driver, ==, workstation_drivers[i]);
   }
   write_sim_ok (h, ".sim/faults", "release");
-  run_clear (&run);
+  bus_harness_ctl_run_clear (&run);
 }
 
 static void
@@ -432,7 +391,7 @@ test_bulk (void)
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autofree char *fault = NULL;
   const char *failing;
-  Run run = { 0 };
+  BusHarnessCtlRun run = { 0 };
 
   disable_sriov (h);
   gpus = nvidia_gpus (h);
@@ -443,7 +402,7 @@ test_bulk (void)
   /* keep-going: the group whose probe fails is reported, the rest moves */
   fault = g_strdup_printf ("sys/bus/pci/drivers_probe errno=EIO data=%s", failing);
   write_sim_ok (h, ".sim/faults", fault);
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "--all", "--keep-going", "--json", NULL), ==, 1);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "--all", "--keep-going", "--json", NULL), ==, 1);
   g_assert_nonnull (strstr (run.err, "Hint: "));
   rows = parse_results (run.out);
   for (guint i = 0; i < gpus->len; i++) {
@@ -461,7 +420,7 @@ test_bulk (void)
   write_sim_ok (h, ".sim/faults", "clear");
 
   /* every NVIDIA GPU, one call */
-  g_assert_cmpint (ctl (h, FALSE, &run, "bind", "--all", "--json", NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "--all", "--json", NULL), ==, 0);
   rows = parse_results (run.out);
   for (guint i = 0; i < gpus->len; i++) {
     g_autofree char *driver = driver_of (h, gpus->pdata[i]);
@@ -475,7 +434,7 @@ test_bulk (void)
   for (guint i = 0; i < gpus->len; i++)
     g_ptr_array_add (argv, gpus->pdata[i]);
   g_ptr_array_add (argv, NULL);
-  run_clear (&run);
+  bus_harness_ctl_run_clear (&run);
   run.status = bus_harness_run (h, FALSE, (const char *const *) argv->pdata, &run.out, &run.err);
   g_test_message ("return ... -> %d\n%s\n%s", run.status, run.out, run.err);
   g_assert_cmpint (run.status, ==, 0);
@@ -485,7 +444,7 @@ test_bulk (void)
     g_assert_cmpstr (driver, ==, "nvidia");
     g_assert_nonnull (line);
   }
-  run_clear (&run);
+  bus_harness_ctl_run_clear (&run);
 }
 
 /* ---- while the call runs ---- */
@@ -620,7 +579,7 @@ fake_agent (const char *dir)
  * makes, typing ANSWER (NULL: nothing, stdin at its end). What gpuvirtctl
  * writes to stdout and stderr both arrive in run->out, with "\r\n". */
 static int
-ctl_on_tty (BusHarness *h, const char *answer, const char *args, Run *run)
+ctl_on_tty (BusHarness *h, const char *answer, const char *args, BusHarnessCtlRun *run)
 {
   g_autofree char *binary = bus_harness_public_copy (h, g_getenv ("GPUVIRTCTL"));
   g_autofree char *command = g_strdup_printf ("%s %s", binary, args);
@@ -629,7 +588,7 @@ ctl_on_tty (BusHarness *h, const char *answer, const char *args, Run *run)
                                   : g_strdup_printf ("script -qec %s /dev/null < /dev/null", quoted);
   const char *argv[] = { "/bin/sh", "-c", shell, NULL };
 
-  run_clear (run);
+  bus_harness_ctl_run_clear (run);
   run->status = bus_harness_run (h, TRUE, argv, &run->out, &run->err);
   g_test_message ("%s -> %d\n%s\n%s", shell, run->status, run->out, run->err);
   return run->status;
@@ -644,7 +603,7 @@ test_terminal (void)
   g_autofree char *args_file = NULL;
   g_autofree char *stopped_file = NULL;
   g_autofree char *args = NULL;
-  Run run = { 0 };
+  BusHarnessCtlRun run = { 0 };
 
   if (!have_script ())
     return;
@@ -676,11 +635,11 @@ test_terminal (void)
   g_assert_false (g_file_test (args_file, G_FILE_TEST_EXISTS));
 
   /* unbind asks; "n" changes nothing, "y" unbinds */
-  write_sim_ok (h, ".sim/log", "clear");
+  bus_harness_clear_sim_log (h);
   g_assert_cmpint (ctl_on_tty (h, "n", "unbind 01:00.0", &run), ==, 1);
   g_assert_nonnull (strstr (run.out, "0000:01:00.0"));
   g_assert_nonnull (strstr (run.out, "[y/N]"));
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   g_assert_cmpint (ctl_on_tty (h, "y", "unbind 01:00.0", &run), ==, 0);
   {
     g_autofree char *driver = driver_of (h, GPU);
@@ -697,7 +656,7 @@ test_terminal (void)
   g_unlink (args_file);
   g_unlink (stopped_file);
   g_rmdir (dir);
-  run_clear (&run);
+  bus_harness_ctl_run_clear (&run);
 }
 
 int

@@ -6,7 +6,6 @@
 #include "bus-harness.h"
 
 #include <json-glib/json-glib.h>
-#include <stdarg.h>
 #include <string.h>
 
 #define ACTION_VGPU "org.gpuvirt.configure-vgpu"
@@ -20,14 +19,6 @@
 #define UUID_LOWER "5b6c0f1e-2a3d-4c5b-8e9f-0a1b2c3d4e5f"
 
 /* ---- the simulated host ---- */
-
-/* "0000:BB:00.0"'s VF I (offset 4, stride 1 on every GPU of these scenarios) */
-static char *
-vf_bdf (const char *pf, guint i)
-{
-  guint devfn = 4 + i;
-  return g_strdup_printf ("%.7s:%02x.%x", pf, devfn >> 3, devfn & 7);
-}
 
 static char *
 read_dev (BusHarness *h, const char *bdf, const char *file)
@@ -52,76 +43,10 @@ dev_has (BusHarness *h, const char *bdf, const char *file)
   return g_file_test (path, G_FILE_TEST_EXISTS);
 }
 
-static void
-clear_log (BusHarness *h)
-{
-  g_assert_cmpint (bus_harness_write_sim (h, ".sim/log", "clear"), ==, 0);
-}
-
-static char *
-sim_log (BusHarness *h)
-{
-  return bus_harness_read_sim (h, ".sim/log");
-}
-
-static void
-assert_no_writes (BusHarness *h)
-{
-  g_autofree char *log = sim_log (h);
-  g_assert_cmpstr (log, ==, "");
-}
-
-static guint
-count_lines (const char *text, const char *needle)
-{
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  guint n = 0;
-  for (guint i = 0; lines[i]; i++)
-    n += *lines[i] && strstr (lines[i], needle) != NULL;
-  return n;
-}
-
 /* ---- running gpuvirtctl ---- */
 
-typedef struct {
-  int status;
-  char *out, *err;
-} Run;
-
 static void
-run_clear (Run *run)
-{
-  g_clear_pointer (&run->out, g_free);
-  g_clear_pointer (&run->err, g_free);
-}
-
-/* gpuvirtctl ARGS... (NULL-terminated) as root or, UNPRIVILEGED, as nobody. */
-static int
-ctl (BusHarness *h, gboolean unprivileged, Run *run, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *line = NULL;
-  const char *binary = g_getenv ("GPUVIRTCTL");
-  const char *arg;
-  va_list ap;
-
-  g_assert_nonnull (binary);
-  run_clear (run);
-  g_ptr_array_add (argv, (gpointer) binary);
-  va_start (ap, run);
-  while ((arg = va_arg (ap, const char *)))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  run->status = bus_harness_run (h, unprivileged, (const char *const *) argv->pdata, &run->out, &run->err);
-  line = g_strjoinv (" ", (char **) argv->pdata + 1);
-  g_test_message ("%sgpuvirtctl %s -> %d\nstdout:\n%s\nstderr:\n%s", unprivileged ? "(nobody) " : "", line,
-                  run->status, run->out, run->err);
-  return run->status;
-}
-
-static void
-expect (Run *run, int status)
+expect (BusHarnessCtlRun *run, int status)
 {
   if (run->status != status)
     g_error ("gpuvirtctl exited %d, expected %d\nstdout:\n%s\nstderr:\n%s", run->status, status, run->out, run->err);
@@ -190,12 +115,12 @@ static char *
 create_vendor (BusHarness *h, const char *gpu, const char *type, const char *type_id, const char *type_name)
 {
   g_autoptr (JsonParser) parser = NULL;
-  Run run = { 0 };
+  BusHarnessCtlRun run = { 0 };
   JsonObject *root, *info;
   const char *address;
   char *result;
 
-  ctl (h, FALSE, &run, "vgpu", "create", gpu, type, "--json", NULL);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "create", gpu, type, "--json", NULL);
   expect (&run, 0);
   root = parse_json (run.out, &parser);
   info = json_object_get_object_member (root, "Info");
@@ -226,7 +151,7 @@ create_vendor (BusHarness *h, const char *gpu, const char *type, const char *typ
   /* what the kernel sees */
   assert_dev (h, address, "nvidia/current_vgpu_type", type_id);
   result = g_strdup (address);
-  run_clear (&run);
+  bus_harness_ctl_run_clear (&run);
   return result;
 }
 
@@ -237,13 +162,13 @@ static void
 test_vendor (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
-  g_autofree char *warm_vf = vf_bdf (L40S_WARM, 0);
+  g_autofree char *warm_vf = bus_harness_vf_bdf (L40S_WARM, 0);
   g_autofree char *first = NULL;
   g_autofree char *second = NULL;
-  Run run = { 0 };
+  BusHarnessCtlRun run = { 0 };
 
   /* a cold L40S: framework pending, no types until VFs exist */
-  ctl (h, FALSE, &run, "types", L40S_COLD, NULL);
+  bus_harness_ctl (h, FALSE, &run, "types", L40S_COLD, NULL);
   expect (&run, 0);
   assert_contains (run.out, "Framework: pending");
   assert_contains (run.out, "VFs: 0 of 32 enabled, 0 free");
@@ -252,7 +177,7 @@ test_vendor (void)
     g_autoptr (JsonParser) parser = NULL;
     JsonObject *root;
 
-    ctl (h, FALSE, &run, "types", L40S_COLD, "--json", NULL);
+    bus_harness_ctl (h, FALSE, &run, "types", L40S_COLD, "--json", NULL);
     expect (&run, 0);
     root = parse_json (run.out, &parser);
     g_assert_cmpstr (json_object_get_string_member (root, "Framework"), ==, "pending");
@@ -263,7 +188,7 @@ test_vendor (void)
   }
 
   /* a free VF of a warm L40S: every type, one instance each */
-  ctl (h, FALSE, &run, "types", warm_vf, NULL);
+  bus_harness_ctl (h, FALSE, &run, "types", warm_vf, NULL);
   expect (&run, 0);
   assert_contains (run.out, "GPU: " L40S_WARM);
   assert_contains (run.out, "Framework: vendor-vfio");
@@ -292,7 +217,7 @@ test_vendor (void)
     JsonObject *root, *t, *details;
     JsonArray *types;
 
-    ctl (h, FALSE, &run, "types", warm_vf, "--json", NULL);
+    bus_harness_ctl (h, FALSE, &run, "types", warm_vf, "--json", NULL);
     expect (&run, 0);
     root = parse_json (run.out, &parser);
     g_assert_cmpstr (json_object_get_string_member (root, "Framework"), ==, "vendor-vfio");
@@ -316,7 +241,7 @@ test_vendor (void)
     g_autoptr (JsonParser) parser = NULL;
     JsonObject *root;
 
-    ctl (h, FALSE, &run, "types", L40S_WARM, "--json", NULL);
+    bus_harness_ctl (h, FALSE, &run, "types", L40S_WARM, "--json", NULL);
     expect (&run, 0);
     root = parse_json (run.out, &parser);
     g_assert_cmpint (json_object_get_int_member (root, "FreeVfs"), ==, 32);
@@ -325,26 +250,26 @@ test_vendor (void)
   }
 
   /* two L40S-24Q fill the cold GPU: VFs enabled on the way, two typed */
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   first = create_vendor (h, L40S_COLD, "L40S-24Q", "1163", "NVIDIA L40S-24Q");
   assert_dev (h, L40S_COLD, "sriov_numvfs", "32");
   second = create_vendor (h, L40S_COLD, "L40S-24Q", "1163", "NVIDIA L40S-24Q");
   g_assert_cmpstr (first, !=, second);
   {
-    g_autofree char *log = sim_log (h);
-    g_assert_cmpuint (count_lines (log, "sriov_numvfs \"32\" -> OK"), ==, 1);
-    g_assert_cmpuint (count_lines (log, "current_vgpu_type \"1163\" -> OK"), ==, 2);
-    g_assert_cmpuint (count_lines (log, " -> "), ==, 3);
+    g_autofree char *log = bus_harness_sim_log (h);
+    g_assert_cmpuint (bus_harness_count_lines (log, "sriov_numvfs \"32\" -> OK"), ==, 1);
+    g_assert_cmpuint (bus_harness_count_lines (log, "current_vgpu_type \"1163\" -> OK"), ==, 2);
+    g_assert_cmpuint (bus_harness_count_lines (log, " -> "), ==, 3);
   }
   /* the third does not fit: NoCapacity, exit 6, nothing written */
-  clear_log (h);
-  ctl (h, FALSE, &run, "vgpu", "create", L40S_COLD, "L40S-24Q", NULL);
+  bus_harness_clear_sim_log (h);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "create", L40S_COLD, "L40S-24Q", NULL);
   expect (&run, 6);
   g_assert_cmpstr (run.out, ==, "");
   assert_contains (run.err, "No free VF of " L40S_COLD " can create");
   assert_contains (run.err, "Hint: No instance of this vGPU type is free");
-  assert_no_writes (h);
-  ctl (h, FALSE, &run, "types", L40S_COLD, NULL);
+  bus_harness_assert_no_writes (h);
+  bus_harness_ctl (h, FALSE, &run, "types", L40S_COLD, NULL);
   expect (&run, 0);
   assert_contains (run.out, "VFs: 32 of 32 enabled, 30 free");
 
@@ -353,7 +278,7 @@ test_vendor (void)
     g_autoptr (JsonParser) parser = NULL;
     JsonArray *vgpus;
 
-    ctl (h, FALSE, &run, "vgpu", "list", "--json", NULL);
+    bus_harness_ctl (h, FALSE, &run, "vgpu", "list", "--json", NULL);
     expect (&run, 0);
     vgpus = json_object_get_array_member (parse_json (run.out, &parser), "Vgpus");
     g_assert_cmpuint (json_array_get_length (vgpus), ==, 2);
@@ -370,8 +295,8 @@ test_vendor (void)
   }
 
   /* remove one: its type released, the VFs stay */
-  clear_log (h);
-  ctl (h, FALSE, &run, "vgpu", "remove", first, NULL);
+  bus_harness_clear_sim_log (h);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "remove", first, NULL);
   expect (&run, 0);
   {
     g_autofree char *line = g_strdup_printf ("Removed type 1163 NVIDIA L40S-24Q from VF %s.\n", first);
@@ -381,22 +306,22 @@ test_vendor (void)
   assert_dev (h, second, "nvidia/current_vgpu_type", "1163");
   assert_dev (h, L40S_COLD, "sriov_numvfs", "32");
   {
-    g_autofree char *log = sim_log (h);
-    g_assert_cmpuint (count_lines (log, " -> "), ==, 1);
+    g_autofree char *log = bus_harness_sim_log (h);
+    g_assert_cmpuint (bus_harness_count_lines (log, " -> "), ==, 1);
   }
   /* a VF without a type is not a vGPU: exit 3 before any call */
-  clear_log (h);
-  ctl (h, FALSE, &run, "vgpu", "remove", first, NULL);
+  bus_harness_clear_sim_log (h);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "remove", first, NULL);
   expect (&run, 3);
   assert_contains (run.err, "is not a vGPU");
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
 
   /* the last one, with --disable-vfs: the GPU is cold again */
   {
     g_autoptr (JsonParser) parser = NULL;
     JsonObject *removed;
 
-    ctl (h, FALSE, &run, "vgpu", "remove", second, "--disable-vfs", "--json", NULL);
+    bus_harness_ctl (h, FALSE, &run, "vgpu", "remove", second, "--disable-vfs", "--json", NULL);
     expect (&run, 0);
     removed = json_object_get_object_member (parse_json (run.out, &parser), "Removed");
     g_assert_cmpstr (json_object_get_string_member (removed, "Vgpu"), ==, second);
@@ -404,17 +329,17 @@ test_vendor (void)
   }
   assert_dev (h, L40S_COLD, "sriov_numvfs", "0");
   g_assert_false (dev_has (h, second, "nvidia"));
-  ctl (h, FALSE, &run, "vgpu", "list", "--json", NULL);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "list", "--json", NULL);
   expect (&run, 0);
   {
     g_autoptr (JsonParser) parser = NULL;
     JsonArray *vgpus = json_object_get_array_member (parse_json (run.out, &parser), "Vgpus");
     g_assert_cmpuint (json_array_get_length (vgpus), ==, 0);
   }
-  ctl (h, FALSE, &run, "types", L40S_COLD, NULL);
+  bus_harness_ctl (h, FALSE, &run, "types", L40S_COLD, NULL);
   expect (&run, 0);
   assert_contains (run.out, "Framework: pending");
-  run_clear (&run);
+  bus_harness_ctl_run_clear (&run);
 }
 
 /* Refusals: polkit, unknown types, malformed UUIDs. Nothing is written. */
@@ -422,65 +347,65 @@ static void
 test_refused (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
-  g_autofree char *vf = vf_bdf (L40S_WARM, 0);
-  Run run = { 0 };
+  g_autofree char *vf = bus_harness_vf_bdf (L40S_WARM, 0);
+  BusHarnessCtlRun run = { 0 };
 
   /* nobody, polkit allowing nothing: exit 4 and not one write */
-  clear_log (h);
-  ctl (h, TRUE, &run, "vgpu", "create", "--no-ask-password", L40S_COLD, "L40S-24Q", NULL);
+  bus_harness_clear_sim_log (h);
+  bus_harness_ctl (h, TRUE, &run, "vgpu", "create", "--no-ask-password", L40S_COLD, "L40S-24Q", NULL);
   expect (&run, 4);
   g_assert_cmpstr (run.out, ==, "");
-  ctl (h, TRUE, &run, "vgpu", "create", "--no-ask-password", L40S_WARM, "L40S-24Q", NULL);
+  bus_harness_ctl (h, TRUE, &run, "vgpu", "create", "--no-ask-password", L40S_WARM, "L40S-24Q", NULL);
   expect (&run, 4);
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   assert_dev (h, L40S_COLD, "sriov_numvfs", "0");
   assert_dev (h, vf, "nvidia/current_vgpu_type", "0");
   /* reading needs no authorization */
-  ctl (h, TRUE, &run, "types", vf, NULL);
+  bus_harness_ctl (h, TRUE, &run, "types", vf, NULL);
   expect (&run, 0);
-  ctl (h, TRUE, &run, "vgpu", "list", NULL);
+  bus_harness_ctl (h, TRUE, &run, "vgpu", "list", NULL);
   expect (&run, 0);
 
   /* allowed: nobody makes one, and may not remove it once polkit says no again */
   allow_all (h);
-  ctl (h, TRUE, &run, "vgpu", "create", "--no-ask-password", vf, "L40S-24Q", NULL);
+  bus_harness_ctl (h, TRUE, &run, "vgpu", "create", "--no-ask-password", vf, "L40S-24Q", NULL);
   expect (&run, 0);
   assert_dev (h, vf, "nvidia/current_vgpu_type", "1163");
   bus_harness_polkit_allow (h, (const char *const[]) { NULL });
-  clear_log (h);
-  ctl (h, TRUE, &run, "vgpu", "remove", "--no-ask-password", vf, NULL);
+  bus_harness_clear_sim_log (h);
+  bus_harness_ctl (h, TRUE, &run, "vgpu", "remove", "--no-ask-password", vf, NULL);
   expect (&run, 4);
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   assert_dev (h, vf, "nvidia/current_vgpu_type", "1163");
 
   /* an unknown type on a GPU with VFs: exit 3 with the types it offers
    * (only L40S-24Q now: a VF carries one, and types do not mix) */
-  clear_log (h);
-  ctl (h, FALSE, &run, "vgpu", "create", L40S_WARM, "L40S-99Q", NULL);
+  bus_harness_clear_sim_log (h);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "create", L40S_WARM, "L40S-99Q", NULL);
   expect (&run, 3);
   assert_contains (run.err, "L40S-99Q");
   assert_contains (run.err, "NVIDIA L40S-24Q");
   assert_contains (run.err, "Hint: ");
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   /* on a cold one too: the other L40S tell its types, so nothing is
    * written (not even VFs enabled to learn them) */
-  ctl (h, FALSE, &run, "vgpu", "create", L40S_COLD, "L40S-99Q", NULL);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "create", L40S_COLD, "L40S-99Q", NULL);
   expect (&run, 3);
   assert_contains (run.err, "NVIDIA L40S-48C (1181)");
   assert_dev (h, L40S_COLD, "sriov_numvfs", "0");
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
   /* a malformed UUID never reaches gpuvirtd */
-  clear_log (h);
-  ctl (h, FALSE, &run, "vgpu", "create", L40S_WARM, "L40S-24Q", "--uuid", "5b6c0f1e-nope", NULL);
+  bus_harness_clear_sim_log (h);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "create", L40S_WARM, "L40S-24Q", "--uuid", "5b6c0f1e-nope", NULL);
   expect (&run, 2);
   assert_contains (run.err, "5b6c0f1e-nope");
-  ctl (h, FALSE, &run, "vgpu", "create", "--uuid=" UUID_LOWER "0", L40S_WARM, "L40S-24Q", NULL);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "create", "--uuid=" UUID_LOWER "0", L40S_WARM, "L40S-24Q", NULL);
   expect (&run, 2);
   /* not a device at all */
-  ctl (h, FALSE, &run, "vgpu", "create", "X", "L40S-24Q", NULL);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "create", "X", "L40S-24Q", NULL);
   expect (&run, 2);
-  assert_no_writes (h);
-  run_clear (&run);
+  bus_harness_assert_no_writes (h);
+  bus_harness_ctl_run_clear (&run);
 }
 
 /* A40: an mdev with a given UUID on a VF, listed, removed by UUID. */
@@ -488,13 +413,13 @@ static void
 test_mdev (void)
 {
   g_autoptr (BusHarness) h = bus_harness_start ("a40-mdev");
-  g_autofree char *vf = vf_bdf (A40, 0);
-  Run run = { 0 };
+  g_autofree char *vf = bus_harness_vf_bdf (A40, 0);
+  BusHarnessCtlRun run = { 0 };
 
   allow_all (h);
-  clear_log (h);
+  bus_harness_clear_sim_log (h);
   /* any case in, lowercase sent */
-  ctl (h, FALSE, &run, "vgpu", "create", A40, "A40-8Q", "--uuid", UUID_UPPER, NULL);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "create", A40, "A40-8Q", "--uuid", UUID_UPPER, NULL);
   expect (&run, 0);
   assert_contains (run.out, "Object: /org/gpuvirt/mdevs/5b6c0f1e_2a3d_4c5b_8e9f_0a1b2c3d4e5f");
   assert_contains (run.out, "Framework: mdev-vf");
@@ -506,22 +431,22 @@ test_mdev (void)
     g_autofree char *link_rel = g_strdup_printf ("sys/bus/pci/devices/%s/%s/mdev_type", vf, UUID_LOWER);
     g_autofree char *link = sim_mount_path (h->mount, link_rel);
     g_autofree char *link_name = sim_link_name (link);
-    g_autofree char *log = sim_log (h);
+    g_autofree char *log = bus_harness_sim_log (h);
 
     assert_contains (run.out, parent);
     g_assert_cmpstr (link_name, ==, "nvidia-562");
     assert_dev (h, A40, "sriov_numvfs", "32");
-    g_assert_cmpuint (count_lines (log, "nvidia-562/create \"" UUID_LOWER "\" -> OK"), ==, 1);
+    g_assert_cmpuint (bus_harness_count_lines (log, "nvidia-562/create \"" UUID_LOWER "\" -> OK"), ==, 1);
   }
 
   /* the same UUID again: AlreadyExists, exit 6 */
-  clear_log (h);
-  ctl (h, FALSE, &run, "vgpu", "create", A40, "A40-8Q", "--uuid", UUID_LOWER, NULL);
+  bus_harness_clear_sim_log (h);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "create", A40, "A40-8Q", "--uuid", UUID_LOWER, NULL);
   expect (&run, 6);
   assert_contains (run.err, "exists already");
-  assert_no_writes (h);
+  bus_harness_assert_no_writes (h);
 
-  ctl (h, FALSE, &run, "vgpu", "list", NULL);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "list", NULL);
   expect (&run, 0);
   {
     g_autofree char *row = NULL;
@@ -541,7 +466,7 @@ test_mdev (void)
     JsonArray *vgpus;
     JsonObject *v;
 
-    ctl (h, FALSE, &run, "vgpu", "list", "--json", NULL);
+    bus_harness_ctl (h, FALSE, &run, "vgpu", "list", "--json", NULL);
     expect (&run, 0);
     vgpus = json_object_get_array_member (parse_json (run.out, &parser), "Vgpus");
     g_assert_cmpuint (json_array_get_length (vgpus), ==, 1);
@@ -553,20 +478,20 @@ test_mdev (void)
     g_assert_cmpstr (json_object_get_string_member (v, "Uuid"), ==, UUID_LOWER);
   }
   /* the GPU hosts no mdev of its own: exit 3 */
-  ctl (h, FALSE, &run, "vgpu", "remove", A40, NULL);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "remove", A40, NULL);
   expect (&run, 3);
 
-  clear_log (h);
-  ctl (h, FALSE, &run, "vgpu", "remove", UUID_UPPER, NULL);
+  bus_harness_clear_sim_log (h);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "remove", UUID_UPPER, NULL);
   expect (&run, 0);
   g_assert_cmpstr (run.out, ==, "Removed mdev " UUID_LOWER " (nvidia-562 NVIDIA A40-8Q) of 0000:67:00.4.\n");
   g_assert_false (dev_has (h, vf, UUID_LOWER));
   {
-    g_autofree char *log = sim_log (h);
-    g_assert_cmpuint (count_lines (log, UUID_LOWER "/remove \"1\" -> OK"), ==, 1);
-    g_assert_cmpuint (count_lines (log, " -> "), ==, 1);
+    g_autofree char *log = bus_harness_sim_log (h);
+    g_assert_cmpuint (bus_harness_count_lines (log, UUID_LOWER "/remove \"1\" -> OK"), ==, 1);
+    g_assert_cmpuint (bus_harness_count_lines (log, " -> "), ==, 1);
   }
-  ctl (h, FALSE, &run, "vgpu", "list", "--json", NULL);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "list", "--json", NULL);
   expect (&run, 0);
   {
     g_autoptr (JsonParser) parser = NULL;
@@ -574,9 +499,9 @@ test_mdev (void)
     g_assert_cmpuint (json_array_get_length (vgpus), ==, 0);
   }
   /* gone: exit 3 */
-  ctl (h, FALSE, &run, "vgpu", "remove", UUID_LOWER, NULL);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "remove", UUID_LOWER, NULL);
   expect (&run, 3);
-  run_clear (&run);
+  bus_harness_ctl_run_clear (&run);
 }
 
 /* big-host's T4: mdevs on the PF; its SR-IOV is never touched. */
@@ -587,13 +512,13 @@ test_t4 (void)
   g_autoptr (JsonParser) parser = NULL;
   JsonObject *root, *info;
   const char *uuid;
-  Run run = { 0 };
+  BusHarnessCtlRun run = { 0 };
 
-  ctl (h, FALSE, &run, "types", T4, NULL);
+  bus_harness_ctl (h, FALSE, &run, "types", T4, NULL);
   expect (&run, 0);
   assert_contains (run.out, "Framework: mdev-pf");
-  clear_log (h);
-  ctl (h, FALSE, &run, "vgpu", "create", T4, "T4-4Q", "--json", NULL);
+  bus_harness_clear_sim_log (h);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "create", T4, "T4-4Q", "--json", NULL);
   expect (&run, 0);
   root = parse_json (run.out, &parser);
   info = json_object_get_object_member (root, "Info");
@@ -605,14 +530,14 @@ test_t4 (void)
   g_assert_cmpstr (json_object_get_string_member (info, "type"), ==, "nvidia-231");
   g_assert_cmpstr (json_object_get_string_member (info, "type_name"), ==, "GRID T4-4Q");
   {
-    g_autofree char *log = sim_log (h);
+    g_autofree char *log = bus_harness_sim_log (h);
     g_autofree char *link_rel = g_strdup_printf ("sys/bus/pci/devices/" T4 "/%s/mdev_type", uuid);
     g_autofree char *link = sim_mount_path (h->mount, link_rel);
     g_autofree char *link_name = sim_link_name (link);
 
-    g_assert_cmpuint (count_lines (log, "sriov_numvfs"), ==, 0);
-    g_assert_cmpuint (count_lines (log, "nvidia-231/create"), ==, 1);
-    g_assert_cmpuint (count_lines (log, " -> "), ==, 1);
+    g_assert_cmpuint (bus_harness_count_lines (log, "sriov_numvfs"), ==, 0);
+    g_assert_cmpuint (bus_harness_count_lines (log, "nvidia-231/create"), ==, 1);
+    g_assert_cmpuint (bus_harness_count_lines (log, " -> "), ==, 1);
     g_assert_cmpstr (link_name, ==, "nvidia-231");
     assert_dev (h, T4, "sriov_numvfs", "0");
     assert_dev (h, T4, "mdev_supported_types/nvidia-231/available_instances", "3");
@@ -622,21 +547,21 @@ test_t4 (void)
     g_autoptr (JsonParser) list_parser = NULL;
     JsonObject *v;
 
-    ctl (h, FALSE, &run, "vgpu", "list", "--json", NULL);
+    bus_harness_ctl (h, FALSE, &run, "vgpu", "list", "--json", NULL);
     expect (&run, 0);
     v = find_vgpu (json_object_get_array_member (parse_json (run.out, &list_parser), "Vgpus"), uuid);
     g_assert_nonnull (v);
     g_assert_cmpstr (json_object_get_string_member (v, "Gpu"), ==, T4);
     g_assert_cmpstr (json_object_get_string_member (v, "Address"), ==, T4);
   }
-  ctl (h, FALSE, &run, "vgpu", "remove", uuid, "--disable-vfs", NULL);
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "remove", uuid, "--disable-vfs", NULL);
   expect (&run, 0);
   assert_dev (h, T4, "mdev_supported_types/nvidia-231/available_instances", "4");
   {
-    g_autofree char *log = sim_log (h);
-    g_assert_cmpuint (count_lines (log, "sriov_numvfs"), ==, 0);
+    g_autofree char *log = bus_harness_sim_log (h);
+    g_assert_cmpuint (bus_harness_count_lines (log, "sriov_numvfs"), ==, 0);
   }
-  run_clear (&run);
+  bus_harness_ctl_run_clear (&run);
 }
 
 int
