@@ -182,6 +182,30 @@ refuse_not_vendor_vf (GvDevice *device, sd_bus_error *error)
                             device->framework == GV_VGPU_FRAMEWORK_MDEV_VF ? " (use CreateMdev on the VF)" : "");
 }
 
+/* The vendor-VFIO VF that SetType or ReleaseType is called on, when the
+ * daemon may change it and no other call is changing it; NULL with *RET
+ * and ERROR set otherwise. */
+static GvDevice *
+vendor_vf_of_call (Daemon *daemon, sd_bus_message *m, int *ret, sd_bus_error *error)
+{
+  GvDevice *device = device_of_call (daemon, m, error);
+  const char *keys[2] = { NULL };
+
+  *ret = -EINVAL;
+  if (!device)
+    return NULL;
+  if (!is_vendor_vf (device)) {
+    *ret = refuse_not_vendor_vf (device, error);
+    return NULL;
+  }
+  *ret = refuse_unavailable (daemon, error);
+  if (*ret < 0)
+    return NULL;
+  keys[0] = device->fn->bdf;
+  *ret = refuse_busy (daemon, keys, error);
+  return *ret < 0 ? NULL : device;
+}
+
 /* ---- SetType ---- */
 
 int
@@ -214,20 +238,10 @@ bus_vgpu_set_type (sd_bus_message *m, void *userdata, sd_bus_error *error)
     return r;
   if (!*wanted)
     return sd_bus_error_set (error, SD_BUS_ERROR_INVALID_ARGS, "No vGPU type given: name one by id or by name");
-  device = device_of_call (daemon, m, error);
+  device = vendor_vf_of_call (daemon, m, &r, error);
   if (!device)
-    return -EINVAL;
-  if (!is_vendor_vf (device))
-    return refuse_not_vendor_vf (device, error);
-  r = refuse_unavailable (daemon, error);
-  if (r < 0)
     return r;
-
-  /* check state */
   keys[0] = device->fn->bdf;
-  r = refuse_busy (daemon, keys, error);
-  if (r < 0)
-    return r;
   gpu = vgpu_check_gpu_of (daemon, device);
   vendor = device->fn->vendor_vfio;
   if (vendor->current_type != 0) {
@@ -311,19 +325,10 @@ bus_vgpu_release_type (sd_bus_message *m, void *userdata, sd_bus_error *error)
   r = bus_read_options (m, opts, G_N_ELEMENTS (opts), error);
   if (r < 0)
     return r;
-  device = device_of_call (daemon, m, error);
+  device = vendor_vf_of_call (daemon, m, &r, error);
   if (!device)
-    return -EINVAL;
-  if (!is_vendor_vf (device))
-    return refuse_not_vendor_vf (device, error);
-  r = refuse_unavailable (daemon, error);
-  if (r < 0)
     return r;
-
   keys[0] = device->fn->bdf;
-  r = refuse_busy (daemon, keys, error);
-  if (r < 0)
-    return r;
   if (persist) {
     persisting = bus_persist_new (daemon);
     bus_persist_vgpu_type (persisting, device->fn->bdf, NULL);
