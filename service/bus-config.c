@@ -150,7 +150,7 @@ method_save_config (sd_bus_message *m, void *userdata, sd_bus_error *error)
     return sd_bus_error_setf (error, GPUVIRT_ERROR_CONFIG, "Saved, but the configuration is not taken: %s",
                               local->message);
   if (apply)
-    return daemon_plan_start (daemon, m, FALSE, error);
+    return daemon_plan_start (daemon, m, FALSE, 0, error);
   return sd_bus_reply_method_return (m, NULL);
 }
 
@@ -195,7 +195,7 @@ method_apply_config (sd_bus_message *m, void *userdata, sd_bus_error *error)
     if (r <= 0)
       return r < 0 ? r : 1;
   }
-  return daemon_plan_start (daemon, m, dry_run, error);
+  return daemon_plan_start (daemon, m, dry_run, timeout_ms, error);
 }
 
 static const sd_bus_vtable config_vtable[] = {

@@ -198,6 +198,7 @@ typedef struct {
   GvBootPlan *plan;
   char *root;
   char *state_dir;
+  guint timeout_ms;
 } PlanJob;
 
 static gpointer
@@ -210,6 +211,7 @@ plan_worker (gpointer data)
     .root = job->root,
     .records = daemon->records,
     .state_dir = job->state_dir,
+    .timeout_ms = job->timeout_ms,
     .late = on_late,
     .late_data = daemon,
     .progress = on_progress,
@@ -339,7 +341,7 @@ daemon_plan_queue_item (gpointer data, gpointer user_data)
 }
 
 int
-daemon_plan_start (Daemon *daemon, sd_bus_message *request, gboolean dry_run, sd_bus_error *error)
+daemon_plan_start (Daemon *daemon, sd_bus_message *request, gboolean dry_run, guint timeout_ms, sd_bus_error *error)
 {
   g_autoptr (GError) local = NULL;
   GvBootPlanOptions options = { .state_dir = daemon->state_dir };
@@ -395,6 +397,7 @@ daemon_plan_start (Daemon *daemon, sd_bus_message *request, gboolean dry_run, sd
   job->plan = daemon->plan;
   job->root = g_strdup (daemon->root);
   job->state_dir = g_strdup (daemon->state_dir);
+  job->timeout_ms = timeout_ms;
   thread = g_thread_new ("gpuvirt-plan", plan_worker, job);
   g_thread_unref (thread);
   return 1;

@@ -107,11 +107,13 @@ typedef struct {
  * with GV_CONFIG_ERROR_INVALID. ConfigFiles and ConfigErrors are
  * announced when they change; [Manage] takes effect at once. */
 gboolean daemon_config_reload (Daemon *daemon, GError **error);
-/* Computes the boot plan and, unless DRY_RUN, runs it in a worker
+/* Computes the boot plan and, unless DRY_RUN, runs it in a worker (each
+ * write bounded by TIMEOUT_MS, 0: the default)
  * (BootPlan and BootPlanState follow each step). REQUEST (may be NULL: the
  * plan at start) is answered with the plan's rows when it ends (at once
  * for a dry run). Busy when a plan runs already. */
-int daemon_plan_start (Daemon *daemon, sd_bus_message *request, gboolean dry_run, sd_bus_error *error);
+int daemon_plan_start (Daemon *daemon, sd_bus_message *request, gboolean dry_run, guint timeout_ms,
+                       sd_bus_error *error);
 /* Tells systemd READY=1 (the first time) and the plan's state. */
 void daemon_notify_ready (Daemon *daemon);
 /* Runs on the main loop for each report of the plan's worker. */

@@ -105,7 +105,7 @@ run (const char *root, const char *state_dir, const char *config, gboolean read_
   /* then bring the host to its configured state, while serving */
   if (!read_only && gv_config_has_desired_state (daemon->config)) {
     sd_bus_error plan_error = SD_BUS_ERROR_NULL;
-    if (daemon_plan_start (daemon, NULL, FALSE, &plan_error) < 0)
+    if (daemon_plan_start (daemon, NULL, FALSE, 0, &plan_error) < 0)
       g_warning ("Could not start the boot plan: %s", plan_error.message);
     sd_bus_error_free (&plan_error);
   }
