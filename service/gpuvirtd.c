@@ -89,16 +89,16 @@ run (const char *root, const char *state_dir, const char *config, gboolean read_
   }
   /* a bad file must not stop the service: it is reported (ConfigErrors),
    * and only GPUs and their companions are managed */
-  daemon->config_file = g_strdup (config);
-  daemon->config_dropins = gv_config_default_dropin_dir (config);
-  if (!daemon_config_reload (daemon, &error))
-    g_warning ("Ignoring the configuration: %s", error->message);
-  g_clear_error (&error);
   if ((r = bus_manager_register (daemon)) < 0 || (r = bus_config_register (daemon)) < 0 ||
       (r = bus_device_register (daemon)) < 0 || (r = bus_mdev_register (daemon)) < 0) {
     g_critical ("Could not register the bus objects: %s", g_strerror (-r));
     goto out;
   }
+  daemon->config_file = g_strdup (config);
+  daemon->config_dropins = gv_config_default_dropin_dir (config);
+  if (!daemon_config_reload (daemon, &error))
+    g_warning ("Ignoring the configuration: %s", error->message);
+  g_clear_error (&error);
   /* finish what a killed predecessor left half done, before serving */
   daemon_recover (daemon);
   daemon_publish_all (daemon);
