@@ -133,3 +133,37 @@ sim_link_name (const char *path)
   g_autofree char *target = g_file_read_link (path, NULL);
   return target ? g_path_get_basename (target) : NULL;
 }
+
+void
+sim_write_free (SimWrite *write)
+{
+  g_free (write->path);
+  g_free (write->data);
+  g_free (write->result);
+  g_free (write);
+}
+
+GPtrArray *
+sim_parse_log (const char *text)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  GPtrArray *writes = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_write_free);
+
+  for (guint i = 0; lines[i]; i++) {
+    const char *sp = strchr (lines[i], ' ');
+    const char *q = sp ? strstr (sp, " \"") : NULL;
+    const char *end = q ? g_strrstr (q, "\" -> ") : NULL;
+    g_autofree char *escaped = NULL;
+    SimWrite *w;
+
+    if (!end)
+      continue;
+    w = g_new0 (SimWrite, 1);
+    w->path = g_strndup (sp + 1, (gsize) (q - sp - 1));
+    escaped = g_strndup (q + 2, (gsize) (end - q - 2));
+    w->data = g_strcompress (escaped);
+    w->result = g_strstrip (g_strdup (end + strlen ("\" -> ")));
+    g_ptr_array_add (writes, w);
+  }
+  return writes;
+}

@@ -23,4 +23,17 @@ char *sim_read_file (const char *path);
 /* Basename of the link target, or NULL when there is no link. */
 char *sim_link_name (const char *path);
 
+/* One line of the simulator's write log (.sim/log):
+ * "SEQ PATH \"DATA\" -> RESULT". */
+typedef struct {
+  char *path;   /* canonical, relative to the mount */
+  char *data;   /* unescaped */
+  char *result; /* "OK", "EBUSY", ... */
+} SimWrite;
+
+void sim_write_free (SimWrite *write);
+/* The writes of a .sim/log text, in order (lines that do not parse are
+ * skipped). */
+GPtrArray *sim_parse_log (const char *text);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SimMount, sim_mount_stop)

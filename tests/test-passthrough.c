@@ -331,43 +331,13 @@ find_result (GPtrArray *results, const char *bdf)
 
 /* ---- the simulator's write log ---- */
 
-typedef struct {
-  char *path;
-  char *data;
-} Write;
+typedef SimWrite Write;
 
-static void
-write_free (Write *w)
-{
-  g_free (w->path);
-  g_free (w->data);
-  g_free (w);
-}
-
-/* "SEQ PATH \"DATA\" -> RESULT" lines */
 static GPtrArray *
 read_log (Fx *fx)
 {
   g_autofree char *text = sim_ctl_read (fx, "log");
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  GPtrArray *writes = g_ptr_array_new_with_free_func ((GDestroyNotify) write_free);
-
-  for (guint i = 0; lines[i]; i++) {
-    const char *sp = strchr (lines[i], ' ');
-    const char *q = sp ? strstr (sp, " \"") : NULL;
-    const char *end = q ? g_strrstr (q, "\" -> ") : NULL;
-    g_autofree char *escaped = NULL;
-    Write *w;
-
-    if (!end)
-      continue;
-    w = g_new0 (Write, 1);
-    w->path = g_strndup (sp + 1, (gsize) (q - sp - 1));
-    escaped = g_strndup (q + 2, (gsize) (end - q - 2));
-    w->data = g_strcompress (escaped);
-    g_ptr_array_add (writes, w);
-  }
-  return writes;
+  return sim_parse_log (text);
 }
 
 /* The function a write is about: its data, or the device directory. */
