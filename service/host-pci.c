@@ -279,7 +279,7 @@ listed (GHashTable *listing, gboolean have_cache, const char *root, const char *
   if (have_cache)
     return listing && g_hash_table_contains (listing, name);
   path = g_build_filename (root, sub, name, NULL);
-  return access (path, F_OK) == 0;
+  return gv_file_exists (path);
 }
 
 GvPciFunction *
@@ -337,7 +337,7 @@ gv_pci_function_read_cached (const char *root, const char *bdf, GvHostNames *nam
 
   fn->upstream_bridge = read_upstream_bridge (devices_dir, bdf);
   fn->iommu_group = HAS ("iommu_group") ? read_iommu_group (dir) : -1;
-  fn->vfio_cdev_node = HAS ("vfio-dev") ? gv_read_vfio_cdev (dir) : NULL;
+  fn->vfio_cdev_node = HAS ("vfio-dev") ? gv_read_vfio_cdev (root, dir) : NULL;
 
   fn->boot_vga = -1;
   if (HAS ("boot_vga") && gv_read_uint (dir, "boot_vga", FALSE, &v))

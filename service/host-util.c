@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Reads at most GV_ATTR_MAX_SIZE bytes. sysfs reports a size of 4096 and
@@ -118,11 +119,22 @@ gv_read_link_name (const char *dir, const char *name)
   return base;
 }
 
+/* stat(), not access(): under the unit's DevicePolicy=closed the device
+ * cgroup answers access() on a device node it does not allow with EPERM,
+ * so access() would call /dev/vfio/<group> missing while it exists. */
+gboolean
+gv_file_exists (const char *path)
+{
+  struct stat st;
+
+  return stat (path, &st) == 0;
+}
+
 gboolean
 gv_path_exists (const char *dir, const char *name)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  return access (path, F_OK) == 0;
+  return gv_file_exists (path);
 }
 
 gboolean

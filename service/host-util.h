@@ -27,6 +27,8 @@ gboolean gv_read_int (const char *dir, const char *name, gint64 *out);
 char *gv_read_link_name (const char *dir, const char *name);
 
 /* Is DIR/NAME there (following links), and is it a directory? */
+/* Whether PATH (DIR/NAME) exists, device nodes the daemon may not open included. */
+gboolean gv_file_exists (const char *path);
 gboolean gv_path_exists (const char *dir, const char *name);
 gboolean gv_dir_exists (const char *dir, const char *name);
 /* Does the directory hold at least one entry? */

@@ -369,7 +369,7 @@ gv_vendor_vfio_read (const char *device_dir)
 /* ---- VFIO nodes ---- */
 
 char *
-gv_read_vfio_cdev (const char *dir)
+gv_read_vfio_cdev (const char *root, const char *dir)
 {
   g_autofree char *vfio_dev = g_build_filename (dir, "vfio-dev", NULL);
   g_autoptr (GPtrArray) entries = gv_list_dir (vfio_dev);
@@ -381,8 +381,12 @@ gv_read_vfio_cdev (const char *dir)
       continue;
     while (g_ascii_isdigit (*p))
       p++;
-    if (*p == '\0')
-      return g_strconcat ("/dev/vfio/devices/", e, NULL);
+    /* Kernels without iommufd cdevs (6.1) show vfio-dev/vfioN too, but
+     * make no /dev/vfio/devices/vfioN: report only a node that exists. */
+    if (*p == '\0') {
+      g_autofree char *node = g_build_filename (root, "dev", "vfio", "devices", e, NULL);
+      return gv_file_exists (node) ? g_strconcat ("/dev/vfio/devices/", e, NULL) : NULL;
+    }
   }
   return NULL;
 }
@@ -397,7 +401,7 @@ gv_vfio_group_node (const char *root, int group)
     return NULL;
   name = g_strdup_printf ("%d", group);
   path = g_build_filename (root, "dev", "vfio", name, NULL);
-  if (access (path, F_OK) != 0)
+  if (!gv_file_exists (path))
     return NULL;
   return g_strconcat ("/dev/vfio/", name, NULL);
 }
@@ -468,7 +472,7 @@ gv_mdevs_read (const char *root)
         mdev->iommu_group = (int) g;
     }
     mdev->vfio_group_node = gv_vfio_group_node (root, mdev->iommu_group);
-    mdev->vfio_cdev_node = gv_read_vfio_cdev (dir);
+    mdev->vfio_cdev_node = gv_read_vfio_cdev (root, dir);
     g_ptr_array_add (mdevs, mdev);
   }
   return mdevs;

@@ -113,8 +113,9 @@ void gv_mdev_free (GvMdev *mdev);
 /* Every mdev of ROOT, sorted by UUID; empty without an mdev bus. */
 GPtrArray *gv_mdevs_read (const char *root);
 
-/* "/dev/vfio/devices/vfioN" for the vfio-dev/vfioN entry of DIR, or NULL. */
-char *gv_read_vfio_cdev (const char *dir);
+/* "/dev/vfio/devices/vfioN" for the vfio-dev/vfioN entry of DIR when
+ * ROOT/dev/vfio/devices/vfioN exists, or NULL. */
+char *gv_read_vfio_cdev (const char *root, const char *dir);
 /* "/dev/vfio/<group>" when ROOT/dev/vfio/<group> exists, or NULL. */
 char *gv_vfio_group_node (const char *root, int group);
 

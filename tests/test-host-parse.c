@@ -393,6 +393,47 @@ test_odd_root (void)
   remove_tree (root);
 }
 
+/* The /dev/vfio nodes are reported only when they exist: kernel 6.1 shows
+ * vfio-dev/vfioN in sysfs without making /dev/vfio/devices/vfioN (seen in
+ * tests/vm), and a group's node exists only while vfio-pci holds it. */
+static void
+test_vfio_nodes (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *root = g_dir_make_tmp ("gpuvirt-vfio-XXXXXX", &error);
+  GvDevice *d;
+
+  g_assert_no_error (error);
+  link_to (root, "sys/bus/pci/devices/0000:03:00.0", "../../../devices/pci0000:00/0000:03:00.0");
+  put (root, DEV "0000:03:00.0/class", "0x030000\n");
+  put (root, DEV "0000:03:00.0/vendor", "0x10de\n");
+  link_to (root, DEV "0000:03:00.0/driver", "../../../bus/pci/drivers/vfio-pci");
+  link_to (root, DEV "0000:03:00.0/iommu_group", "../../../kernel/iommu_groups/5");
+  mkdirs (root, DEV "0000:03:00.0/vfio-dev/vfio0");
+  {
+    g_autoptr (GvHost) host = gv_host_new (root, &error);
+    g_assert_no_error (error);
+    g_assert_true (gv_host_rescan (host, NULL, &error));
+    d = gv_host_lookup (host, "0000:03:00.0");
+    g_assert_nonnull (d);
+    g_assert_cmpint (d->fn->iommu_group, ==, 5);
+    g_assert_null (d->fn->vfio_cdev_node);
+    g_assert_null (d->vfio_group_node);
+  }
+  put (root, "dev/vfio/5", "");
+  put (root, "dev/vfio/devices/vfio0", "");
+  {
+    g_autoptr (GvHost) host = gv_host_new (root, &error);
+    g_assert_no_error (error);
+    g_assert_true (gv_host_rescan (host, NULL, &error));
+    d = gv_host_lookup (host, "0000:03:00.0");
+    g_assert_cmpstr (d->fn->vfio_cdev_node, ==, "/dev/vfio/devices/vfio0");
+    g_assert_cmpstr (d->vfio_group_node, ==, "/dev/vfio/5");
+  }
+  remove_tree (root);
+  g_free (root);
+}
+
 static void
 test_no_root (void)
 {
@@ -454,6 +495,7 @@ main (int argc, char **argv)
   g_test_add_func ("/host/parse/framework", test_framework);
   g_test_add_func ("/host/parse/odd-root", test_odd_root);
   g_test_add_func ("/host/parse/no-root", test_no_root);
+  g_test_add_func ("/host/parse/vfio-nodes", test_vfio_nodes);
   g_test_add_func ("/host/parse/names", test_names);
   return g_test_run ();
 }
