@@ -133,6 +133,20 @@ host_problem (GvConfig *config, GPtrArray *problems, const char *group, const ch
   cfg_problem_add (problems, o ? o->file : NULL, o ? o->line : 0, where, TRUE, "%s", message);
 }
 
+/* Whether the configuration sets the VF count of PF. */
+static gboolean
+configures_vfs (GvConfig *config, const char *pf)
+{
+  GPtrArray *devices = gv_config_get_devices (config);
+
+  for (guint i = 0; i < devices->len; i++) {
+    const GvConfigDevice *d = devices->pdata[i];
+    if (d->has_num_vfs && g_str_equal (d->bdf, pf))
+      return TRUE;
+  }
+  return FALSE;
+}
+
 static void
 check_device (GvConfig *config, GvHost *host, const GvConfigDevice *d, GPtrArray *problems)
 {
@@ -167,9 +181,9 @@ check_device (GvConfig *config, GvHost *host, const GvConfigDevice *d, GPtrArray
                                             "on the nvidia driver)", d->bdf);
       host_problem (config, problems, group, "VgpuCount", m);
     }
-    if (d->passthrough && fn->physfn) {
-      g_autofree char *m = g_strdup_printf ("%s is a VF: passthrough runs before SR-IOV, so configure the VFs "
-                                            "themselves elsewhere", d->bdf);
+    if (d->passthrough && fn->physfn && !configures_vfs (config, fn->physfn)) {
+      g_autofree char *m = g_strdup_printf ("%s is a VF of %s, which has VFs only while told so: add NumVfs= "
+                                            "to [Device %s] as well", d->bdf, fn->physfn, fn->physfn);
       host_problem (config, problems, group, "Passthrough", m);
     }
   }

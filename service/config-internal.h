@@ -152,7 +152,8 @@ typedef struct {
   guint16 vendor_id;       /* expected at pub.device, checked again when the step runs */
   guint16 device_id;
   char *gpu;               /* the PF whose family the step changes (journaled); NULL for BIND */
-  GvPlan *pt;              /* BIND: planned on the host's thread */
+  GvPlan *pt;              /* BIND: planned on the host's thread; NULL for a VF its
+                            * SR-IOV step makes, planned when the step runs */
   guint count;             /* NUM_VFS: VFs; COUNT: vGPUs wanted */
   char *type;              /* VF_TYPE, MDEV, COUNT: as configured */
   char *uuid;              /* MDEV */
@@ -162,6 +163,7 @@ typedef struct {
 struct _GvBootPlan {
   char *root;
   GPtrArray *steps;        /* BootStep */
+  GvConfig *config;        /* its [Manage] group, for binds planned while running */
 };
 
 /* Replaces STEP's status and message (MESSAGE is taken). */

@@ -31,6 +31,7 @@ gv_boot_plan_free (GvBootPlan *plan)
     return;
   g_free (plan->root);
   g_ptr_array_unref (plan->steps);
+  g_clear_pointer (&plan->config, gv_config_unref);
   g_free (plan);
 }
 
@@ -215,6 +216,19 @@ on_vfio (GvHost *host, const char *bdf)
   return d && gv_driver_is_vfio (d->fn->driver);
 }
 
+/* D is a VF that the configured NumVfs of its PF creates or re-creates. */
+static gboolean
+is_future_vf (Compute *c, const GvConfigDevice *d)
+{
+  CfgLookup at;
+  gboolean future;
+
+  cfg_lookup (c->config, c->host, d->bdf, d->vendor_id, d->device_id, &at);
+  future = at.at == CFG_AT_FUTURE_VF;
+  cfg_lookup_clear (&at);
+  return future;
+}
+
 /* Passthrough of D: planned now (with the configured GPUs that share its
  * IOMMU group, which would otherwise be "foreign" to each other). */
 static void
@@ -232,9 +246,10 @@ plan_bind (Compute *c, const GvConfigDevice *d)
   s->device_id = d->device_id;
   cfg_lookup (c->config, c->host, d->bdf, d->vendor_id, d->device_id, &at);
   if (at.at == CFG_AT_FUTURE_VF) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED,
-                  g_strdup_printf ("%s is a VF that NumVfs of %s creates, and passthrough runs before SR-IOV", d->bdf,
-                                   at.pf->bdf));
+    /* made by the SR-IOV step, which runs first: planned when it exists */
+    s->depends = sriov_step_of (c, at.pf->bdf);
+    g_free (s->pub.action);
+    s->pub.action = g_strdup_printf ("bind vfio-pci (a VF of %s)", at.pf->bdf);
     cfg_lookup_clear (&at);
     return;
   }
@@ -615,18 +630,25 @@ gv_boot_plan_compute (GvConfig *config, GvHost *host, const GvBootPlanOptions *o
   g_ptr_array_sort (by_parent, mdev_by_parent);
 
   plan->root = g_strdup (c.root);
+  plan->config = gv_config_ref (config);
   plan->steps = g_ptr_array_new_with_free_func ((GDestroyNotify) step_free);
   learn_names (&c);
 
   for (guint i = 0; i < devices->len; i++) {
     const GvConfigDevice *d = devices->pdata[i];
-    if (d->passthrough)
+    if (d->passthrough && !is_future_vf (&c, d))
       plan_bind (&c, d);
   }
   for (guint i = 0; i < devices->len; i++) {
     const GvConfigDevice *d = devices->pdata[i];
     if (d->has_num_vfs && !d->passthrough)
       plan_num_vfs (&c, d, plan->steps->len);
+  }
+  /* VFs to vfio-pci (an SR-IOV NIC's or GPU's): after the step making them */
+  for (guint i = 0; i < devices->len; i++) {
+    const GvConfigDevice *d = devices->pdata[i];
+    if (d->passthrough && is_future_vf (&c, d))
+      plan_bind (&c, d);
   }
   for (guint i = 0; i < devices->len; i++) {
     const GvConfigDevice *d = devices->pdata[i];

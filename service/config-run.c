@@ -154,6 +154,25 @@ all_on_vfio (Run *r, const GvPlan *pt)
   return TRUE;
 }
 
+/* A VF made by an earlier step: planned now that it exists, on a model of
+ * its own (the daemon's is not touched from here), managed as configured. */
+static gboolean
+plan_vf_bind (Run *r, BootStep *s, char **why)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GvHost) host = gv_host_new (r->root, &error);
+  const char *requested[] = { s->pub.device, NULL };
+
+  if (host) {
+    gv_config_apply_manage (r->plan->config, host);
+    if (gv_host_rescan (host, NULL, &error))
+      s->pt = gv_passthrough_plan (host, GV_OP_BIND_VFIO, requested, NULL, &error);
+  }
+  if (!s->pt)
+    *why = g_strdup (error->message);
+  return s->pt != NULL;
+}
+
 static void
 run_bind (Run *r, guint index, BootStep *s)
 {
@@ -162,6 +181,10 @@ run_bind (Run *r, guint index, BootStep *s)
   char *why = check_id (r, s, s->pub.device, "");
 
   if (why) {
+    finish (r, index, GV_BOOT_STEP_FAILED, why);
+    return;
+  }
+  if (!s->pt && !plan_vf_bind (r, s, &why)) {
     finish (r, index, GV_BOOT_STEP_FAILED, why);
     return;
   }

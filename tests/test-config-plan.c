@@ -492,6 +492,60 @@ test_counts (void)
   }
 }
 
+/* A VF to vfio-pci (an SR-IOV NIC's or GPU's): planned after the SR-IOV
+ * step that makes it, on the VM test bed's NVMe (tests/vm proves the same
+ * on a real kernel). */
+static void
+test_vf_passthrough (void)
+{
+  g_autoptr (Fx) fx = fx_new ("qemu-testbed");
+  g_autoptr (GvConfig) config = fx_config (fx, "[Manage]\nClasses=0108\n\n"
+                                               "[Device 0000:01:00.0]\nId=1b36:0010\nNumVfs=2\n\n"
+                                               "[Device 0000:01:00.1]\nId=1b36:0010\nPassthrough=true\n");
+  g_autoptr (GvBootPlan) plan = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *vf_driver = NULL;
+  g_autofree char *other_driver = NULL;
+
+  gv_config_apply_manage (config, fx->host);
+  plan = fx_compute (fx, config);
+  g_assert_cmpuint (gv_boot_plan_get_n_steps (plan), ==, 2);
+  g_assert_cmpstr (step (plan, 0)->device, ==, "0000:01:00.0");
+  g_assert_cmpstr (step (plan, 1)->device, ==, "0000:01:00.1");
+  g_assert_cmpstr (step (plan, 1)->action, ==, "bind vfio-pci (a VF of 0000:01:00.0)");
+  assert_statuses (plan, "pending pending");
+  g_assert_true (fx_run (fx, plan, &error));
+  g_assert_no_error (error);
+  assert_statuses (plan, "done done");
+  g_assert_cmpuint (numvfs (fx, "0000:01:00.0"), ==, 2);
+  vf_driver = driver_of (fx, "0000:01:00.1");
+  other_driver = driver_of (fx, "0000:01:00.2");
+  g_assert_cmpstr (vf_driver, ==, "vfio-pci");
+  g_assert_cmpstr (other_driver, !=, "vfio-pci");
+
+  fx_open (fx);
+  gv_config_apply_manage (config, fx->host);
+  assert_idempotent (fx, config);
+
+  /* without the PF's count the VF would not exist at the next boot */
+  {
+    g_autoptr (GvConfig) alone = fx_config (fx, "[Manage]\nClasses=0108\n\n"
+                                                "[Device 0000:01:00.1]\nId=1b36:0010\nPassthrough=true\n");
+    g_autoptr (GPtrArray) problems = NULL;
+    gboolean named = FALSE;
+
+    gv_config_apply_manage (alone, fx->host);
+    g_assert_true (gv_host_rescan (fx->host, NULL, &error));
+    problems = gv_config_check_host (alone, fx->host);
+    for (guint i = 0; i < problems->len; i++) {
+      const GvConfigProblem *p = problems->pdata[i];
+      g_test_message ("problem: %s", p->message);
+      named |= strstr (p->message, "add NumVfs= to [Device 0000:01:00.0]") != NULL;
+    }
+    g_assert_true (named);
+  }
+}
+
 /* ---- refusals ---- */
 
 /* The bus was renumbered: another GPU (an L40, 10de:26b5, in the
@@ -814,6 +868,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/apply/l40s", test_l40s);
   g_test_add_func ("/plan/apply/a40", test_a40);
   g_test_add_func ("/plan/apply/counts", test_counts);
+  g_test_add_func ("/plan/apply/vf-passthrough", test_vf_passthrough);
   g_test_add_func ("/plan/refuse/renumbered", test_renumbered);
   g_test_add_func ("/plan/refuse/replaced", test_replaced_before_run);
   g_test_add_func ("/plan/refuse/dependency", test_dependency_failure);
