@@ -8,45 +8,21 @@
 # lspci -k. Prints PASS/FAIL lines; exits 1 on any FAIL.
 #
 # usage (on the host): tests/vm/run-vm /usr/bin/env BUILDDIR=BUILD tests/vm/e2e-basic.sh
-# polkitd is not started: gpuvirtd does not ask polkit for uid 0 (the
-# unprivileged, polkit-denied calls are a later slice).
+# The guest runs no systemd here (busybox init): this is gpuvirtd without a
+# service manager, started by hand as on a distribution without systemd.
+# polkitd is not started, as gpuvirtd does not ask polkit for uid 0;
+# e2e-system.sh covers polkitd, logind and the unit under systemd.
 set -u
+NAME=e2e-basic
+. "$(dirname "$0")/e2e-lib.sh"
 
 PF=0000:01:00.0
 SYS=/sys/bus/pci/devices/$PF
-failures=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-die() { echo "FAIL: $*"; echo "e2e-basic: aborted"; exit 1; }
-check() { # DESCRIPTION COMMAND...
-  d=$1; shift
-  if "$@"; then pass "$d"; else fail "$d"; fi
-}
-
-[ "${GPUVIRT_IN_VM:-}" = 1 ] || die "not in the test VM (run through tests/vm/run-vm)"
-grep -qw vmtest.guest=1 /proc/cmdline || die "vmtest.guest=1 missing from the kernel command line"
-[ -n "${BUILDDIR:-}" ] && [ -d "$BUILDDIR" ] || die "BUILDDIR is not set to the build tree"
+e2e_require_guest
 [ -e "$SYS" ] || die "no $PF in the guest"
 
-t0=$(date +%s)
-elapsed() { echo "$(( $(date +%s) - t0 )) s"; }
-
 # --- install into the overlay root --------------------------------------
-meson install -C "$BUILDDIR" --no-rebuild --quiet > /tmp/install.log 2>&1 \
-  || { cat /tmp/install.log; die "meson install"; }
-pass "meson install into the guest's root ($(elapsed))"
-installed=$(meson introspect "$BUILDDIR" --installed) || die "meson introspect --installed"
-dest() { # the installed path of a file whose installed name ends in $1
-  printf '%s' "$installed" | python3 -c 'import json, sys
-for dst in json.load(sys.stdin).values():
-    if dst.endswith("/" + sys.argv[1]):
-        print(dst); break' "$1"
-}
-UNIT=$(dest gpuvirtd.service)
-CTL=$(dest gpuvirtctl)
-POLICY=$(dest org.gpuvirt.conf)
-echo "e2e-basic: unit $UNIT, client $CTL, policy $POLICY"
-[ -f "$UNIT" ] && [ -x "$CTL" ] && [ -f "$POLICY" ] || die "installed files missing"
+e2e_install
 case "$POLICY" in
   /usr/share/dbus-1/system.d/*|/etc/dbus-1/system.d/*) pass "bus policy installed where the system bus reads it ($POLICY)" ;;
   *) fail "bus policy installed at $POLICY, which the system bus never reads" ;;
@@ -62,12 +38,7 @@ while [ ! -S /run/dbus/system_bus_socket ] && [ $i -lt 100 ]; do sleep 0.2; i=$(
 pass "system dbus-daemon on /run/dbus/system_bus_socket ($(elapsed))"
 
 # --- configuration and gpuvirtd as the unit starts it ---------------------
-mkdir -p /etc/gpuvirt
-cat > /etc/gpuvirt/gpuvirt.conf <<'EOF'
-# e2e-basic: let gpuvirt manage the emulated NVMe and e1000e controllers
-[Manage]
-Classes=0108;0200
-EOF
+e2e_write_config
 exec_start=$(sed -n 's/^ExecStart=//p' "$UNIT")
 umask_unit=$(sed -n 's/^UMask=//p' "$UNIT")
 [ -n "$exec_start" ] || die "no ExecStart= in $UNIT"
@@ -93,12 +64,6 @@ done
 pass "gpuvirtd owns org.gpuvirt on the system bus ($(elapsed))"
 
 show_log() { echo "--- gpuvirtd log:"; tail -n 30 /tmp/gpuvirtd.log; echo "---"; }
-kdriver() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
-lspci_driver() { lspci -k -s "$1" | sed -n 's/^[[:space:]]*Kernel driver in use: //p'; }
-expect_driver() { # ADDRESS DRIVER STEP
-  check "$3: sysfs says $1 is on ${2:-no driver} (got '$(kdriver "$1")')" test "$(kdriver "$1")" = "$2"
-  check "$3: lspci -k says $1 is on ${2:-no driver} (got '$(lspci_driver "$1")')" test "$(lspci_driver "$1")" = "$2"
-}
 
 # --- inventory -------------------------------------------------------------
 json_has() { # JSON ADDRESS DRIVER: the listing has ADDRESS on DRIVER, managed (the [Manage] classes)
@@ -123,10 +88,6 @@ if out=$("$CTL" list --all --json 2>&1); then
 else
   echo "$out"; fail "gpuvirtctl list --all --json"
 fi
-bus_driver() { # the Driver property of ADDRESS's object, read with busctl
-  obj=$(busctl --system call org.gpuvirt /org/gpuvirt org.gpuvirt.Manager GetDevice s "$1" | sed -n 's/^o "\(.*\)"$/\1/p')
-  [ -n "$obj" ] && busctl --system get-property org.gpuvirt "$obj" org.gpuvirt.Device Driver | sed -n 's/^s "\(.*\)"$/\1/p'
-}
 check "busctl: Driver of $PF's object is nvme (got '$(bus_driver $PF)')" test "$(bus_driver $PF)" = nvme
 
 # --- bind and return -------------------------------------------------------
