@@ -370,7 +370,8 @@ test_timeout_stuck (void)
   stop_holders (h);
   /* the GPU's unbind never returns: stuck after the per-write timeout,
    * the companions put back, and the message names the states */
-  write_sim_ok (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind hang");
+  /* count=1: after "release" a later unbind (the undo) must not hang again */
+  write_sim_ok (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind hang count=1");
   g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "bind", "--timeout", "0.5", "--verbose", GPU, NULL), ==, 1);
   g_assert_nonnull (strstr (run.err, "0000:01:00.0: stuck"));
   g_assert_nonnull (strstr (run.err, "Hint: "));
@@ -524,7 +525,8 @@ test_daemon_dies (void)
   GPid pid;
 
   stop_holders (h);
-  write_sim_ok (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind hang");
+  /* count=1: after "release" a later unbind (the undo) must not hang again */
+  write_sim_ok (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind hang count=1");
   pid = start_bind (h, err_text, &err_fd);
   /* gpuvirtd goes away in the middle: the call ends with an error at
    * once instead of waiting out its timeout */
