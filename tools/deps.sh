@@ -15,6 +15,9 @@ packages=(
   libxml2-utils
   # real-kernel test bed
   qemu-system-x86 busybox-static cpio xz-utils zstd
+  # the guest booting its own systemd (run-vm --systemd): the system bus
+  # unit, console logins with a logind session, users for the polkit tests
+  dbus libpam-systemd login passwd util-linux
   # benchmark arithmetic
   bc
   # leak checks
