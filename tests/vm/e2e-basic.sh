@@ -16,8 +16,6 @@ set -u
 NAME=e2e-basic
 . "$(dirname "$0")/e2e-lib.sh"
 
-PF=0000:01:00.0
-SYS=/sys/bus/pci/devices/$PF
 e2e_require_guest
 [ -e "$SYS" ] || die "no $PF in the guest"
 

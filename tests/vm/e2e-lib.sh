@@ -11,6 +11,11 @@ check() { # DESCRIPTION COMMAND...
   if "$@"; then pass "$d"; else fail "$d"; fi
 }
 
+# The test bed's devices (run-vm's QEMU command line).
+PF=0000:01:00.0                # NVMe PF with SR-IOV, at most 2 VFs
+NIC=0000:00:02.0               # e1000e
+SYS=/sys/bus/pci/devices/$PF
+
 t0=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - t0 )) s"; }
 
@@ -20,6 +25,20 @@ e2e_require_guest() {
   grep -qw vmtest.guest=1 /proc/cmdline || die "vmtest.guest=1 missing from the kernel command line"
   [ -n "${BUILDDIR:-}" ] && [ -d "$BUILDDIR" ] || die "BUILDDIR is not set to the build tree"
 }
+
+e2e_require_systemd() {
+  [ "$(cat /proc/1/comm)" = systemd ] || die "PID 1 is not systemd (run through run-vm --systemd)"
+}
+
+# Under the guest's systemd: install, and let systemd and the bus see the
+# new unit and policy. Sets unit (gpuvirtd.service as installed).
+e2e_install_system() {
+  e2e_install
+  systemctl daemon-reload || die "systemctl daemon-reload"
+  systemctl reload dbus || die "reload dbus"
+  unit=$(basename "$UNIT")
+}
+show_log() { echo "--- gpuvirtd journal:"; journalctl -b --no-pager -o cat -u "$unit" | tail -n 40; echo "---"; }
 
 # meson install of $BUILDDIR into the guest's overlay root; sets UNIT, CTL,
 # POLICY, ACTIONS, RULES_EXAMPLE to the installed paths.

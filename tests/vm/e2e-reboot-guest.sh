@@ -14,18 +14,11 @@ set -u
 NAME=e2e-reboot
 . "$(dirname "$0")/e2e-lib.sh"
 
-PF=0000:01:00.0
-NIC=0000:00:02.0
-SYS=/sys/bus/pci/devices/$PF
 e2e_require_guest
-[ "$(cat /proc/1/comm)" = systemd ] || die "PID 1 is not systemd (run through run-vm --systemd)"
+e2e_require_systemd
 step=${1:-}
 
-e2e_install
-systemctl daemon-reload || die "systemctl daemon-reload"
-systemctl reload dbus || die "reload dbus"
-unit=$(basename "$UNIT")
-show_log() { echo "--- gpuvirtd journal:"; journalctl -b --no-pager -o cat -u "$unit" | tail -n 40; echo "---"; }
+e2e_install_system
 start_unit() {
   if systemctl start "$unit"; then pass "systemctl start $unit ($(elapsed))"; else show_log; die "systemctl start $unit"; fi
 }

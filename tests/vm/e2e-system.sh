@@ -24,30 +24,23 @@ set -u
 NAME=e2e-system
 . "$(dirname "$0")/e2e-lib.sh"
 
-PF=0000:01:00.0
-NIC=0000:00:02.0
-SYS=/sys/bus/pci/devices/$PF
 GROUP=gpuvirt   # meson option privileged-group, the default
 e2e_require_guest
-[ "$(cat /proc/1/comm)" = systemd ] || die "PID 1 is not systemd (run through run-vm --systemd)"
+e2e_require_systemd
 [ -e "$SYS" ] && [ -e /sys/bus/pci/devices/$NIC ] || die "the emulated NVMe or e1000e is missing"
 
 # --- install, the system's services, gpuvirtd as its unit -----------------
-e2e_install
+e2e_install_system
 e2e_write_config
-systemctl daemon-reload || die "systemctl daemon-reload"
-# dbus-daemon and polkitd read their policy directories at start.
-systemctl reload dbus || die "reload dbus"
+# polkitd reads its actions at start.
 systemctl restart polkit || die "start polkit"
 pass "system bus reloaded, polkitd running ($(elapsed))"
-unit=$(basename "$UNIT")
 if systemctl start "$unit"; then
   pass "systemctl start $unit (Type=notify: READY=1 came) ($(elapsed))"
 else
   systemctl status --no-pager "$unit"; journalctl -b --no-pager -u "$unit" | tail -30
   die "systemctl start $unit"
 fi
-show_log() { echo "--- gpuvirtd journal:"; journalctl -b --no-pager -o cat -u "$unit" | tail -n 30; echo "---"; }
 check "gpuvirtd owns org.gpuvirt" busctl --system status org.gpuvirt > /dev/null
 
 getent group "$GROUP" > /dev/null || groupadd --system "$GROUP" || die "groupadd $GROUP"
