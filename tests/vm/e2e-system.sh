@@ -153,9 +153,9 @@ check "the VF's group node /dev/vfio/$vgroup exists" test -c /dev/vfio/$vgroup
 # A stand-in for a VM: a process holding the VF's VFIO group open.
 sh -c "exec 3<>/dev/vfio/$vgroup; exec sleep 600" &
 holder=$!
-sleep 0.5
-check "the holder (pid $holder) has /dev/vfio/$vgroup open" \
-  sh -c "ls -l /proc/$holder/fd | grep -q /dev/vfio/$vgroup"
+holds() { ls -l /proc/$holder/fd 2>/dev/null | grep -q "/dev/vfio/$vgroup\$"; }
+i=0; while ! holds && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+check "the holder (pid $holder) has /dev/vfio/$vgroup open" holds
 out=$("$CTL" sriov $PF off 2>&1); rc=$?
 echo "$out" | sed 's/^/  | /'
 check "sriov $PF off refused while the VF's group is held open" test $rc -ne 0
@@ -173,7 +173,9 @@ expect_driver $PF nvme "after disabling the VFs"
 expect_driver $NIC e1000e "before the unbind behind gpuvirtd's back"
 as alice "$CTL" monitor --json > /tmp/monitor.log 2> /tmp/monitor.err &
 monitor=$!
-sleep 1.5   # the monitor subscribes before the change
+# it says so on stderr once its match rules are in place (synchronous calls)
+i=0; while ! grep -q '^Monitoring gpuvirtd' /tmp/monitor.err 2>/dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
+check "gpuvirtctl monitor is subscribed" grep -q '^Monitoring gpuvirtd' /tmp/monitor.err
 seen() { # DRIVER: the monitor printed Driver=DRIVER for the NIC
   python3 - "$1" "$NIC" <<'PY'
 import json, sys
