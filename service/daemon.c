@@ -107,15 +107,46 @@ daemon_recover (Daemon *daemon)
   }
 }
 
+/* What daemon_free() leaves to a worker that still runs at exit. */
+static Daemon *left_to_workers;
+
+/* A write that did not return in time still has a thread that reports
+ * when it does (passthrough: state "stuck"; vGPU: stuck_ops). */
+static gboolean
+has_stuck_writes (Daemon *daemon)
+{
+  GHashTableIter iter;
+  gpointer state;
+
+  if (daemon->stuck_ops && daemon->stuck_ops->len > 0)
+    return TRUE;
+  if (!daemon->op_state)
+    return FALSE;
+  g_hash_table_iter_init (&iter, daemon->op_state);
+  while (g_hash_table_iter_next (&iter, NULL, &state))
+    if (g_strcmp0 (state, GPUVIRT_STATE_STUCK) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 void
 daemon_free (Daemon *daemon)
 {
   if (!daemon)
     return;
-  if (daemon->plan) {
-    /* its worker still writes and reports: leave it what it uses, the
-     * process ends now and the journal covers the unfinished step */
-    g_warning ("Stopping while the boot plan runs; the next start finishes or undoes its step");
+  /* reports the loop did not get to, while all they need is still there */
+  main_queue_dispatch_pending (daemon->queue);
+  main_queue_dispatch_pending (daemon->vgpu_queue);
+  main_queue_dispatch_pending (daemon->plan_queue);
+  if (daemon->plan || has_stuck_writes (daemon)) {
+    /* a worker still writes and will report: leave it what it uses, the
+     * process ends now and the journal covers the unfinished step; kept
+     * reachable so that leak checkers do not count it */
+    left_to_workers = daemon;
+    if (daemon->plan)
+      g_warning ("Stopping while the boot plan runs; the next start finishes or undoes its step");
+    else
+      g_warning ("Stopping while a sysfs write is stuck; the next start finishes or undoes its step");
     return;
   }
   main_queue_free (daemon->plan_queue);

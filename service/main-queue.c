@@ -54,6 +54,17 @@ main_queue_new (sd_event *event, MainQueueFunc func, gpointer user_data, int *er
 }
 
 void
+main_queue_dispatch_pending (MainQueue *queue)
+{
+  gpointer item;
+
+  if (!queue)
+    return;
+  while ((item = g_async_queue_try_pop (queue->items)))
+    queue->func (item, queue->user_data);
+}
+
+void
 main_queue_free (MainQueue *queue)
 {
   if (!queue)

@@ -10,6 +10,10 @@ typedef struct MainQueue MainQueue;
 typedef void (*MainQueueFunc) (gpointer item, gpointer user_data);
 
 MainQueue *main_queue_new (sd_event *event, MainQueueFunc func, gpointer user_data, int *error);
+/* Handles, on the calling (main) thread, what was pushed but not yet seen
+ * by the loop: at shutdown a late report (a stuck write that returned)
+ * must not be dropped with its memory. */
+void main_queue_dispatch_pending (MainQueue *queue);
 void main_queue_free (MainQueue *queue);
 /* From any thread. */
 void main_queue_push (MainQueue *queue, gpointer item);
