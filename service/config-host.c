@@ -133,20 +133,6 @@ host_problem (GvConfig *config, GPtrArray *problems, const char *group, const ch
   cfg_problem_add (problems, o ? o->file : NULL, o ? o->line : 0, where, TRUE, "%s", message);
 }
 
-/* Whether the configuration sets the VF count of PF. */
-static gboolean
-configures_vfs (GvConfig *config, const char *pf)
-{
-  GPtrArray *devices = gv_config_get_devices (config);
-
-  for (guint i = 0; i < devices->len; i++) {
-    const GvConfigDevice *d = devices->pdata[i];
-    if (d->has_num_vfs && g_str_equal (d->bdf, pf))
-      return TRUE;
-  }
-  return FALSE;
-}
-
 static void
 check_device (GvConfig *config, GvHost *host, const GvConfigDevice *d, GPtrArray *problems)
 {
@@ -159,6 +145,7 @@ check_device (GvConfig *config, GvHost *host, const GvConfigDevice *d, GPtrArray
                   at.message);
   if (at.at == CFG_AT_PRESENT) {
     const GvPciFunction *fn = at.device->fn;
+    const GvConfigDevice *pf_config = fn->physfn ? gv_config_lookup_device (config, fn->physfn) : NULL;
     if (d->has_num_vfs && !fn->sriov_capable) {
       g_autofree char *m = g_strdup_printf ("%s has no SR-IOV (no sriov_totalvfs), so NumVfs cannot apply", d->bdf);
       host_problem (config, problems, group, "NumVfs", m);
@@ -181,7 +168,7 @@ check_device (GvConfig *config, GvHost *host, const GvConfigDevice *d, GPtrArray
                                             "on the nvidia driver)", d->bdf);
       host_problem (config, problems, group, "VgpuCount", m);
     }
-    if (d->passthrough && fn->physfn && !configures_vfs (config, fn->physfn)) {
+    if (d->passthrough && fn->physfn && !(pf_config && pf_config->has_num_vfs)) {
       g_autofree char *m = g_strdup_printf ("%s is a VF of %s, which has VFs only while told so: add NumVfs= "
                                             "to [Device %s] as well", d->bdf, fn->physfn, fn->physfn);
       host_problem (config, problems, group, "Passthrough", m);

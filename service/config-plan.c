@@ -622,6 +622,7 @@ gv_boot_plan_compute (GvConfig *config, GvHost *host, const GvBootPlanOptions *o
   GPtrArray *devices = gv_config_get_devices (config);
   GPtrArray *mdevs = gv_config_get_mdevs (config);
   g_autoptr (GPtrArray) by_parent = g_ptr_array_sized_new (mdevs->len); /* borrowed pointers */
+  g_autoptr (GPtrArray) vf_binds = g_ptr_array_new ();                   /* borrowed too */
   Compute c = { config, host, gv_host_get_root (host), plan, names, sriov_step };
 
   /* mdevs in the order of their parents, as the devices are */
@@ -636,7 +637,11 @@ gv_boot_plan_compute (GvConfig *config, GvHost *host, const GvBootPlanOptions *o
 
   for (guint i = 0; i < devices->len; i++) {
     const GvConfigDevice *d = devices->pdata[i];
-    if (d->passthrough && !is_future_vf (&c, d))
+    if (!d->passthrough)
+      continue;
+    if (is_future_vf (&c, d))
+      g_ptr_array_add (vf_binds, (gpointer) d);
+    else
       plan_bind (&c, d);
   }
   for (guint i = 0; i < devices->len; i++) {
@@ -645,11 +650,8 @@ gv_boot_plan_compute (GvConfig *config, GvHost *host, const GvBootPlanOptions *o
       plan_num_vfs (&c, d, plan->steps->len);
   }
   /* VFs to vfio-pci (an SR-IOV NIC's or GPU's): after the step making them */
-  for (guint i = 0; i < devices->len; i++) {
-    const GvConfigDevice *d = devices->pdata[i];
-    if (d->passthrough && is_future_vf (&c, d))
-      plan_bind (&c, d);
-  }
+  for (guint i = 0; i < vf_binds->len; i++)
+    plan_bind (&c, vf_binds->pdata[i]);
   for (guint i = 0; i < devices->len; i++) {
     const GvConfigDevice *d = devices->pdata[i];
     if (d->vgpu_type && !d->vgpu_count && !d->passthrough)
