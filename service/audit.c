@@ -48,7 +48,7 @@ audit_log_operation (sd_bus_message *request, const char *operation, char **func
                    "GPUVIRT_RESULT=%s", summary ? summary : "", "GPUVIRT_REQUESTER_UID=%d", (int) uid,
                    "GPUVIRT_REQUESTER_PID=%d", (int) pid, "GPUVIRT_REQUESTER_UNIT=%s", unit ? unit : "", NULL);
   if (!stderr_is_journal ())
-    g_message ("%s of %s %s (uid %d, pid %d): %s", operation, devices, failure ? "failed" : "done", (int) uid, (int) pid,
-             failure ? failure : summary);
+    g_message ("%s of %s %s (uid %d, pid %d): %s", operation, devices, failure ? "failed" : "done", (int) uid,
+               (int) pid, failure ? failure : summary);
   sd_bus_creds_unref (creds);
 }

@@ -30,9 +30,7 @@ esac
 mkdir -p /run/dbus /var/lib/dbus
 dbus-daemon --system --nofork --nopidfile --nosyslog > /tmp/dbus.log 2>&1 &
 DBUS_PID=$!
-i=0
-while [ ! -S /run/dbus/system_bus_socket ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
-[ -S /run/dbus/system_bus_socket ] || { cat /tmp/dbus.log; die "system dbus-daemon did not start"; }
+wait_for 20 test -S /run/dbus/system_bus_socket || { cat /tmp/dbus.log; die "system dbus-daemon did not start"; }
 pass "system dbus-daemon on /run/dbus/system_bus_socket ($(elapsed))"
 
 # --- configuration and gpuvirtd as the unit starts it ---------------------

@@ -19,6 +19,14 @@ SYS=/sys/bus/pci/devices/$PF
 t0=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - t0 )) s"; }
 
+wait_for() { # SECONDS COMMAND...: polls COMMAND every 0.2 s until it succeeds, at most SECONDS
+  w_tries=$(( $1 * 5 )); shift
+  until "$@"; do
+    [ "$w_tries" -gt 0 ] || return 1
+    sleep 0.2; w_tries=$((w_tries - 1))
+  done
+}
+
 # Refuse to run anywhere but in the test VM: these scripts write to /sys.
 e2e_require_guest() {
   [ "${GPUVIRT_IN_VM:-}" = 1 ] || die "not in the test VM (run through tests/vm/run-vm)"
@@ -103,10 +111,7 @@ kernel_state() {
 # QEMU's NVMe VFs start offline: nvme probes each new VF and gives up
 # ("Device not ready") after a while. Wait for that, so the kernel's own
 # late change is not taken for one of ours.
+vfs_off_nvme() { ! ls -l /sys/bus/pci/devices/$1/virtfn*/driver 2>/dev/null | grep -q '/nvme$'; }
 wait_vfs_settled() { # PF
-  i=0
-  while ls -l /sys/bus/pci/devices/$1/virtfn*/driver 2>/dev/null | grep -q '/nvme$'; do
-    [ $i -lt 150 ] || { echo "$NAME: VFs of $1 still on nvme after 30 s"; return 1; }
-    sleep 0.2; i=$((i + 1))
-  done
+  wait_for 30 vfs_off_nvme "$1" || { echo "$NAME: VFs of $1 still on nvme after 30 s"; return 1; }
 }

@@ -154,8 +154,7 @@ check "the VF's group node /dev/vfio/$vgroup exists" test -c /dev/vfio/$vgroup
 sh -c "exec 3<>/dev/vfio/$vgroup; exec sleep 600" &
 holder=$!
 holds() { ls -l /proc/$holder/fd 2>/dev/null | grep -q "/dev/vfio/$vgroup\$"; }
-i=0; while ! holds && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
-check "the holder (pid $holder) has /dev/vfio/$vgroup open" holds
+check "the holder (pid $holder) has /dev/vfio/$vgroup open" wait_for 10 holds
 out=$("$CTL" sriov $PF off 2>&1); rc=$?
 echo "$out" | sed 's/^/  | /'
 check "sriov $PF off refused while the VF's group is held open" test $rc -ne 0
@@ -174,8 +173,7 @@ expect_driver $NIC e1000e "before the unbind behind gpuvirtd's back"
 as alice "$CTL" monitor --json > /tmp/monitor.log 2> /tmp/monitor.err &
 monitor=$!
 # it says so on stderr once its match rules are in place (synchronous calls)
-i=0; while ! grep -q '^Monitoring gpuvirtd' /tmp/monitor.err 2>/dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
-check "gpuvirtctl monitor is subscribed" grep -q '^Monitoring gpuvirtd' /tmp/monitor.err
+check "gpuvirtctl monitor is subscribed" wait_for 20 grep -q '^Monitoring gpuvirtd' /tmp/monitor.err
 seen() { # DRIVER: the monitor printed Driver=DRIVER for the NIC
   python3 - "$1" "$NIC" <<'PY'
 import json, sys
@@ -191,13 +189,12 @@ for line in open('/tmp/monitor.log'):
 sys.exit(1)
 PY
 }
-wait_seen() { i=0; while ! seen "$1" && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done; seen "$1"; }
 echo $NIC > /sys/bus/pci/drivers/e1000e/unbind
 check "echo > e1000e/unbind: sysfs says $NIC has no driver" test -z "$(kdriver $NIC)"
-check "gpuvirtctl monitor printed Driver='' for $NIC (uevent, no Refresh)" wait_seen ""
+check "gpuvirtctl monitor printed Driver='' for $NIC (uevent, no Refresh)" wait_for 10 seen ""
 check "busctl: Driver of $NIC is now '' (got '$(bus_driver $NIC)')" test -z "$(bus_driver $NIC)"
 echo $NIC > /sys/bus/pci/drivers/e1000e/bind
-check "gpuvirtctl monitor printed Driver=e1000e for $NIC after the rebind" wait_seen e1000e
+check "gpuvirtctl monitor printed Driver=e1000e for $NIC after the rebind" wait_for 10 seen e1000e
 check "busctl: Driver of $NIC is e1000e again" test "$(bus_driver $NIC)" = e1000e
 kill $monitor; wait $monitor 2>/dev/null
 sed 's/^/  monitor| /' /tmp/monitor.log | grep "$NIC" | head -n 6
