@@ -1,9 +1,9 @@
 /* gpuvirtd: the gpuvirt system service. Owns org.gpuvirt on the system bus
  * (DBUS_SYSTEM_BUS_ADDRESS is honoured) and serves the host below --root. */
-#include "daemon.h"
-#include "bus-config.h"
+#include "daemon/daemon.h"
+#include "bus/config.h"
 #include "gpuvirt-names.h"
-#include "config.h"
+#include "config/config.h"
 
 #include <errno.h>
 #include <locale.h>

@@ -7,11 +7,11 @@
  * and no others; and a daemon killed in the middle of each kind of step
  * leaves nothing half-done once recovery ran, after which the plan
  * completes. */
-#include "config.h"
+#include "config/config.h"
 #include "gpuvirt-names.h"
-#include "host-util.h"
+#include "sysfs/read.h"
 #include "sim-mount.h"
-#include "vgpu-journal.h"
+#include "vgpu/family.h"
 
 #include <glib/gstdio.h>
 

@@ -4,8 +4,8 @@
  * round-tripping with comments kept; atomic saves that leave the old file
  * when they fail; CheckConfig against a simulated host whose device was
  * replaced. */
-#include "config.h"
-#include "host-scan.h"
+#include "config/config.h"
+#include "host/model.h"
 #include "sim-mount.h"
 
 #include <glib/gstdio.h>

@@ -3,7 +3,7 @@
  * roots the GRUB lines, the CPU vendor and the vfio-pci module checks; and
  * on this machine's real /sys, read only, that it runs and says something
  * about the IOMMU. */
-#include "doctor.h"
+#include "doctor/doctor.h"
 #include "gpuvirt-names.h"
 #include "sim-mount.h"
 

@@ -2,7 +2,7 @@
  * type names, both creatable_vgpu_types forms, mdev descriptions, the
  * framework decision table, and a hand-made root full of garbage that must
  * be read without a crash and with "unknown" values. */
-#include "host-scan.h"
+#include "host/model.h"
 
 #include <glib/gstdio.h>
 

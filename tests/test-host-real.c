@@ -1,7 +1,7 @@
 /* The host model on this machine's real /sys, read only: every PCI address,
  * vendor/device/subsystem ID, class, revision and driver must be what
  * `lspci -nnk -D` prints. Nothing is written anywhere. */
-#include "host-scan.h"
+#include "host/model.h"
 
 #include <string.h>
 

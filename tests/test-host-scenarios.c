@@ -3,7 +3,7 @@
  * by device, before and after the test changes the host through the mount
  * (VFs enabled, vfio-pci bound, vGPU types set, mdevs created). After every
  * change, the refreshed model must also equal a model scanned from scratch. */
-#include "host-scan.h"
+#include "host/model.h"
 #include "sim-mount.h"
 
 #include <json-glib/json-glib.h>

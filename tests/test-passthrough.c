@@ -3,8 +3,8 @@
  * writes that never return, crash recovery, and parallel groups. Every
  * write goes to a gpuvirt-simfs mount; the state after each run is read
  * back from the simulated sysfs. */
-#include "passthrough.h"
-#include "pt-internal.h"
+#include "passthrough/passthrough.h"
+#include "passthrough/internal.h"
 #include "sim-mount.h"
 
 #include <glib/gstdio.h>

@@ -3,9 +3,9 @@
  * until a GPU is full; then every write of each operation failed in turn
  * and hung in turn, checking that nothing is left half-configured. All
  * writes go to a gpuvirt-simfs mount; state is read back from it. */
-#include "vgpu.h"
-#include "host-scan.h"
-#include "host-util.h"
+#include "vgpu/vgpu.h"
+#include "host/model.h"
+#include "sysfs/read.h"
 #include "sim-mount.h"
 
 #include <errno.h>

@@ -1,7 +1,0 @@
-/* The configuration's properties and methods on org.gpuvirt.Manager
- * (see bus-config.c). */
-#pragma once
-
-#include "daemon.h"
-
-int bus_config_register (Daemon *daemon);

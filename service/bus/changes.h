@@ -1,0 +1,11 @@
+/* Which properties of a function's object differ between two snapshots,
+ * so PropertiesChanged carries only what changed. */
+#pragma once
+
+#include "host/model.h"
+
+/* Names of org.gpuvirt.Device / Sriov / Vgpu properties that differ
+ * between OLD and NOW (NULL-terminated, possibly empty). */
+GStrv bus_changed_device_properties (const GvDevice *old, const GvDevice *now);
+GStrv bus_changed_sriov_properties (const GvDevice *old, const GvDevice *now);
+GStrv bus_changed_vgpu_properties (const GvDevice *old, const GvDevice *now);

@@ -1,0 +1,448 @@
+/* org.gpuvirt.Device, org.gpuvirt.Sriov and org.gpuvirt.Vgpu on
+ * /org/gpuvirt/devices/pci_*: one object per PCI function, served from the
+ * host model through fallback vtables. */
+#include "daemon/daemon.h"
+#include "bus/passthrough.h"
+#include "bus/sriov.h"
+#include "bus/vgpu.h"
+#include "bus/vgpu-check.h"
+#include "bus/paths.h"
+#include "bus/util.h"
+#include "gpuvirt-names.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* The function a property call is about. */
+static GvDevice *
+device_at (Daemon *daemon, const char *path)
+{
+  g_autofree char *bdf = gpuvirt_device_path_to_bdf (path);
+  return bdf ? gv_host_lookup (daemon->host, bdf) : NULL;
+}
+
+#define DEVICE_OR_FAIL(daemon, path)                                                            \
+  GvDevice *device = device_at (daemon, path);                                                  \
+  if (!device)                                                                                  \
+    return sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE, "%s is gone", path);        \
+  GvPciFunction *fn = device->fn
+
+static const char *
+device_kind (GvDevice *device)
+{
+  if (gv_pci_function_is_vf (device->fn))
+    return GPUVIRT_KIND_VF;
+  if (device->role == GV_ROLE_GPU)
+    return GPUVIRT_KIND_GPU;
+  if (device->role == GV_ROLE_COMPANION)
+    return GPUVIRT_KIND_COMPANION;
+  if (gv_pci_function_is_bridge (device->fn))
+    return GPUVIRT_KIND_BRIDGE;
+  return GPUVIRT_KIND_OTHER;
+}
+
+static int
+get_device_prop (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+                 void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  DEVICE_OR_FAIL (daemon, path);
+
+  if (g_str_equal (prop, "Address"))
+    return sd_bus_message_append (reply, "s", fn->bdf);
+  if (g_str_equal (prop, "VendorId"))
+    return sd_bus_message_append (reply, "q", fn->vendor_id);
+  if (g_str_equal (prop, "DeviceId"))
+    return sd_bus_message_append (reply, "q", fn->device_id);
+  if (g_str_equal (prop, "SubsystemVendorId"))
+    return sd_bus_message_append (reply, "q", fn->subsystem_vendor_id);
+  if (g_str_equal (prop, "SubsystemDeviceId"))
+    return sd_bus_message_append (reply, "q", fn->subsystem_device_id);
+  if (g_str_equal (prop, "Class"))
+    return sd_bus_message_append (reply, "u", fn->class_code);
+  if (g_str_equal (prop, "Revision"))
+    return sd_bus_message_append (reply, "y", fn->revision);
+  if (g_str_equal (prop, "VendorName"))
+    return sd_bus_message_append (reply, "s", fn->vendor_name ? fn->vendor_name : "");
+  if (g_str_equal (prop, "DeviceName"))
+    return sd_bus_message_append (reply, "s", fn->model_name ? fn->model_name : "");
+  if (g_str_equal (prop, "Kind"))
+    return sd_bus_message_append (reply, "s", device_kind (device));
+  if (g_str_equal (prop, "Managed"))
+    return sd_bus_message_append (reply, "b", device->managed);
+  if (g_str_equal (prop, "Driver"))
+    return sd_bus_message_append (reply, "s", fn->driver ? fn->driver : "");
+  if (g_str_equal (prop, "DriverOverride"))
+    return sd_bus_message_append (reply, "s", fn->driver_override ? fn->driver_override : "");
+  if (g_str_equal (prop, "IommuGroup"))
+    return sd_bus_message_append (reply, "i", fn->iommu_group);
+  if (g_str_equal (prop, "IommuGroupMembers"))
+    return bus_append_device_paths (reply, (const char *const *) device->group_members, G_MAXUINT);
+  if (g_str_equal (prop, "GroupVerdict"))
+    return sd_bus_message_append (reply, "s", gv_group_verdict_to_string (device->verdict));
+  if (g_str_equal (prop, "ForeignGroupMembers"))
+    return bus_append_device_paths (reply, (const char *const *) device->foreign, G_MAXUINT);
+  if (g_str_equal (prop, "Companions"))
+    return bus_append_device_paths (reply, (const char *const *) device->companions, G_MAXUINT);
+  if (g_str_equal (prop, "Gpu"))
+    return bus_append_device_path_or_root (reply, device->owner);
+  if (g_str_equal (prop, "PhysicalFunction"))
+    return bus_append_device_path_or_root (reply, fn->physfn);
+  if (g_str_equal (prop, "VfioGroupNode"))
+    return sd_bus_message_append (reply, "s", device->vfio_group_node ? device->vfio_group_node : "");
+  if (g_str_equal (prop, "VfioDeviceNode"))
+    return sd_bus_message_append (reply, "s", fn->vfio_cdev_node ? fn->vfio_cdev_node : "");
+  if (g_str_equal (prop, "BootVga"))
+    return sd_bus_message_append (reply, "b", fn->boot_vga == 1);
+  if (g_str_equal (prop, "NumaNode"))
+    return sd_bus_message_append (reply, "i", fn->numa_node);
+  if (g_str_equal (prop, "State"))
+    return sd_bus_message_append (reply, "s", daemon_device_state (daemon, device));
+  if (g_str_equal (prop, "StateMessage")) {
+    const char *message = g_hash_table_lookup (daemon->op_message, fn->bdf);
+    return sd_bus_message_append (reply, "s", message ? message : "");
+  }
+  if (g_str_equal (prop, "OriginalDriver")) {
+    g_autofree char *driver = NULL;
+    g_autofree char *override = NULL;
+    gboolean known = daemon->records && gv_records_lookup (daemon->records, fn->bdf, &driver, &override);
+    return sd_bus_message_append (reply, "s", known && driver ? driver : "");
+  }
+  if (g_str_equal (prop, "VgpuFramework"))
+    return sd_bus_message_append (reply, "s", gv_vgpu_framework_to_string (device->framework));
+  return -ENOENT;
+}
+
+/* Holders are read from /proc on every call: nothing tells the daemon
+ * when a process opens a node. */
+static int
+get_holders (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+             void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GPtrArray) holders = NULL;
+  int r;
+  DEVICE_OR_FAIL (daemon, path);
+
+  holders = daemon_holders (daemon, fn->bdf, &local);
+  if (!holders)
+    return sd_bus_error_setf (error, SD_BUS_ERROR_FAILED, "Could not read who holds %s: %s", fn->bdf, local->message);
+  r = sd_bus_message_open_container (reply, 'a', "(uss)");
+  for (guint i = 0; r >= 0 && i < holders->len; i++) {
+    GvHolder *h = holders->pdata[i];
+    r = sd_bus_message_append (reply, "(uss)", (guint32) h->pid, h->comm ? h->comm : "", h->node);
+  }
+  return r < 0 ? r : sd_bus_message_close_container (reply);
+}
+
+static int
+get_sriov_prop (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+                void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  DEVICE_OR_FAIL (daemon, path);
+
+  if (g_str_equal (prop, "TotalVfs"))
+    return sd_bus_message_append (reply, "u", fn->sriov_totalvfs);
+  if (g_str_equal (prop, "NumVfs"))
+    return sd_bus_message_append (reply, "u", fn->sriov_numvfs);
+  if (g_str_equal (prop, "VirtualFunctions"))
+    return bus_append_device_paths (reply, (const char *const *) fn->vfs, G_MAXUINT);
+  return -ENOENT;
+}
+
+static int
+append_type_details (sd_bus_message *reply, const char *description, const char *device_api, int max_instance,
+                     const GvVgpuTypeName *parsed)
+{
+  char series[2] = { parsed->series, '\0' };
+  int r = sd_bus_message_open_container (reply, 'a', "{sv}");
+
+  if (r >= 0 && description && *description)
+    r = sd_bus_message_append (reply, "{sv}", "description", "s", description);
+  if (r >= 0 && device_api && *device_api)
+    r = sd_bus_message_append (reply, "{sv}", "device_api", "s", device_api);
+  if (r >= 0 && max_instance >= 0)
+    r = sd_bus_message_append (reply, "{sv}", "max_instance", "u", (guint32) max_instance);
+  if (r >= 0 && parsed->series)
+    r = sd_bus_message_append (reply, "{sv}", "series", "s", series);
+  if (r >= 0 && parsed->short_name)
+    r = sd_bus_message_append (reply, "{sv}", "short_name", "s", parsed->short_name);
+  return r < 0 ? r : sd_bus_message_close_container (reply);
+}
+
+static int
+append_mdev_type (sd_bus_message *reply, GvMdevType *t, guint available)
+{
+  int r = sd_bus_message_open_container (reply, 'r', "ssuua{sv}");
+
+  if (r >= 0)
+    r = sd_bus_message_append (reply, "ssuu", t->id, t->name, t->framebuffer_mb, available);
+  if (r >= 0)
+    r = append_type_details (reply, t->description, t->device_api, t->max_instance, &t->parsed);
+  return r < 0 ? r : sd_bus_message_close_container (reply);
+}
+
+static int
+append_vendor_type (sd_bus_message *reply, GvVendorVgpuType *t, guint available)
+{
+  g_autofree char *id = g_strdup_printf ("%u", t->id);
+  int r = sd_bus_message_open_container (reply, 'r', "ssuua{sv}");
+
+  if (r >= 0)
+    r = sd_bus_message_append (reply, "ssuu", id, t->name, t->parsed.framebuffer_mb, available);
+  if (r >= 0)
+    r = append_type_details (reply, NULL, NULL, -1, &t->parsed);
+  return r < 0 ? r : sd_bus_message_close_container (reply);
+}
+
+/* Types on a physical function with per-VF types: each type once, with
+ * the sum over the VFs of what each can still take. */
+typedef struct {
+  GvMdevType *mdev;          /* one of these two */
+  GvVendorVgpuType *vendor;
+  guint available;
+} TypeSum;
+
+static void
+add_type (GHashTable *index, GArray *sums, char *id, GvMdevType *mdev, GvVendorVgpuType *vendor, guint available)
+{
+  gpointer pos;
+
+  if (g_hash_table_lookup_extended (index, id, NULL, &pos)) {
+    g_array_index (sums, TypeSum, GPOINTER_TO_UINT (pos)).available += available;
+    g_free (id);
+    return;
+  }
+  g_hash_table_insert (index, id, GUINT_TO_POINTER (sums->len));
+  g_array_append_val (sums, ((TypeSum) { mdev, vendor, available }));
+}
+
+static int
+append_vf_types (Daemon *daemon, sd_bus_message *reply, GvPciFunction *pf)
+{
+  g_autoptr (GHashTable) index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GArray) sums = g_array_new (FALSE, TRUE, sizeof (TypeSum));
+  int r;
+
+  for (guint i = 0; pf->vfs && pf->vfs[i]; i++) {
+    GvDevice *vf = gv_host_lookup (daemon->host, pf->vfs[i]);
+    if (!vf)
+      continue;
+    for (guint j = 0; vf->fn->mdev_types && j < vf->fn->mdev_types->len; j++) {
+      GvMdevType *t = vf->fn->mdev_types->pdata[j];
+      add_type (index, sums, g_strdup (t->id), t, NULL, (guint) MAX (t->available_instances, 0));
+    }
+    for (guint j = 0; vf->fn->vendor_vfio && j < vf->fn->vendor_vfio->creatable->len; j++) {
+      GvVendorVgpuType *t = vf->fn->vendor_vfio->creatable->pdata[j];
+      add_type (index, sums, g_strdup_printf ("%u", t->id), NULL, t, 1);
+    }
+  }
+  r = sd_bus_message_open_container (reply, 'a', "(ssuua{sv})");
+  for (guint i = 0; r >= 0 && i < sums->len; i++) {
+    TypeSum *sum = &g_array_index (sums, TypeSum, i);
+    r = sum->mdev ? append_mdev_type (reply, sum->mdev, sum->available)
+                  : append_vendor_type (reply, sum->vendor, sum->available);
+  }
+  return r < 0 ? r : sd_bus_message_close_container (reply);
+}
+
+static int
+get_types (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+           void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  int r;
+  DEVICE_OR_FAIL (daemon, path);
+
+  if (!gv_pci_function_is_vf (fn) && (device->framework == GV_VGPU_FRAMEWORK_MDEV_VF ||
+                                      device->framework == GV_VGPU_FRAMEWORK_VENDOR_VFIO))
+    return append_vf_types (daemon, reply, fn);
+  r = sd_bus_message_open_container (reply, 'a', "(ssuua{sv})");
+  for (guint i = 0; r >= 0 && fn->mdev_types && i < fn->mdev_types->len; i++) {
+    GvMdevType *t = fn->mdev_types->pdata[i];
+    r = append_mdev_type (reply, t, (guint) MAX (t->available_instances, 0));
+  }
+  for (guint i = 0; r >= 0 && fn->vendor_vfio && i < fn->vendor_vfio->creatable->len; i++)
+    r = append_vendor_type (reply, fn->vendor_vfio->creatable->pdata[i], 1);
+  return r < 0 ? r : sd_bus_message_close_container (reply);
+}
+
+static int
+get_vgpu_prop (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+               void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  DEVICE_OR_FAIL (daemon, path);
+
+  if (g_str_equal (prop, "Framework"))
+    return sd_bus_message_append (reply, "s", gv_vgpu_framework_to_string (device->framework));
+  if (g_str_equal (prop, "CurrentType")) {
+    g_autofree char *id = fn->vendor_vfio && fn->vendor_vfio->current_type
+                            ? g_strdup_printf ("%u", fn->vendor_vfio->current_type) : g_strdup ("");
+    return sd_bus_message_append (reply, "s", id);
+  }
+  if (g_str_equal (prop, "CurrentTypeName"))
+    return sd_bus_message_append (reply, "s", fn->vendor_vfio && fn->vendor_vfio->current_type
+                                                ? vgpu_check_vendor_type_name (daemon, fn->vendor_vfio->current_type) : "");
+  if (g_str_equal (prop, "Mdevs")) {
+    GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
+    int r = sd_bus_message_open_container (reply, 'a', "o");
+    for (guint i = 0; r >= 0 && i < mdevs->len; i++) {
+      GvMdev *mdev = mdevs->pdata[i];
+      GvDevice *parent = gv_host_lookup (daemon->host, mdev->parent);
+      g_autofree char *p = NULL;
+      /* its own, and on a PF those of its VFs too */
+      if (g_strcmp0 (mdev->parent, fn->bdf) != 0 && !(parent && g_strcmp0 (parent->fn->physfn, fn->bdf) == 0))
+        continue;
+      p = gpuvirt_mdev_path (mdev->uuid);
+      r = sd_bus_message_append (reply, "o", p);
+    }
+    return r < 0 ? r : sd_bus_message_close_container (reply);
+  }
+  return -ENOENT;
+}
+
+#define EMITS SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+#define CONST SD_BUS_VTABLE_PROPERTY_CONST
+
+static const sd_bus_vtable device_vtable[] = {
+  SD_BUS_VTABLE_START (0),
+  SD_BUS_PROPERTY ("Address", "s", get_device_prop, 0, CONST),
+  SD_BUS_PROPERTY ("VendorId", "q", get_device_prop, 0, CONST),
+  SD_BUS_PROPERTY ("DeviceId", "q", get_device_prop, 0, CONST),
+  SD_BUS_PROPERTY ("SubsystemVendorId", "q", get_device_prop, 0, CONST),
+  SD_BUS_PROPERTY ("SubsystemDeviceId", "q", get_device_prop, 0, CONST),
+  SD_BUS_PROPERTY ("Class", "u", get_device_prop, 0, CONST),
+  SD_BUS_PROPERTY ("Revision", "y", get_device_prop, 0, CONST),
+  SD_BUS_PROPERTY ("VendorName", "s", get_device_prop, 0, CONST),
+  SD_BUS_PROPERTY ("DeviceName", "s", get_device_prop, 0, CONST),
+  SD_BUS_PROPERTY ("Kind", "s", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("Managed", "b", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("Driver", "s", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("DriverOverride", "s", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("OriginalDriver", "s", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("IommuGroup", "i", get_device_prop, 0, CONST),
+  SD_BUS_PROPERTY ("IommuGroupMembers", "ao", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("GroupVerdict", "s", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("ForeignGroupMembers", "ao", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("Companions", "ao", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("Gpu", "o", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("PhysicalFunction", "o", get_device_prop, 0, CONST),
+  SD_BUS_PROPERTY ("VfioGroupNode", "s", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("VfioDeviceNode", "s", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("BootVga", "b", get_device_prop, 0, CONST),
+  SD_BUS_PROPERTY ("NumaNode", "i", get_device_prop, 0, CONST),
+  SD_BUS_PROPERTY ("Holders", "a(uss)", get_holders, 0, 0),
+  SD_BUS_PROPERTY ("State", "s", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("StateMessage", "s", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("VgpuFramework", "s", get_device_prop, 0, EMITS),
+  SD_BUS_METHOD_WITH_ARGS ("BindVfio", SD_BUS_ARGS ("a{sv}", options), SD_BUS_RESULT ("a(sss)", results),
+                           bus_passthrough_bind, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GiveBack", SD_BUS_ARGS ("a{sv}", options), SD_BUS_RESULT ("a(sss)", results),
+                           bus_passthrough_give_back, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Unbind", SD_BUS_ARGS ("a{sv}", options), SD_BUS_RESULT ("a(sss)", results),
+                           bus_passthrough_unbind, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_VTABLE_END
+};
+
+static const sd_bus_vtable sriov_vtable[] = {
+  SD_BUS_VTABLE_START (0),
+  SD_BUS_PROPERTY ("TotalVfs", "u", get_sriov_prop, 0, CONST),
+  SD_BUS_PROPERTY ("NumVfs", "u", get_sriov_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("VirtualFunctions", "ao", get_sriov_prop, 0, EMITS),
+  SD_BUS_METHOD_WITH_ARGS ("SetNumVfs", SD_BUS_ARGS ("u", count, "a{sv}", options),
+                           SD_BUS_RESULT ("ao", virtual_functions), bus_sriov_set_num_vfs, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_VTABLE_END
+};
+
+static const sd_bus_vtable vgpu_vtable[] = {
+  SD_BUS_VTABLE_START (0),
+  SD_BUS_PROPERTY ("Framework", "s", get_vgpu_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("Types", "a(ssuua{sv})", get_types, 0, EMITS),
+  SD_BUS_PROPERTY ("CurrentType", "s", get_vgpu_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("CurrentTypeName", "s", get_vgpu_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("Mdevs", "ao", get_vgpu_prop, 0, EMITS),
+  SD_BUS_METHOD_WITH_ARGS ("SetType", SD_BUS_ARGS ("s", type, "a{sv}", options), SD_BUS_NO_RESULT,
+                           bus_vgpu_set_type, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("ReleaseType", SD_BUS_ARGS ("a{sv}", options), SD_BUS_NO_RESULT,
+                           bus_vgpu_release_type, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("CreateMdev", SD_BUS_ARGS ("s", type, "s", uuid, "a{sv}", options),
+                           SD_BUS_RESULT ("o", object), bus_vgpu_create_mdev, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("CreateVgpu", SD_BUS_ARGS ("s", type, "a{sv}", options),
+                           SD_BUS_RESULT ("o", object, "a{sv}", info), bus_vgpu_create_vgpu,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("RemoveVgpu", SD_BUS_ARGS ("o", object, "a{sv}", options), SD_BUS_NO_RESULT,
+                           bus_vgpu_remove_vgpu, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_VTABLE_END
+};
+
+/* Which interfaces exist at PATH: the find callbacks of the fallback
+ * vtables. userdata stays the daemon; getters look the function up. */
+static int
+find_with (Daemon *daemon, const char *path, guint bit, void **found)
+{
+  GvDevice *device = device_at (daemon, path);
+
+  if (!device || !(daemon_device_interfaces (device) & bit))
+    return 0;
+  *found = daemon;
+  return 1;
+}
+
+static int
+find_device (sd_bus *bus, const char *path, const char *iface, void *userdata, void **found, sd_bus_error *error)
+{
+  return find_with (userdata, path, GPUVIRT_IFACE_DEVICE, found);
+}
+
+static int
+find_sriov (sd_bus *bus, const char *path, const char *iface, void *userdata, void **found, sd_bus_error *error)
+{
+  return find_with (userdata, path, GPUVIRT_IFACE_SRIOV, found);
+}
+
+static int
+find_vgpu (sd_bus *bus, const char *path, const char *iface, void *userdata, void **found, sd_bus_error *error)
+{
+  return find_with (userdata, path, GPUVIRT_IFACE_VGPU, found);
+}
+
+/* Lists every function's object (sd-bus frees the result with free()). */
+static int
+enumerate_devices (sd_bus *bus, const char *prefix, void *userdata, char ***nodes, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  GPtrArray *devices = gv_host_get_devices (daemon->host);
+  GPtrArray *list = g_ptr_array_sized_new (devices->len + 1);
+
+  for (guint i = 0; i < devices->len; i++)
+    g_ptr_array_add (list, gpuvirt_device_path (((GvDevice *) devices->pdata[i])->fn->bdf));
+  g_ptr_array_add (list, NULL);
+  /* g_malloc is the system malloc (GLib >= 2.46): sd-bus may free() it */
+  *nodes = (char **) g_ptr_array_free (list, FALSE);
+  return 0;
+}
+
+int
+bus_device_register (Daemon *daemon)
+{
+  int r;
+
+  r = sd_bus_add_fallback_vtable (daemon->bus, NULL, GPUVIRT_DEVICES_PATH, GPUVIRT_DEVICE_IFACE, device_vtable,
+                                  find_device, daemon);
+  if (r >= 0)
+    r = sd_bus_add_fallback_vtable (daemon->bus, NULL, GPUVIRT_DEVICES_PATH, GPUVIRT_SRIOV_IFACE, sriov_vtable,
+                                    find_sriov, daemon);
+  if (r >= 0)
+    r = bus_sriov_register (daemon);
+  if (r >= 0)
+    r = sd_bus_add_fallback_vtable (daemon->bus, NULL, GPUVIRT_DEVICES_PATH, GPUVIRT_VGPU_IFACE, vgpu_vtable,
+                                    find_vgpu, daemon);
+  if (r >= 0)
+    r = bus_vgpu_register (daemon);
+  if (r >= 0)
+    r = sd_bus_add_node_enumerator (daemon->bus, NULL, GPUVIRT_DEVICES_PATH, enumerate_devices, daemon);
+  return r;
+}

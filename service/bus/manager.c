@@ -1,0 +1,157 @@
+/* org.gpuvirt.Manager at /org/gpuvirt, with the ObjectManager. */
+#include "daemon/daemon.h"
+#include "bus/doctor.h"
+#include "bus/passthrough.h"
+#include "bus/paths.h"
+#include "bus/util.h"
+#include "gpuvirt-names.h"
+#include "host/iommu.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int
+get_version (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+             void *userdata, sd_bus_error *error)
+{
+  return sd_bus_message_append (reply, "s", GPUVIRT_VERSION);
+}
+
+static int
+get_api_version (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+                 void *userdata, sd_bus_error *error)
+{
+  return sd_bus_message_append (reply, "u", GPUVIRT_API_VERSION);
+}
+
+static int
+get_root (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+          void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  return sd_bus_message_append (reply, "s", daemon->root);
+}
+
+static int
+get_fact (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+          void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  const GvHostFacts *facts = gv_host_get_facts (daemon->host);
+
+  if (g_str_equal (prop, "IommuPresent"))
+    return sd_bus_message_append (reply, "b", facts->iommu_present);
+  if (g_str_equal (prop, "IommuKind"))
+    return sd_bus_message_append (reply, "s", gv_iommu_kind (facts));
+  if (g_str_equal (prop, "InterruptRemapping"))
+    return sd_bus_message_append (reply, "b", daemon->interrupt_remapping);
+  if (g_str_equal (prop, "KernelCommandLine")) {
+    g_autofree char *cmdline = g_strstrip (g_strdup (facts->kernel_cmdline ? facts->kernel_cmdline : ""));
+    return sd_bus_message_append (reply, "s", cmdline);
+  }
+  if (g_str_equal (prop, "VfioPciLoaded"))
+    return sd_bus_message_append (reply, "b", facts->vfio_pci_loaded);
+  if (g_str_equal (prop, "NvidiaVgpuManager"))
+    return sd_bus_message_append (reply, "b", facts->nvidia_vgpu_manager);
+  return -ENOENT;
+}
+
+static int
+get_devices (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+             void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  g_autoptr (GPtrArray) managed = gv_host_dup_managed (daemon->host);
+  g_autoptr (GPtrArray) bdfs = g_ptr_array_new ();
+
+  for (guint i = 0; i < managed->len; i++)
+    g_ptr_array_add (bdfs, ((GvDevice *) managed->pdata[i])->fn->bdf);
+  return bus_append_device_paths (reply, (const char *const *) bdfs->pdata, bdfs->len);
+}
+
+static int
+get_mdevs (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+           void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
+  int r = sd_bus_message_open_container (reply, 'a', "o");
+
+  for (guint i = 0; r >= 0 && i < mdevs->len; i++) {
+    g_autofree char *p = gpuvirt_mdev_path (((GvMdev *) mdevs->pdata[i])->uuid);
+    r = sd_bus_message_append (reply, "o", p);
+  }
+  return r < 0 ? r : sd_bus_message_close_container (reply);
+}
+
+/* GetDevice(s device) -> o: "0000:01:00.0", "01:00.0" or an object path. */
+static int
+method_get_device (sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  const char *text;
+  g_autofree char *bdf = NULL;
+  g_autofree char *path = NULL;
+  int r;
+
+  r = sd_bus_message_read (m, "s", &text);
+  if (r < 0)
+    return r;
+  bdf = bus_resolve_device_argument (text, error);
+  if (!bdf)
+    return -EINVAL;
+  if (!gv_host_lookup (daemon->host, bdf))
+    return sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE,
+                              "No PCI function %s on this host (see 'gpuvirtctl list --all')", bdf);
+  path = gpuvirt_device_path (bdf);
+  return sd_bus_reply_method_return (m, "o", path);
+}
+
+/* Refresh(): reads the whole host again and announces what changed. */
+static int
+method_refresh (sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  g_autoptr (GError) local = NULL;
+
+  if (daemon_rescan (daemon, &local) < 0)
+    return sd_bus_error_setf (error, SD_BUS_ERROR_FAILED, "Could not read the host: %s", local->message);
+  return sd_bus_reply_method_return (m, NULL);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+  SD_BUS_VTABLE_START (0),
+  SD_BUS_PROPERTY ("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("ApiVersion", "u", get_api_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("Root", "s", get_root, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("IommuPresent", "b", get_fact, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("IommuKind", "s", get_fact, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("InterruptRemapping", "b", get_fact, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("KernelCommandLine", "s", get_fact, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("VfioPciLoaded", "b", get_fact, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("NvidiaVgpuManager", "b", get_fact, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("Devices", "ao", get_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("Mdevs", "ao", get_mdevs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_METHOD_WITH_ARGS ("GetDevice", SD_BUS_ARGS ("s", device), SD_BUS_RESULT ("o", object),
+                           method_get_device, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Refresh", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_refresh, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("BindVfio", SD_BUS_ARGS ("as", devices, "a{sv}", options),
+                           SD_BUS_RESULT ("a(sss)", results), bus_passthrough_bulk_bind, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GiveBack", SD_BUS_ARGS ("as", devices, "a{sv}", options),
+                           SD_BUS_RESULT ("a(sss)", results), bus_passthrough_bulk_give_back, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Unbind", SD_BUS_ARGS ("as", devices, "a{sv}", options),
+                           SD_BUS_RESULT ("a(sss)", results), bus_passthrough_bulk_unbind, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Doctor", SD_BUS_NO_ARGS, SD_BUS_RESULT ("a(sssss)", findings), bus_doctor_method, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_VTABLE_END
+};
+
+int
+bus_manager_register (Daemon *daemon)
+{
+  int r;
+
+  r = sd_bus_add_object_vtable (daemon->bus, NULL, GPUVIRT_MANAGER_PATH, GPUVIRT_MANAGER_IFACE, manager_vtable, daemon);
+  if (r < 0)
+    return r;
+  return sd_bus_add_object_manager (daemon->bus, NULL, GPUVIRT_MANAGER_PATH);
+}

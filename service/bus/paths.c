@@ -1,0 +1,84 @@
+/* Object paths: the BDF with ':' and '.' as '_', so a path maps back to
+ * its address without a table. */
+#include "bus/paths.h"
+#include "gpuvirt-names.h"
+
+#include <stdio.h>
+#include <string.h>
+
+char *
+gpuvirt_normalize_bdf (const char *text)
+{
+  unsigned d = 0, b, s, f;
+  int n = 0;
+
+  if (!text)
+    return NULL;
+  if (sscanf (text, "%4x:%2x:%2x.%1x%n", &d, &b, &s, &f, &n) == 4 && n == 12 && text[n] == '\0')
+    ;
+  else if (n = 0, sscanf (text, "%2x:%2x.%1x%n", &b, &s, &f, &n) == 3 && n == 7 && text[n] == '\0')
+    d = 0;
+  else
+    return NULL;
+  /* every position must be a hex digit where one is expected */
+  for (int i = 0; text[i]; i++)
+    if (!g_ascii_isxdigit (text[i]) && text[i] != ':' && text[i] != '.')
+      return NULL;
+  if (s > 31 || f > 7)
+    return NULL;
+  return g_strdup_printf ("%04x:%02x:%02x.%x", d, b, s, f);
+}
+
+char *
+gpuvirt_device_path (const char *bdf)
+{
+  g_autofree char *name = g_strdup (bdf);
+
+  for (char *p = name; *p; p++)
+    if (*p == ':' || *p == '.')
+      *p = '_';
+  return g_strdup_printf ("%s/pci_%s", GPUVIRT_DEVICES_PATH, name);
+}
+
+char *
+gpuvirt_device_path_to_bdf (const char *path)
+{
+  const char *prefix = GPUVIRT_DEVICES_PATH "/pci_";
+  g_autofree char *bdf = NULL;
+
+  if (!g_str_has_prefix (path, prefix) || strlen (path) != strlen (prefix) + 12)
+    return NULL;
+  bdf = g_strdup (path + strlen (prefix));
+  if (bdf[4] != '_' || bdf[7] != '_' || bdf[10] != '_')
+    return NULL;
+  bdf[4] = ':';
+  bdf[7] = ':';
+  bdf[10] = '.';
+  return gpuvirt_normalize_bdf (bdf);
+}
+
+char *
+gpuvirt_mdev_path (const char *uuid)
+{
+  g_autofree char *name = g_strdup (uuid);
+
+  for (char *p = name; *p; p++)
+    if (*p == '-')
+      *p = '_';
+  return g_strdup_printf ("%s/%s", GPUVIRT_MDEVS_PATH, name);
+}
+
+char *
+gpuvirt_mdev_path_to_uuid (const char *path)
+{
+  const char *prefix = GPUVIRT_MDEVS_PATH "/";
+  char *uuid;
+
+  if (!g_str_has_prefix (path, prefix) || strlen (path) != strlen (prefix) + 36)
+    return NULL;
+  uuid = g_strdup (path + strlen (prefix));
+  for (char *p = uuid; *p; p++)
+    if (*p == '_')
+      *p = '-';
+  return uuid;
+}

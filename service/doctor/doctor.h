@@ -1,0 +1,87 @@
+/* The doctor: read-only checks of what stands in the way of passthrough
+ * and vGPU on a host, each answered as a finding (id, severity, subject,
+ * message, fix), the rows of Manager.Doctor(). No D-Bus here, and nothing
+ * is written anywhere.
+ *
+ * gv_doctor_run() reads the host model as last scanned, plus what the
+ * model does not keep, read fresh: the host-wide facts, ROOT/proc (holders,
+ * cpuinfo, cmdline), the IOMMU's registers and group type, module
+ * parameters, ROOT/etc/default/grub and ROOT/lib/modules/<release>.
+ *
+ * Every check that applies gives one row, "ok" when it passed, so that the
+ * result reads as a checklist: first the host ("host" rows, in the order
+ * iommu-present, iommu-cmdline, interrupt-remapping, vfio-pci-module), then
+ * each GPU by address (group-shared, gpu-held, boot-vga, then for NVIDIA
+ * GPUs vgpu-manager and for SR-IOV GPUs sriov-unused); functions the
+ * configuration makes managed get their group-shared row.
+ *
+ * The result is a plain GPtrArray of GvFinding that the caller may extend:
+ * the configuration module appends its config-invalid, config-device-moved
+ * and config-device-missing rows (subject: the file, or the address the
+ * configuration names) with gv_finding_new(). */
+#pragma once
+
+#include <glib.h>
+
+#include "host/model.h"
+
+G_BEGIN_DECLS
+
+/* The stable ids of dbus/org.gpuvirt.Manager.xml's Doctor(). */
+#define GV_DOCTOR_IOMMU_PRESENT "iommu-present"
+#define GV_DOCTOR_IOMMU_CMDLINE "iommu-cmdline"
+#define GV_DOCTOR_INTERRUPT_REMAPPING "interrupt-remapping"
+#define GV_DOCTOR_VFIO_PCI_MODULE "vfio-pci-module"
+#define GV_DOCTOR_GROUP_SHARED "group-shared"
+#define GV_DOCTOR_GPU_HELD "gpu-held"
+#define GV_DOCTOR_BOOT_VGA "boot-vga"
+#define GV_DOCTOR_VGPU_MANAGER "vgpu-manager"
+#define GV_DOCTOR_SRIOV_UNUSED "sriov-unused"
+/* written by the configuration module, not by gv_doctor_run() */
+#define GV_DOCTOR_CONFIG_INVALID "config-invalid"
+#define GV_DOCTOR_CONFIG_DEVICE_MOVED "config-device-moved"
+#define GV_DOCTOR_CONFIG_DEVICE_MISSING "config-device-missing"
+
+/* The subject of host-wide findings. */
+#define GV_DOCTOR_SUBJECT_HOST "host"
+
+typedef enum {
+  GV_SEVERITY_OK,
+  GV_SEVERITY_INFO,
+  GV_SEVERITY_WARNING,
+  GV_SEVERITY_ERROR,
+} GvSeverity;
+
+/* "ok", "info", "warning", "error" (GPUVIRT_SEVERITY_*). */
+const char *gv_severity_to_string (GvSeverity severity);
+
+typedef struct {
+  char *id;         /* GV_DOCTOR_* */
+  GvSeverity severity;
+  char *subject;    /* "host", a PCI address or a configuration file */
+  char *message;    /* what was found; one line */
+  char *fix;        /* how to fix it: exact commands, one step per line; "" when nothing to do */
+} GvFinding;
+
+/* FIX may be NULL (""). */
+GvFinding *gv_finding_new (const char *id, GvSeverity severity, const char *subject,
+                           const char *message, const char *fix);
+void gv_finding_free (GvFinding *finding);
+
+/* Runs every check on HOST (see above). A new array of GvFinding that
+ * frees them. Fails only when ROOT/proc cannot be read at all (holders
+ * cannot be checked). */
+GPtrArray *gv_doctor_run (GvHost *host, GError **error);
+
+/* The worst severity among FINDINGS (GV_SEVERITY_OK when empty). */
+GvSeverity gv_doctor_worst (GPtrArray *findings);
+
+/* The CPU vendor the IOMMU option follows: "intel" or "amd", from
+ * ROOT/proc/cpuinfo's vendor_id, else from the IOMMU units (dmar, ivhd),
+ * else from the vendor of the host bridge 0000:00:00.0 (Intel 8086, AMD
+ * 1022, Hygon 1d94); NULL when none says. */
+const char *gv_doctor_cpu_vendor (GvHost *host);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvFinding, gv_finding_free)
+
+G_END_DECLS

@@ -1,0 +1,87 @@
+/* One PCI function as sysfs shows it under a root prefix ("/" on a real
+ * host, a simulator mount in tests). A GvPciFunction is a snapshot: it is
+ * never changed after gv_pci_function_read(); re-reading makes a new one.
+ * It is reference counted so that callers can keep an old snapshot to
+ * compare with a new one. */
+#pragma once
+
+#include <glib.h>
+
+#include "host/names.h"
+#include "sysfs/read.h"
+#include "host/vgpu-files.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char *bdf;                  /* "0000:01:00.0" */
+  GvBdf address;
+  guint16 vendor_id;
+  guint16 device_id;
+  guint16 subsystem_vendor_id;
+  guint16 subsystem_device_id;
+  guint32 class_code;         /* 0x030000 */
+  guint8 revision;
+  char *vendor_name;          /* from the hwdb; "" when it has none */
+  char *model_name;           /* from the hwdb; "" when it has none */
+  char *driver;               /* basename of the driver link; "" when unbound */
+  char *driver_override;      /* NULL for "(null)" or when missing */
+  char *upstream_bridge;      /* BDF of the bridge above it; NULL on a root bus */
+  int iommu_group;            /* -1 without an IOMMU group (members and the
+                               * /dev/vfio node are group facts: see GvDevice) */
+  char *vfio_cdev_node;       /* "/dev/vfio/devices/vfioN" from vfio-dev/vfioN, else NULL */
+  int boot_vga;               /* 0 or 1; -1 where there is no boot_vga file */
+  int numa_node;              /* -1 when unknown */
+  gboolean sriov_capable;     /* has sriov_totalvfs */
+  guint sriov_totalvfs;
+  guint sriov_numvfs;
+  GStrv vfs;                  /* virtfn0, virtfn1, ... in numeric order */
+  char *physfn;               /* the PF of a VF, else NULL */
+  GStrv consumers;            /* BDFs of its consumer:pci:<BDF> links, sorted */
+  GStrv drm_nodes;            /* "/dev/dri/card1", "/dev/dri/renderD129" from drm/ */
+  int nvidia_minor;           /* "Device Minor:" of proc/driver/nvidia/gpus/<BDF>/information, else -1 */
+  gboolean mdev_parent;       /* under sys/class/mdev_bus or has mdev_supported_types */
+  GPtrArray *mdev_types;      /* GvMdevType when an mdev parent with types, else NULL */
+  GvVendorVfio *vendor_vfio;  /* its nvidia/ directory (vendor-VFIO VF), else NULL */
+} GvPciFunction;
+
+/* Reads ROOT/sys/bus/pci/devices/BDF. NAMES may be NULL (names stay "").
+ * Fails only when BDF is malformed or the function does not exist; any
+ * missing or odd attribute leaves its field at the "unknown" value. */
+GvPciFunction *gv_pci_function_read (const char *root, const char *bdf,
+                                     GvHostNames *names, GError **error);
+
+/* Listings a scan of many functions reads once instead of per function
+ * (ROOT/sys/class/mdev_bus, ROOT/proc/driver/nvidia/gpus). */
+typedef struct _GvPciReadCache GvPciReadCache;
+
+GvPciReadCache *gv_pci_read_cache_new (const char *root);
+void gv_pci_read_cache_free (GvPciReadCache *cache);
+/* gv_pci_function_read() with CACHE (may be NULL). */
+GvPciFunction *gv_pci_function_read_cached (const char *root, const char *bdf, GvHostNames *names,
+                                            GvPciReadCache *cache, GError **error);
+
+GvPciFunction *gv_pci_function_ref (GvPciFunction *fn);
+void gv_pci_function_unref (GvPciFunction *fn);
+
+/* Every field equal (names, vGPU types and all). */
+gboolean gv_pci_function_equal (const GvPciFunction *a, const GvPciFunction *b);
+
+/* Display controller, class 03xxxx. */
+gboolean gv_pci_function_is_gpu (const GvPciFunction *fn);
+/* PCI-to-PCI bridge, class 0604xx. */
+gboolean gv_pci_function_is_bridge (const GvPciFunction *fn);
+/* An SR-IOV virtual function (has physfn). */
+gboolean gv_pci_function_is_vf (const GvPciFunction *fn);
+/* Bound to a VFIO driver: vfio-pci or a variant driver (…vfio-pci / …_vfio_pci). */
+gboolean gv_driver_is_vfio (const char *driver);
+/* The Device.State the function is in as far as sysfs tells:
+ * GPUVIRT_STATE_UNBOUND, GPUVIRT_STATE_VFIO or GPUVIRT_STATE_HOST. */
+const char *gv_pci_function_state (const GvPciFunction *fn);
+/* "/dev/nvidiaN" when the nvidia driver gave it a minor, else NULL (to be freed). */
+char *gv_pci_function_nvidia_node (const GvPciFunction *fn);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvPciFunction, gv_pci_function_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvPciReadCache, gv_pci_read_cache_free)
+
+G_END_DECLS

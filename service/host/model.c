@@ -1,0 +1,825 @@
+#include "host/model.h"
+
+#include <string.h>
+
+struct _GvHost {
+  char *root;
+  GvHostNames *names;
+  GHashTable *fns;       /* BDF → GvPciFunction (reference): the facts */
+  GPtrArray *devices;    /* GvDevice, sorted by BDF: facts plus derived data */
+  GHashTable *by_bdf;    /* BDF → GvDevice, borrowed from devices */
+  GPtrArray *mdevs;      /* GvMdev */
+  GvHostFacts *facts;
+  GPtrArray *extra_bdfs; /* char * */
+  GArray *extra_classes; /* GvClassMatch */
+};
+
+const char *
+gv_role_to_string (GvRole role)
+{
+  switch (role) {
+  case GV_ROLE_GPU: return "gpu";
+  case GV_ROLE_EXTRA: return "extra";
+  case GV_ROLE_COMPANION: return "companion";
+  case GV_ROLE_VF: return "vf";
+  case GV_ROLE_UNMANAGED:
+  default: return "unmanaged";
+  }
+}
+
+const char *
+gv_group_verdict_to_string (GvGroupVerdict verdict)
+{
+  switch (verdict) {
+  case GV_GROUP_VIABLE: return "viable";
+  case GV_GROUP_SHARED: return "shared";
+  case GV_GROUP_NONE:
+  default: return "none";
+  }
+}
+
+/* ---- GvDevice ---- */
+
+static void
+device_clear (gpointer data)
+{
+  GvDevice *d = data;
+
+  gv_pci_function_unref (d->fn);
+  g_free (d->owner);
+  g_strfreev (d->companions);
+  g_strfreev (d->group_members);
+  g_free (d->vfio_group_node);
+  g_strfreev (d->foreign);
+}
+
+GvDevice *
+gv_device_ref (GvDevice *device)
+{
+  return g_atomic_rc_box_acquire (device);
+}
+
+void
+gv_device_unref (GvDevice *device)
+{
+  if (device)
+    g_atomic_rc_box_release_full (device, device_clear);
+}
+
+static gboolean
+strv_equal (GStrv a, GStrv b)
+{
+  if (!a || !b)
+    return a == b;
+  return g_strv_equal ((const char *const *) a, (const char *const *) b);
+}
+
+gboolean
+gv_device_equal (const GvDevice *a, const GvDevice *b)
+{
+  if (a == b)
+    return TRUE;
+  if (!a || !b)
+    return FALSE;
+  return gv_pci_function_equal (a->fn, b->fn) && a->role == b->role && a->managed == b->managed &&
+         g_strcmp0 (a->owner, b->owner) == 0 && strv_equal (a->companions, b->companions) &&
+         strv_equal (a->group_members, b->group_members) &&
+         g_strcmp0 (a->vfio_group_node, b->vfio_group_node) == 0 && a->verdict == b->verdict &&
+         strv_equal (a->foreign, b->foreign) && a->framework == b->framework;
+}
+
+/* ---- class matches ---- */
+
+gboolean
+gv_class_match_parse (const char *text, GvClassMatch *out)
+{
+  const char *p = text;
+  gsize len;
+  guint32 v = 0;
+
+  if (!p)
+    return FALSE;
+  if (g_str_has_prefix (p, "0x") || g_str_has_prefix (p, "0X"))
+    p += 2;
+  len = strlen (p);
+  if (len != 2 && len != 4 && len != 6)
+    return FALSE;
+  for (gsize i = 0; i < len; i++) {
+    if (!g_ascii_isxdigit (p[i]))
+      return FALSE;
+    v = v << 4 | (guint32) g_ascii_xdigit_value (p[i]);
+  }
+  out->value = v << (4 * (6 - len));
+  out->mask = (0xffffffu << (4 * (6 - len))) & 0xffffffu;
+  return TRUE;
+}
+
+/* ---- changes ---- */
+
+void
+gv_host_changes_free (GvHostChanges *changes)
+{
+  if (!changes)
+    return;
+  g_strfreev (changes->added);
+  g_strfreev (changes->removed);
+  g_strfreev (changes->changed);
+  g_free (changes);
+}
+
+gboolean
+gv_host_changes_is_empty (const GvHostChanges *c)
+{
+  return !c->added[0] && !c->removed[0] && !c->changed[0] && !c->mdevs_changed && !c->facts_changed;
+}
+
+static GStrv
+strv_take_sorted (GPtrArray *array)
+{
+  g_ptr_array_sort (array, gv_strv_compare);
+  g_ptr_array_add (array, NULL);
+  return (GStrv) g_ptr_array_free (array, FALSE);
+}
+
+/* ---- the host ---- */
+
+GvHost *
+gv_host_new (const char *root, GError **error)
+{
+  g_autofree char *devices = NULL;
+  GvHost *host;
+
+  if (!root || !*root) {
+    g_set_error_literal (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT, "No root directory given");
+    return NULL;
+  }
+  devices = g_build_filename (root, "sys", "bus", "pci", "devices", NULL);
+  if (!g_file_test (devices, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT,
+                 "%s is not a host root: %s is not a directory", root, devices);
+    return NULL;
+  }
+  host = g_new0 (GvHost, 1);
+  host->root = g_strdup (root);
+  host->names = gv_host_names_new ();
+  host->fns = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) gv_pci_function_unref);
+  host->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_device_unref);
+  host->by_bdf = g_hash_table_new (g_str_hash, g_str_equal);
+  host->mdevs = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_mdev_free);
+  host->facts = gv_host_facts_read (root);
+  host->extra_bdfs = g_ptr_array_new_with_free_func (g_free);
+  host->extra_classes = g_array_new (FALSE, FALSE, sizeof (GvClassMatch));
+  return host;
+}
+
+void
+gv_host_free (GvHost *host)
+{
+  if (!host)
+    return;
+  g_free (host->root);
+  gv_host_names_free (host->names);
+  g_hash_table_destroy (host->by_bdf);
+  g_ptr_array_unref (host->devices);
+  g_hash_table_destroy (host->fns);
+  g_ptr_array_unref (host->mdevs);
+  gv_host_facts_free (host->facts);
+  g_ptr_array_unref (host->extra_bdfs);
+  g_array_unref (host->extra_classes);
+  g_free (host);
+}
+
+const char *
+gv_host_get_root (GvHost *host)
+{
+  return host->root;
+}
+
+GPtrArray *
+gv_host_get_devices (GvHost *host)
+{
+  return host->devices;
+}
+
+GvDevice *
+gv_host_lookup (GvHost *host, const char *bdf)
+{
+  return bdf ? g_hash_table_lookup (host->by_bdf, bdf) : NULL;
+}
+
+GPtrArray *
+gv_host_dup_managed (GvHost *host)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_device_unref);
+
+  for (guint i = 0; i < host->devices->len; i++) {
+    GvDevice *d = host->devices->pdata[i];
+    if (d->managed)
+      g_ptr_array_add (out, gv_device_ref (d));
+  }
+  return out;
+}
+
+GPtrArray *
+gv_host_get_mdevs (GvHost *host)
+{
+  return host->mdevs;
+}
+
+const GvHostFacts *
+gv_host_get_facts (GvHost *host)
+{
+  return host->facts;
+}
+
+/* ---- classification ---- */
+
+typedef struct {
+  GvPciFunction *fn;
+  GvRole role;
+  const char *owner; /* BDF of the managed function it belongs to (borrowed) */
+} Work;
+
+static gboolean
+extra_match (GvHost *host, const GvPciFunction *fn)
+{
+  if (gv_ptr_array_has_str (host->extra_bdfs, fn->bdf))
+    return TRUE;
+  for (guint i = 0; i < host->extra_classes->len; i++) {
+    const GvClassMatch *m = &g_array_index (host->extra_classes, GvClassMatch, i);
+    if ((fn->class_code & m->mask) == m->value)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static gboolean
+is_primary (const Work *w)
+{
+  return w->role == GV_ROLE_GPU || w->role == GV_ROLE_EXTRA;
+}
+
+/* The managed function whose own set W belongs to: itself for a GPU or
+ * extra function, its owner for a companion or VF, NULL if unmanaged. */
+static const char *
+unit_of (const Work *w)
+{
+  if (is_primary (w))
+    return w->fn->bdf;
+  return w->owner;
+}
+
+static void
+claim (Work *w, GvRole role, const char *owner)
+{
+  w->role = role;
+  w->owner = owner;
+}
+
+typedef struct {
+  GvHost *host;
+  GPtrArray *works;       /* Work *, sorted by BDF */
+  GHashTable *by_bdf;     /* BDF → Work * */
+  GHashTable *groups;     /* group number → GPtrArray of BDF (sorted) */
+} Model;
+
+static void
+model_init (Model *m, GvHost *host)
+{
+  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key, value;
+
+  m->host = host;
+  m->works = g_ptr_array_new_with_free_func (g_free);
+  m->by_bdf = g_hash_table_new (g_str_hash, g_str_equal);
+  m->groups = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) g_ptr_array_unref);
+
+  g_hash_table_iter_init (&iter, host->fns);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_ptr_array_add (keys, key);
+  g_ptr_array_sort (keys, gv_strv_compare);
+  for (guint i = 0; i < keys->len; i++) {
+    Work *w = g_new0 (Work, 1);
+    GPtrArray *members;
+
+    w->fn = g_hash_table_lookup (host->fns, keys->pdata[i]);
+    w->role = GV_ROLE_UNMANAGED;
+    g_ptr_array_add (m->works, w);
+    g_hash_table_insert (m->by_bdf, w->fn->bdf, w);
+    if (w->fn->iommu_group < 0)
+      continue;
+    members = g_hash_table_lookup (m->groups, GINT_TO_POINTER (w->fn->iommu_group));
+    if (!members) {
+      members = g_ptr_array_new ();
+      g_hash_table_insert (m->groups, GINT_TO_POINTER (w->fn->iommu_group), members);
+    }
+    g_ptr_array_add (members, w->fn->bdf);
+  }
+}
+
+static void
+model_clear (Model *m)
+{
+  g_hash_table_destroy (m->groups);
+  g_hash_table_destroy (m->by_bdf);
+  g_ptr_array_unref (m->works);
+}
+
+static Work *
+model_find (Model *m, const char *bdf)
+{
+  return bdf ? g_hash_table_lookup (m->by_bdf, bdf) : NULL;
+}
+
+/* GPUs and extra functions. A display function in the slot of a
+ * lower-numbered one (the second head of an old dual-head card) is that
+ * one's companion, not a GPU of its own. */
+static void
+classify_primaries (Model *m, gboolean vfs)
+{
+  for (guint i = 0; i < m->works->len; i++) {
+    Work *w = m->works->pdata[i];
+    gboolean gpu = gv_pci_function_is_gpu (w->fn);
+
+    if (w->role != GV_ROLE_UNMANAGED || gv_pci_function_is_vf (w->fn) != vfs)
+      continue;
+    if (!gpu && !extra_match (m->host, w->fn))
+      continue;
+    if (!vfs) {
+      Work *first = NULL;
+      for (guint j = 0; j < i && !first; j++) {
+        Work *o = m->works->pdata[j];
+        if (is_primary (o) && !gv_pci_function_is_vf (o->fn) && gv_bdf_same_slot (&o->fn->address, &w->fn->address))
+          first = o;
+      }
+      if (first) {
+        claim (w, GV_ROLE_COMPANION, first->fn->bdf);
+        continue;
+      }
+    }
+    claim (w, gpu ? GV_ROLE_GPU : GV_ROLE_EXTRA, NULL);
+  }
+}
+
+static void
+claim_companion (Work *w, Work *primary)
+{
+  if (w && w != primary && w->role == GV_ROLE_UNMANAGED && !gv_pci_function_is_vf (w->fn))
+    claim (w, GV_ROLE_COMPANION, primary->fn->bdf);
+}
+
+static void
+classify_companions (Model *m)
+{
+  /* Same slot and device links first: they are certain. */
+  for (guint i = 0; i < m->works->len; i++) {
+    Work *p = m->works->pdata[i];
+    if (!is_primary (p) || gv_pci_function_is_vf (p->fn))
+      continue;
+    for (guint j = 0; j < m->works->len; j++) {
+      Work *w = m->works->pdata[j];
+      if (gv_bdf_same_slot (&w->fn->address, &p->fn->address))
+        claim_companion (w, p);
+    }
+    for (guint j = 0; p->fn->consumers[j]; j++)
+      claim_companion (model_find (m, p->fn->consumers[j]), p);
+  }
+
+  /* Then the IOMMU group, narrowly: see host-scan.h. */
+  for (guint i = 0; i < m->works->len; i++) {
+    Work *p = m->works->pdata[i];
+    GPtrArray *members;
+
+    if (!is_primary (p) || gv_pci_function_is_vf (p->fn) || p->fn->iommu_group < 0 || !p->fn->upstream_bridge)
+      continue;
+    members = g_hash_table_lookup (m->groups, GINT_TO_POINTER (p->fn->iommu_group));
+    for (guint j = 0; members && j < members->len; j++) {
+      Work *w = model_find (m, members->pdata[j]);
+      if (!w || gv_pci_function_is_bridge (w->fn) || w->fn->vendor_id != p->fn->vendor_id ||
+          g_strcmp0 (w->fn->upstream_bridge, p->fn->upstream_bridge) != 0)
+        continue;
+      claim_companion (w, p);
+    }
+  }
+}
+
+static void
+classify_vfs (Model *m)
+{
+  for (guint i = 0; i < m->works->len; i++) {
+    Work *w = m->works->pdata[i];
+    Work *pf = model_find (m, w->fn->physfn);
+    if (w->role != GV_ROLE_UNMANAGED || !pf || pf->role == GV_ROLE_UNMANAGED)
+      continue;
+    claim (w, GV_ROLE_VF, unit_of (pf));
+  }
+}
+
+static GvVgpuFramework
+framework_of (Model *m, const Work *w)
+{
+  GvVgpuEvidence e = { 0 };
+
+  if (!is_primary (w))
+    return GV_VGPU_FRAMEWORK_NONE;
+  e.pf_is_mdev_parent = w->fn->mdev_parent;
+  e.pf_driver = w->fn->driver;
+  e.sriov_totalvfs = w->fn->sriov_totalvfs;
+  for (guint i = 0; w->fn->vfs[i]; i++) {
+    Work *vf = model_find (m, w->fn->vfs[i]);
+    e.n_vfs++;
+    if (vf && vf->fn->mdev_parent)
+      e.any_vf_mdev_parent = TRUE;
+    if (vf && vf->fn->vendor_vfio)
+      e.any_vf_vendor_vfio = TRUE;
+  }
+  return gv_vgpu_framework_detect (&e);
+}
+
+static GvDevice *
+make_device (Model *m, Work *w, GHashTable *group_nodes, GHashTable *frameworks)
+{
+  GvDevice *d = g_atomic_rc_box_new0 (GvDevice);
+  const char *unit = unit_of (w);
+  GPtrArray *members = NULL;
+  GPtrArray *companions = g_ptr_array_new ();
+  GPtrArray *foreign = g_ptr_array_new ();
+  GPtrArray *group = g_ptr_array_new ();
+
+  d->fn = gv_pci_function_ref (w->fn);
+  d->role = w->role;
+  d->managed = w->role != GV_ROLE_UNMANAGED;
+  d->owner = g_strdup (w->owner);
+
+  if (is_primary (w)) {
+    for (guint i = 0; i < m->works->len; i++) {
+      Work *o = m->works->pdata[i];
+      if (o->role == GV_ROLE_COMPANION && g_strcmp0 (o->owner, w->fn->bdf) == 0)
+        g_ptr_array_add (companions, g_strdup (o->fn->bdf));
+    }
+  }
+  d->companions = strv_take_sorted (companions);
+
+  if (w->fn->iommu_group >= 0)
+    members = g_hash_table_lookup (m->groups, GINT_TO_POINTER (w->fn->iommu_group));
+  for (guint i = 0; members && i < members->len; i++) {
+    Work *o = model_find (m, members->pdata[i]);
+    gboolean own = o == w || (unit && g_strcmp0 (unit_of (o), unit) == 0);
+    g_ptr_array_add (group, g_strdup (o->fn->bdf));
+    if (!own && !gv_pci_function_is_bridge (o->fn))
+      g_ptr_array_add (foreign, g_strdup (o->fn->bdf));
+  }
+  d->group_members = strv_take_sorted (group);
+  d->foreign = strv_take_sorted (foreign);
+  if (w->fn->iommu_group < 0)
+    d->verdict = GV_GROUP_NONE;
+  else
+    d->verdict = d->foreign[0] ? GV_GROUP_SHARED : GV_GROUP_VIABLE;
+
+  if (w->fn->iommu_group >= 0) {
+    gpointer key = GINT_TO_POINTER (w->fn->iommu_group);
+    if (!g_hash_table_contains (group_nodes, key))
+      g_hash_table_insert (group_nodes, key, gv_vfio_group_node (m->host->root, w->fn->iommu_group));
+    d->vfio_group_node = g_strdup (g_hash_table_lookup (group_nodes, key));
+  }
+
+  if (is_primary (w))
+    d->framework = GPOINTER_TO_INT (g_hash_table_lookup (frameworks, w->fn->bdf));
+  else if (w->role == GV_ROLE_VF && w->fn->physfn)
+    d->framework = GPOINTER_TO_INT (g_hash_table_lookup (frameworks, w->fn->physfn));
+  return d;
+}
+
+/* Derives every GvDevice from the facts in host->fns. */
+static void
+rebuild (GvHost *host)
+{
+  g_autoptr (GHashTable) group_nodes = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  g_autoptr (GHashTable) frameworks = g_hash_table_new (g_str_hash, g_str_equal);
+  Model m;
+
+  model_init (&m, host);
+  classify_primaries (&m, FALSE);
+  classify_companions (&m);
+  classify_vfs (&m);
+  /* A VF named in the configuration whose PF is not managed. */
+  classify_primaries (&m, TRUE);
+
+  for (guint i = 0; i < m.works->len; i++) {
+    Work *w = m.works->pdata[i];
+    if (is_primary (w))
+      g_hash_table_insert (frameworks, w->fn->bdf, GINT_TO_POINTER (framework_of (&m, w)));
+  }
+
+  g_hash_table_remove_all (host->by_bdf);
+  g_ptr_array_set_size (host->devices, 0);
+  for (guint i = 0; i < m.works->len; i++) {
+    GvDevice *d = make_device (&m, m.works->pdata[i], group_nodes, frameworks);
+    g_ptr_array_add (host->devices, d);
+    g_hash_table_insert (host->by_bdf, d->fn->bdf, d);
+  }
+  model_clear (&m);
+}
+
+/* ---- changes between two models ---- */
+
+/* BDF → GvDevice reference, to compare a model before and after. */
+static GHashTable *
+snapshot (GvHost *host)
+{
+  GHashTable *snap = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) gv_device_unref);
+
+  for (guint i = 0; i < host->devices->len; i++) {
+    GvDevice *d = host->devices->pdata[i];
+    g_hash_table_insert (snap, d->fn->bdf, gv_device_ref (d));
+  }
+  return snap;
+}
+
+static gboolean
+mdevs_equal (GPtrArray *a, GPtrArray *b)
+{
+  if (a->len != b->len)
+    return FALSE;
+  for (guint i = 0; i < a->len; i++) {
+    const GvMdev *x = a->pdata[i], *y = b->pdata[i];
+    if (!g_str_equal (x->uuid, y->uuid) || !g_str_equal (x->type_id, y->type_id) ||
+        !g_str_equal (x->parent, y->parent) || x->iommu_group != y->iommu_group ||
+        g_strcmp0 (x->vfio_group_node, y->vfio_group_node) != 0 ||
+        g_strcmp0 (x->vfio_cdev_node, y->vfio_cdev_node) != 0)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static GvHostChanges *
+diff (GvHost *host, GHashTable *before, gboolean mdevs_changed, gboolean facts_changed)
+{
+  GvHostChanges *c = g_new0 (GvHostChanges, 1);
+  GPtrArray *added = g_ptr_array_new (), *removed = g_ptr_array_new (), *changed = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key, value;
+
+  for (guint i = 0; i < host->devices->len; i++) {
+    GvDevice *d = host->devices->pdata[i];
+    GvDevice *old = g_hash_table_lookup (before, d->fn->bdf);
+    if (!old)
+      g_ptr_array_add (added, g_strdup (d->fn->bdf));
+    else if (!gv_device_equal (old, d))
+      g_ptr_array_add (changed, g_strdup (d->fn->bdf));
+  }
+  g_hash_table_iter_init (&iter, before);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (!g_hash_table_contains (host->by_bdf, key))
+      g_ptr_array_add (removed, g_strdup (key));
+  c->added = strv_take_sorted (added);
+  c->removed = strv_take_sorted (removed);
+  c->changed = strv_take_sorted (changed);
+  c->mdevs_changed = mdevs_changed;
+  c->facts_changed = facts_changed;
+  return c;
+}
+
+/* ---- reading ---- */
+
+/* Keeps the old snapshot when nothing changed, so that unchanged devices
+ * share their facts with the previous model. */
+static void
+store_function (GvHost *host, GvPciFunction *fn)
+{
+  GvPciFunction *old = g_hash_table_lookup (host->fns, fn->bdf);
+
+  if (old && gv_pci_function_equal (old, fn)) {
+    gv_pci_function_unref (fn);
+    return;
+  }
+  g_hash_table_replace (host->fns, fn->bdf, fn);
+}
+
+static gboolean
+read_facts (GvHost *host)
+{
+  GvHostFacts *facts = gv_host_facts_read (host->root);
+  gboolean changed = !gv_host_facts_equal (facts, host->facts);
+
+  gv_host_facts_free (host->facts);
+  host->facts = facts;
+  return changed;
+}
+
+static gboolean
+read_mdevs (GvHost *host)
+{
+  GPtrArray *mdevs = gv_mdevs_read (host->root);
+  gboolean changed = !mdevs_equal (mdevs, host->mdevs);
+
+  g_ptr_array_unref (host->mdevs);
+  host->mdevs = mdevs;
+  return changed;
+}
+
+gboolean
+gv_host_rescan (GvHost *host, GvHostChanges **changes, GError **error)
+{
+  g_autofree char *devices_dir = g_build_filename (host->root, "sys", "bus", "pci", "devices", NULL);
+  g_autoptr (GHashTable) before = NULL;
+  g_autoptr (GPtrArray) names = NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GvPciReadCache) cache = NULL;
+  GHashTableIter iter;
+  gpointer key;
+  gboolean mdevs_changed, facts_changed;
+
+  if (!g_file_test (devices_dir, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT,
+                 "Cannot scan %s: %s is not a directory", host->root, devices_dir);
+    return FALSE;
+  }
+  before = snapshot (host);
+  cache = gv_pci_read_cache_new (host->root);
+  names = gv_list_dir (devices_dir);
+  for (guint i = 0; i < names->len; i++) {
+    GvPciFunction *fn;
+    if (!gv_bdf_is_valid (names->pdata[i]))
+      continue;
+    /* A function removed while we list is simply not there. */
+    fn = gv_pci_function_read_cached (host->root, names->pdata[i], host->names, cache, NULL);
+    if (!fn)
+      continue;
+    g_hash_table_add (seen, names->pdata[i]);
+    store_function (host, fn);
+  }
+  g_hash_table_iter_init (&iter, host->fns);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (seen, key))
+      g_hash_table_iter_remove (&iter);
+  mdevs_changed = read_mdevs (host);
+  facts_changed = read_facts (host);
+  rebuild (host);
+  if (changes)
+    *changes = diff (host, before, mdevs_changed, facts_changed);
+  return TRUE;
+}
+
+/* The VFs a function lists now or listed before. */
+static void
+queue_vfs (GPtrArray *queue, const GvPciFunction *fn)
+{
+  for (guint i = 0; fn && fn->vfs[i]; i++)
+    g_ptr_array_add (queue, g_strdup (fn->vfs[i]));
+}
+
+static gboolean
+has_vgpu (const GvPciFunction *fn)
+{
+  return fn && (fn->mdev_parent || fn->vendor_vfio);
+}
+
+/* Re-reads every BDF of QUEUE and what they pull in; BDFs in DONE are not
+ * read twice. */
+static void
+reread (GvHost *host, GPtrArray *queue, GHashTable *done)
+{
+  g_autoptr (GvPciReadCache) cache = queue->len > 1 ? gv_pci_read_cache_new (host->root) : NULL;
+
+  for (guint i = 0; i < queue->len; i++) {
+    const char *bdf = queue->pdata[i];
+    g_autoptr (GvPciFunction) old = NULL;
+    GvPciFunction *fn;
+
+    if (g_hash_table_contains (done, bdf))
+      continue;
+    g_hash_table_add (done, g_strdup (bdf));
+    old = g_hash_table_lookup (host->fns, bdf);
+    if (old)
+      gv_pci_function_ref (old);
+    fn = gv_pci_function_read_cached (host->root, bdf, host->names, cache, NULL);
+
+    /* VFs that come or go with it; a vGPU family's type lists change
+     * together, so a VF pulls in its PF, and the PF all its VFs. */
+    queue_vfs (queue, old);
+    queue_vfs (queue, fn);
+    if (has_vgpu (old) || has_vgpu (fn)) {
+      const char *pf = fn && fn->physfn ? fn->physfn : old ? old->physfn : NULL;
+      if (pf)
+        g_ptr_array_add (queue, g_strdup (pf));
+    }
+
+    if (fn)
+      store_function (host, fn);
+    else
+      g_hash_table_remove (host->fns, bdf);
+  }
+}
+
+static void
+queue_mdev_parents (GPtrArray *queue, GPtrArray *mdevs)
+{
+  for (guint i = 0; i < mdevs->len; i++) {
+    const GvMdev *mdev = mdevs->pdata[i];
+    if (*mdev->parent)
+      g_ptr_array_add (queue, g_strdup (mdev->parent));
+  }
+}
+
+static gboolean
+refresh (GvHost *host, const char *const *bdfs, gboolean strict, gboolean mdevs_only,
+         GvHostChanges **changes, GError **error)
+{
+  g_autoptr (GHashTable) before = NULL;
+  g_autoptr (GPtrArray) queue = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) old_mdevs = NULL;
+  gboolean mdevs_changed, facts_changed;
+
+  for (guint i = 0; bdfs && bdfs[i]; i++) {
+    g_autofree char *dir = NULL;
+
+    if (!gv_bdf_is_valid (bdfs[i])) {
+      g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_INVALID_ADDRESS,
+                   "“%s” is not a PCI address of the form dddd:bb:ss.f", bdfs[i]);
+      return FALSE;
+    }
+    dir = g_build_filename (host->root, "sys", "bus", "pci", "devices", bdfs[i], NULL);
+    if (strict && !g_hash_table_contains (host->fns, bdfs[i]) && !g_file_test (dir, G_FILE_TEST_IS_DIR)) {
+      g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_SUCH_DEVICE,
+                   "No PCI function %s on this host", bdfs[i]);
+      return FALSE;
+    }
+    g_ptr_array_add (queue, g_strdup (bdfs[i]));
+  }
+
+  before = snapshot (host);
+  reread (host, queue, done);
+
+  /* mdevs, and the families of the parents of those that came or went */
+  old_mdevs = g_ptr_array_ref (host->mdevs);
+  mdevs_changed = read_mdevs (host);
+  if (mdevs_changed || mdevs_only) {
+    g_ptr_array_set_size (queue, 0);
+    g_hash_table_remove_all (done);
+    queue_mdev_parents (queue, old_mdevs);
+    queue_mdev_parents (queue, host->mdevs);
+    reread (host, queue, done);
+  }
+  facts_changed = read_facts (host);
+  rebuild (host);
+  if (changes)
+    *changes = diff (host, before, mdevs_changed, facts_changed);
+  return TRUE;
+}
+
+gboolean
+gv_host_refresh_function (GvHost *host, const char *bdf, GvHostChanges **changes, GError **error)
+{
+  const char *bdfs[] = { bdf, NULL };
+
+  if (!bdf) {
+    g_set_error_literal (error, GV_HOST_ERROR, GV_HOST_ERROR_INVALID_ADDRESS, "No PCI address given");
+    return FALSE;
+  }
+  return refresh (host, bdfs, TRUE, FALSE, changes, error);
+}
+
+gboolean
+gv_host_refresh_functions (GvHost *host, const char *const *bdfs, GvHostChanges **changes, GError **error)
+{
+  return refresh (host, bdfs, FALSE, FALSE, changes, error);
+}
+
+gboolean
+gv_host_refresh_mdevs (GvHost *host, GvHostChanges **changes, GError **error)
+{
+  return refresh (host, NULL, FALSE, TRUE, changes, error);
+}
+
+void
+gv_host_set_extra_managed (GvHost *host, const char *const *bdfs, const GvClassMatch *classes, gsize n_classes)
+{
+  g_ptr_array_set_size (host->extra_bdfs, 0);
+  g_array_set_size (host->extra_classes, 0);
+  for (guint i = 0; bdfs && bdfs[i]; i++)
+    g_ptr_array_add (host->extra_bdfs, g_strdup (bdfs[i]));
+  if (classes && n_classes)
+    g_array_append_vals (host->extra_classes, classes, n_classes);
+  rebuild (host);
+}
+
+GPtrArray *
+gv_host_get_holders (GvHost *host, const char *bdf, GError **error)
+{
+  GvDevice *d = gv_host_lookup (host, bdf);
+  g_auto (GStrv) nodes = NULL;
+
+  if (!d) {
+    if (!gv_bdf_is_valid (bdf))
+      g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_INVALID_ADDRESS,
+                   "“%s” is not a PCI address of the form dddd:bb:ss.f", bdf ? bdf : "(null)");
+    else
+      g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_SUCH_DEVICE, "No PCI function %s on this host", bdf);
+    return NULL;
+  }
+  nodes = gv_holder_nodes_for (d->fn, d->vfio_group_node, host->mdevs);
+  return gv_holders_scan (host->root, (const char *const *) nodes, NULL, error);
+}

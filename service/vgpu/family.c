@@ -1,0 +1,372 @@
+/* The journal of SR-IOV and vGPU operations (see vgpu-journal.h): a GPU
+ * family's target state written before the first write, and the
+ * restore that takes a family back to it, used by recovery at start and
+ * by callers that undo a failed multi-write step. */
+#include "vgpu/family.h"
+#include "vgpu/internal.h"
+#include "passthrough/internal.h"
+#include "host/holders.h"
+#include "host/function.h"
+#include "sysfs/read.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+gv_vgpu_family_free (GvVgpuFamily *family)
+{
+  if (!family)
+    return;
+  g_free (family->gpu);
+  g_hash_table_unref (family->vf_types);
+  g_hash_table_unref (family->mdevs);
+  g_free (family);
+}
+
+static GvVgpuFamily *
+family_new (const char *gpu)
+{
+  GvVgpuFamily *family = g_new0 (GvVgpuFamily, 1);
+
+  family->gpu = g_strdup (gpu);
+  family->vf_types = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  family->mdevs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return family;
+}
+
+/* Is BDF the PF or one of VFS? */
+static gboolean
+in_family (const char *pf, const char *const *vfs, const char *bdf)
+{
+  return g_str_equal (bdf, pf) || g_strv_contains (vfs, bdf);
+}
+
+GvVgpuFamily *
+gv_vgpu_family_read (const char *root, const char *gpu, GError **error)
+{
+  g_autofree char *dir = vg_function_dir (root, gpu);
+  g_autofree char *physfn = NULL;
+  g_autoptr (GPtrArray) mdevs = NULL;
+  g_auto (GStrv) vfs = NULL;
+  GvVgpuFamily *family;
+  const char *pf;
+
+  if (!gv_bdf_is_valid (gpu) || !g_file_test (dir, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_DEVICE, "No PCI function %s on this host", gpu);
+    return NULL;
+  }
+  physfn = vg_read_physfn (root, gpu);
+  pf = physfn ? physfn : gpu;
+  family = family_new (pf);
+  if (!vg_read_numvfs (root, pf, &family->num_vfs))
+    family->num_vfs = 0;
+  vfs = vg_read_vfs (root, pf);
+  for (guint i = 0; vfs[i]; i++) {
+    g_autofree char *vf_dir = vg_function_dir (root, vfs[i]);
+    g_autoptr (GvVendorVfio) vendor = gv_vendor_vfio_read (vf_dir);
+    if (vendor && vendor->current_known && vendor->current_type != 0)
+      g_hash_table_insert (family->vf_types, g_strdup (vfs[i]), GUINT_TO_POINTER (vendor->current_type));
+  }
+  mdevs = gv_mdevs_read (root);
+  for (guint i = 0; i < mdevs->len; i++) {
+    const GvMdev *m = mdevs->pdata[i];
+    if (in_family (pf, (const char *const *) vfs, m->parent))
+      g_hash_table_add (family->mdevs, g_strdup (m->uuid));
+  }
+  return family;
+}
+
+/* ---- the journal ---- */
+
+static GPtrArray *
+sorted_keys (GHashTable *table)
+{
+  GPtrArray *keys = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (keys, key);
+  g_ptr_array_sort (keys, gv_strv_compare);
+  return keys;
+}
+
+char *
+gv_vgpu_journal_begin (GvRecords *records, const char *operation, const GvVgpuFamily *target, GError **error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GPtrArray) vfs = sorted_keys (target->vf_types);
+  g_autoptr (GPtrArray) types = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) mdevs = sorted_keys (target->mdevs);
+
+  for (guint i = 0; i < vfs->len; i++)
+    g_ptr_array_add (types, g_strdup_printf ("%s=%u", (char *) vfs->pdata[i],
+                                             GPOINTER_TO_UINT (g_hash_table_lookup (target->vf_types,
+                                                                                    vfs->pdata[i]))));
+  g_key_file_set_string (kf, "Transaction", "Operation", operation);
+  g_key_file_set_uint64 (kf, "Transaction", "NumVfs", target->num_vfs);
+  g_key_file_set_string_list (kf, "Transaction", "VfTypes", (const char *const *) types->pdata, types->len);
+  g_key_file_set_string_list (kf, "Transaction", "Mdevs", (const char *const *) mdevs->pdata, mdevs->len);
+  return pt_records_journal_begin_kind (records, GV_VGPU_JOURNAL_KIND, target->gpu, kf, error);
+}
+
+gboolean
+gv_vgpu_journal_end (GvRecords *records, const char *id, GError **error)
+{
+  return pt_records_journal_end (records, id, error);
+}
+
+/* The target a journal names, or NULL when it does not parse. */
+static GvVgpuFamily *
+family_from_journal (GKeyFile *kf, char **operation, GError **error)
+{
+  g_autofree char *gpu = g_key_file_get_string (kf, "Transaction", "Subject", error);
+  g_auto (GStrv) types = NULL;
+  g_auto (GStrv) mdevs = NULL;
+  g_autoptr (GvVgpuFamily) family = NULL;
+  g_autoptr (GError) local = NULL;
+  guint64 num_vfs;
+
+  if (!gpu)
+    return NULL;
+  if (!gv_bdf_is_valid (gpu)) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "Subject “%s” is no PCI address", gpu);
+    return NULL;
+  }
+  num_vfs = g_key_file_get_uint64 (kf, "Transaction", "NumVfs", &local);
+  if (local) {
+    g_propagate_error (error, g_steal_pointer (&local));
+    return NULL;
+  }
+  family = family_new (gpu);
+  family->num_vfs = (guint) MIN (num_vfs, G_MAXUINT);
+  types = g_key_file_get_string_list (kf, "Transaction", "VfTypes", NULL, NULL);
+  for (guint i = 0; types && types[i]; i++) {
+    char *eq = strchr (types[i], '=');
+    if (!eq)
+      continue;
+    *eq = '\0';
+    g_hash_table_insert (family->vf_types, g_strdup (types[i]), GUINT_TO_POINTER ((guint) strtoul (eq + 1, NULL, 10)));
+  }
+  mdevs = g_key_file_get_string_list (kf, "Transaction", "Mdevs", NULL, NULL);
+  for (guint i = 0; mdevs && mdevs[i]; i++)
+    g_hash_table_add (family->mdevs, g_strdup (mdevs[i]));
+  *operation = g_key_file_get_string (kf, "Transaction", "Operation", NULL);
+  if (!*operation)
+    *operation = g_strdup ("an operation");
+  return g_steal_pointer (&family);
+}
+
+/* ---- restore ---- */
+
+/* "qemu-system-x86 (pid 4242)" for the first holder of NODES, or NULL. */
+static char *
+held_by (const char *root, const char *const *nodes)
+{
+  g_autoptr (GPtrArray) holders = NULL;
+  const GvHolder *h;
+
+  if (!nodes || !nodes[0])
+    return NULL;
+  holders = gv_holders_scan (root, nodes, NULL, NULL);
+  if (!holders || holders->len == 0)
+    return NULL;
+  h = holders->pdata[0];
+  return g_strdup_printf ("%s (pid %d, %s)", *h->comm ? h->comm : "?", h->pid, h->node);
+}
+
+static char *
+function_held_by (const char *root, const char *bdf)
+{
+  g_autoptr (GvPciFunction) fn = gv_pci_function_read (root, bdf, NULL, NULL);
+  g_autofree char *group = NULL;
+  g_auto (GStrv) nodes = NULL;
+
+  if (!fn)
+    return NULL;
+  group = gv_vfio_group_node (root, fn->iommu_group);
+  nodes = gv_holder_nodes_for (fn, group, NULL);
+  return held_by (root, (const char *const *) nodes);
+}
+
+static char *
+mdev_held_by (const char *root, const GvMdev *m)
+{
+  const char *nodes[3] = { NULL, NULL, NULL };
+  guint n = 0;
+
+  if (m->vfio_group_node)
+    nodes[n++] = m->vfio_group_node;
+  if (m->vfio_cdev_node)
+    nodes[n++] = m->vfio_cdev_node;
+  return held_by (root, nodes);
+}
+
+static void
+note (GString *report, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+note (GString *report, const char *format, ...)
+{
+  va_list args;
+
+  if (!report)
+    return;
+  if (report->len)
+    g_string_append (report, "; ");
+  va_start (args, format);
+  g_string_append_vprintf (report, format, args);
+  va_end (args);
+}
+
+/* Keeps the first failure; a stuck one wins (its code says more). */
+static void
+keep_error (GError **first, GError *error)
+{
+  if (!*first || (error->code == GV_VGPU_ERROR_STUCK && (*first)->code != GV_VGPU_ERROR_STUCK)) {
+    g_clear_error (first);
+    *first = g_error_copy (error);
+  }
+}
+
+gboolean
+gv_vgpu_family_restore (const GvVgpuContext *ctx, const GvVgpuFamily *target, GString *report, GError **error)
+{
+  g_autoptr (GvVgpuFamily) now = NULL;
+  g_autoptr (GPtrArray) mdevs = NULL;
+  g_autoptr (GPtrArray) typed = NULL;
+  g_autoptr (GError) first = NULL;
+  g_auto (GStrv) vfs = NULL;
+  gboolean in_use = FALSE;
+
+  if (!vg_check_root (ctx, error))
+    return FALSE;
+  now = gv_vgpu_family_read (ctx->root, target->gpu, NULL);
+  if (!now) {
+    note (report, "%s is no longer on this host", target->gpu);
+    return TRUE;
+  }
+  vfs = vg_read_vfs (ctx->root, target->gpu);
+
+  /* mdevs made since */
+  mdevs = gv_mdevs_read (ctx->root);
+  for (guint i = 0; i < mdevs->len; i++) {
+    const GvMdev *m = mdevs->pdata[i];
+    g_autofree char *holder = NULL;
+    g_autoptr (GError) local = NULL;
+
+    if (!in_family (target->gpu, (const char *const *) vfs, m->parent) || g_hash_table_contains (target->mdevs, m->uuid))
+      continue;
+    holder = mdev_held_by (ctx->root, m);
+    if (holder) {
+      note (report, "mdev %s left in place: %s uses it", m->uuid, holder);
+      in_use = TRUE;
+      continue;
+    }
+    if (gv_mdev_remove (ctx, m->uuid, &local))
+      note (report, "mdev %s on %s removed", m->uuid, m->parent);
+    else
+      keep_error (&first, local);
+  }
+
+  /* types set since */
+  typed = sorted_keys (now->vf_types);
+  for (guint i = 0; i < typed->len; i++) {
+    const char *vf = typed->pdata[i];
+    guint type = GPOINTER_TO_UINT (g_hash_table_lookup (now->vf_types, vf));
+    g_autofree char *holder = NULL;
+    g_autoptr (GError) local = NULL;
+
+    if (GPOINTER_TO_UINT (g_hash_table_lookup (target->vf_types, vf)) == type)
+      continue;
+    holder = function_held_by (ctx->root, vf);
+    if (holder) {
+      note (report, "vGPU type %u of %s left in place: %s uses it", type, vf, holder);
+      in_use = TRUE;
+      continue;
+    }
+    if (gv_vendor_vfio_release (ctx, vf, NULL, &local))
+      note (report, "vGPU type %u of %s released", type, vf);
+    else
+      keep_error (&first, local);
+  }
+
+  /* the VF count last: the VFs must be free of what went above */
+  if (now->num_vfs != target->num_vfs) {
+    g_autofree char *holder = NULL;
+    g_autoptr (GError) local = NULL;
+
+    for (guint i = 0; vfs[i] && !holder; i++)
+      holder = function_held_by (ctx->root, vfs[i]);
+    if (holder || in_use || first)
+      note (report, "%u VFs of %s left enabled (%u before): %s", now->num_vfs, target->gpu, target->num_vfs,
+            holder ? holder : first ? "an earlier step of the undo failed" : "a VF is in use");
+    else if (gv_sriov_set_num_vfs (ctx, target->gpu, target->num_vfs, NULL, &local))
+      note (report, "VFs of %s %u -> %u", target->gpu, now->num_vfs, target->num_vfs);
+    else
+      keep_error (&first, local);
+  }
+
+  if (first) {
+    g_propagate_error (error, g_steal_pointer (&first));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+gv_vgpu_journal_recover (GvRecords *records, const GvVgpuContext *ctx, GPtrArray **results, GError **error)
+{
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GString) problems = g_string_new (NULL);
+  g_auto (GStrv) ids = NULL;
+  gboolean any_stuck = FALSE;
+
+  if (results)
+    *results = NULL;
+  if (!vg_check_root (ctx, error))
+    return FALSE;
+  ids = pt_records_journal_list (records);
+  /* newest first, as an undo goes */
+  for (guint i = g_strv_length (ids); i-- > 0;) {
+    g_autofree char *kind = pt_records_journal_kind (records, ids[i]);
+    g_autoptr (GKeyFile) kf = NULL;
+    g_autoptr (GvVgpuFamily) target = NULL;
+    g_autoptr (GString) report = g_string_new (NULL);
+    g_autoptr (GError) local = NULL;
+    g_autofree char *operation = NULL;
+
+    if (!kind || !g_str_equal (kind, GV_VGPU_JOURNAL_KIND))
+      continue;
+    kf = pt_records_journal_load (records, ids[i], &local);
+    if (kf)
+      target = family_from_journal (kf, &operation, &local);
+    if (!target) {
+      g_string_append_printf (problems, "; journal %s is unreadable (%s) and was left in place", ids[i],
+                              local->message);
+      continue;
+    }
+    if (!gv_vgpu_family_restore (ctx, target, report, &local)) {
+      any_stuck |= local->code == GV_VGPU_ERROR_STUCK;
+      g_string_append_printf (problems, "; %s (%s interrupted): %s%s%s", target->gpu, operation, local->message,
+                              report->len ? "; " : "", report->str);
+      g_ptr_array_add (out, g_strdup_printf ("%s (%s interrupted): NOT recovered: %s", target->gpu, operation,
+                                             local->message));
+      continue;
+    }
+    g_ptr_array_add (out, g_strdup_printf ("%s (%s interrupted): %s", target->gpu, operation,
+                                           report->len ? report->str : "nothing was left half-done"));
+    if (!pt_records_journal_end (records, ids[i], &local))
+      g_string_append_printf (problems, "; journal %s: %s", ids[i], local->message);
+  }
+  if (results)
+    *results = g_steal_pointer (&out);
+  if (problems->len) {
+    g_set_error (error, GV_VGPU_ERROR, any_stuck ? GV_VGPU_ERROR_STUCK : GV_VGPU_ERROR_KERNEL,
+                 "Recovery of interrupted SR-IOV and vGPU operations is incomplete%s", problems->str);
+    return FALSE;
+  }
+  return TRUE;
+}

@@ -1,0 +1,190 @@
+/* SR-IOV counts: sriov_numvfs of a PF, done as the kernel requires (a
+ * non-zero count changes only through 0), read back after each write,
+ * the new VFs waited for, and the old count put back on failure. */
+#include "vgpu/internal.h"
+#include "sysfs/read.h"
+
+#include <errno.h>
+
+typedef struct {
+  const GvVgpuContext *ctx;
+  const char *pf;
+  char *rel;  /* sys/bus/pci/devices/PF/sriov_numvfs */
+  char *path; /* ROOT/REL, for messages */
+} Sriov;
+
+static void
+sriov_clear (Sriov *s)
+{
+  g_free (s->rel);
+  g_free (s->path);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Sriov, sriov_clear)
+
+/* Waits for virtfn0 .. virtfnCOUNT-1 of the PF. */
+static gboolean
+wait_for_vfs (Sriov *s, guint count, guint *seen)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) vg_appear_ms (s->ctx) * 1000;
+
+  for (;;) {
+    g_auto (GStrv) vfs = vg_read_vfs (s->ctx->root, s->pf);
+    *seen = g_strv_length (vfs);
+    if (*seen >= count)
+      return TRUE;
+    if (!vg_sleep_until (deadline, VG_POLL_MS))
+      return FALSE;
+  }
+}
+
+/* One write of VALUE, read back; for a non-zero VALUE its VFs waited for. */
+static gboolean
+set_count (Sriov *s, guint value, const char *step, gboolean *stuck, GError **error)
+{
+  g_autofree char *data = g_strdup_printf ("%u", value);
+  guint now = 0, seen = 0;
+  int err = 0;
+
+  switch (vg_write (s->ctx, s->pf, step, s->rel, data, &err, error)) {
+  case VG_WRITE_STUCK:
+    *stuck = TRUE;
+    return FALSE;
+  case VG_WRITE_FAILED:
+    if (err == ENOENT) {
+      (*error)->code = GV_VGPU_ERROR_NOT_SUPPORTED;
+      vg_error_append (*error, " (%s has no driver, or its driver cannot configure SR-IOV)", s->pf);
+    }
+    return FALSE;
+  case VG_WRITE_OK:
+    break;
+  }
+  if (!vg_read_numvfs (s->ctx->root, s->pf, &now)) {
+    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL,
+                 "%s: writing “%s” to %s was accepted, but sriov_numvfs can no longer be read", step, data, s->path);
+    return FALSE;
+  }
+  if (now != value) {
+    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL,
+                 "%s: writing “%s” to %s was accepted, but it reads %u", step, data, s->path, now);
+    return FALSE;
+  }
+  if (value > 0 && !wait_for_vfs (s, value, &seen)) {
+    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL,
+                 "%s: sriov_numvfs reads %u, but only %u virtfn links of %s appeared within %u ms", step, value,
+                 seen, s->pf, vg_appear_ms (s->ctx));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* After a failure (not a stuck write): back to OLD VFs. Says on ERROR how
+ * that went and the count now. */
+static void
+put_back (Sriov *s, guint old, GError *error)
+{
+  g_autoptr (GError) again = NULL;
+  gboolean stuck = FALSE;
+  guint now = 0;
+  gboolean known = vg_read_numvfs (s->ctx->root, s->pf, &now);
+
+  if (known && now == old) {
+    vg_error_append (error, "; sriov_numvfs of %s is %u, as before", s->pf, now);
+    return;
+  }
+  if (!known || now != 0) {
+    g_autofree char *step = g_strdup_printf ("undoing: disabling the VFs of %s", s->pf);
+    if (!set_count (s, 0, step, &stuck, &again)) {
+      vg_error_append (error, "; then %s", again->message);
+      goto state;
+    }
+  }
+  if (old > 0) {
+    g_autofree char *step = g_strdup_printf ("restoring the previous %u VFs of %s", old, s->pf);
+    if (!set_count (s, old, step, &stuck, &again)) {
+      vg_error_append (error, "; then %s", again->message);
+      goto state;
+    }
+    vg_error_append (error, "; the previous %u VFs of %s were restored", old, s->pf);
+  } else {
+    vg_error_append (error, "; the VFs of %s were disabled again", s->pf);
+  }
+  return;
+
+state:
+  if (stuck)
+    return;
+  known = vg_read_numvfs (s->ctx->root, s->pf, &now);
+  if (known)
+    vg_error_append (error, "; sriov_numvfs of %s is now %u, not %u as before", s->pf, now, old);
+  else
+    vg_error_append (error, "; sriov_numvfs of %s cannot be read now", s->pf);
+  if (old > 0 && known && now == 0)
+    vg_error_append (error, "; to put it back: echo %u > %s", old, s->path);
+  else if (old > 0)
+    vg_error_append (error, "; to put it back: echo 0 > %s; echo %u > %s", s->path, old, s->path);
+  else
+    vg_error_append (error, "; to put it back: echo 0 > %s", s->path);
+}
+
+gboolean
+gv_sriov_set_num_vfs (const GvVgpuContext *ctx, const char *pf, guint count, GStrv *vfs, GError **error)
+{
+  g_auto (Sriov) s = { ctx, pf, NULL, NULL };
+  g_autoptr (GError) local = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *physfn = NULL;
+  gboolean stuck = FALSE;
+  gboolean ok = TRUE;
+  guint64 total = 0;
+  guint old = 0;
+
+  if (vfs)
+    *vfs = NULL;
+  if (!vg_check_root (ctx, error) || !vg_check_function (ctx, pf, "PF", &dir, error))
+    return FALSE;
+  physfn = vg_read_physfn (ctx->root, pf);
+  if (physfn) {
+    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
+                 "%s is a VF itself: only its PF %s has VFs", pf, physfn);
+    return FALSE;
+  }
+  if (!gv_read_uint (dir, "sriov_totalvfs", FALSE, &total) || total == 0) {
+    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
+                 "%s does not support SR-IOV (no sriov_totalvfs)", pf);
+    return FALSE;
+  }
+  if (count > total) {
+    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID,
+                 "%s supports at most %u VFs (sriov_totalvfs), not %u", pf, (guint) total, count);
+    return FALSE;
+  }
+  if (!vg_read_numvfs (ctx->root, pf, &old)) {
+    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL, "sriov_numvfs of %s cannot be read", pf);
+    return FALSE;
+  }
+  s.rel = g_build_filename ("sys", "bus", "pci", "devices", pf, "sriov_numvfs", NULL);
+  s.path = g_build_filename (ctx->root, s.rel, NULL);
+
+  if (old != count) {
+    if (old > 0) {
+      g_autofree char *step = count > 0 ? g_strdup_printf ("disabling the %u VFs of %s before enabling %u (the kernel "
+                                                           "changes a count only through 0)", old, pf, count)
+                                        : g_strdup_printf ("disabling the %u VFs of %s", old, pf);
+      ok = set_count (&s, 0, step, &stuck, &local);
+    }
+    if (ok && count > 0) {
+      g_autofree char *step = g_strdup_printf ("enabling %u VFs on %s", count, pf);
+      ok = set_count (&s, count, step, &stuck, &local);
+    }
+    if (!ok && stuck)
+      vg_error_append (local, "; the VFs of %s cannot be changed until it returns", pf);
+    else if (!ok)
+      put_back (&s, old, local);
+  }
+  if (vfs)
+    *vfs = vg_read_vfs (ctx->root, pf);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local));
+  return ok;
+}

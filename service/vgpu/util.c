@@ -1,0 +1,282 @@
+/* What the vGPU engine's files share: the error domain, type and UUID
+ * checks, paths below the root, and the bounded write that turns
+ * pt_sysfs_write()'s answer into a GV_VGPU_ERROR. */
+#include "vgpu/internal.h"
+#include "sysfs/read.h"
+#include "passthrough/internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+G_DEFINE_QUARK (gv-vgpu-error-quark, gv_vgpu_error)
+
+guint
+vg_timeout_ms (const GvVgpuContext *ctx)
+{
+  return ctx->timeout_ms ? ctx->timeout_ms : VG_DEFAULT_MS;
+}
+
+guint
+vg_appear_ms (const GvVgpuContext *ctx)
+{
+  return ctx->appear_ms ? ctx->appear_ms : vg_timeout_ms (ctx);
+}
+
+gboolean
+gv_vgpu_type_matches (const char *id, const char *name, const char *wanted)
+{
+  const char *word;
+
+  if (!wanted || !*wanted)
+    return FALSE;
+  if (id && g_str_equal (id, wanted))
+    return TRUE;
+  if (!name || !*name)
+    return FALSE;
+  if (g_ascii_strcasecmp (name, wanted) == 0)
+    return TRUE;
+  /* the short name is the last word: "L40S-24Q" of "NVIDIA L40S-24Q" */
+  word = name + strlen (name);
+  while (word > name && word[-1] != ' ' && word[-1] != '\t')
+    word--;
+  return word != name && *word && g_ascii_strcasecmp (word, wanted) == 0;
+}
+
+gboolean
+gv_uuid_is_valid (const char *uuid)
+{
+  if (!uuid || strlen (uuid) != 36)
+    return FALSE;
+  for (guint i = 0; i < 36; i++) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (uuid[i] != '-')
+        return FALSE;
+    } else if (!g_ascii_isxdigit (uuid[i])) {
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+char *
+gv_uuid_generate (void)
+{
+  /* version 4, lower case */
+  return g_uuid_string_random ();
+}
+
+/* ---- checks and paths ---- */
+
+gboolean
+vg_check_root (const GvVgpuContext *ctx, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (!pt_root_check (ctx->root, &local)) {
+    g_set_error_literal (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID, local->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+char *
+vg_function_dir (const char *root, const char *bdf)
+{
+  return g_build_filename (root, "sys", "bus", "pci", "devices", bdf, NULL);
+}
+
+char *
+vg_mdev_dir (const char *root, const char *uuid)
+{
+  return g_build_filename (root, "sys", "bus", "mdev", "devices", uuid, NULL);
+}
+
+gboolean
+vg_check_function (const GvVgpuContext *ctx, const char *bdf, const char *role, char **dir, GError **error)
+{
+  g_autofree char *path = NULL;
+
+  if (!gv_bdf_is_valid (bdf)) {
+    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID,
+                 "“%s” is not a PCI address of the form 0000:01:00.0 (the %s)", bdf ? bdf : "", role);
+    return FALSE;
+  }
+  path = vg_function_dir (ctx->root, bdf);
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_DEVICE, "%s (the %s) is not on this host (no %s)", bdf,
+                 role, path);
+    return FALSE;
+  }
+  if (dir)
+    *dir = g_steal_pointer (&path);
+  return TRUE;
+}
+
+char *
+vg_read_physfn (const char *root, const char *bdf)
+{
+  g_autofree char *dir = vg_function_dir (root, bdf);
+  char *pf = gv_read_link_name (dir, "physfn");
+
+  if (pf && !gv_bdf_is_valid (pf))
+    g_clear_pointer (&pf, g_free);
+  return pf;
+}
+
+gboolean
+vg_read_numvfs (const char *root, const char *pf, guint *count)
+{
+  g_autofree char *dir = vg_function_dir (root, pf);
+  guint64 n;
+
+  if (!gv_read_uint (dir, "sriov_numvfs", FALSE, &n) || n > G_MAXUINT16)
+    return FALSE;
+  *count = (guint) n;
+  return TRUE;
+}
+
+typedef struct {
+  guint index;
+  char *bdf;
+} Virtfn;
+
+static gint
+virtfn_compare (gconstpointer a, gconstpointer b)
+{
+  const Virtfn *x = a, *y = b;
+  return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static void
+virtfn_clear (gpointer p)
+{
+  g_free (((Virtfn *) p)->bdf);
+}
+
+GStrv
+vg_read_vfs (const char *root, const char *pf)
+{
+  g_autofree char *dir = vg_function_dir (root, pf);
+  g_autoptr (GPtrArray) names = gv_list_dir (dir);
+  g_autoptr (GArray) found = g_array_new (FALSE, FALSE, sizeof (Virtfn));
+  GStrvBuilder *builder = g_strv_builder_new ();
+  GStrv vfs;
+
+  g_array_set_clear_func (found, virtfn_clear);
+  for (guint i = 0; i < names->len; i++) {
+    const char *name = names->pdata[i];
+    guint64 index;
+    Virtfn v;
+
+    if (!g_str_has_prefix (name, "virtfn") ||
+        !g_ascii_string_to_unsigned (name + strlen ("virtfn"), 10, 0, G_MAXUINT16, &index, NULL))
+      continue;
+    v.bdf = gv_read_link_name (dir, name);
+    if (!v.bdf || !gv_bdf_is_valid (v.bdf)) {
+      g_free (v.bdf);
+      continue;
+    }
+    v.index = (guint) index;
+    g_array_append_val (found, v);
+  }
+  g_array_sort (found, virtfn_compare);
+  for (guint i = 0; i < found->len; i++)
+    g_strv_builder_add (builder, g_array_index (found, Virtfn, i).bdf);
+  vfs = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return vfs;
+}
+
+gboolean
+vg_sleep_until (gint64 deadline, guint ms)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 us = (gint64) ms * 1000;
+
+  if (now >= deadline)
+    return FALSE;
+  g_usleep ((gulong) MIN (us, deadline - now));
+  return TRUE;
+}
+
+void
+vg_error_append (GError *error, const char *format, ...)
+{
+  g_autofree char *more = NULL;
+  char *old;
+  va_list args;
+
+  if (!error)
+    return;
+  va_start (args, format);
+  more = g_strdup_vprintf (format, args);
+  va_end (args);
+  old = error->message;
+  error->message = g_strconcat (old, more, NULL);
+  g_free (old);
+}
+
+/* ---- the bounded write ---- */
+
+typedef struct {
+  GvVgpuLateFunc late;
+  gpointer user_data;
+  char *what;
+} Late;
+
+static void
+late_free (gpointer p)
+{
+  Late *late = p;
+  g_free (late->what);
+  g_free (late);
+}
+
+static void
+on_late (int result, guint waited_ms, gpointer data)
+{
+  Late *late = data;
+
+  if (late->late) {
+    late->late (late->what, result, late->user_data);
+  } else if (result < 0) {
+    g_autofree char *err = pt_errno_text (-result);
+    g_message ("A stuck write about %s returned after %u ms: %s", late->what, waited_ms, err);
+  } else {
+    g_message ("A stuck write about %s returned after %u ms and succeeded", late->what, waited_ms);
+  }
+}
+
+VgWriteStatus
+vg_write (const GvVgpuContext *ctx, const char *what, const char *step, const char *rel, const char *data, int *err,
+          GError **error)
+{
+  g_autofree char *path = g_build_filename (ctx->root, rel, NULL);
+  Late *late = g_new0 (Late, 1);
+  guint timeout = vg_timeout_ms (ctx);
+  int result = 0;
+
+  if (err)
+    *err = 0;
+  late->late = ctx->late;
+  late->user_data = ctx->user_data;
+  late->what = g_strdup (what);
+  if (pt_sysfs_write (ctx->root, rel, data, timeout, &result, on_late, late, late_free) == PT_WRITE_TIMEOUT) {
+    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_STUCK,
+                 "%s: writing “%s” to %s did not return within %u ms; the write is still pending in the kernel, "
+                 "and what it does to %s shows only when it returns",
+                 step, data, path, timeout, what);
+    return VG_WRITE_STUCK;
+  }
+  if (result < 0) {
+    g_autofree char *text = pt_errno_text (-result);
+    if (err)
+      *err = -result;
+    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL, "%s: writing “%s” to %s failed: %s", step, data, path,
+                 text);
+    return VG_WRITE_FAILED;
+  }
+  return VG_WRITE_OK;
+}
