@@ -6,24 +6,14 @@
 #include <libintl.h>
 #include <systemd/sd-bus.h>
 
+#include "common/gv-error.h" /* the exit codes, GV_EXIT_* */
+
 #define _(s) gettext (s)
 #define N_(s) (s)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_bus, sd_bus_flush_close_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_bus_message, sd_bus_message_unref)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (sd_bus_error, sd_bus_error_free)
-
-/* Exit codes; documented in client/README.md, never renumbered. */
-typedef enum
-{
-  CTL_EXIT_OK = 0,
-  CTL_EXIT_FAILURE = 1,     /* anything not listed below */
-  CTL_EXIT_USAGE = 2,       /* bad verb, option or argument */
-  CTL_EXIT_NO_SUCH = 3,     /* no such device (or vGPU type) */
-  CTL_EXIT_ACCESS = 4,      /* polkit or the bus said no */
-  CTL_EXIT_UNAVAILABLE = 5, /* no system bus, or gpuvirtd is not running */
-  CTL_EXIT_REFUSED = 6,     /* the device's state does not allow it */
-} CtlExit;
 
 typedef enum
 {
@@ -83,5 +73,5 @@ int verb_apply (sd_bus *bus, int argc, char **argv);
  * given. */
 int ctl_append_persist (sd_bus_message *m);
 
-/* Prints MESSAGE and where help is on stderr; returns CTL_EXIT_USAGE. */
+/* Prints MESSAGE and where help is on stderr; returns GV_EXIT_USAGE. */
 int ctl_usage_error (const char *message);

@@ -86,13 +86,13 @@ ctl_resolve_device (sd_bus *bus, const char *arg, char **ret_path)
       /* TRANSLATORS: %s is what the user typed, e.g. 0b:00.0 */
       fprintf (stderr, _("No PCI function '%s' on this host.\n"), arg);
       ctl_print_hint (GPUVIRT_ERROR_NO_SUCH_DEVICE);
-      return CTL_EXIT_NO_SUCH;
+      return GV_EXIT_NO_SUCH;
     }
   if (sd_bus_error_has_name (&error, SD_BUS_ERROR_INVALID_ARGS))
     {
       fprintf (stderr, _("'%s' is not a PCI address or device object path: %s\n"), arg, error.message);
       fprintf (stderr, _("Hint: name a device as 0000:0b:00.0, 0b:00.0 or /org/gpuvirt/devices/pci_0000_0b_00_0.\n"));
-      return CTL_EXIT_USAGE;
+      return GV_EXIT_USAGE;
     }
   return ctl_fail (&error, r, _("Could not look up the device"));
 }

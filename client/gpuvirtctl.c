@@ -389,7 +389,7 @@ ctl_usage_error (const char *message)
 {
   fprintf (stderr, "%s\n", message);
   fprintf (stderr, _("See '%s --help'.\n"), g_get_prgname ());
-  return CTL_EXIT_USAGE;
+  return GV_EXIT_USAGE;
 }
 
 /* Seconds, with a fraction if wanted, to milliseconds for timeout-ms. */
@@ -471,6 +471,8 @@ main (int argc, char **argv)
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   textdomain (GETTEXT_PACKAGE);
   g_set_prgname ("gpuvirtctl");
+  /* failed calls return the errno of gpuvirtd's error names, not EIO */
+  sd_bus_error_add_map (gv_error_bus_map ());
 
   /* a password prompt needs someone at a terminal */
   ctl_args.ask_password = isatty (STDIN_FILENO);
@@ -483,7 +485,7 @@ main (int argc, char **argv)
         break;
       case ARG_VERSION:
         printf ("gpuvirtctl %s\n", GPUVIRT_VERSION);
-        return CTL_EXIT_OK;
+        return GV_EXIT_OK;
       case ARG_JSON:
         if (parse_json (optarg) < 0)
           {
@@ -574,7 +576,7 @@ main (int argc, char **argv)
       default:
         /* getopt has said what was wrong */
         fprintf (stderr, _("See '%s --help'.\n"), g_get_prgname ());
-        return CTL_EXIT_USAGE;
+        return GV_EXIT_USAGE;
       }
 
   if (optind >= argc)
@@ -582,7 +584,7 @@ main (int argc, char **argv)
       if (want_help)
         {
           help ();
-          return CTL_EXIT_OK;
+          return GV_EXIT_OK;
         }
       verb = find_verb ("status");
     }
@@ -600,7 +602,7 @@ main (int argc, char **argv)
       else if (want_help)
         {
           group_help (verb_groups[g].group);
-          return CTL_EXIT_OK;
+          return GV_EXIT_OK;
         }
       else
         {
@@ -621,7 +623,7 @@ main (int argc, char **argv)
   if (want_help)
     {
       verb_help (verb);
-      return CTL_EXIT_OK;
+      return GV_EXIT_OK;
     }
 
   if (given & ~verb->options)

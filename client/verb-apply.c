@@ -71,5 +71,5 @@ verb_apply (sd_bus *bus, int argc, char **argv)
     fputs (_("Nothing to do: the configuration describes no device ('gpuvirtctl config show').\n"), stderr);
   else
     ctl_plan_print (rows, stdout);
-  return ctl_plan_n_failed (rows) > 0 ? CTL_EXIT_FAILURE : CTL_EXIT_OK;
+  return ctl_plan_n_failed (rows) > 0 ? GV_EXIT_FAILURE : GV_EXIT_OK;
 }

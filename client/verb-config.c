@@ -103,7 +103,7 @@ read_text (const char *arg, char **ret_name, char **ret_text)
           int err = errno;
           g_string_free (in, TRUE);
           fprintf (stderr, _("Could not read the configuration from stdin: %s\n"), g_strerror (err));
-          return CTL_EXIT_FAILURE;
+          return GV_EXIT_FAILURE;
         }
       len = in->len;
       text = g_string_free (in, FALSE);
@@ -114,7 +114,7 @@ read_text (const char *arg, char **ret_name, char **ret_text)
       if (!g_file_get_contents (arg, &text, &len, &error))
         {
           fprintf (stderr, _("Could not read %s: %s\n"), arg, error->message);
-          return CTL_EXIT_FAILURE;
+          return GV_EXIT_FAILURE;
         }
       *ret_name = g_strdup (arg);
     }
@@ -187,7 +187,7 @@ verb_config_show (sd_bus *bus, int argc, char **argv)
       else
         json_object_set_array_member (object, "ConfigErrors", json_array_new ());
       ctl_json_print (root, ctl_args.json);
-      return CTL_EXIT_OK;
+      return GV_EXIT_OK;
     }
 
   fields = ctl_fields_new ();
@@ -208,7 +208,7 @@ verb_config_show (sd_bus *bus, int argc, char **argv)
     fputs (_("The main configuration file is empty or does not exist.\n"), stderr);
   if (*problems)
     ctl_print_hint (GPUVIRT_ERROR_CONFIG);
-  return CTL_EXIT_OK;
+  return GV_EXIT_OK;
 }
 
 /* ---- config check ---- */
@@ -292,7 +292,7 @@ verb_config_check (sd_bus *bus, int argc, char **argv)
           printf ("%s\n", text_line);
         }
     }
-  return g_variant_n_children (problems) > 0 ? CTL_EXIT_FAILURE : CTL_EXIT_OK;
+  return g_variant_n_children (problems) > 0 ? GV_EXIT_FAILURE : GV_EXIT_OK;
 }
 
 /* ---- config save ---- */
@@ -313,11 +313,11 @@ print_plan_after_save (sd_bus *bus)
   if (!rows || g_variant_n_children (rows) == 0)
     {
       fputs (_("Nothing to apply: the configuration describes no device.\n"), stdout);
-      return CTL_EXIT_OK;
+      return GV_EXIT_OK;
     }
   printf ("\n");
   ctl_plan_print (rows, stdout);
-  return ctl_plan_n_failed (rows) > 0 ? CTL_EXIT_FAILURE : CTL_EXIT_OK;
+  return ctl_plan_n_failed (rows) > 0 ? GV_EXIT_FAILURE : GV_EXIT_OK;
 }
 
 int
@@ -368,7 +368,7 @@ verb_config_save (sd_bus *bus, int argc, char **argv)
     printf (_("Saved %s as gpuvirtd's configuration.\n"), name);
   if (ctl_args.apply)
     return print_plan_after_save (bus);
-  return CTL_EXIT_OK;
+  return GV_EXIT_OK;
 }
 
 /* ---- config reload ---- */
@@ -398,5 +398,5 @@ verb_config_reload (sd_bus *bus, int argc, char **argv)
       return code;
     }
   fputs (_("gpuvirtd read its configuration again.\n"), stdout);
-  return CTL_EXIT_OK;
+  return GV_EXIT_OK;
 }

@@ -190,5 +190,5 @@ verb_doctor (sd_bus *bus, int argc, char **argv)
     print_json (findings);
   else
     print_text (bus, findings);
-  return any_error ? CTL_EXIT_REFUSED : CTL_EXIT_OK;
+  return any_error ? GV_EXIT_REFUSED : GV_EXIT_OK;
 }

@@ -91,7 +91,7 @@ verb_list (sd_bus *bus, int argc, char **argv)
 
       json_object_set_array_member (json_node_get_object (root), "Devices", devices);
       ctl_json_print (root, ctl_args.json);
-      return CTL_EXIT_OK;
+      return GV_EXIT_OK;
     }
   json_array_unref (devices);
 
@@ -100,8 +100,8 @@ verb_list (sd_bus *bus, int argc, char **argv)
       fputs (ctl_args.all ? _("No PCI functions.\n")
              : _("No GPUs or functions gpuvirt manages; 'gpuvirtctl list --all' shows every PCI function.\n"),
              stderr);
-      return CTL_EXIT_OK;
+      return GV_EXIT_OK;
     }
   ctl_table_print (table, stdout, ctl_terminal_width ());
-  return CTL_EXIT_OK;
+  return GV_EXIT_OK;
 }

@@ -319,7 +319,7 @@ on_owner_changed (sd_bus_message *m, void *userdata, sd_bus_error *error)
 static int
 on_exit_signal (sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
-  return sd_event_exit (sd_event_source_get_event (s), CTL_EXIT_OK);
+  return sd_event_exit (sd_event_source_get_event (s), GV_EXIT_OK);
 }
 
 static gboolean
@@ -382,10 +382,10 @@ verb_monitor (sd_bus *bus, int argc, char **argv)
   g_clear_pointer (&known, g_hash_table_unref);
   if (r < 0)
     return ctl_fail (NULL, r, _("Monitoring failed"));
-  if (r != CTL_EXIT_OK)
+  if (r != GV_EXIT_OK)
     {
       fprintf (stderr, "%s\n", _("Lost the connection to the system bus."));
-      return CTL_EXIT_UNAVAILABLE;
+      return GV_EXIT_UNAVAILABLE;
     }
-  return CTL_EXIT_OK;
+  return GV_EXIT_OK;
 }

@@ -148,7 +148,7 @@ confirm_unbind (BusModel *model, GPtrArray *paths)
   if (getline (&line, &size, stdin) < 0 || rpmatch (g_strstrip (line)) != 1)
     {
       fprintf (stderr, "%s\n", _("Nothing was changed."));
-      return CTL_EXIT_FAILURE;
+      return GV_EXIT_FAILURE;
     }
   return 0;
 }
@@ -388,7 +388,7 @@ rows_exit_code (GVariant *rows)
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   GVariantIter iter;
   const char *address, *state, *message;
-  int code = CTL_EXIT_OK;
+  int code = GV_EXIT_OK;
 
   g_variant_iter_init (&iter, rows);
   while (g_variant_iter_next (&iter, "(&s&s&s)", &address, &state, &message))
@@ -399,13 +399,13 @@ rows_exit_code (GVariant *rows)
         g_ptr_array_add (names, g_steal_pointer (&name));
     }
   if (names->len == 0)
-    return CTL_EXIT_OK;
+    return GV_EXIT_OK;
   fprintf (stderr, "%s\n", _("Some functions could not be changed; the others were."));
   for (guint i = 0; i < names->len; i++)
     {
       sd_bus_error error = SD_BUS_ERROR_MAKE_CONST (names->pdata[i], NULL);
 
-      if (code == CTL_EXIT_OK)
+      if (code == GV_EXIT_OK)
         code = ctl_error_exit_code (&error, -EIO);
       ctl_print_hint (names->pdata[i]);
     }
@@ -511,7 +511,7 @@ run_passthrough (sd_bus *bus, PtVerb verb, int argc, char **argv)
                                  "'gpuvirtctl monitor' or 'gpuvirtctl list' show the outcome."));
       sd_bus_error_free (&call.error);
       sd_bus_message_unref (call.reply);
-      return CTL_EXIT_FAILURE;
+      return GV_EXIT_FAILURE;
     }
   if (sd_bus_error_is_set (&call.error))
     {

@@ -316,7 +316,7 @@ verb_show (sd_bus *bus, int argc, char **argv)
     {
       fprintf (stderr, _("No PCI function '%s' on this host (any more).\n"), argv[1]);
       ctl_print_hint (GPUVIRT_ERROR_NO_SUCH_DEVICE);
-      return CTL_EXIT_NO_SUCH;
+      return GV_EXIT_NO_SUCH;
     }
   sriov = bus_model_props (model, path, GPUVIRT_SRIOV_IFACE);
   vgpu = bus_model_props (model, path, GPUVIRT_VGPU_IFACE);
@@ -328,7 +328,7 @@ verb_show (sd_bus *bus, int argc, char **argv)
 
       add_json_context (object, model, device, sriov, vgpu);
       ctl_json_print (root, ctl_args.json);
-      return CTL_EXIT_OK;
+      return GV_EXIT_OK;
     }
 
   fields = ctl_fields_new ();
@@ -343,5 +343,5 @@ verb_show (sd_bus *bus, int argc, char **argv)
       print_types (vgpu);
       print_mdevs (model, vgpu);
     }
-  return CTL_EXIT_OK;
+  return GV_EXIT_OK;
 }

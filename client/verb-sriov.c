@@ -130,7 +130,7 @@ verb_sriov (sd_bus *bus, int argc, char **argv)
     {
       fprintf (stderr, _("%s does not support SR-IOV (no org.gpuvirt.Sriov on its object).\n"), address);
       ctl_print_hint (GPUVIRT_ERROR_NOT_SUPPORTED);
-      return CTL_EXIT_REFUSED;
+      return GV_EXIT_REFUSED;
     }
   if (r < 0)
     return ctl_fail (&error, r, _("Could not read the SR-IOV state"));
@@ -138,5 +138,5 @@ verb_sriov (sd_bus *bus, int argc, char **argv)
     print_json (address, props);
   else
     print_text (address, props);
-  return CTL_EXIT_OK;
+  return GV_EXIT_OK;
 }

@@ -86,7 +86,7 @@ verb_status (sd_bus *bus, int argc, char **argv)
     {
       g_autoptr (JsonNode) root = ctl_json_take_object (ctl_json_props (props));
       ctl_json_print (root, ctl_args.json);
-      return CTL_EXIT_OK;
+      return GV_EXIT_OK;
     }
 
   fields = ctl_fields_new ();
@@ -131,5 +131,5 @@ verb_status (sd_bus *bus, int argc, char **argv)
           ctl_plan_print (rows, stdout);
         }
     }
-  return CTL_EXIT_OK;
+  return GV_EXIT_OK;
 }

@@ -188,7 +188,7 @@ verb_types (sd_bus *bus, int argc, char **argv)
     {
       fprintf (stderr, _("No PCI function '%s' on this host (any more).\n"), argv[1]);
       ctl_print_hint (GPUVIRT_ERROR_NO_SUCH_DEVICE);
-      return CTL_EXIT_NO_SUCH;
+      return GV_EXIT_NO_SUCH;
     }
   address = ctl_object_name (path);
   vgpu = bus_model_props (model, path, GPUVIRT_VGPU_IFACE);
@@ -198,7 +198,7 @@ verb_types (sd_bus *bus, int argc, char **argv)
       fprintf (stderr, _("%s offers no vGPU types (no org.gpuvirt.Vgpu on its object; vGPU framework: %s).\n"),
                address, ctl_dash (props_str (device, "VgpuFramework")));
       ctl_print_hint (GPUVIRT_ERROR_NOT_SUPPORTED);
-      return CTL_EXIT_REFUSED;
+      return GV_EXIT_REFUSED;
     }
   sriov = bus_model_props (model, path, GPUVIRT_SRIOV_IFACE);
   free_vfs = count_free_vfs (model, sriov);
@@ -207,5 +207,5 @@ verb_types (sd_bus *bus, int argc, char **argv)
     print_json (model, path, device, vgpu, free_vfs);
   else
     print_text (model, path, device, vgpu, free_vfs);
-  return CTL_EXIT_OK;
+  return GV_EXIT_OK;
 }

@@ -44,13 +44,13 @@ verb_vgpu_list (sd_bus *bus, int argc, char **argv)
         json_array_add_object_element (array, ctl_vgpu_json (vgpus->pdata[i]));
       json_object_set_array_member (json_node_get_object (root), "Vgpus", array);
       ctl_json_print (root, ctl_args.json);
-      return CTL_EXIT_OK;
+      return GV_EXIT_OK;
     }
 
   if (vgpus->len == 0)
     {
       fputs (_("No vGPUs; 'gpuvirtctl vgpu create DEVICE TYPE' makes one.\n"), stderr);
-      return CTL_EXIT_OK;
+      return GV_EXIT_OK;
     }
   table = ctl_table_new (N_COLUMNS, headers);
   ctl_table_set_shrinkable (table, COL_NAME);
@@ -70,5 +70,5 @@ verb_vgpu_list (sd_bus *bus, int argc, char **argv)
       ctl_table_add_row (table, cells);
     }
   ctl_table_print (table, stdout, ctl_terminal_width ());
-  return CTL_EXIT_OK;
+  return GV_EXIT_OK;
 }

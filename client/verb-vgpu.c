@@ -178,7 +178,7 @@ verb_vgpu_create (sd_bus *bus, int argc, char **argv)
       fprintf (stderr, _("%s cannot host vGPUs (no org.gpuvirt.Vgpu on its object; vGPU framework: %s).\n"),
                address, ctl_dash (framework));
       ctl_print_hint (GPUVIRT_ERROR_NOT_SUPPORTED);
-      return CTL_EXIT_REFUSED;
+      return GV_EXIT_REFUSED;
     }
   if (r < 0)
     {
@@ -199,7 +199,7 @@ verb_vgpu_create (sd_bus *bus, int argc, char **argv)
     print_created_json (object, info);
   else
     print_created (object, info);
-  return CTL_EXIT_OK;
+  return GV_EXIT_OK;
 }
 
 /* ---- remove ---- */
@@ -284,7 +284,7 @@ no_such_vgpu (GPtrArray *vgpus, const char *arg, const char *path)
     /* TRANSLATORS: %s is a PCI address */
     fprintf (stderr, _("%s is not a vGPU: it carries no vGPU type and hosts no mdev.\n"), name);
   fprintf (stderr, "%s\n", _("Hint: 'gpuvirtctl vgpu list' shows every vGPU of this host."));
-  return CTL_EXIT_NO_SUCH;
+  return GV_EXIT_NO_SUCH;
 }
 
 static void
@@ -326,7 +326,7 @@ verb_vgpu_remove (sd_bus *bus, int argc, char **argv)
   if (!gpu)
     {
       fprintf (stderr, _("Cannot tell which GPU %s belongs to: gpuvirtd names no parent for it.\n"), v->name);
-      return CTL_EXIT_FAILURE;
+      return GV_EXIT_FAILURE;
     }
 
   r = sd_bus_message_new_method_call (bus, &m, GPUVIRT_BUS_NAME, v->gpu, GPUVIRT_VGPU_IFACE, "RemoveVgpu");
@@ -358,5 +358,5 @@ verb_vgpu_remove (sd_bus *bus, int argc, char **argv)
     }
   else
     print_removed (v);
-  return CTL_EXIT_OK;
+  return GV_EXIT_OK;
 }

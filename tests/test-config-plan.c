@@ -570,7 +570,7 @@ test_renumbered (void)
   g_assert_cmpstr (gv_boot_plan_get_state (plan), ==, GPUVIRT_PLAN_PENDING);
   sim_ctl (fx, "log", "clear");
   g_assert_false (fx_run (fx, plan, &error));
-  g_assert_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_FAILED);
+  g_assert_error (error, GV_ERROR, GV_ERROR_PLAN_FAILED);
   assert_contains (error->message, "3 of 4 steps failed; first step 1 (passthrough 0000:41:00.5");
   assert_statuses (plan, "failed failed done failed");
   g_assert_cmpstr (gv_boot_plan_get_state (plan), ==, GPUVIRT_PLAN_FAILED);

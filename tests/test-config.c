@@ -268,7 +268,7 @@ test_missing_and_unreadable (void)
   g_assert_cmpint (g_mkdir (main_file, 0755), ==, 0); /* a directory where the file should be */
   config = gv_config_load (main_file, NULL, &problems, &error);
   g_assert_null (config);
-  g_assert_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_IO);
+  g_assert_error (error, GV_ERROR, GV_ERROR_IO);
   g_assert_cmpuint (problems->len, ==, 1);
   p = problems->pdata[0];
   g_assert_cmpstr (p->file, ==, main_file);
@@ -330,7 +330,7 @@ test_dropins (void)
   put (dir, "conf.d/20-site.conf", "# the site's count wins\n[Device 81:00.0]\nNumVfs=two\n");
   config = gv_config_load (main_file, NULL, &problems, &error);
   g_assert_null (config);
-  g_assert_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_INVALID);
+  g_assert_error (error, GV_ERROR, GV_ERROR_CONFIG_INVALID);
   g_assert_nonnull (strstr (error->message, "20-site.conf:3: Device 81:00.0/NumVfs: NumVfs: “two”"));
   g_assert_cmpuint (problems->len, ==, 1);
   p = problems->pdata[0];
@@ -528,7 +528,7 @@ test_edit_round_trip (void)
                              "VgpuType=\\sodd\\\\name\n");
   /* (Passthrough with VgpuType: not saved) */
   g_assert_false (gv_config_editor_save (ed, &error));
-  g_assert_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_INVALID);
+  g_assert_error (error, GV_ERROR, GV_ERROR_CONFIG_INVALID);
   g_clear_error (&error);
 
   /* the Id is the host's now: a replaced GPU is recorded as it is */
@@ -545,13 +545,13 @@ test_edit_round_trip (void)
 
   /* bad arguments */
   g_assert_false (gv_config_editor_set_passthrough (ed, "01:00", 0x10de, 0x2204, TRUE, &error));
-  g_assert_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_ARGS);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   g_assert_false (gv_config_editor_add_mdev (ed, "nope", "0000:67:00.4", 0x10de, 0x2235, "A40-8Q", &error));
-  g_assert_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_ARGS);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   g_assert_false (gv_config_editor_set_vgpu_type (ed, "0000:81:00.4", 0x10de, 0x26b9, "A;B", &error));
-  g_assert_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_ARGS);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   rm_rf (dir);
 }
 
@@ -573,7 +573,7 @@ test_edit_overridden (void)
   g_assert_no_error (error);
   before = gv_config_editor_get_text (ed);
   g_assert_false (gv_config_editor_set_passthrough (ed, "0000:01:00.0", 0x10de, 0x1eb1, FALSE, &error));
-  g_assert_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_OVERRIDDEN);
+  g_assert_error (error, GV_ERROR, GV_ERROR_CONFIG_OVERRIDDEN);
   g_test_message ("%s", error->message);
   g_assert_true (g_str_has_prefix (error->message, dropin));
   g_assert_nonnull (strstr (error->message, " line 2 sets Passthrough of [Device 0000:01:00.0]"));
@@ -581,7 +581,7 @@ test_edit_overridden (void)
   g_assert_cmpstr (before, ==, after);
   g_clear_error (&error);
   g_assert_false (gv_config_editor_set_num_vfs (ed, "0000:81:00.0", 0x10de, 0x26b9, 4, &error));
-  g_assert_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_OVERRIDDEN);
+  g_assert_error (error, GV_ERROR, GV_ERROR_CONFIG_OVERRIDDEN);
   g_assert_nonnull (strstr (error->message, " line 5 sets NumVfs of [Device 0000:81:00.0]"));
   g_clear_error (&error);
   /* what the drop-in already says is fine */
@@ -595,7 +595,7 @@ test_edit_overridden (void)
   g_assert_no_error (error);
   g_assert_true (gv_config_editor_set_num_vfs (ed, "0000:41:00.0", 0x10de, 0x26b9, 4, &error));
   g_assert_false (gv_config_editor_save (ed, &error));
-  g_assert_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_INVALID);
+  g_assert_error (error, GV_ERROR, GV_ERROR_CONFIG_INVALID);
   g_assert_nonnull (strstr (error->message, ":3: Device 0000:01:00.0/Passthrough"));
   g_free (after);
   after = slurp (main_file);
@@ -642,7 +642,7 @@ test_save_failures (void)
   g_assert_false (gv_config_save_text (main_file, big, &error));
   g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &old), ==, 0);
   signal (SIGXFSZ, old_handler);
-  g_assert_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_IO);
+  g_assert_error (error, GV_ERROR, GV_ERROR_IO);
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "EFBIG"));
   g_assert_nonnull (strstr (error->message, "the file is unchanged"));
@@ -654,7 +654,7 @@ test_save_failures (void)
   /* its directory cannot be made: a file is in the way */
   put (dir, "blocker", "a file, not a directory\n");
   g_assert_false (gv_config_save_text (blocked, "[Manage]\n", &error));
-  g_assert_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_IO);
+  g_assert_error (error, GV_ERROR, GV_ERROR_IO);
   g_assert_nonnull (strstr (error->message, "creating its directory"));
   g_clear_error (&error);
 
@@ -664,7 +664,7 @@ test_save_failures (void)
     g_assert_cmpint (g_mkdir (as_dir, 0755), ==, 0);
     put (dir, "taken.conf/keep", "x");
     g_assert_false (gv_config_save_text (as_dir, "[Manage]\n", &error));
-    g_assert_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_IO);
+    g_assert_error (error, GV_ERROR, GV_ERROR_IO);
     g_assert_nonnull (strstr (error->message, "renaming"));
     assert_no_temporaries (dir);
   }

@@ -442,19 +442,19 @@ test_no_root (void)
   GvPciFunction *fn;
 
   g_assert_null (host);
-  g_assert_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_ROOT);
   g_clear_error (&error);
   g_assert_null (gv_host_new ("", &error));
-  g_assert_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_ROOT);
   g_clear_error (&error);
 
   fn = gv_pci_function_read ("/nonexistent-gpuvirt-root", "0000:00:00.0", NULL, &error);
   g_assert_null (fn);
-  g_assert_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_SUCH_DEVICE);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE);
   g_clear_error (&error);
   fn = gv_pci_function_read ("/", "../../../etc", NULL, &error);
   g_assert_null (fn);
-  g_assert_error (error, GV_HOST_ERROR, GV_HOST_ERROR_INVALID_ADDRESS);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
 
   g_assert_null (gv_holders_scan ("/nonexistent-gpuvirt-root", NULL, NULL, &error));

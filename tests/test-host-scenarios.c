@@ -929,13 +929,13 @@ test_workstation (void)
   /* bad addresses */
   g_clear_pointer (&changes, gv_host_changes_free);
   g_assert_false (gv_host_refresh_function (ctx->host, "0000:09:00.0", &changes, &error));
-  g_assert_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_SUCH_DEVICE);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE);
   g_clear_error (&error);
   g_assert_false (gv_host_refresh_function (ctx->host, "../../etc", &changes, &error));
-  g_assert_error (error, GV_HOST_ERROR, GV_HOST_ERROR_INVALID_ADDRESS);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   g_assert_null (gv_host_get_holders (ctx->host, "0000:09:00.0", &error));
-  g_assert_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_SUCH_DEVICE);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE);
   g_assert_null (changes);
 }
 

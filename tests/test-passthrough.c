@@ -275,7 +275,7 @@ plan_fails (Fx *fx, GvOperation op, const char *const *bdfs, const GvPassthrough
   g_autoptr (GvPlan) plan = gv_passthrough_plan (fx->host, op, bdfs, opts, &error);
 
   g_assert_null (plan);
-  g_assert_error (error, GV_PASSTHROUGH_ERROR, code);
+  g_assert_error (error, GV_ERROR, code);
   g_test_message ("refused: %s", error->message);
   for (guint i = 0; must_say && must_say[i]; i++)
     if (!strstr (error->message, must_say[i]))
@@ -418,7 +418,7 @@ test_root_check (void)
   g_clear_error (&error);
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
     g_assert_false (pt_root_check (bad[i], &error));
-    g_assert_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT);
+    g_assert_error (error, GV_ERROR, GV_ERROR_NO_ROOT);
     g_clear_error (&error);
   }
   /* The literal "/" is the caller's explicit choice (only checked here:
@@ -429,7 +429,7 @@ test_root_check (void)
   /* a prefix whose sys/ is the real /sys */
   g_assert_cmpint (symlink ("/sys", link), ==, 0);
   g_assert_false (pt_root_check (tmp, &error));
-  g_assert_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_ROOT);
   g_clear_error (&error);
 
   /* a link that leads out of the root is refused before open() */
@@ -451,10 +451,10 @@ test_root_check (void)
     plan = plan_one (fx, GV_OP_BIND_VFIO, WS_GPU, NULL);
     g_assert_false (gv_transaction_run (NULL, fx->records, plan, plan->groups->pdata[0], NULL, NULL, NULL,
                                         &results, &error));
-    g_assert_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT);
+    g_assert_error (error, GV_ERROR, GV_ERROR_NO_ROOT);
     g_clear_error (&error);
     g_assert_false (gv_records_recover (fx->records, "", NULL, NULL, NULL, &error));
-    g_assert_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT);
+    g_assert_error (error, GV_ERROR, GV_ERROR_NO_ROOT);
     g_clear_error (&error);
   }
 
@@ -492,7 +492,7 @@ test_round_trip (void)
     const char *bdfs[] = { WS_GPU, NULL };
     const char *say[] = { "Xorg (pid 1834", "/dev/nvidia0", "nvidia-persistenced (pid 1102", "force", NULL };
     g_autoptr (GvPlan) forced = NULL;
-    plan_fails (fx, GV_OP_BIND_VFIO, bdfs, NULL, GV_PASSTHROUGH_ERROR_HELD, say);
+    plan_fails (fx, GV_OP_BIND_VFIO, bdfs, NULL, GV_ERROR_HELD, say);
     forced = plan_one (fx, GV_OP_BIND_VFIO, WS_GPU, &force);
     g_assert_true (forced->needs_force);
   }
@@ -562,7 +562,7 @@ test_round_trip (void)
     g_autoptr (GvPlan) forced = NULL;
 
     g_assert_cmpint (fd, >=, 0);
-    plan_fails (fx, GV_OP_GIVE_BACK, bdfs, NULL, GV_PASSTHROUGH_ERROR_HELD, say);
+    plan_fails (fx, GV_OP_GIVE_BACK, bdfs, NULL, GV_ERROR_IN_USE, say);
     forced = plan_one (fx, GV_OP_GIVE_BACK, WS_GPU, &force);
     g_assert_true (forced->needs_force);
     close (fd);
@@ -604,29 +604,29 @@ test_plan_refusals (void)
   const char *say_driver[] = { "../x", NULL };
   GvPassthroughOptions bad_driver = { .driver = (char *) "../x" };
 
-  plan_fails (fx, GV_OP_BIND_VFIO, unknown, NULL, GV_PASSTHROUGH_ERROR_NO_SUCH_DEVICE, say_unknown);
-  plan_fails (fx, GV_OP_BIND_VFIO, malformed, NULL, GV_PASSTHROUGH_ERROR_NO_SUCH_DEVICE, say_form);
-  plan_fails (fx, GV_OP_GIVE_BACK, trick, NULL, GV_PASSTHROUGH_ERROR_NO_SUCH_DEVICE, say_form);
-  plan_fails (fx, GV_OP_BIND_VFIO, none, NULL, GV_PASSTHROUGH_ERROR_NO_SUCH_DEVICE, NULL);
-  plan_fails (fx, GV_OP_BIND_VFIO, NULL, NULL, GV_PASSTHROUGH_ERROR_NO_SUCH_DEVICE, NULL);
-  plan_fails (fx, GV_OP_BIND_VFIO, nvme, NULL, GV_PASSTHROUGH_ERROR_NOT_MANAGED, say_nvme);
-  plan_fails (fx, GV_OP_UNBIND, nvme, &force, GV_PASSTHROUGH_ERROR_NOT_MANAGED, say_nvme);
-  plan_fails (fx, GV_OP_BIND_VFIO, igpu, NULL, GV_PASSTHROUGH_ERROR_BOOT_VGA, say_vga);
+  plan_fails (fx, GV_OP_BIND_VFIO, unknown, NULL, GV_ERROR_NO_SUCH_DEVICE, say_unknown);
+  plan_fails (fx, GV_OP_BIND_VFIO, malformed, NULL, GV_ERROR_NO_SUCH_DEVICE, say_form);
+  plan_fails (fx, GV_OP_GIVE_BACK, trick, NULL, GV_ERROR_NO_SUCH_DEVICE, say_form);
+  plan_fails (fx, GV_OP_BIND_VFIO, none, NULL, GV_ERROR_NO_SUCH_DEVICE, NULL);
+  plan_fails (fx, GV_OP_BIND_VFIO, NULL, NULL, GV_ERROR_NO_SUCH_DEVICE, NULL);
+  plan_fails (fx, GV_OP_BIND_VFIO, nvme, NULL, GV_ERROR_NOT_MANAGED, say_nvme);
+  plan_fails (fx, GV_OP_UNBIND, nvme, &force, GV_ERROR_NOT_MANAGED, say_nvme);
+  plan_fails (fx, GV_OP_BIND_VFIO, igpu, NULL, GV_ERROR_BOOT_VGA, say_vga);
   /* past the boot VGA with force, it is gnome-shell's too: force passes both */
   {
     g_autoptr (GvPlan) plan = plan_one (fx, GV_OP_BIND_VFIO, "0000:00:02.0", &force);
     g_assert_true (plan->needs_force);
     sim_ctl (fx, "holders", "remove 2011");
-    plan_fails (fx, GV_OP_BIND_VFIO, igpu, NULL, GV_PASSTHROUGH_ERROR_BOOT_VGA, say_vga);
+    plan_fails (fx, GV_OP_BIND_VFIO, igpu, NULL, GV_ERROR_BOOT_VGA, say_vga);
     sim_ctl (fx, "holders", "add 2011 gnome-shell /dev/dri/card0 /dev/dri/renderD128");
   }
   {
     GvPassthroughOptions vga_only = { .force = FALSE };
     g_autoptr (GError) error = NULL;
     g_autoptr (GvPlan) plan = gv_passthrough_plan (fx->host, GV_OP_UNBIND, igpu, &vga_only, &error);
-    g_assert_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_BOOT_VGA);
+    g_assert_error (error, GV_ERROR, GV_ERROR_BOOT_VGA);
   }
-  plan_fails (fx, GV_OP_GIVE_BACK, ws_group, &bad_driver, GV_PASSTHROUGH_ERROR_NO_SUCH_DRIVER, say_driver);
+  plan_fails (fx, GV_OP_GIVE_BACK, ws_group, &bad_driver, GV_ERROR_NO_SUCH_DRIVER, say_driver);
 }
 
 /* Fault injection at every write of the bind and give-back paths, with
@@ -680,7 +680,7 @@ test_faults (void)
 
       arm (fx, w, what);
       g_assert_false (run_plan (fx, plan, &opts, NULL, &results, &error));
-      g_assert_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_KERNEL);
+      g_assert_error (error, GV_ERROR, GV_ERROR_KERNEL);
       g_assert_nonnull (strstr (error->message, errs[e]));
       if (n == 0 && e == 0)
         g_test_message ("%s: %s", context, error->message);
@@ -713,7 +713,7 @@ test_faults (void)
 
       arm (fx, w, what);
       g_assert_false (run_plan (fx, back, &opts, NULL, &results, &error));
-      g_assert_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_KERNEL);
+      g_assert_error (error, GV_ERROR, GV_ERROR_KERNEL);
       g_assert_nonnull (strstr (error->message, errs[e]));
       if (n == 2 && e == 0)
         g_test_message ("%s: %s", context, error->message);
@@ -793,7 +793,7 @@ test_hangs (void)
       arm (fx, w, "hang");
       t0 = g_get_monotonic_time ();
       g_assert_false (run_plan (fx, p, &opts, rec, &results, &error));
-      g_assert_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_STUCK);
+      g_assert_error (error, GV_ERROR, GV_ERROR_STUCK);
       g_assert_true (g_str_has_prefix (error->message, bdf));
       g_assert_nonnull (strstr (error->message, "300 ms"));
       if (n == 1)
@@ -983,7 +983,7 @@ test_give_back_errors (void)
     g_assert_cmpuint (g_strv_length (((GvPlanGroup *) plan->groups->pdata[0])->bdfs), ==, 4);
     sim_ctl (fx, "log", "clear");
     g_assert_false (run_plan (fx, plan, &nosuch, NULL, NULL, &error));
-    g_assert_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_NO_SUCH_DRIVER);
+    g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DRIVER);
     g_assert_nonnull (strstr (error->message, "modprobe nosuch"));
     g_clear_error (&error);
     log = read_log (fx);
@@ -1002,7 +1002,7 @@ test_give_back_errors (void)
     fx_open_records (fx);
     sim_ctl (fx, "log", "clear");
     g_assert_false (run_plan (fx, plan, NULL, NULL, NULL, &error));
-    g_assert_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_NO_SUCH_DRIVER);
+    g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DRIVER);
     g_assert_nonnull (strstr (error->message, "--driver NAME"));
     g_test_message ("%s", error->message);
     g_clear_error (&error);
@@ -1061,7 +1061,7 @@ test_unbind (void)
   /* the GPU itself is held */
   {
     const char *bdfs[] = { WS_GPU, NULL };
-    plan_fails (fx, GV_OP_UNBIND, bdfs, NULL, GV_PASSTHROUGH_ERROR_HELD, NULL);
+    plan_fails (fx, GV_OP_UNBIND, bdfs, NULL, GV_ERROR_HELD, NULL);
   }
 
   fx_rescan (fx);
@@ -1091,12 +1091,12 @@ test_verify_probe (void)
   g_ptr_array_add (groups, &group);
   g_assert_cmpint (sim_write_file (numvfs, "1"), ==, 0);
   fx_rescan (fx);
-  plan_fails (fx, GV_OP_BIND_VFIO, bdfs, NULL, GV_PASSTHROUGH_ERROR_NOT_SUPPORTED, say);
+  plan_fails (fx, GV_OP_BIND_VFIO, bdfs, NULL, GV_ERROR_NOT_SUPPORTED, say);
 
   /* past the planner, the transaction still catches it */
   g_assert_false (gv_transaction_run (fx->mount->root, fx->records, &plan, &group, NULL, NULL, NULL, &results,
                                       &error));
-  g_assert_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_KERNEL);
+  g_assert_error (error, GV_ERROR, GV_ERROR_KERNEL);
   g_assert_nonnull (strstr (error->message, "returned success, but it is on no driver, not vfio-pci"));
   g_test_message ("%s", error->message);
   now = fn_state (fx, "0000:67:00.0");
@@ -1113,8 +1113,8 @@ test_no_iommu (void)
   const char *say[] = { "IOMMU", "intel_iommu=on", NULL };
   GvPassthroughOptions force = { .force = TRUE };
 
-  plan_fails (fx, GV_OP_BIND_VFIO, bdfs, NULL, GV_PASSTHROUGH_ERROR_NO_IOMMU, say);
-  plan_fails (fx, GV_OP_BIND_VFIO, bdfs, &force, GV_PASSTHROUGH_ERROR_NO_IOMMU, say);
+  plan_fails (fx, GV_OP_BIND_VFIO, bdfs, NULL, GV_ERROR_NO_IOMMU, say);
+  plan_fails (fx, GV_OP_BIND_VFIO, bdfs, &force, GV_ERROR_NO_IOMMU, say);
   /* giving back needs no IOMMU: nothing is on vfio-pci, so nothing moves */
   {
     g_autoptr (GvPlan) plan = plan_one (fx, GV_OP_GIVE_BACK, "0000:01:00.0", NULL);
@@ -1143,8 +1143,8 @@ test_vendor_vfio (void)
   g_assert_nonnull (pf);
   vf[0] = pf->fn->vfs[0];
   g_assert_nonnull (vf[0]);
-  plan_fails (fx, GV_OP_BIND_VFIO, vf, &force, GV_PASSTHROUGH_ERROR_NOT_SUPPORTED, say_vf);
-  plan_fails (fx, GV_OP_BIND_VFIO, pf_bdfs, &force, GV_PASSTHROUGH_ERROR_NOT_SUPPORTED, say_pf);
+  plan_fails (fx, GV_OP_BIND_VFIO, vf, &force, GV_ERROR_NOT_SUPPORTED, say_vf);
+  plan_fails (fx, GV_OP_BIND_VFIO, pf_bdfs, &force, GV_ERROR_NOT_SUPPORTED, say_pf);
   /* GPU 2 has no VFs: it may go */
   {
     g_autoptr (GvPlan) plan = plan_one (fx, GV_OP_BIND_VFIO, "0000:81:00.0", NULL);
@@ -1267,7 +1267,7 @@ test_big_host (void)
   g_assert_cmpuint (gpus->len, ==, 9); /* eight L40S and a T4 */
 
   /* with its VFs there, the pair's group holds 3b's VFs too */
-  plan_fails (fx, GV_OP_BIND_VFIO, pair_a, NULL, GV_PASSTHROUGH_ERROR_GROUP_NOT_VIABLE, say_foreign);
+  plan_fails (fx, GV_OP_BIND_VFIO, pair_a, NULL, GV_ERROR_GROUP_NOT_VIABLE, say_foreign);
 
   /* vfio-pci takes no PF with VFs enabled: disable them, all at once */
   {
@@ -1286,7 +1286,7 @@ test_big_host (void)
   }
   fx_rescan (fx);
 
-  plan_fails (fx, GV_OP_BIND_VFIO, pair_a, NULL, GV_PASSTHROUGH_ERROR_GROUP_NOT_VIABLE, say_foreign);
+  plan_fails (fx, GV_OP_BIND_VFIO, pair_a, NULL, GV_ERROR_GROUP_NOT_VIABLE, say_foreign);
   {
     g_autoptr (GvPlan) taken = plan_ok (fx, GV_OP_BIND_VFIO, pair_a, &foreign);
     const GvPlanGroup *g = taken->groups->pdata[0];
@@ -1355,7 +1355,7 @@ test_rollback_fails (void)
   sim_ctl (fx, "faults", "sys/bus/pci/drivers_probe errno=EIO data=0000:01:00.3 count=1");
   sim_ctl (fx, "faults", "sys/bus/pci/drivers/nvidia-gpu/bind errno=EIO data=0000:01:00.3 count=1");
   g_assert_false (run_plan (fx, plan, NULL, NULL, &results, &error));
-  g_assert_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_KERNEL);
+  g_assert_error (error, GV_ERROR, GV_ERROR_KERNEL);
   g_test_message ("%s", error->message);
   for (guint i = 0; say[i]; i++)
     if (!strstr (error->message, say[i]))

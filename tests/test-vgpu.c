@@ -481,23 +481,23 @@ test_root_refused (void)
     gboolean changed = TRUE;
 
     g_assert_false (gv_sriov_set_num_vfs (&ctx, L40S_COLD, 1, NULL, &error));
-    g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+    g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
     g_clear_error (&error);
     g_assert_false (gv_vendor_vfio_set_type (&ctx, "0000:01:00.4", "1163", NULL, NULL, &changed, &error));
-    g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+    g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
     g_assert_false (changed);
     g_clear_error (&error);
     g_assert_false (gv_vendor_vfio_release (&ctx, "0000:01:00.4", NULL, &error));
-    g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+    g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
     g_clear_error (&error);
     g_assert_false (gv_mdev_create (&ctx, A40_GPU0, "A40-2Q", NULL, NULL, NULL, &error));
-    g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+    g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
     g_clear_error (&error);
     g_assert_false (gv_mdev_remove (&ctx, UUID_A, &error));
-    g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+    g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
     g_clear_error (&error);
     g_assert_false (gv_vgpu_create (&ctx, &request, &result, &error));
-    g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+    g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
     g_assert_null (result);
   }
 }
@@ -542,7 +542,7 @@ test_vendor_set_release (void)
   g_assert_false (must_set_type (fx, a, "1163", 1163));
   /* another type: EXISTS, nothing written */
   g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, a, "L40S-4Q", NULL, NULL, &changed, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_EXISTS);
+  g_assert_error (error, GV_ERROR, GV_ERROR_EXISTS);
   g_assert_false (changed);
   assert_error_contains (error, "1163");
   g_test_message ("another type: %s", error->message);
@@ -556,18 +556,18 @@ test_vendor_set_release (void)
   g_clear_pointer (&list, g_ptr_array_unref);
   log_clear (fx);
   g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, c, "1163", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   assert_error_contains (error, a);
   assert_error_contains (error, b);
   g_test_message ("full, by id: %s", error->message);
   g_clear_error (&error);
   g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, c, "L40S-24Q", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   g_test_message ("full, by name: %s", error->message);
   g_clear_error (&error);
   /* a full GPU lists nothing: another type is no capacity too */
   g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, c, "1155", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   assert_error_contains (error, "no VF of " L40S_GPU0 " offers any type");
   g_test_message ("full, another type: %s", error->message);
   g_clear_error (&error);
@@ -576,7 +576,7 @@ test_vendor_set_release (void)
    * name it cannot be (sysfs shows a type's name only on the lists) */
   g_assert_false (must_set_type (fx, a, "1163", 1163));
   g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, a, "L40S-24Q", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_EXISTS);
+  g_assert_error (error, GV_ERROR, GV_ERROR_EXISTS);
   assert_error_contains (error, "give the type by id");
   g_test_message ("full, same type by name: %s", error->message);
   g_clear_error (&error);
@@ -601,13 +601,13 @@ test_vendor_set_release (void)
   /* unknown types: NO_SUCH_TYPE naming what is offered, nothing written */
   log_clear (fx);
   g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, c, "L40S-99Z", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_TYPE);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE);
   assert_error_contains (error, "1155 NVIDIA L40S-1Q");
   assert_error_contains (error, "1181 NVIDIA L40S-48C");
   g_test_message ("unknown type: %s", error->message);
   g_clear_error (&error);
   g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, c, "9999", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_TYPE);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE);
   g_clear_error (&error);
   g_assert_cmpuint (log_len (fx), ==, 0);
 }
@@ -620,26 +620,26 @@ test_vendor_bad_input (void)
 
   log_clear (fx);
   g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, "01:00.4", "1163", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, "0000:01:00.4/../..", "1163", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, "0000:01:1f.7", "1163", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_DEVICE);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE);
   g_clear_error (&error);
   g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, "0000:01:00.4", "", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, "0000:01:00.4", NULL, NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   /* the PF has no nvidia/ directory */
   g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, L40S_GPU0, "1163", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
   g_assert_false (gv_vendor_vfio_release (&fx->ctx, L40S_GPU0, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
   g_assert_cmpuint (log_len (fx), ==, 0);
 }
@@ -690,7 +690,7 @@ test_vendor_release_busy (void)
   fd = open_vfio_node (fx, dir, NULL);
   fx->ctx.busy_retry_ms = 300;
   g_assert_false (gv_vendor_vfio_release (&fx->ctx, vf, &changed, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_IN_USE);
+  g_assert_error (error, GV_ERROR, GV_ERROR_IN_USE);
   g_assert_false (changed);
   assert_error_contains (error, "EBUSY");
   assert_error_contains (error, "carries vGPU type 1158");
@@ -719,7 +719,7 @@ test_vendor_release_busy (void)
   fx->ctx.busy_retry_ms = 100;
   fx->ctx.busy_retry_every_ms = 20;
   g_assert_false (gv_vendor_vfio_release (&fx->ctx, vf, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_IN_USE);
+  g_assert_error (error, GV_ERROR, GV_ERROR_IN_USE);
   g_clear_error (&error);
   g_assert_cmpuint (current_type (fx, vf), ==, 1158);
   g_usleep (600 * 1000);
@@ -757,34 +757,34 @@ test_mdev (void)
   /* refused before writing */
   log_clear (fx);
   g_assert_false (gv_mdev_create (&fx->ctx, vfs[1], "nvidia-558", UUID_A, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_EXISTS);
+  g_assert_error (error, GV_ERROR, GV_ERROR_EXISTS);
   assert_error_contains (error, vfs[0]);
   g_test_message ("duplicate: %s", error->message);
   g_clear_error (&error);
   g_assert_false (gv_mdev_create (&fx->ctx, vfs[1], "nvidia-558", "not-a-uuid", NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   g_assert_false (gv_mdev_create (&fx->ctx, vfs[1], "nvidia-558", "0b4e1d3c5a2f4c1e9d7a3f2b8c6e1a90", NULL, NULL,
                                   &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   g_assert_false (gv_mdev_create (&fx->ctx, vfs[1], "", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   g_assert_false (gv_mdev_create (&fx->ctx, vfs[1], "A40-99Q", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_TYPE);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE);
   assert_error_contains (error, "nvidia-555 NVIDIA A40-1B");
   g_test_message ("unknown type: %s", error->message);
   g_clear_error (&error);
   /* one vGPU per VF */
   g_assert_false (gv_mdev_create (&fx->ctx, vfs[0], "A40-2Q", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   assert_error_contains (error, UUID_A);
   g_test_message ("VF taken: %s", error->message);
   g_clear_error (&error);
   /* the PF of an mdev-vf GPU is no mdev parent */
   g_assert_false (gv_mdev_create (&fx->ctx, A40_GPU0, "A40-2Q", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
   g_assert_cmpuint (log_len (fx), ==, 0);
 
@@ -797,7 +797,7 @@ test_mdev (void)
   g_assert_true (mdev_exists (fx, generated));
   /* a homogeneous GPU: another type has no room */
   g_assert_false (gv_mdev_create (&fx->ctx, vfs[2], "A40-4Q", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   assert_error_contains (error, "available_instances of nvidia-560");
   g_test_message ("other type: %s", error->message);
   g_clear_error (&error);
@@ -808,10 +808,10 @@ test_mdev (void)
   g_assert_false (mdev_exists (fx, UUID_A));
   g_assert_cmpint (available (fx, vfs[0], "nvidia-558"), ==, 1);
   g_assert_false (gv_mdev_remove (&fx->ctx, UUID_A, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_DEVICE);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE);
   g_clear_error (&error);
   g_assert_false (gv_mdev_remove (&fx->ctx, "0b4e1d3c", &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   g_assert_true (gv_mdev_remove (&fx->ctx, generated, &error));
   g_assert_no_error (error);
@@ -820,7 +820,7 @@ test_mdev (void)
   g_assert_true (gv_mdev_create (&fx->ctx, vfs[0], "A40-48Q", UUID_B, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_false (gv_mdev_create (&fx->ctx, vfs[1], "A40-48Q", NULL, NULL, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   assert_error_contains (error, "available_instances of nvidia-566 (NVIDIA A40-48Q)");
   g_test_message ("no instance left: %s", error->message);
   g_clear_error (&error);
@@ -875,18 +875,18 @@ test_sriov (void)
   /* refused before writing */
   log_clear (fx);
   g_assert_false (gv_sriov_set_num_vfs (&fx->ctx, L40S_COLD, 33, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   assert_error_contains (error, "at most 32");
   g_clear_error (&error);
   g_assert_false (gv_sriov_set_num_vfs (&fx->ctx, "0000:81:00.4", 1, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED);
   assert_error_contains (error, "VF itself");
   g_clear_error (&error);
   g_assert_false (gv_sriov_set_num_vfs (&fx->ctx, "0000:42:00.0", 1, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
   g_assert_false (gv_sriov_set_num_vfs (&fx->ctx, "0000:81:1f.0", 1, NULL, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_DEVICE);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE);
   g_clear_error (&error);
   g_assert_cmpuint (log_len (fx), ==, 0);
 
@@ -894,7 +894,7 @@ test_sriov (void)
   rule = g_strdup_printf ("%s errno=EIO data=3 count=1", path);
   sim_ctl (fx, "faults", rule);
   g_assert_false (gv_sriov_set_num_vfs (&fx->ctx, L40S_COLD, 3, &vfs, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL);
+  g_assert_error (error, GV_ERROR, GV_ERROR_KERNEL);
   assert_error_contains (error, "EIO (Input/output error)");
   assert_error_contains (error, "previous 2 VFs of " L40S_COLD " were restored");
   g_test_message ("restored: %s", error->message);
@@ -909,7 +909,7 @@ test_sriov (void)
   rule = g_strdup_printf ("%s errno=EIO data=3 count=1\n%s errno=EIO data=2 count=1", path, path);
   sim_ctl (fx, "faults", rule);
   g_assert_false (gv_sriov_set_num_vfs (&fx->ctx, L40S_COLD, 3, &vfs, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL);
+  g_assert_error (error, GV_ERROR, GV_ERROR_KERNEL);
   assert_error_contains (error, "is now 0, not 2");
   assert_error_contains (error, "echo 2 >");
   g_test_message ("not restored: %s", error->message);
@@ -961,7 +961,7 @@ test_create_l40s (void)
   }
   log_clear (fx);
   g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   g_assert_null (result);
   assert_error_contains (error, "No free VF of " L40S_GPU0 " can create");
   assert_error_contains (error, "4 VFs carry vGPU type 1161 on");
@@ -970,7 +970,7 @@ test_create_l40s (void)
   g_clear_error (&error);
   request.wanted = "1155";
   g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   assert_error_contains (error, "the GPU is full");
   g_clear_error (&error);
   g_assert_cmpuint (log_len (fx), ==, 0);
@@ -1003,7 +1003,7 @@ test_create_l40s (void)
     g_assert_false (second->enabled_vfs);
     g_assert_cmpstr (second->address, ==, first->vfs[1]);
     g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
-    g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY);
+    g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
     g_test_message ("full after enabling: %s", error->message);
     g_clear_error (&error);
     /* the VFs stay: this call did not enable them */
@@ -1024,7 +1024,7 @@ test_create_l40s (void)
   reset_gpu (fx, L40S_COLD, 0);
   request.wanted = "L40S-99Z";
   g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_TYPE);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE);
   assert_error_contains (error, "were disabled again");
   assert_error_contains (error, "1155 NVIDIA L40S-1Q");
   g_test_message ("unknown on a cold GPU: %s", error->message);
@@ -1042,7 +1042,7 @@ test_create_l40s (void)
     g_assert_cmpuint (g_strv_length (made->vfs), ==, 32);
   }
   g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   assert_error_contains (error, "0000:c1:00.6 cannot create NVIDIA L40S-1Q");
   g_test_message ("the given VF is taken: %s", error->message);
   g_clear_error (&error);
@@ -1050,17 +1050,17 @@ test_create_l40s (void)
   request.function = L40S_GPU3;
   request.wanted = "L40S-99Z";
   g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_TYPE);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE);
   assert_error_contains (error, "1155 NVIDIA L40S-1Q");
   g_clear_error (&error);
   /* bad requests */
   request.wanted = "";
   g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   request = (GvVgpuRequest) { .function = "0000:42:00.0", .framework = GV_VGPU_FRAMEWORK_NONE, .wanted = "1155" };
   g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
 }
 
@@ -1108,7 +1108,7 @@ test_create_races (void)
   before = state_of (fx, L40S_GPU1);
   sim_ctl (fx, "faults", eio);
   g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL);
+  g_assert_error (error, GV_ERROR, GV_ERROR_KERNEL);
   assert_error_contains (error, vfs[0]);
   g_clear_error (&error);
   assert_faults_consumed (fx);
@@ -1119,7 +1119,7 @@ test_create_races (void)
   request.function = vfs[0];
   sim_ctl (fx, "faults", busy);
   g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   assert_error_contains (error, "its room was taken meanwhile");
   g_test_message ("raced: %s", error->message);
   g_clear_error (&error);
@@ -1173,7 +1173,7 @@ test_create_a40 (void)
     g_assert_cmpuint (made, <=, 24);
   }
   g_assert_cmpuint (made, ==, 24);
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   assert_error_contains (error, "No free VF of " A40_GPU0 " can create an mdev of nvidia-558 NVIDIA A40-2Q");
   assert_error_contains (error, "24 VFs host an mdev");
   assert_error_contains (error, "8 have available_instances 0");
@@ -1185,17 +1185,17 @@ test_create_a40 (void)
   log_clear (fx);
   request.wanted = "A40-99Q";
   g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_TYPE);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE);
   assert_error_contains (error, "nvidia-566 NVIDIA A40-48Q");
   g_clear_error (&error);
   request.wanted = "A40-2Q";
   request.uuid = first_uuid;
   g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_EXISTS);
+  g_assert_error (error, GV_ERROR, GV_ERROR_EXISTS);
   g_clear_error (&error);
   request.uuid = "0b4e1d3c";
   g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID);
+  g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   g_assert_cmpuint (log_len (fx), ==, 0);
 
@@ -1211,7 +1211,7 @@ test_create_a40 (void)
   }
   request.uuid = UUID_B;
   g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY);
+  g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   g_test_message ("48Q taken: %s", error->message);
   g_clear_error (&error);
   g_assert_cmpuint (numvfs (fx, A40_GPU1), ==, 4);
@@ -1423,7 +1423,7 @@ fail_each_write (Fx *fx, const Op *ops, guint n_ops)
 
       arm (fx, writes->pdata[n], "errno=EIO");
       g_assert_false (op->run (fx, &error));
-      g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL);
+      g_assert_error (error, GV_ERROR, GV_ERROR_KERNEL);
       assert_error_contains (error, "EIO (Input/output error)");
       assert_error_contains (error, ((Write *) writes->pdata[n])->data);
       g_test_message ("%s, write %u fails: %s", op->name, n, error->message);
@@ -1498,7 +1498,7 @@ hang_each_write (Fx *fx, const Op *ops, guint n_ops)
       t0 = g_get_monotonic_time ();
       g_assert_false (op->run (fx, &error));
       fx->ctx.timeout_ms = 5000;
-      g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_STUCK);
+      g_assert_error (error, GV_ERROR, GV_ERROR_STUCK);
       assert_error_contains (error, G_STRINGIFY (HANG_TIMEOUT_MS) " ms");
       assert_error_contains (error, w->data);
       g_test_message ("%s, write %u hangs: %s", op->name, n, error->message);
@@ -1553,7 +1553,7 @@ test_hang_mdev_held (void)
   fx->ctx.timeout_ms = 300;
   t0 = g_get_monotonic_time ();
   g_assert_false (gv_mdev_remove (&fx->ctx, UUID_A, &error));
-  g_assert_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_STUCK);
+  g_assert_error (error, GV_ERROR, GV_ERROR_STUCK);
   assert_error_contains (error, node);
   g_test_message ("held: %s", error->message);
   g_clear_error (&error);

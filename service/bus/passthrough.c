@@ -64,27 +64,6 @@ operation_free (Operation *op)
 }
 
 static const char *
-error_name (GvOperation operation, const GError *error)
-{
-  if (error->domain != GV_PASSTHROUGH_ERROR)
-    return SD_BUS_ERROR_FAILED;
-  switch ((GvPassthroughError) error->code) {
-  case GV_PASSTHROUGH_ERROR_NO_SUCH_DEVICE: return GPUVIRT_ERROR_NO_SUCH_DEVICE;
-  case GV_PASSTHROUGH_ERROR_NOT_MANAGED: return GPUVIRT_ERROR_NOT_MANAGED;
-  case GV_PASSTHROUGH_ERROR_NO_IOMMU: return GPUVIRT_ERROR_NO_IOMMU;
-  case GV_PASSTHROUGH_ERROR_GROUP_NOT_VIABLE: return GPUVIRT_ERROR_GROUP_NOT_VIABLE;
-  /* holders of a VFIO node make a give-back "in use" (a running VM) */
-  case GV_PASSTHROUGH_ERROR_HELD: return operation == GV_OP_GIVE_BACK ? GPUVIRT_ERROR_IN_USE : GPUVIRT_ERROR_HELD;
-  case GV_PASSTHROUGH_ERROR_BOOT_VGA: return GPUVIRT_ERROR_BOOT_VGA;
-  case GV_PASSTHROUGH_ERROR_NO_SUCH_DRIVER: return GPUVIRT_ERROR_NO_SUCH_DRIVER;
-  case GV_PASSTHROUGH_ERROR_KERNEL: return GPUVIRT_ERROR_KERNEL;
-  case GV_PASSTHROUGH_ERROR_STUCK: return GPUVIRT_ERROR_STUCK;
-  case GV_PASSTHROUGH_ERROR_NOT_SUPPORTED: return GPUVIRT_ERROR_NOT_SUPPORTED;
-  default: return SD_BUS_ERROR_FAILED;
-  }
-}
-
-static const char *
 operation_verb (GvOperation operation)
 {
   return operation == GV_OP_BIND_VFIO ? "bind-vfio" : operation == GV_OP_GIVE_BACK ? "give-back" : "unbind";
@@ -230,7 +209,7 @@ finish (Operation *op)
 
   if (op->error && !op->keep_going) {
     g_autofree char *message = g_strdup (op->error->message);
-    sd_bus_reply_method_errorf (op->request, error_name (op->plan->operation, op->error), "%s", message);
+    sd_bus_reply_method_errorf (op->request, gv_error_name (op->error), "%s", message);
   } else if (op->persist && persist_done (op, summary, &persist_error) < 0) {
     sd_bus_reply_method_error (op->request, &persist_error);
   } else {
@@ -312,7 +291,7 @@ on_group_done (Daemon *daemon, QueueItem *item)
   if (item->error && op->keep_going && item->results) {
     for (guint i = 0; i < item->results->len; i++) {
       GvFunctionResult *res = item->results->pdata[i];
-      char *prefixed = g_strdup_printf ("%s: %s", error_name (op->plan->operation, item->error),
+      char *prefixed = g_strdup_printf ("%s: %s", gv_error_name (item->error),
                                         res->message ? res->message : item->error->message);
       g_free (res->message);
       res->message = prefixed;
@@ -418,7 +397,7 @@ run_operation (Daemon *daemon, sd_bus_message *m, GvOperation operation, GPtrArr
                                 (char *) requested->pdata[i]);
   plan = gv_passthrough_plan (daemon->host, operation, (const char *const *) requested->pdata, options, &local);
   if (!plan)
-    return sd_bus_error_setf (error, error_name (operation, local), "%s", local->message);
+    return sd_bus_error_setf (error, gv_error_name (local), "%s", local->message);
   for (guint i = 0; plan->all_bdfs[i]; i++)
     if (g_hash_table_contains (daemon->busy, plan->all_bdfs[i]))
       return sd_bus_error_setf (error, GPUVIRT_ERROR_BUSY, "%s is being changed by another request; try again when it is done",

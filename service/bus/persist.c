@@ -184,7 +184,7 @@ apply (BusPersist *persist, GvConfigEditor *ed, gboolean before, GError **error)
     if (e->kind == EDIT_ADD_MDEV && !e->uuid && before)
       continue;
     if (e->kind != EDIT_REMOVE_MDEV && !e->known) {
-      g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_ARGS,
+      g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS,
                    "%s is not on this host, so its vendor:device cannot be recorded", e->bdf ? e->bdf : "?");
       return FALSE;
     }
@@ -204,7 +204,7 @@ apply (BusPersist *persist, GvConfigEditor *ed, gboolean before, GError **error)
       break;
     case EDIT_ADD_MDEV:
       if (!e->uuid) {
-        g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_ARGS, "the mdev's UUID is not known");
+        g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "the mdev's UUID is not known");
         return FALSE;
       }
       ok = gv_config_editor_add_mdev (ed, e->uuid, e->bdf, e->vendor, e->device, e->type, error);
@@ -256,12 +256,12 @@ writable (const char *file, GError **error)
   }
   if (access (dir, W_OK) < 0) {
     int err = errno;
-    g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_IO, "%s cannot be written: %s is not writable (%s)", file,
+    g_set_error (error, GV_ERROR, GV_ERROR_IO, "%s cannot be written: %s is not writable (%s)", file,
                  dir, g_strerror (err));
     return FALSE;
   }
   if (g_file_test (file, G_FILE_TEST_EXISTS) && !g_file_test (file, G_FILE_TEST_IS_REGULAR)) {
-    g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_IO, "%s is not a regular file", file);
+    g_set_error (error, GV_ERROR, GV_ERROR_IO, "%s is not a regular file", file);
     return FALSE;
   }
   return TRUE;
@@ -273,7 +273,7 @@ editor_new (BusPersist *persist, GError **error)
   Daemon *daemon = persist->daemon;
 
   if (!daemon->config_file) {
-    g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_IO, "gpuvirtd was started without a configuration file");
+    g_set_error (error, GV_ERROR, GV_ERROR_IO, "gpuvirtd was started without a configuration file");
     return NULL;
   }
   return gv_config_editor_new (daemon->config_file, daemon->config_dropins, error);
@@ -290,7 +290,7 @@ bus_persist_check (BusPersist *persist, sd_bus_error *error)
     problems = own_problems (persist, ed);
     if (problems->len) {
       g_autofree char *list = gv_config_problems_to_text (problems, 3);
-      g_set_error (&local, GV_CONFIG_ERROR, GV_CONFIG_ERROR_INVALID,
+      g_set_error (&local, GV_ERROR, GV_ERROR_CONFIG_INVALID,
                    "%s has %u problem%s, so it cannot be saved (see 'gpuvirtctl config check'): %s",
                    persist->daemon->config_file, problems->len, problems->len == 1 ? "" : "s", list);
     } else {
@@ -299,7 +299,7 @@ bus_persist_check (BusPersist *persist, sd_bus_error *error)
   }
   if (!local)
     return 0;
-  if (g_error_matches (local, GV_CONFIG_ERROR, GV_CONFIG_ERROR_ARGS))
+  if (g_error_matches (local, GV_ERROR, GV_ERROR_INVALID_ARGS))
     return sd_bus_error_setf (error, SD_BUS_ERROR_INVALID_ARGS, "The change cannot be recorded in the configuration: "
                               "%s; nothing was changed", local->message);
   return sd_bus_error_setf (error, GPUVIRT_ERROR_CONFIG, "The change cannot be recorded in the configuration: %s; "

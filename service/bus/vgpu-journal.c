@@ -54,7 +54,7 @@ vgpu_op_journal_end (VgpuOp *op, const char *id)
   if (!id)
     return;
   /* a stuck write is still under way: the next start finishes the job */
-  if (op->error && g_error_matches (op->error, GV_VGPU_ERROR, GV_VGPU_ERROR_STUCK))
+  if (op->error && g_error_matches (op->error, GV_ERROR, GV_ERROR_STUCK))
     return;
   if (!gv_vgpu_journal_end (op->daemon->records, id, &error))
     g_warning ("Could not close the journal of %s on %s: %s", vgpu_op_kind_to_string (op->kind), op->gpu,

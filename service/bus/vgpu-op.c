@@ -36,34 +36,6 @@ vgpu_op_kind_to_string (VgpuOpKind kind)
 }
 
 const char *
-vgpu_error_to_dbus (const GError *error)
-{
-  if (error->domain != GV_VGPU_ERROR)
-    return SD_BUS_ERROR_FAILED;
-  switch ((GvVgpuError) error->code) {
-  case GV_VGPU_ERROR_INVALID:
-    return SD_BUS_ERROR_INVALID_ARGS;
-  case GV_VGPU_ERROR_NO_SUCH_DEVICE:
-    return GPUVIRT_ERROR_NO_SUCH_DEVICE;
-  case GV_VGPU_ERROR_NOT_SUPPORTED:
-    return GPUVIRT_ERROR_NOT_SUPPORTED;
-  case GV_VGPU_ERROR_NO_SUCH_TYPE:
-    return GPUVIRT_ERROR_NO_SUCH_TYPE;
-  case GV_VGPU_ERROR_NO_CAPACITY:
-    return GPUVIRT_ERROR_NO_CAPACITY;
-  case GV_VGPU_ERROR_EXISTS:
-    return GPUVIRT_ERROR_EXISTS;
-  case GV_VGPU_ERROR_IN_USE:
-    return GPUVIRT_ERROR_IN_USE;
-  case GV_VGPU_ERROR_KERNEL:
-    return GPUVIRT_ERROR_KERNEL;
-  case GV_VGPU_ERROR_STUCK:
-    return GPUVIRT_ERROR_STUCK;
-  }
-  return SD_BUS_ERROR_FAILED;
-}
-
-const char *
 vgpu_busy_conflict (Daemon *daemon, const char *const *keys)
 {
   for (guint i = 0; keys && keys[i]; i++)
@@ -283,7 +255,7 @@ static void
 finish (VgpuOp *op)
 {
   Daemon *daemon = op->daemon;
-  gboolean stuck = op->error && g_error_matches (op->error, GV_VGPU_ERROR, GV_VGPU_ERROR_STUCK);
+  gboolean stuck = op->error && g_error_matches (op->error, GV_ERROR, GV_ERROR_STUCK);
   const char *extra[4] = { NULL };
   sd_bus_error persist_error = SD_BUS_ERROR_NULL;
   g_autofree char *text = NULL;
@@ -310,7 +282,7 @@ finish (VgpuOp *op)
   audit_log_operation (op->request, vgpu_op_kind_to_string (op->kind), functions,
                        op->error ? op->error->message : NULL, text);
   if (op->error)
-    r = sd_bus_reply_method_errorf (op->request, vgpu_error_to_dbus (op->error), "%s", op->error->message);
+    r = sd_bus_reply_method_errorf (op->request, gv_error_name (op->error), "%s", op->error->message);
   else if (op->persist && persist (op, text, &persist_error) < 0)
     /* the device change stays: the error says so */
     r = sd_bus_reply_method_error (op->request, &persist_error);

@@ -80,8 +80,5 @@ VgpuOp *vgpu_op_new (Daemon *daemon, sd_bus_message *m, VgpuOpKind kind, const c
  * operation then belongs to the runner. */
 void vgpu_op_start (VgpuOp *op, const char *const *busy);
 
-/* The D-Bus error name of a GV_VGPU_ERROR. */
-const char *vgpu_error_to_dbus (const GError *error);
-
 /* Runs on the main loop for each worker result (daemon->vgpu_queue). */
 void bus_vgpu_queue_item (gpointer item, gpointer user_data);

@@ -33,23 +33,13 @@
 
 #include <glib.h>
 
+#include "common/gv-error.h"
+
 #include "host/model.h"
 #include "passthrough/passthrough.h"
 #include "vgpu/vgpu.h"
 
 G_BEGIN_DECLS
-
-#define GV_CONFIG_ERROR (gv_config_error_quark ())
-GQuark gv_config_error_quark (void);
-
-typedef enum {
-  GV_CONFIG_ERROR_INVALID,    /* GPUVIRT_ERROR_CONFIG: the files have problems (listed apart) */
-  GV_CONFIG_ERROR_IO,         /* GPUVIRT_ERROR_KERNEL: a file could not be read or written (errno named) */
-  GV_CONFIG_ERROR_OVERRIDDEN, /* GPUVIRT_ERROR_CONFIG: a drop-in sets the key an edit of the main file sets */
-  GV_CONFIG_ERROR_ARGS,       /* SD_BUS_ERROR_INVALID_ARGS: a malformed address, id, UUID or type given to an edit */
-  GV_CONFIG_ERROR_FAILED,     /* a boot plan step failed (the plan says which and why; not a D-Bus error:
-                               * ApplyConfig reports failed steps in its result) */
-} GvConfigError;
 
 /* Default locations; a drop-in directory of NULL means conf.d/ next to
  * the main file. */
@@ -107,7 +97,7 @@ typedef struct _GvConfig GvConfig;
  * next to MAIN_FILE; missing: none). *PROBLEMS (may be NULL) gets every
  * problem (GvConfigProblem), an empty array when there are none. A
  * configuration with a problem is never returned: NULL with
- * GV_CONFIG_ERROR_INVALID (the message names the first few), so the caller
+ * GV_ERROR_CONFIG_INVALID (the message names the first few), so the caller
  * keeps the one it had. */
 GvConfig *gv_config_load (const char *main_file, const char *dropin_dir, GPtrArray **problems, GError **error);
 /* An empty configuration (nothing managed beyond GPUs, nothing to do). */
@@ -267,7 +257,7 @@ typedef struct {
  * failed one fails too, naming it; the others still run. Every step
  * re-reads sysfs first: one that finds its target reached is "skipped"
  * and writes nothing. TRUE when every step ended done or skipped; FALSE
- * (GV_CONFIG_ERROR_FAILED: "N of M steps failed; first: …") otherwise. */
+ * (GV_ERROR_PLAN_FAILED: "N of M steps failed; first: …") otherwise. */
 gboolean gv_boot_plan_run (GvBootPlan *plan, const GvBootRunOptions *options, GError **error);
 
 /* ---- crash recovery ---- */

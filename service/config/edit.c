@@ -24,7 +24,7 @@ struct _GvConfigEditor {
 static gboolean
 io_error (GError **error, int err, const char *path, const char *step)
 {
-  g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_IO, "Cannot save %s: %s failed: %s (%s); the file is unchanged",
+  g_set_error (error, GV_ERROR, GV_ERROR_IO, "Cannot save %s: %s failed: %s (%s); the file is unchanged",
                path, step, g_strerror (err), strerrorname_np (err) ? strerrorname_np (err) : "?");
   return FALSE;
 }
@@ -81,7 +81,7 @@ gv_config_save_text (const char *path, const char *text, GError **error)
     err = errno;
     if (dfd >= 0)
       close (dfd);
-    g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_IO, "%s was replaced, but fsync of %s failed: %s", path,
+    g_set_error (error, GV_ERROR, GV_ERROR_IO, "%s was replaced, but fsync of %s failed: %s", path,
                  dir, g_strerror (err));
     return FALSE;
   }
@@ -114,11 +114,11 @@ gv_config_editor_new (const char *main_file, const char *dropin_dir, GError **er
   ed->dropins = g_ptr_array_new_with_free_func ((GDestroyNotify) cfg_source_free);
   if (!g_file_get_contents (main_file, &text, &len, &local)) {
     if (!g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-      g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_IO, "Cannot read %s: %s", main_file, local->message);
+      g_set_error (error, GV_ERROR, GV_ERROR_IO, "Cannot read %s: %s", main_file, local->message);
       return NULL;
     }
   } else if (len > GV_CONFIG_MAX_SIZE || strlen (text) != len || !g_utf8_validate (text, -1, NULL)) {
-    g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_INVALID, "%s cannot be edited: it is not a UTF-8 text "
+    g_set_error (error, GV_ERROR, GV_ERROR_CONFIG_INVALID, "%s cannot be edited: it is not a UTF-8 text "
                  "file of at most 1 MiB", main_file);
     return NULL;
   } else {
@@ -376,7 +376,7 @@ gv_config_editor_save (GvConfigEditor *editor, GError **error)
   }
   if (own->len) {
     g_autofree char *list = gv_config_problems_to_text (own, 3);
-    g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_INVALID, "%s would have %u problem%s, so it was not "
+    g_set_error (error, GV_ERROR, GV_ERROR_CONFIG_INVALID, "%s would have %u problem%s, so it was not "
                  "written: %s", editor->path, own->len, own->len == 1 ? "" : "s", list);
     return FALSE;
   }
@@ -394,12 +394,12 @@ overridden (GvConfig *config, const char *path, const char *canonical, const cha
   if (!o)
     o = cfg_origin (config, canonical, "");
   if (o && g_strcmp0 (o->file, path) != 0) {
-    g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_OVERRIDDEN,
+    g_set_error (error, GV_ERROR, GV_ERROR_CONFIG_OVERRIDDEN,
                  "%s line %u sets %s%s[%s], which overrides the main file %s: change it there", o->file, o->line,
                  *key ? key : "", *key ? " of " : "", o->group_written, path);
     return TRUE;
   }
-  g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_OVERRIDDEN,
+  g_set_error (error, GV_ERROR, GV_ERROR_CONFIG_OVERRIDDEN,
                "the drop-ins of %s decide %s of [%s], not the main file", path, *key ? key : "the group", canonical);
   return TRUE;
 }
@@ -428,7 +428,7 @@ check_args (const char *bdf, char **norm, GError **error)
 {
   *norm = cfg_normalize_bdf (bdf);
   if (!*norm) {
-    g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_ARGS, "“%s” is not a PCI address", bdf ? bdf : "");
+    g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "“%s” is not a PCI address", bdf ? bdf : "");
     return FALSE;
   }
   return TRUE;
@@ -442,7 +442,7 @@ check_type (const char *type, GError **error)
   for (const char *p = type; ok && *p; p++)
     ok = !g_ascii_iscntrl (*p) && *p != ';';
   if (!ok)
-    g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_ARGS, "“%s” is not a vGPU type id or name",
+    g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "“%s” is not a vGPU type id or name",
                  type ? type : "");
   return ok;
 }
@@ -643,7 +643,7 @@ gv_config_editor_add_mdev (GvConfigEditor *editor, const char *uuid, const char 
   WantMdev w = { NULL, NULL, parent_vendor_id, parent_device_id, type };
 
   if (!norm_uuid) {
-    g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_ARGS, "“%s” is not a UUID", uuid ? uuid : "");
+    g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "“%s” is not a UUID", uuid ? uuid : "");
     return FALSE;
   }
   if (!check_args (parent, &norm_parent, error) || !check_type (type, error))
@@ -667,7 +667,7 @@ gv_config_editor_remove_mdev (GvConfigEditor *editor, const char *uuid, GError *
   WantMdev w = { NULL, NULL, 0, 0, NULL };
 
   if (!norm_uuid) {
-    g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_ARGS, "“%s” is not a UUID", uuid ? uuid : "");
+    g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "“%s” is not a UUID", uuid ? uuid : "");
     return FALSE;
   }
   w.uuid = norm_uuid;

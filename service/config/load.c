@@ -814,7 +814,7 @@ gv_config_load (const char *main_file, const char *dropin_dir, GPtrArray **probl
     *problems_out = g_ptr_array_ref (problems);
   if (problems->len) {
     g_autofree char *text = gv_config_problems_to_text (problems, 3);
-    g_set_error (error, GV_CONFIG_ERROR, io ? GV_CONFIG_ERROR_IO : GV_CONFIG_ERROR_INVALID,
+    g_set_error (error, GV_ERROR, io ? GV_ERROR_IO : GV_ERROR_CONFIG_INVALID,
                  "The configuration has %u problem%s, so it is not used: %s", problems->len,
                  problems->len == 1 ? "" : "s", text);
     return NULL;

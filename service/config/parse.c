@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-G_DEFINE_QUARK (gv-config-error-quark, gv_config_error)
-
 void
 gv_config_problem_free (GvConfigProblem *problem)
 {

@@ -119,7 +119,7 @@ txn_end (Run *r, Txn *t, const GError *error, char **message)
 {
   g_autoptr (GError) local = NULL;
 
-  if (error && error->code == GV_VGPU_ERROR_STUCK) {
+  if (error && error->code == GV_ERROR_STUCK) {
     g_autofree char *m = *message;
     *message = g_strdup_printf ("%s; it is undone at the next start of gpuvirtd if still needed", m);
     return;
@@ -492,7 +492,7 @@ gv_boot_plan_run (GvBootPlan *plan, const GvBootRunOptions *options, GError **er
   cfg_type_names_save (names);
   if (failed) {
     g_autofree char *name = cfg_step_name (plan, first_failed);
-    g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_FAILED, "%u of %u steps failed; first %s: %s", failed,
+    g_set_error (error, GV_ERROR, GV_ERROR_PLAN_FAILED, "%u of %u steps failed; first %s: %s", failed,
                  plan->steps->len, name, ((BootStep *) plan->steps->pdata[first_failed])->pub.message);
     return FALSE;
   }
@@ -525,7 +525,7 @@ gv_config_recover (GvRecords *records, const char *root, GPtrArray **results, GE
   if (results)
     *results = g_steal_pointer (&out);
   if (!ok) {
-    g_set_error (error, GV_CONFIG_ERROR, GV_CONFIG_ERROR_FAILED, "%s%s%s", pt_error ? pt_error->message : "",
+    g_set_error (error, GV_ERROR, GV_ERROR_PLAN_FAILED, "%s%s%s", pt_error ? pt_error->message : "",
                  pt_error && vg_error ? "; " : "", vg_error ? vg_error->message : "");
     return FALSE;
   }

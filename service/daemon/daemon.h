@@ -104,7 +104,7 @@ typedef struct {
 /* Reads the configuration files again (start, SIGHUP, ReloadConfig,
  * after SaveConfig or a persist edit). Files with problems are not taken:
  * the previous configuration stays, ConfigErrors lists them, and FALSE
- * with GV_CONFIG_ERROR_INVALID. ConfigFiles and ConfigErrors are
+ * with GV_ERROR_CONFIG_INVALID. ConfigFiles and ConfigErrors are
  * announced when they change; [Manage] takes effect at once. */
 gboolean daemon_config_reload (Daemon *daemon, GError **error);
 /* Computes the boot plan and, unless DRY_RUN, runs it in a worker (each

@@ -302,7 +302,7 @@ gv_pci_function_read_cached (const char *root, const char *bdf, GvHostNames *nam
   gint64 n;
 
   if (!gv_bdf_parse (bdf, &address)) {
-    g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_INVALID_ADDRESS,
+    g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS,
                  "“%s” is not a PCI address of the form dddd:bb:ss.f", bdf ? bdf : "(null)");
     return NULL;
   }
@@ -310,7 +310,7 @@ gv_pci_function_read_cached (const char *root, const char *bdf, GvHostNames *nam
   dir = g_build_filename (devices_dir, bdf, NULL);
   has = list_entries (dir);
   if (!has) {
-    g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_SUCH_DEVICE,
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE,
                  "No PCI function %s on this host (%s is missing)", bdf, dir);
     return NULL;
   }

@@ -150,12 +150,12 @@ gv_host_new (const char *root, GError **error)
   GvHost *host;
 
   if (!root || !*root) {
-    g_set_error_literal (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT, "No root directory given");
+    g_set_error_literal (error, GV_ERROR, GV_ERROR_NO_ROOT, "No root directory given");
     return NULL;
   }
   devices = g_build_filename (root, "sys", "bus", "pci", "devices", NULL);
   if (!g_file_test (devices, G_FILE_TEST_IS_DIR)) {
-    g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT,
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_ROOT,
                  "%s is not a host root: %s is not a directory", root, devices);
     return NULL;
   }
@@ -632,7 +632,7 @@ gv_host_rescan (GvHost *host, GvHostChanges **changes, GError **error)
   gboolean mdevs_changed, facts_changed;
 
   if (!g_file_test (devices_dir, G_FILE_TEST_IS_DIR)) {
-    g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT,
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_ROOT,
                  "Cannot scan %s: %s is not a directory", host->root, devices_dir);
     return FALSE;
   }
@@ -737,13 +737,13 @@ refresh (GvHost *host, const char *const *bdfs, gboolean strict, gboolean mdevs_
     g_autofree char *dir = NULL;
 
     if (!gv_bdf_is_valid (bdfs[i])) {
-      g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_INVALID_ADDRESS,
+      g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS,
                    "“%s” is not a PCI address of the form dddd:bb:ss.f", bdfs[i]);
       return FALSE;
     }
     dir = g_build_filename (host->root, "sys", "bus", "pci", "devices", bdfs[i], NULL);
     if (strict && !g_hash_table_contains (host->fns, bdfs[i]) && !g_file_test (dir, G_FILE_TEST_IS_DIR)) {
-      g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_SUCH_DEVICE,
+      g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE,
                    "No PCI function %s on this host", bdfs[i]);
       return FALSE;
     }
@@ -776,7 +776,7 @@ gv_host_refresh_function (GvHost *host, const char *bdf, GvHostChanges **changes
   const char *bdfs[] = { bdf, NULL };
 
   if (!bdf) {
-    g_set_error_literal (error, GV_HOST_ERROR, GV_HOST_ERROR_INVALID_ADDRESS, "No PCI address given");
+    g_set_error_literal (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "No PCI address given");
     return FALSE;
   }
   return refresh (host, bdfs, TRUE, FALSE, changes, error);
@@ -814,10 +814,10 @@ gv_host_get_holders (GvHost *host, const char *bdf, GError **error)
 
   if (!d) {
     if (!gv_bdf_is_valid (bdf))
-      g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_INVALID_ADDRESS,
+      g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS,
                    "“%s” is not a PCI address of the form dddd:bb:ss.f", bdf ? bdf : "(null)");
     else
-      g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_SUCH_DEVICE, "No PCI function %s on this host", bdf);
+      g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE, "No PCI function %s on this host", bdf);
     return NULL;
   }
   nodes = gv_holder_nodes_for (d->fn, d->vfio_group_node, host->mdevs);

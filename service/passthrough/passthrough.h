@@ -12,26 +12,11 @@
 
 #include <glib.h>
 
+#include "common/gv-error.h"
+
 #include "host/model.h"
 
 G_BEGIN_DECLS
-
-#define GV_PASSTHROUGH_ERROR (gv_passthrough_error_quark ())
-GQuark gv_passthrough_error_quark (void);
-
-/* Each maps to one D-Bus error name of gpuvirt-names.h. */
-typedef enum {
-  GV_PASSTHROUGH_ERROR_NO_SUCH_DEVICE,   /* GPUVIRT_ERROR_NO_SUCH_DEVICE */
-  GV_PASSTHROUGH_ERROR_NOT_MANAGED,      /* GPUVIRT_ERROR_NOT_MANAGED */
-  GV_PASSTHROUGH_ERROR_NO_IOMMU,         /* GPUVIRT_ERROR_NO_IOMMU */
-  GV_PASSTHROUGH_ERROR_GROUP_NOT_VIABLE, /* GPUVIRT_ERROR_GROUP_NOT_VIABLE: names the foreign functions */
-  GV_PASSTHROUGH_ERROR_HELD,             /* GPUVIRT_ERROR_HELD: names pid and command of each holder */
-  GV_PASSTHROUGH_ERROR_BOOT_VGA,         /* GPUVIRT_ERROR_BOOT_VGA */
-  GV_PASSTHROUGH_ERROR_NO_SUCH_DRIVER,   /* GPUVIRT_ERROR_NO_SUCH_DRIVER */
-  GV_PASSTHROUGH_ERROR_KERNEL,           /* GPUVIRT_ERROR_KERNEL: a write failed; rolled back */
-  GV_PASSTHROUGH_ERROR_STUCK,            /* GPUVIRT_ERROR_STUCK: a write did not return in time */
-  GV_PASSTHROUGH_ERROR_NOT_SUPPORTED,    /* GPUVIRT_ERROR_NOT_SUPPORTED: e.g. vendor-VFIO VF to vfio-pci */
-} GvPassthroughError;
 
 typedef enum {
   GV_OP_BIND_VFIO,   /* to vfio-pci, with companions and the rest of the IOMMU group */

@@ -6,8 +6,6 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK (gv-passthrough-error-quark, gv_passthrough_error)
-
 void
 gv_plan_free (GvPlan *plan)
 {
@@ -198,25 +196,25 @@ static gboolean
 resolve_requested (Planner *p, const char *const *requested, GError **error)
 {
   if (!requested || !requested[0]) {
-    g_set_error_literal (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_NO_SUCH_DEVICE, "No device given");
+    g_set_error_literal (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE, "No device given");
     return FALSE;
   }
   for (guint i = 0; requested[i]; i++) {
     GvDevice *d;
 
     if (!gv_bdf_is_valid (requested[i])) {
-      g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_NO_SUCH_DEVICE,
+      g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE,
                    "“%s” is not a PCI address; write it in full, as dddd:bb:ss.f (e.g. 0000:01:00.0)", requested[i]);
       return FALSE;
     }
     d = gv_host_lookup (p->host, requested[i]);
     if (!d) {
-      g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_NO_SUCH_DEVICE,
+      g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE,
                    "No PCI function %s on this host (lspci -D lists the addresses)", requested[i]);
       return FALSE;
     }
     if (!d->managed) {
-      g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_NOT_MANAGED,
+      g_set_error (error, GV_ERROR, GV_ERROR_NOT_MANAGED,
                    "%s (class %06x, on %s) is not a GPU or a GPU's companion function, so gpuvirt leaves it "
                    "alone: a mistaken address must not detach a disk or a network card; if it really should "
                    "move, add it to the managed functions in the configuration",
@@ -271,7 +269,7 @@ check_foreign (Planner *p, GError **error)
       first = r;
   }
   list = describe_bdfs (p->host, foreign);
-  g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_GROUP_NOT_VIABLE,
+  g_set_error (error, GV_ERROR, GV_ERROR_GROUP_NOT_VIABLE,
                "IOMMU group %d of %s also holds %s, which %s not %s's own (no ACS isolation between them); "
                "VFIO takes a group as a whole: allow-foreign takes %s too. The ACS override patch "
                "(pcie_acs_override) would split the group, but only by pretending an isolation the hardware "
@@ -293,7 +291,7 @@ refuse_unless_forced_held (Planner *p, const GvDevice *d, const char *const *pre
     return FALSE;
   if (holders) {
     if (!p->opts.force) {
-      g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_HELD,
+      g_set_error (error, GV_ERROR, GV_ERROR_HELD,
                    "%s is in use by %s; stop them or pass force (the unbind then waits until they let go)",
                    d->fn->bdf, holders);
       return FALSE;
@@ -311,7 +309,7 @@ check_bind (Planner *p, GError **error)
   for (guint i = 0; i < p->requested->len; i++) {
     const GvDevice *r = p->requested->pdata[i];
     if (r->fn->iommu_group < 0) {
-      g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_NO_IOMMU,
+      g_set_error (error, GV_ERROR, GV_ERROR_NO_IOMMU,
                    "%s has no IOMMU group, so VFIO cannot isolate it: turn on VT-d or AMD-Vi in the firmware "
                    "and boot with intel_iommu=on (or amd_iommu=on)", r->fn->bdf);
       return FALSE;
@@ -329,14 +327,14 @@ check_bind (Planner *p, GError **error)
     if (on_vfio (d))
       continue;
     if (is_vendor_vfio_vf (d)) {
-      g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_NOT_SUPPORTED,
+      g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                    "%s is a VF of %s, which does vGPU through NVIDIA's vendor-specific VFIO: vfio-pci cannot "
                    "take it (the kernel refuses with EINVAL); give it a vGPU type (nvidia/current_vgpu_type) "
                    "instead", d->fn->bdf, d->fn->physfn ? d->fn->physfn : "its GPU");
       return FALSE;
     }
     if (nvfs > 0 || d->fn->sriov_numvfs > 0) {
-      g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_NOT_SUPPORTED,
+      g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                    "%s has %u SR-IOV VFs enabled, and vfio-pci refuses a PF with SR-IOV enabled (EBUSY): "
                    "disable them first (0 to sriov_numvfs)", d->fn->bdf, MAX (nvfs, d->fn->sriov_numvfs));
       return FALSE;
@@ -348,7 +346,7 @@ check_bind (Planner *p, GError **error)
 
     if (d->fn->boot_vga == 1 && on_host_driver (d)) {
       if (!p->opts.force) {
-        g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_BOOT_VGA,
+        g_set_error (error, GV_ERROR, GV_ERROR_BOOT_VGA,
                      "%s is the boot VGA device and %s drives the console on it; taking it leaves this host "
                      "without a console: pass force to take it anyway", d->fn->bdf, d->fn->driver);
         return FALSE;
@@ -384,7 +382,7 @@ check_give_back (Planner *p, GError **error)
       return FALSE;
     if (holders) {
       if (!p->opts.force) {
-        g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_HELD,
+        g_set_error (error, GV_ERROR, GV_ERROR_IN_USE,
                      "%s is in use through VFIO by %s, a VM most likely; shut it down first or pass force "
                      "(the unbind then waits until it lets go)", d->fn->bdf, holders);
         return FALSE;
@@ -405,7 +403,7 @@ check_unbind (Planner *p, GError **error)
 
     if (d->fn->boot_vga == 1 && on_host_driver (d)) {
       if (!p->opts.force) {
-        g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_BOOT_VGA,
+        g_set_error (error, GV_ERROR, GV_ERROR_BOOT_VGA,
                      "%s is the boot VGA device and %s drives the console on it; unbinding it leaves this "
                      "host without a console: pass force to unbind it anyway", d->fn->bdf, d->fn->driver);
         return FALSE;
@@ -495,7 +493,7 @@ gv_passthrough_plan (GvHost *host, GvOperation operation, const char *const *req
   p.in_set = g_hash_table_new (g_str_hash, g_str_equal);
 
   if (p.opts.driver && !pt_driver_name_is_valid (p.opts.driver)) {
-    g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_NO_SUCH_DRIVER,
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DRIVER,
                  "“%s” is not a driver name (letters, digits, '_', '-' and '.' only)", p.opts.driver);
     goto out;
   }
@@ -506,7 +504,7 @@ gv_passthrough_plan (GvHost *host, GvOperation operation, const char *const *req
   case GV_OP_GIVE_BACK: ok = check_give_back (&p, error); break;
   case GV_OP_UNBIND: ok = check_unbind (&p, error); break;
   default:
-    g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_NOT_SUPPORTED, "Unknown operation %d",
+    g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED, "Unknown operation %d",
                  (int) operation);
   }
   if (!ok)

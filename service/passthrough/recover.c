@@ -118,7 +118,7 @@ gv_records_recover (GvRecords *records, const char *root, GvProgressFunc progres
   if (results)
     *results = g_steal_pointer (&out);
   if (problems->len) {
-    g_set_error (error, GV_PASSTHROUGH_ERROR, any_stuck ? GV_PASSTHROUGH_ERROR_STUCK : GV_PASSTHROUGH_ERROR_KERNEL,
+    g_set_error (error, GV_ERROR, any_stuck ? GV_ERROR_STUCK : GV_ERROR_KERNEL,
                  "Recovery of interrupted operations is incomplete%s", problems->str);
     return FALSE;
   }

@@ -21,19 +21,19 @@ pt_root_check (const char *root, GError **error)
   g_autofree char *real_sys = NULL;
 
   if (!root || !*root) {
-    g_set_error_literal (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT,
+    g_set_error_literal (error, GV_ERROR, GV_ERROR_NO_ROOT,
                          "No root directory given; pass \"/\" explicitly to act on this host");
     return FALSE;
   }
   if (g_str_equal (root, "/"))
     return TRUE;
   if (root[0] != '/') {
-    g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT, "Root “%s” is not an absolute path", root);
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_ROOT, "Root “%s” is not an absolute path", root);
     return FALSE;
   }
   real = realpath (root, NULL);
   if (!real) {
-    g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT, "Root “%s”: %s", root, g_strerror (errno));
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_ROOT, "Root “%s”: %s", root, g_strerror (errno));
     return FALSE;
   }
   /* Only the literal "/" means the real host: anything else that lands
@@ -41,7 +41,7 @@ pt_root_check (const char *root, GError **error)
   sys = g_build_filename (real, "sys", NULL);
   real_sys = realpath (sys, NULL);
   if (g_str_equal (real, "/") || (real_sys && g_str_equal (real_sys, "/sys"))) {
-    g_set_error (error, GV_HOST_ERROR, GV_HOST_ERROR_NO_ROOT,
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_ROOT,
                  "Root “%s” resolves to this host's /sys; pass \"/\" itself to act on this host", root);
     return FALSE;
   }

@@ -106,7 +106,7 @@ resolve_targets (const char *root, GvRecords *records, GvOperation op, const GvP
         f->driver = g_strdup (f->pre_driver);
         f->override = g_strdup (f->pre_override);
       } else if (gv_driver_is_vfio (f->pre_driver)) {
-        g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_NO_SUCH_DRIVER,
+        g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DRIVER,
                      "%s is on %s, and gpuvirt has no record of the driver it had before (it was there before "
                      "gpuvirt saw it, or another tool put it there): name the driver to give it to "
                      "(--driver NAME)", f->bdf, f->pre_driver);
@@ -117,7 +117,7 @@ resolve_targets (const char *root, GvRecords *records, GvOperation op, const GvP
         f->override = g_strdup (f->pre_override);
       }
       if (*f->driver && !pt_driver_exists (root, f->driver)) {
-        g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_NO_SUCH_DRIVER,
+        g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DRIVER,
                      "No driver “%s” on this host (%s/sys/bus/pci/drivers/%s is missing), so %s cannot go back "
                      "to it: load its module first (modprobe %s) or name another driver (--driver NAME)",
                      f->driver, g_str_equal (root, "/") ? "" : root, f->driver, f->bdf, f->driver);
@@ -290,7 +290,7 @@ prepare (const char *root, GvRecords *records, GvOperation op, const GvPassthrou
     f->bdf = g_strdup (group->bdfs[i]);
     g_ptr_array_add (fns, f);
     if (!gv_bdf_is_valid (f->bdf) || !pt_read_function (root, f->bdf, &f->pre_driver, &f->pre_override)) {
-      g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_NO_SUCH_DEVICE,
+      g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE,
                    "No PCI function %s on this host (any more); nothing was changed", f->bdf);
       return FALSE;
     }
@@ -395,11 +395,11 @@ fail_and_roll_back (const PtContext *ctx, GvRecords *records, GvOperation op, GP
 
   summary = summarize (fns, failed);
   if (failure->stuck)
-    g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_STUCK,
+    g_set_error (error, GV_ERROR, GV_ERROR_STUCK,
                  "%s is stuck: %s; it is left to the kernel and reported when the write returns%s", f->bdf, what,
                  summary);
   else
-    g_set_error (error, GV_PASSTHROUGH_ERROR, GV_PASSTHROUGH_ERROR_KERNEL, "%s%s", what, summary);
+    g_set_error (error, GV_ERROR, GV_ERROR_KERNEL, "%s%s", what, summary);
 }
 
 gboolean

@@ -235,4 +235,3 @@ gv_ptr_array_has_str (GPtrArray *array, const char *str)
   return FALSE;
 }
 
-G_DEFINE_QUARK (gv-host-error-quark, gv_host_error)

@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "common/gv-error.h"
+
 G_BEGIN_DECLS
 
 /* Upper bound for one attribute; sysfs attributes are a page, the largest
@@ -55,15 +57,5 @@ gboolean gv_bdf_same_slot (const GvBdf *a, const GvBdf *b);
 gint gv_strv_compare (gconstpointer a, gconstpointer b);
 /* Does the GPtrArray of strings (may be NULL) hold STR? */
 gboolean gv_ptr_array_has_str (GPtrArray *array, const char *str);
-
-/* Errors of the host model. */
-#define GV_HOST_ERROR (gv_host_error_quark ())
-GQuark gv_host_error_quark (void);
-
-typedef enum {
-  GV_HOST_ERROR_INVALID_ADDRESS, /* not a well-formed "dddd:bb:ss.f" */
-  GV_HOST_ERROR_NO_SUCH_DEVICE,  /* well-formed, but no such function */
-  GV_HOST_ERROR_NO_ROOT,         /* the root prefix has no usable sys/bus/pci */
-} GvHostError;
 
 G_END_DECLS

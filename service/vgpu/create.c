@@ -76,7 +76,7 @@ refuse_if_none_has_files (const Tally *t, const char *pf, const char *lacking, c
 {
   if (t->candidates == 0 || t->no_files != t->candidates)
     return FALSE;
-  g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
+  g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                "No VF of %s %s (%u looked at): they are not on the nvidia driver, or the GPU does not do %s", pf,
                lacking, t->candidates, framework);
   return TRUE;
@@ -179,7 +179,7 @@ create_vendor (const GvVgpuContext *ctx, const char *pf, const char *const *cand
       return TRUE;
     }
     /* a sibling took the room between our read and our write: next one */
-    if (local->code == GV_VGPU_ERROR_KERNEL && is_race (err)) {
+    if (local->code == GV_ERROR_KERNEL && is_race (err)) {
       tally_raced (&t, local);
       continue;
     }
@@ -208,7 +208,7 @@ create_vendor (const GvVgpuContext *ctx, const char *pf, const char *const *cand
       }
     }
     list = vg_vendor_list_text (offered);
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_TYPE,
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE,
                  "No VF of %s offers a vGPU type “%s”; offered now: %s%s%s", pf, wanted, list, *carried ? "; " : "",
                  carried);
     return FALSE;
@@ -229,7 +229,7 @@ create_vendor (const GvVgpuContext *ctx, const char *pf, const char *const *cand
   else if (standing == VG_TYPE_MAYBE)
     g_string_append_printf (why, "; no list shows “%s”, and the types the VFs carry may include it", wanted);
   if (candidates[0] && !candidates[1])
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY, "%s cannot create %s%s%s now: %s%s%s%s%s%s",
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY, "%s cannot create %s%s%s now: %s%s%s%s%s%s",
                  candidates[0], name ? "" : "“", name ? name : wanted, name ? "" : "”",
                  t.taken ? "it carries a vGPU type already"
                  : t.offer_other ? "its list offers only other types"
@@ -239,7 +239,7 @@ create_vendor (const GvVgpuContext *ctx, const char *pf, const char *const *cand
                  t.raced_text ? " (" : "", t.raced_text ? t.raced_text : "", t.raced_text ? ")" : "",
                  *carried ? "; on its GPU, " : "", carried);
   else
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY, "No free VF of %s can create %s%s%s now: %s", pf,
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY, "No free VF of %s can create %s%s%s now: %s", pf,
                  name ? "" : "“", name ? name : wanted, name ? "" : "”", why->str);
   g_string_free (why, TRUE);
   return FALSE;
@@ -296,7 +296,7 @@ create_mdev_vf (const GvVgpuContext *ctx, const char *pf, const char *const *can
       result->mdev_uuid = g_strdup (uuid);
       return TRUE;
     }
-    if ((local->code == GV_VGPU_ERROR_KERNEL || local->code == GV_VGPU_ERROR_NO_CAPACITY) && is_race (err)) {
+    if ((local->code == GV_ERROR_KERNEL || local->code == GV_ERROR_NO_CAPACITY) && is_race (err)) {
       tally_raced (&t, local);
       continue;
     }
@@ -316,7 +316,7 @@ create_mdev_vf (const GvVgpuContext *ctx, const char *pf, const char *const *can
     type = vg_mdev_find (some_types, wanted);
     if (!type) {
       g_autofree char *list = vg_mdev_list_text (some_types);
-      g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_TYPE, "The VFs of %s have no mdev type “%s”; their "
+      g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE, "The VFs of %s have no mdev type “%s”; their "
                    "types: %s", pf, wanted, list);
       return FALSE;
     }
@@ -330,7 +330,7 @@ create_mdev_vf (const GvVgpuContext *ctx, const char *pf, const char *const *can
   tally_part (why, t.no_files, "is no mdev parent", "are no mdev parents");
   tally_raced_part (why, &t);
   if (candidates[0] && !candidates[1])
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY, "%s cannot create an mdev of %s now: %s%s%s%s",
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY, "%s cannot create an mdev of %s now: %s%s%s%s",
                  candidates[0], known ? known : wanted,
                  t.taken ? "it hosts an mdev already (one vGPU per VF)"
                  : t.no_room ? "its available_instances for it is 0"
@@ -339,7 +339,7 @@ create_mdev_vf (const GvVgpuContext *ctx, const char *pf, const char *const *can
                               : "its room was taken meanwhile",
                  t.raced_text ? " (" : "", t.raced_text ? t.raced_text : "", t.raced_text ? ")" : "");
   else
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY, "No free VF of %s can create an mdev of %s now: %s",
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY, "No free VF of %s can create an mdev of %s now: %s",
                  pf, known ? known : wanted, why->str);
   g_string_free (why, TRUE);
   return FALSE;
@@ -391,7 +391,7 @@ create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRes
     {
       g_autofree char *dir = vg_mdev_dir (ctx->root, uuid);
       if (g_file_test (dir, G_FILE_TEST_IS_DIR)) {
-        g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_EXISTS, "mdev %s exists already; choose another UUID", uuid);
+        g_set_error (error, GV_ERROR, GV_ERROR_EXISTS, "mdev %s exists already; choose another UUID", uuid);
         return FALSE;
       }
     }
@@ -404,7 +404,7 @@ create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRes
     guint count;
 
     if (!gv_read_uint (dir, "sriov_totalvfs", FALSE, &total) || total == 0) {
-      g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
+      g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                    "%s has no VFs and does not support SR-IOV (no sriov_totalvfs), yet its vGPU framework is %s", pf,
                    gv_vgpu_framework_to_string (request->framework));
       return FALSE;
@@ -413,7 +413,7 @@ create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRes
     g_clear_pointer (&vfs, g_strfreev);
     if (!gv_sriov_set_num_vfs (ctx, pf, count, &vfs, &local)) {
       vg_error_append (local, "; no vGPU was made");
-      if (local->code == GV_VGPU_ERROR_STUCK)
+      if (local->code == GV_ERROR_STUCK)
         vg_error_append (local, "; should that write enable VFs when it returns, they stay enabled (echo 0 > "
                          "%s/sys/bus/pci/devices/%s/sriov_numvfs disables them)", ctx->root, pf);
       g_propagate_error (error, g_steal_pointer (&local));
@@ -425,7 +425,7 @@ create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRes
   framework = vf_framework (ctx, (const char *const *) vfs, request->framework, enabled);
   candidates = physfn ? only : (const char *const *) vfs;
   if (framework == GV_VGPU_FRAMEWORK_NONE)
-    g_set_error (&local, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
+    g_set_error (&local, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                  "None of the %u VFs of %s shows %s%s: the vGPU manager is not loaded, or the VFs are not on the "
                  "nvidia driver", g_strv_length (vfs), pf,
                  request->framework == GV_VGPU_FRAMEWORK_MDEV_VF ? "mdev_supported_types" : "an nvidia/ directory",
@@ -441,7 +441,7 @@ create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRes
     return TRUE;
   }
 
-  if (enabled && local->code == GV_VGPU_ERROR_STUCK) {
+  if (enabled && local->code == GV_ERROR_STUCK) {
     vg_error_append (local, "; the %u VFs this call enabled on %s stay enabled until that write returns; disable them "
                      "then (echo 0 > %s/sys/bus/pci/devices/%s/sriov_numvfs)", g_strv_length (vfs), pf, ctx->root, pf);
   } else if (enabled) {
@@ -466,11 +466,11 @@ gv_vgpu_create (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRe
   if (!vg_check_root (ctx, error) || !vg_check_function (ctx, request->function, "GPU or VF", NULL, error))
     return FALSE;
   if (!request->wanted || !*request->wanted) {
-    g_set_error_literal (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID, "No vGPU type given (an id or a name)");
+    g_set_error_literal (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "No vGPU type given (an id or a name)");
     return FALSE;
   }
   if (request->uuid && *request->uuid && !gv_uuid_is_valid (request->uuid)) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID, "“%s” is not a UUID (8-4-4-4-12 hex digits)",
+    g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "“%s” is not a UUID (8-4-4-4-12 hex digits)",
                  request->uuid);
     return FALSE;
   }
@@ -487,7 +487,7 @@ gv_vgpu_create (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRe
     break;
   case GV_VGPU_FRAMEWORK_NONE:
   default:
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
+    g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                  "%s makes no vGPUs: it has no mdev types, no vendor-specific VFIO and no SR-IOV on the nvidia driver",
                  request->function);
     return FALSE;

@@ -53,7 +53,7 @@ gv_vgpu_family_read (const char *root, const char *gpu, GError **error)
   const char *pf;
 
   if (!gv_bdf_is_valid (gpu) || !g_file_test (dir, G_FILE_TEST_IS_DIR)) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_DEVICE, "No PCI function %s on this host", gpu);
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE, "No PCI function %s on this host", gpu);
     return NULL;
   }
   physfn = vg_read_physfn (root, gpu);
@@ -225,7 +225,7 @@ note (GString *report, const char *format, ...)
 static void
 keep_error (GError **first, GError *error)
 {
-  if (!*first || (error->code == GV_VGPU_ERROR_STUCK && (*first)->code != GV_VGPU_ERROR_STUCK)) {
+  if (!*first || (error->code == GV_ERROR_STUCK && (*first)->code != GV_ERROR_STUCK)) {
     g_clear_error (first);
     *first = g_error_copy (error);
   }
@@ -349,7 +349,7 @@ gv_vgpu_journal_recover (GvRecords *records, const GvVgpuContext *ctx, GPtrArray
       continue;
     }
     if (!gv_vgpu_family_restore (ctx, target, report, &local)) {
-      any_stuck |= local->code == GV_VGPU_ERROR_STUCK;
+      any_stuck |= local->code == GV_ERROR_STUCK;
       g_string_append_printf (problems, "; %s (%s interrupted): %s%s%s", target->gpu, operation, local->message,
                               report->len ? "; " : "", report->str);
       g_ptr_array_add (out, g_strdup_printf ("%s (%s interrupted): NOT recovered: %s", target->gpu, operation,
@@ -364,7 +364,7 @@ gv_vgpu_journal_recover (GvRecords *records, const GvVgpuContext *ctx, GPtrArray
   if (results)
     *results = g_steal_pointer (&out);
   if (problems->len) {
-    g_set_error (error, GV_VGPU_ERROR, any_stuck ? GV_VGPU_ERROR_STUCK : GV_VGPU_ERROR_KERNEL,
+    g_set_error (error, GV_ERROR, any_stuck ? GV_ERROR_STUCK : GV_ERROR_KERNEL,
                  "Recovery of interrupted SR-IOV and vGPU operations is incomplete%s", problems->str);
     return FALSE;
   }

@@ -124,9 +124,9 @@ vg_mdev_apply (const GvVgpuContext *ctx, const char *parent, const GvMdevType *t
     if (err)
       *err = e;
     if (e == EEXIST)
-      (*error)->code = GV_VGPU_ERROR_EXISTS;
+      (*error)->code = GV_ERROR_EXISTS;
     else if (e == EUSERS)
-      (*error)->code = GV_VGPU_ERROR_NO_CAPACITY;
+      (*error)->code = GV_ERROR_NO_CAPACITY;
     if (mdev_exists (ctx->root, uuid)) {
       g_autofree char *what = mdev_text (ctx->root, uuid);
       vg_error_append (*error, "; %s exists", what);
@@ -140,7 +140,7 @@ vg_mdev_apply (const GvVgpuContext *ctx, const char *parent, const GvMdevType *t
   if (err)
     *err = 0;
   if (!wait_mdev (ctx, uuid, TRUE)) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL,
+    g_set_error (error, GV_ERROR, GV_ERROR_KERNEL,
                  "%s: writing “%s” to %s was accepted, but no sys/bus/mdev/devices/%s appeared within %u ms", step,
                  uuid, path, uuid, vg_appear_ms (ctx));
     return FALSE;
@@ -150,7 +150,7 @@ vg_mdev_apply (const GvVgpuContext *ctx, const char *parent, const GvMdevType *t
     return TRUE;
 
   /* something else appeared: it is this call's doing, take it away */
-  g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL,
+  g_set_error (error, GV_ERROR, GV_ERROR_KERNEL,
                "%s: writing “%s” to %s was accepted, but mdev %s shows type “%s” on “%s”", step, uuid, path, uuid,
                got_type, got_parent);
   {
@@ -185,11 +185,11 @@ gv_mdev_create (const GvVgpuContext *ctx, const char *parent, const char *wanted
   if (!vg_check_root (ctx, error) || !vg_check_function (ctx, parent, "mdev parent", &dir, error))
     return FALSE;
   if (!wanted || !*wanted) {
-    g_set_error_literal (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID, "No mdev type given (an id or a name)");
+    g_set_error_literal (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "No mdev type given (an id or a name)");
     return FALSE;
   }
   if (uuid && *uuid && !gv_uuid_is_valid (uuid)) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID,
+    g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS,
                  "“%s” is not a UUID (8-4-4-4-12 hex digits, such as 0b4e1d3c-5a2f-4c1e-9d7a-3f2b8c6e1a90)", uuid);
     return FALSE;
   }
@@ -197,7 +197,7 @@ gv_mdev_create (const GvVgpuContext *ctx, const char *parent, const char *wanted
 
   types = gv_mdev_types_read (dir);
   if (!types) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
+    g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                  "%s is not an mdev parent (no mdev_supported_types): it has no vGPU driver, or its GPU makes "
                  "vGPUs another way", parent);
     return FALSE;
@@ -205,13 +205,13 @@ gv_mdev_create (const GvVgpuContext *ctx, const char *parent, const char *wanted
   type = vg_mdev_find (types, wanted);
   if (!type) {
     g_autofree char *list = vg_mdev_list_text (types);
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_TYPE, "%s has no mdev type “%s”; its types: %s", parent,
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE, "%s has no mdev type “%s”; its types: %s", parent,
                  wanted, list);
     return FALSE;
   }
   if (mdev_exists (ctx->root, id)) {
     g_autofree char *what = mdev_text (ctx->root, id);
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_EXISTS, "%s exists already; choose another UUID", what);
+    g_set_error (error, GV_ERROR, GV_ERROR_EXISTS, "%s exists already; choose another UUID", what);
     return FALSE;
   }
   if (type->available_instances == 0) {
@@ -229,11 +229,11 @@ gv_mdev_create (const GvVgpuContext *ctx, const char *parent, const char *wanted
     if (n > 4)
       g_string_append_printf (hosted, " and %u more", n - 4);
     if (n)
-      g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY,
+      g_set_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY,
                    "available_instances of %s (%s) on %s is 0: it hosts mdev %s", type->id, type->name, parent,
                    hosted->str);
     else
-      g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY,
+      g_set_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY,
                    "available_instances of %s (%s) on %s is 0: the room on its GPU is taken by vGPUs on other "
                    "functions, or by vGPUs of other types", type->id, type->name, parent);
     g_string_free (hosted, TRUE);
@@ -263,13 +263,13 @@ gv_mdev_remove (const GvVgpuContext *ctx, const char *uuid, GError **error)
   if (!vg_check_root (ctx, error))
     return FALSE;
   if (!gv_uuid_is_valid (uuid)) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID, "“%s” is not a UUID (8-4-4-4-12 hex digits)",
+    g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "“%s” is not a UUID (8-4-4-4-12 hex digits)",
                  uuid ? uuid : "");
     return FALSE;
   }
   id = g_ascii_strdown (uuid, -1);
   if (!mdev_exists (ctx->root, id)) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_DEVICE, "There is no mdev %s on this host", id);
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE, "There is no mdev %s on this host", id);
     return FALSE;
   }
   what = mdev_text (ctx->root, id);
@@ -292,7 +292,7 @@ gv_mdev_remove (const GvVgpuContext *ctx, const char *uuid, GError **error)
     break;
   }
   if (!wait_mdev (ctx, id, FALSE)) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL,
+    g_set_error (error, GV_ERROR, GV_ERROR_KERNEL,
                  "%s: writing “1” to %s/sys/bus/mdev/devices/%s/remove was accepted, but the mdev is still there "
                  "after %u ms", step, ctx->root, id, vg_appear_ms (ctx));
     return FALSE;

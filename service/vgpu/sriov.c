@@ -52,7 +52,7 @@ set_count (Sriov *s, guint value, const char *step, gboolean *stuck, GError **er
     return FALSE;
   case VG_WRITE_FAILED:
     if (err == ENOENT) {
-      (*error)->code = GV_VGPU_ERROR_NOT_SUPPORTED;
+      (*error)->code = GV_ERROR_NOT_SUPPORTED;
       vg_error_append (*error, " (%s has no driver, or its driver cannot configure SR-IOV)", s->pf);
     }
     return FALSE;
@@ -60,17 +60,17 @@ set_count (Sriov *s, guint value, const char *step, gboolean *stuck, GError **er
     break;
   }
   if (!vg_read_numvfs (s->ctx->root, s->pf, &now)) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL,
+    g_set_error (error, GV_ERROR, GV_ERROR_KERNEL,
                  "%s: writing “%s” to %s was accepted, but sriov_numvfs can no longer be read", step, data, s->path);
     return FALSE;
   }
   if (now != value) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL,
+    g_set_error (error, GV_ERROR, GV_ERROR_KERNEL,
                  "%s: writing “%s” to %s was accepted, but it reads %u", step, data, s->path, now);
     return FALSE;
   }
   if (value > 0 && !wait_for_vfs (s, value, &seen)) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL,
+    g_set_error (error, GV_ERROR, GV_ERROR_KERNEL,
                  "%s: sriov_numvfs reads %u, but only %u virtfn links of %s appeared within %u ms", step, value,
                  seen, s->pf, vg_appear_ms (s->ctx));
     return FALSE;
@@ -145,22 +145,22 @@ gv_sriov_set_num_vfs (const GvVgpuContext *ctx, const char *pf, guint count, GSt
     return FALSE;
   physfn = vg_read_physfn (ctx->root, pf);
   if (physfn) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
+    g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                  "%s is a VF itself: only its PF %s has VFs", pf, physfn);
     return FALSE;
   }
   if (!gv_read_uint (dir, "sriov_totalvfs", FALSE, &total) || total == 0) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
+    g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                  "%s does not support SR-IOV (no sriov_totalvfs)", pf);
     return FALSE;
   }
   if (count > total) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID,
+    g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS,
                  "%s supports at most %u VFs (sriov_totalvfs), not %u", pf, (guint) total, count);
     return FALSE;
   }
   if (!vg_read_numvfs (ctx->root, pf, &old)) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL, "sriov_numvfs of %s cannot be read", pf);
+    g_set_error (error, GV_ERROR, GV_ERROR_KERNEL, "sriov_numvfs of %s cannot be read", pf);
     return FALSE;
   }
   s.rel = g_build_filename ("sys", "bus", "pci", "devices", pf, "sriov_numvfs", NULL);

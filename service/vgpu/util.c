@@ -1,6 +1,6 @@
 /* What the vGPU engine's files share: the error domain, type and UUID
  * checks, paths below the root, and the bounded write that turns
- * pt_sysfs_write()'s answer into a GV_VGPU_ERROR. */
+ * pt_sysfs_write()'s answer into a GV_ERROR. */
 #include "vgpu/internal.h"
 #include "sysfs/read.h"
 #include "passthrough/internal.h"
@@ -9,8 +9,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-G_DEFINE_QUARK (gv-vgpu-error-quark, gv_vgpu_error)
 
 guint
 vg_timeout_ms (const GvVgpuContext *ctx)
@@ -75,7 +73,7 @@ vg_check_root (const GvVgpuContext *ctx, GError **error)
   g_autoptr (GError) local = NULL;
 
   if (!pt_root_check (ctx->root, &local)) {
-    g_set_error_literal (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID, local->message);
+    g_set_error_literal (error, GV_ERROR, GV_ERROR_INVALID_ARGS, local->message);
     return FALSE;
   }
   return TRUE;
@@ -99,13 +97,13 @@ vg_check_function (const GvVgpuContext *ctx, const char *bdf, const char *role, 
   g_autofree char *path = NULL;
 
   if (!gv_bdf_is_valid (bdf)) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID,
+    g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS,
                  "“%s” is not a PCI address of the form 0000:01:00.0 (the %s)", bdf ? bdf : "", role);
     return FALSE;
   }
   path = vg_function_dir (ctx->root, bdf);
   if (!g_file_test (path, G_FILE_TEST_IS_DIR)) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_DEVICE, "%s (the %s) is not on this host (no %s)", bdf,
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE, "%s (the %s) is not on this host (no %s)", bdf,
                  role, path);
     return FALSE;
   }
@@ -264,7 +262,7 @@ vg_write (const GvVgpuContext *ctx, const char *what, const char *step, const ch
   late->user_data = ctx->user_data;
   late->what = g_strdup (what);
   if (pt_sysfs_write (ctx->root, rel, data, timeout, &result, on_late, late, late_free) == PT_WRITE_TIMEOUT) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_STUCK,
+    g_set_error (error, GV_ERROR, GV_ERROR_STUCK,
                  "%s: writing “%s” to %s did not return within %u ms; the write is still pending in the kernel, "
                  "and what it does to %s shows only when it returns",
                  step, data, path, timeout, what);
@@ -274,7 +272,7 @@ vg_write (const GvVgpuContext *ctx, const char *what, const char *step, const ch
     g_autofree char *text = pt_errno_text (-result);
     if (err)
       *err = -result;
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL, "%s: writing “%s” to %s failed: %s", step, data, path,
+    g_set_error (error, GV_ERROR, GV_ERROR_KERNEL, "%s: writing “%s” to %s failed: %s", step, data, path,
                  text);
     return VG_WRITE_FAILED;
   }

@@ -232,11 +232,11 @@ vg_vendor_apply (const GvVgpuContext *ctx, const char *vf, const GvVendorVgpuTyp
   if (read_current (ctx->root, vf, &now) && now == type->id)
     return TRUE;
   if (!read_current (ctx->root, vf, &now)) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL,
+    g_set_error (error, GV_ERROR, GV_ERROR_KERNEL,
                  "%s: writing “%s” to %s was accepted, but current_vgpu_type can no longer be read", step, data, path);
     return FALSE;
   }
-  g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL, "%s: writing “%s” to %s was accepted, but it reads %u",
+  g_set_error (error, GV_ERROR, GV_ERROR_KERNEL, "%s: writing “%s” to %s was accepted, but it reads %u",
                step, data, path, now);
   if (now == 0)
     return FALSE;
@@ -263,12 +263,12 @@ read_vf_vendor (const char *dir, const char *vf, GError **error)
   g_autoptr (GvVendorVfio) vendor = gv_vendor_vfio_read (dir);
 
   if (!vendor) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NOT_SUPPORTED,
+    g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                  "%s has no nvidia/ directory: it is not a VF of a vendor-specific VFIO GPU on the nvidia driver", vf);
     return NULL;
   }
   if (!vendor->current_known) {
-    g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL, "current_vgpu_type of %s cannot be read", vf);
+    g_set_error (error, GV_ERROR, GV_ERROR_KERNEL, "current_vgpu_type of %s cannot be read", vf);
     return NULL;
   }
   return g_steal_pointer (&vendor);
@@ -294,7 +294,7 @@ gv_vendor_vfio_set_type (const GvVgpuContext *ctx, const char *vf, const char *w
   if (!vg_check_root (ctx, error) || !vg_check_function (ctx, vf, "VF", &dir, error))
     return FALSE;
   if (!wanted || !*wanted) {
-    g_set_error_literal (error, GV_VGPU_ERROR, GV_VGPU_ERROR_INVALID, "No vGPU type given (an id or a name)");
+    g_set_error_literal (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "No vGPU type given (an id or a name)");
     return FALSE;
   }
   vendor = read_vf_vendor (dir, vf, error);
@@ -319,11 +319,11 @@ gv_vendor_vfio_set_type (const GvVgpuContext *ctx, const char *vf, const char *w
       return TRUE;
     }
     if (cur_name || vg_vendor_standing (survey, wanted, &other_id, &other_name) == VG_TYPE_OFFERED)
-      g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_EXISTS,
+      g_set_error (error, GV_ERROR, GV_ERROR_EXISTS,
                    "%s carries vGPU type %u%s%s already, not “%s”; release it first", vf, vendor->current_type,
                    cur_name ? " " : "", cur_name ? cur_name : "", wanted);
     else
-      g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_EXISTS,
+      g_set_error (error, GV_ERROR, GV_ERROR_EXISTS,
                    "%s carries vGPU type %u already; no VF of %s lists that type now, so whether it is “%s” cannot "
                    "be told: give the type by id, or release it first",
                    vf, vendor->current_type, pf ? pf : "its GPU", wanted);
@@ -339,29 +339,29 @@ gv_vendor_vfio_set_type (const GvVgpuContext *ctx, const char *vf, const char *w
 
     switch (vg_vendor_standing (survey, wanted, &id, &name)) {
     case VG_TYPE_OFFERED:
-      g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY,
+      g_set_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY,
                    "%s cannot take vGPU type %u %s now: its list offers %s, though another VF of %s offers it "
                    "(the room on the GPU is changing; try again)", vf, id, name, offered, pf);
       break;
     case VG_TYPE_CARRIED:
-      g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY,
+      g_set_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY,
                    "%s cannot take vGPU type %u%s%s now: %s has no room for another (%s); %s offers %s", vf, id,
                    name ? " " : "", name ? name : "", pf, carried, vf, offered);
       break;
     case VG_TYPE_FULL:
-      g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY,
+      g_set_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY,
                    "%s cannot take vGPU type “%s” now: no VF of %s offers any type (%s), so the GPU has no room for "
                    "another vGPU, whichever type “%s” is", vf, wanted, pf, carried, wanted);
       break;
     case VG_TYPE_MAYBE:
-      g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_CAPACITY,
+      g_set_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY,
                    "%s cannot take vGPU type “%s” now: %s offers %s, and no VF of %s lists it; %s, whose names no "
                    "list shows now, so it may be one of them and the GPU has no room for another",
                    vf, wanted, vf, offered, pf, carried);
       break;
     case VG_TYPE_UNKNOWN:
     default:
-      g_set_error (error, GV_VGPU_ERROR, GV_VGPU_ERROR_NO_SUCH_TYPE, "%s offers no vGPU type “%s”; it offers: %s%s%s",
+      g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE, "%s offers no vGPU type “%s”; it offers: %s%s%s",
                    vf, wanted, offered, *carried ? "; " : "", carried);
       break;
     }
@@ -429,7 +429,7 @@ gv_vendor_vfio_release (const GvVgpuContext *ctx, const char *vf, gboolean *chan
     if (err == EBUSY) {
       g_autofree char *text = pt_errno_text (EBUSY);
       g_clear_error (&local);
-      g_set_error (&local, GV_VGPU_ERROR, GV_VGPU_ERROR_IN_USE,
+      g_set_error (&local, GV_ERROR, GV_ERROR_IN_USE,
                    "%s: writing “0” to %s answered %s %u time%s over %u ms: the driver is not ready yet after a VM "
                    "closed the VF, or the VF is still in use",
                    step, path, text, tries, tries == 1 ? "" : "s",
@@ -440,7 +440,7 @@ gv_vendor_vfio_release (const GvVgpuContext *ctx, const char *vf, gboolean *chan
     return FALSE;
   }
   if (!read_current (ctx->root, vf, &now) || now != 0) {
-    g_set_error (&local, GV_VGPU_ERROR, GV_VGPU_ERROR_KERNEL, "%s: writing “0” to %s was accepted, but it does not "
+    g_set_error (&local, GV_ERROR, GV_ERROR_KERNEL, "%s: writing “0” to %s was accepted, but it does not "
                  "read 0", step, path);
     append_current (ctx->root, vf, local);
     g_propagate_error (error, g_steal_pointer (&local));

@@ -14,25 +14,11 @@
 
 #include <glib.h>
 
+#include "common/gv-error.h"
+
 #include "host/vgpu-files.h"
 
 G_BEGIN_DECLS
-
-#define GV_VGPU_ERROR (gv_vgpu_error_quark ())
-GQuark gv_vgpu_error_quark (void);
-
-/* Each maps to one D-Bus error name of gpuvirt-names.h. */
-typedef enum {
-  GV_VGPU_ERROR_INVALID,        /* SD_BUS_ERROR_INVALID_ARGS: malformed UUID, empty type */
-  GV_VGPU_ERROR_NO_SUCH_DEVICE, /* GPUVIRT_ERROR_NO_SUCH_DEVICE: the function or mdev is gone */
-  GV_VGPU_ERROR_NOT_SUPPORTED,  /* GPUVIRT_ERROR_NOT_SUPPORTED: not that framework, no SR-IOV, no driver */
-  GV_VGPU_ERROR_NO_SUCH_TYPE,   /* GPUVIRT_ERROR_NO_SUCH_TYPE: names what is offered */
-  GV_VGPU_ERROR_NO_CAPACITY,    /* GPUVIRT_ERROR_NO_CAPACITY: the type exists but fits nowhere now */
-  GV_VGPU_ERROR_EXISTS,         /* GPUVIRT_ERROR_EXISTS: UUID taken, VF carries another type */
-  GV_VGPU_ERROR_IN_USE,         /* GPUVIRT_ERROR_IN_USE: the driver stayed busy */
-  GV_VGPU_ERROR_KERNEL,         /* GPUVIRT_ERROR_KERNEL: a write failed or did not read back (errno named) */
-  GV_VGPU_ERROR_STUCK,          /* GPUVIRT_ERROR_STUCK: a write did not return in time */
-} GvVgpuError;
 
 /* Called once, from the writer's thread, when a write that outlived its
  * timeout returns at last. WHAT: the BDF (or mdev UUID) that write was
