@@ -31,7 +31,7 @@ typedef struct {
   char *dir;
   char *state_dir;
   char *main_file;
-  GvRecords *records;
+  GvJournal *records;
   GvHost *host;
   GPtrArray *progress;  /* "INDEX STATUS" for each report */
   GMutex lock;
@@ -42,9 +42,9 @@ fx_open (Fx *fx)
 {
   g_autoptr (GError) error = NULL;
 
-  g_clear_pointer (&fx->records, gv_records_free);
+  g_clear_pointer (&fx->records, gv_journal_free);
   g_clear_pointer (&fx->host, gv_host_free);
-  fx->records = gv_records_open (fx->state_dir, &error);
+  fx->records = gv_journal_open (fx->state_dir, &error);
   g_assert_no_error (error);
   fx->host = gv_host_new (fx->mount->root, &error);
   g_assert_no_error (error);
@@ -73,7 +73,7 @@ fx_free (Fx *fx)
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", fx->dir);
 
   gv_host_free (fx->host);
-  gv_records_free (fx->records);
+  gv_journal_free (fx->records);
   sim_mount_stop (fx->mount);
   g_assert_cmpint (system (cmd), ==, 0);
   g_free (fx->dir);
@@ -100,36 +100,36 @@ fx_config (Fx *fx, const char *text)
   return config;
 }
 
-static GvBootPlan *
+static GvConfigPlan *
 fx_compute (Fx *fx, GvConfig *config)
 {
   g_autoptr (GError) error = NULL;
-  GvBootPlanOptions opts = { fx->state_dir };
-  GvBootPlan *plan;
+  GvConfigPlanOptions opts = { fx->state_dir };
+  GvConfigPlan *plan;
   g_autofree char *text = NULL;
 
   g_assert_true (gv_host_rescan (fx->host, NULL, &error));
   g_assert_no_error (error);
-  plan = gv_boot_plan_compute (config, fx->host, &opts);
-  text = gv_boot_plan_to_text (plan);
+  plan = gv_config_plan_compute (config, fx->host, &opts);
+  text = gv_config_plan_to_text (plan);
   g_test_message ("plan:\n%s", text);
   return plan;
 }
 
 static void
-on_progress (guint index, const GvBootStep *step, gpointer data)
+on_progress (guint index, const GvConfigStep *step, gpointer data)
 {
   Fx *fx = data;
 
   g_mutex_lock (&fx->lock);
-  g_ptr_array_add (fx->progress, g_strdup_printf ("%u %s", index, gv_boot_step_status_to_string (step->status)));
+  g_ptr_array_add (fx->progress, g_strdup_printf ("%u %s", index, gv_config_step_status_to_string (step->status)));
   g_mutex_unlock (&fx->lock);
 }
 
-static GvBootRunOptions
-run_options (Fx *fx, GvRecords *records)
+static GvConfigRunOptions
+run_options (Fx *fx, GvJournal *records)
 {
-  GvBootRunOptions opts = { 0 };
+  GvConfigRunOptions opts = { 0 };
 
   opts.root = fx->mount->root;
   opts.records = records;
@@ -144,11 +144,11 @@ run_options (Fx *fx, GvRecords *records)
 }
 
 static gboolean
-fx_run (Fx *fx, GvBootPlan *plan, GError **error)
+fx_run (Fx *fx, GvConfigPlan *plan, GError **error)
 {
-  GvBootRunOptions opts = run_options (fx, fx->records);
-  gboolean ok = gv_boot_plan_run (plan, &opts, error);
-  g_autofree char *text = gv_boot_plan_to_text (plan);
+  GvConfigRunOptions opts = run_options (fx, fx->records);
+  gboolean ok = gv_config_plan_run (plan, &opts, error);
+  g_autofree char *text = gv_config_plan_to_text (plan);
 
   g_test_message ("ran:\n%s", text);
   return ok;
@@ -156,20 +156,20 @@ fx_run (Fx *fx, GvBootPlan *plan, GError **error)
 
 /* Steps' statuses, in order, as "done skipped failed ...". */
 static void
-assert_statuses (GvBootPlan *plan, const char *want)
+assert_statuses (GvConfigPlan *plan, const char *want)
 {
   g_autoptr (GString) got = g_string_new (NULL);
 
-  for (guint i = 0; i < gv_boot_plan_get_n_steps (plan); i++)
+  for (guint i = 0; i < gv_config_plan_get_n_steps (plan); i++)
     g_string_append_printf (got, "%s%s", i ? " " : "",
-                            gv_boot_step_status_to_string (gv_boot_plan_get_step (plan, i)->status));
+                            gv_config_step_status_to_string (gv_config_plan_get_step (plan, i)->status));
   g_assert_cmpstr (got->str, ==, want);
 }
 
-static const GvBootStep *
-step (GvBootPlan *plan, guint i)
+static const GvConfigStep *
+step (GvConfigPlan *plan, guint i)
 {
-  const GvBootStep *s = gv_boot_plan_get_step (plan, i);
+  const GvConfigStep *s = gv_config_plan_get_step (plan, i);
   g_assert_nonnull (s);
   return s;
 }
@@ -235,7 +235,7 @@ static char *
 driver_of (Fx *fx, const char *bdf)
 {
   g_autofree char *dir = dev_dir (fx, bdf);
-  char *d = gv_read_link_name (dir, "driver");
+  char *d = gv_sysfs_read_link_name (dir, "driver");
   return d ? d : g_strdup ("");
 }
 
@@ -245,7 +245,7 @@ numvfs (Fx *fx, const char *pf)
   g_autofree char *dir = dev_dir (fx, pf);
   guint64 n = 0;
 
-  g_assert_true (gv_read_uint (dir, "sriov_numvfs", FALSE, &n));
+  g_assert_true (gv_sysfs_read_uint (dir, "sriov_numvfs", FALSE, &n));
   return (guint) n;
 }
 
@@ -255,7 +255,7 @@ current_type (Fx *fx, const char *vf)
   g_autofree char *dir = g_build_filename (fx->mount->root, "sys", "bus", "pci", "devices", vf, "nvidia", NULL);
   guint64 t = 0;
 
-  if (!gv_read_uint (dir, "current_vgpu_type", FALSE, &t))
+  if (!gv_sysfs_read_uint (dir, "current_vgpu_type", FALSE, &t))
     return G_MAXUINT;
   return (guint) t;
 }
@@ -264,10 +264,10 @@ current_type (Fx *fx, const char *vf)
 static char *
 mdev_of (Fx *fx, const char *uuid)
 {
-  g_autoptr (GPtrArray) mdevs = gv_mdevs_read (fx->mount->root);
+  g_autoptr (GPtrArray) mdevs = gv_host_mdevs_read (fx->mount->root);
 
   for (guint i = 0; i < mdevs->len; i++) {
-    const GvMdev *m = mdevs->pdata[i];
+    const GvHostMdev *m = mdevs->pdata[i];
     if (g_str_equal (m->uuid, uuid))
       return g_strdup_printf ("%s %s", m->parent, m->type_id);
   }
@@ -277,11 +277,11 @@ mdev_of (Fx *fx, const char *uuid)
 static guint
 mdevs_on (Fx *fx, const char *parent, const char *type)
 {
-  g_autoptr (GPtrArray) mdevs = gv_mdevs_read (fx->mount->root);
+  g_autoptr (GPtrArray) mdevs = gv_host_mdevs_read (fx->mount->root);
   guint n = 0;
 
   for (guint i = 0; i < mdevs->len; i++) {
-    const GvMdev *m = mdevs->pdata[i];
+    const GvHostMdev *m = mdevs->pdata[i];
     n += g_str_equal (m->parent, parent) && (!type || g_str_equal (m->type_id, type));
   }
   return n;
@@ -291,7 +291,7 @@ static guint
 n_journals (Fx *fx)
 {
   g_autofree char *dir = g_build_filename (fx->state_dir, "journal", NULL);
-  g_autoptr (GPtrArray) names = gv_list_dir (dir);
+  g_autoptr (GPtrArray) names = gv_sysfs_list_dir (dir);
   guint n = 0;
 
   for (guint i = 0; i < names->len; i++)
@@ -303,14 +303,14 @@ n_journals (Fx *fx)
 static void
 assert_idempotent (Fx *fx, GvConfig *config)
 {
-  g_autoptr (GvBootPlan) plan = fx_compute (fx, config);
+  g_autoptr (GvConfigPlan) plan = fx_compute (fx, config);
   g_autoptr (GError) error = NULL;
 
-  for (guint i = 0; i < gv_boot_plan_get_n_steps (plan); i++)
-    if (step (plan, i)->status != GV_BOOT_STEP_SKIPPED)
-      g_error ("step %u is %s, not skipped: %s", i + 1, gv_boot_step_status_to_string (step (plan, i)->status),
+  for (guint i = 0; i < gv_config_plan_get_n_steps (plan); i++)
+    if (step (plan, i)->status != GV_CONFIG_STEP_SKIPPED)
+      g_error ("step %u is %s, not skipped: %s", i + 1, gv_config_step_status_to_string (step (plan, i)->status),
                step (plan, i)->message);
-  g_assert_cmpstr (gv_boot_plan_get_state (plan), ==, GPUVIRT_PLAN_DONE);
+  g_assert_cmpstr (gv_config_plan_get_state (plan), ==, GPUVIRT_PLAN_DONE);
   sim_ctl (fx, "log", "clear");
   g_assert_true (fx_run (fx, plan, &error));
   g_assert_no_error (error);
@@ -360,11 +360,11 @@ test_l40s (void)
 {
   g_autoptr (Fx) fx = fx_new ("l40s-vendor-vfio");
   g_autoptr (GvConfig) config = fx_config (fx, l40s_config);
-  g_autoptr (GvBootPlan) plan = fx_compute (fx, config);
+  g_autoptr (GvConfigPlan) plan = fx_compute (fx, config);
   g_autoptr (GError) error = NULL;
 
-  g_assert_cmpuint (gv_boot_plan_get_n_steps (plan), ==, 6);
-  g_assert_cmpstr (gv_boot_plan_get_state (plan), ==, GPUVIRT_PLAN_PENDING);
+  g_assert_cmpuint (gv_config_plan_get_n_steps (plan), ==, 6);
+  g_assert_cmpstr (gv_config_plan_get_state (plan), ==, GPUVIRT_PLAN_PENDING);
   g_assert_cmpstr (step (plan, 0)->phase, ==, GPUVIRT_PHASE_PASSTHROUGH);
   g_assert_cmpstr (step (plan, 0)->device, ==, "0000:81:00.0");
   assert_contains (step (plan, 0)->action, "bind vfio-pci");
@@ -378,7 +378,7 @@ test_l40s (void)
   g_assert_true (fx_run (fx, plan, &error));
   g_assert_no_error (error);
   assert_statuses (plan, "done done done done done done");
-  g_assert_cmpstr (gv_boot_plan_get_state (plan), ==, GPUVIRT_PLAN_DONE);
+  g_assert_cmpstr (gv_config_plan_get_state (plan), ==, GPUVIRT_PLAN_DONE);
   assert_contains (step (plan, 1)->message, "4 VFs: 0000:01:00.4 to 0000:01:00.7");
   assert_contains (step (plan, 3)->message, "type 1161 (NVIDIA L40S-12Q)");
   /* progress: running then done, step by step */
@@ -403,12 +403,12 @@ test_a40 (void)
                                                "Type=A40-8Q\n\n"
                                                "[Mdev " UUID_B "]\nParent=0000:67:00.5\nParentId=10de:2235\n"
                                                "Type=nvidia-562\n");
-  g_autoptr (GvBootPlan) plan = fx_compute (fx, config);
+  g_autoptr (GvConfigPlan) plan = fx_compute (fx, config);
   g_autoptr (GError) error = NULL;
   g_autofree char *a = NULL;
   g_autofree char *b = NULL;
 
-  g_assert_cmpuint (gv_boot_plan_get_n_steps (plan), ==, 3);
+  g_assert_cmpuint (gv_config_plan_get_n_steps (plan), ==, 3);
   g_assert_cmpstr (step (plan, 1)->phase, ==, GPUVIRT_PHASE_MDEV);
   g_assert_cmpstr (step (plan, 1)->device, ==, "0000:67:00.4");
   /* its VF does not exist yet: the type is resolved when it does */
@@ -427,7 +427,7 @@ test_a40 (void)
   fx_open (fx);
   assert_idempotent (fx, config);
   {
-    g_autoptr (GvBootPlan) again = fx_compute (fx, config);
+    g_autoptr (GvConfigPlan) again = fx_compute (fx, config);
     g_assert_cmpstr (step (again, 1)->action, ==, "create mdev " UUID_A " of “A40-8Q”");
     assert_contains (step (again, 1)->message, "exists already (nvidia-562)");
   }
@@ -443,11 +443,11 @@ test_counts (void)
                                                "VgpuCount=3\n\n"
                                                "[Device 0000:16:00.0]\nId=10de:26b9\nVgpuType=L40S-24Q\n"
                                                "VgpuCount=2\n");
-  g_autoptr (GvBootPlan) plan = fx_compute (fx, config);
+  g_autoptr (GvConfigPlan) plan = fx_compute (fx, config);
   g_autoptr (GError) error = NULL;
   guint typed = 0;
 
-  g_assert_cmpuint (gv_boot_plan_get_n_steps (plan), ==, 2);
+  g_assert_cmpuint (gv_config_plan_get_n_steps (plan), ==, 2);
   g_assert_cmpstr (step (plan, 0)->device, ==, "0000:16:00.0");
   /* a cold L40S lists no types yet: the name is resolved once VFs exist */
   g_assert_cmpstr (step (plan, 0)->action, ==, "create 2 vGPUs of “L40S-24Q”");
@@ -475,7 +475,7 @@ test_counts (void)
   {
     g_autoptr (GvConfig) more = fx_config (fx, "[Device 0000:c8:00.0]\nId=10de:1eb8\nVgpuType=T4-2Q\n"
                                                "VgpuCount=5\n");
-    g_autoptr (GvBootPlan) again = fx_compute (fx, more);
+    g_autoptr (GvConfigPlan) again = fx_compute (fx, more);
     g_assert_cmpstr (step (again, 0)->action, ==, "create 2 vGPUs of “T4-2Q” (3 of 5 exist)");
     g_assert_true (fx_run (fx, again, &error));
     g_assert_no_error (error);
@@ -486,7 +486,7 @@ test_counts (void)
   {
     g_autoptr (GvConfig) fewer = fx_config (fx, "[Device 0000:c8:00.0]\nId=10de:1eb8\nVgpuType=T4-2Q\n"
                                                 "VgpuCount=1\n");
-    g_autoptr (GvBootPlan) again = fx_compute (fx, fewer);
+    g_autoptr (GvConfigPlan) again = fx_compute (fx, fewer);
     assert_statuses (again, "skipped");
     assert_contains (step (again, 0)->message, "5 vGPUs of it exist already (more than configured");
   }
@@ -502,14 +502,14 @@ test_vf_passthrough (void)
   g_autoptr (GvConfig) config = fx_config (fx, "[Manage]\nClasses=0108\n\n"
                                                "[Device 0000:01:00.0]\nId=1b36:0010\nNumVfs=2\n\n"
                                                "[Device 0000:01:00.1]\nId=1b36:0010\nPassthrough=true\n");
-  g_autoptr (GvBootPlan) plan = NULL;
+  g_autoptr (GvConfigPlan) plan = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *vf_driver = NULL;
   g_autofree char *other_driver = NULL;
 
   gv_config_apply_manage (config, fx->host);
   plan = fx_compute (fx, config);
-  g_assert_cmpuint (gv_boot_plan_get_n_steps (plan), ==, 2);
+  g_assert_cmpuint (gv_config_plan_get_n_steps (plan), ==, 2);
   g_assert_cmpstr (step (plan, 0)->device, ==, "0000:01:00.0");
   g_assert_cmpstr (step (plan, 1)->device, ==, "0000:01:00.1");
   g_assert_cmpstr (step (plan, 1)->action, ==, "bind vfio-pci (a VF of 0000:01:00.0)");
@@ -558,7 +558,7 @@ test_renumbered (void)
                                                "[Device 0000:41:00.4]\nId=10de:26b5\nVgpuType=L40S-12Q\n"
                                                "[Device 0000:41:00.5]\nId=10de:26b5\nPassthrough=true\n"
                                                "[Device 0000:c1:00.0]\nId=10de:26b9\nNumVfs=2\n");
-  g_autoptr (GvBootPlan) plan = fx_compute (fx, config);
+  g_autoptr (GvConfigPlan) plan = fx_compute (fx, config);
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) w = NULL;
 
@@ -567,13 +567,13 @@ test_renumbered (void)
                    "0000:41:00.0 is 10de:26b9, configured 10de:26b5: device moved or replaced");
   g_assert_cmpstr (step (plan, 3)->message, ==,
                    "0000:41:00.4 is 10de:26b9, configured 10de:26b5: device moved or replaced");
-  g_assert_cmpstr (gv_boot_plan_get_state (plan), ==, GPUVIRT_PLAN_PENDING);
+  g_assert_cmpstr (gv_config_plan_get_state (plan), ==, GPUVIRT_PLAN_PENDING);
   sim_ctl (fx, "log", "clear");
   g_assert_false (fx_run (fx, plan, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_PLAN_FAILED);
   assert_contains (error->message, "3 of 4 steps failed; first step 1 (passthrough 0000:41:00.5");
   assert_statuses (plan, "failed failed done failed");
-  g_assert_cmpstr (gv_boot_plan_get_state (plan), ==, GPUVIRT_PLAN_FAILED);
+  g_assert_cmpstr (gv_config_plan_get_state (plan), ==, GPUVIRT_PLAN_FAILED);
   /* the independent step ran; nothing of 41:00.x was touched */
   g_assert_cmpuint (numvfs (fx, "0000:c1:00.0"), ==, 2);
   g_assert_cmpuint (numvfs (fx, "0000:41:00.0"), ==, 32);
@@ -591,7 +591,7 @@ test_replaced_before_run (void)
   g_autoptr (Fx) fx = fx_new ("l40s-vendor-vfio");
   g_autoptr (GvConfig) config = fx_config (fx, "[Device 0000:81:00.0]\nId=10de:26b9\nNumVfs=2\n"
                                                "[Device 0000:81:00.4]\nId=10de:26b5\nVgpuType=L40S-12Q\n");
-  g_autoptr (GvBootPlan) plan = fx_compute (fx, config);
+  g_autoptr (GvConfigPlan) plan = fx_compute (fx, config);
   g_autoptr (GError) error = NULL;
 
   /* its future VF is an L40S VF, not the L40 one configured */
@@ -614,7 +614,7 @@ test_dependency_failure (void)
                                                "[Device 0000:81:00.5]\nId=10de:26b9\nVgpuType=L40S-12Q\n"
                                                "[Device 0000:c1:00.0]\nId=10de:26b9\nNumVfs=2\n"
                                                "[Device 0000:c1:00.4]\nId=10de:26b9\nVgpuType=L40S-12Q\n");
-  g_autoptr (GvBootPlan) plan = fx_compute (fx, config);
+  g_autoptr (GvConfigPlan) plan = fx_compute (fx, config);
   g_autoptr (GError) error = NULL;
 
   assert_statuses (plan, "pending pending pending pending pending");
@@ -634,7 +634,7 @@ test_dependency_failure (void)
 
   /* the fault is gone: applying again completes it, and leaves the rest */
   {
-    g_autoptr (GvBootPlan) again = fx_compute (fx, config);
+    g_autoptr (GvConfigPlan) again = fx_compute (fx, config);
     assert_statuses (again, "pending skipped pending pending skipped");
     g_assert_true (fx_run (fx, again, &error));
     assert_statuses (again, "done skipped done done skipped");
@@ -649,13 +649,13 @@ test_vfs_in_use (void)
   g_autoptr (Fx) fx = fx_new ("l40s-vendor-vfio");
   g_autoptr (GvConfig) first = fx_config (fx, "[Device 0000:81:00.0]\nId=10de:26b9\nNumVfs=2\n"
                                               "[Device 0000:81:00.4]\nId=10de:26b9\nVgpuType=L40S-12Q\n");
-  g_autoptr (GvBootPlan) plan = fx_compute (fx, first);
+  g_autoptr (GvConfigPlan) plan = fx_compute (fx, first);
   g_autoptr (GError) error = NULL;
 
   g_assert_true (fx_run (fx, plan, &error));
   {
     g_autoptr (GvConfig) more = fx_config (fx, "[Device 0000:81:00.0]\nId=10de:26b9\nNumVfs=4\n");
-    g_autoptr (GvBootPlan) again = fx_compute (fx, more);
+    g_autoptr (GvConfigPlan) again = fx_compute (fx, more);
     assert_statuses (again, "failed");
     g_assert_cmpstr (step (again, 0)->action, ==, "change from 2 to 4 VFs");
     assert_contains (step (again, 0)->message, "0000:81:00.4 carries vGPU type 1161");
@@ -723,24 +723,24 @@ test_kill (gconstpointer data)
   const char *text = g_str_equal (k->scenario, "a40-mdev") ? a40_config
                      : g_str_equal (k->scenario, "big-host") ? t4_config : l40s_config;
   g_autoptr (GvConfig) config = fx_config (fx, text);
-  g_autoptr (GvBootPlan) plan = fx_compute (fx, config);
+  g_autoptr (GvConfigPlan) plan = fx_compute (fx, config);
   g_autoptr (GPtrArray) recovered = NULL;
   g_autoptr (GError) error = NULL;
   int status;
   pid_t child;
 
-  g_assert_cmpuint (gv_boot_plan_get_n_steps (plan), ==, k->n_steps);
+  g_assert_cmpuint (gv_config_plan_get_n_steps (plan), ==, k->n_steps);
   if (k->before)
     sim_ctl (fx, "faults", k->before);
   sim_ctl (fx, "faults", k->hang);
   child = fork ();
   g_assert_cmpint (child, >=, 0);
   if (child == 0) {
-    GvRecords *records = gv_records_open (fx->state_dir, NULL);
-    GvBootRunOptions opts = run_options (fx, records);
+    GvJournal *records = gv_journal_open (fx->state_dir, NULL);
+    GvConfigRunOptions opts = run_options (fx, records);
     opts.progress = NULL;
     opts.timeout_ms = 60000;
-    gv_boot_plan_run (plan, &opts, NULL);
+    gv_config_plan_run (plan, &opts, NULL);
     _exit (0);
   }
   wait_until_hung (fx);
@@ -791,7 +791,7 @@ test_kill (gconstpointer data)
 
   /* and the boot plan completes it */
   {
-    g_autoptr (GvBootPlan) again = fx_compute (fx, config);
+    g_autoptr (GvConfigPlan) again = fx_compute (fx, config);
     g_assert_true (fx_run (fx, again, &error));
     g_assert_no_error (error);
   }
@@ -825,15 +825,15 @@ test_journal_restore (void)
   g_assert_cmpuint (before->num_vfs, ==, 0);
   id = gv_vgpu_journal_begin (fx->records, "test", before, &error);
   g_assert_no_error (error);
-  g_assert_true (gv_sriov_set_num_vfs (&ctx, "0000:67:00.0", 2, NULL, &error));
-  g_assert_true (gv_mdev_create (&ctx, "0000:67:00.4", "A40-8Q", UUID_A, NULL, NULL, &error));
-  g_assert_true (gv_mdev_create (&ctx, "0000:67:00.5", "A40-8Q", UUID_B, NULL, NULL, &error));
+  g_assert_true (gv_vgpu_set_num_vfs (&ctx, "0000:67:00.0", 2, NULL, &error));
+  g_assert_true (gv_vgpu_create_mdev (&ctx, "0000:67:00.4", "A40-8Q", UUID_A, NULL, NULL, &error));
+  g_assert_true (gv_vgpu_create_mdev (&ctx, "0000:67:00.5", "A40-8Q", UUID_B, NULL, NULL, &error));
   g_assert_no_error (error);
 
   /* a VM holds UUID_B's VFIO node */
-  mdevs = gv_mdevs_read (fx->mount->root);
+  mdevs = gv_host_mdevs_read (fx->mount->root);
   for (guint i = 0; i < mdevs->len; i++) {
-    const GvMdev *m = mdevs->pdata[i];
+    const GvHostMdev *m = mdevs->pdata[i];
     if (g_str_equal (m->uuid, UUID_B))
       node = g_build_filename (fx->mount->root, m->vfio_group_node, NULL);
   }

@@ -15,14 +15,14 @@
 static void
 test_bdf (void)
 {
-  GvBdf a;
+  GvHostBdf a;
 
-  g_assert_true (gv_bdf_parse ("0000:01:00.0", &a));
+  g_assert_true (gv_host_bdf_parse ("0000:01:00.0", &a));
   g_assert_cmpuint (a.domain, ==, 0);
   g_assert_cmpuint (a.bus, ==, 1);
   g_assert_cmpuint (a.slot, ==, 0);
   g_assert_cmpuint (a.function, ==, 0);
-  g_assert_true (gv_bdf_parse ("10000:ff:1f.7", &a));
+  g_assert_true (gv_host_bdf_parse ("10000:ff:1f.7", &a));
   g_assert_cmpuint (a.domain, ==, 0x10000);
   g_assert_cmpuint (a.bus, ==, 0xff);
   g_assert_cmpuint (a.slot, ==, 0x1f);
@@ -34,20 +34,20 @@ test_bdf (void)
     "000000000:01:00.0", "pci0000:00", "0000-01-00.0",
   };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
-    g_assert_false (gv_bdf_is_valid (bad[i]));
-  g_assert_false (gv_bdf_is_valid (NULL));
+    g_assert_false (gv_host_bdf_is_valid (bad[i]));
+  g_assert_false (gv_host_bdf_is_valid (NULL));
 }
 
 static void
 check_name (const char *name, gboolean ok, const char *short_name, guint mb, char series)
 {
-  GvVgpuTypeName n;
+  GvHostTypeName n;
 
-  g_assert_cmpint (gv_vgpu_type_name_parse (name, &n), ==, ok);
+  g_assert_cmpint (gv_host_type_name_parse (name, &n), ==, ok);
   g_assert_cmpstr (n.short_name, ==, short_name);
   g_assert_cmpuint (n.framebuffer_mb, ==, mb);
   g_assert_cmpint (n.series, ==, series);
-  gv_vgpu_type_name_clear (&n);
+  gv_host_type_name_clear (&n);
 }
 
 static void
@@ -73,11 +73,11 @@ test_type_names (void)
 static void
 check_creatable (const char *text, guint n, const guint *ids, const char *const *names)
 {
-  g_autoptr (GPtrArray) types = gv_vendor_vgpu_types_parse (text);
+  g_autoptr (GPtrArray) types = gv_host_vendor_types_parse (text);
 
   g_assert_cmpuint (types->len, ==, n);
   for (guint i = 0; i < n; i++) {
-    const GvVendorVgpuType *t = types->pdata[i];
+    const GvHostVendorType *t = types->pdata[i];
     g_assert_cmpuint (t->id, ==, ids[i]);
     g_assert_cmpstr (t->name, ==, names[i]);
   }
@@ -110,62 +110,62 @@ test_descriptions (void)
   g_auto (GStrv) values = NULL;
   guint mb = 0;
 
-  gv_mdev_description_parse ("num_heads=4, frl_config=45, framebuffer=1024M, max_resolution=5120x2880, max_instance=32",
+  gv_host_mdev_description_parse ("num_heads=4, frl_config=45, framebuffer=1024M, max_resolution=5120x2880, max_instance=32",
                              &keys, &values);
   g_assert_cmpstrv (keys, ((const char *const[]) { "num_heads", "frl_config", "framebuffer", "max_resolution", "max_instance", NULL }));
   g_assert_cmpstrv (values, ((const char *const[]) { "4", "45", "1024M", "5120x2880", "32", NULL }));
   g_clear_pointer (&keys, g_strfreev);
   g_clear_pointer (&values, g_strfreev);
 
-  gv_mdev_description_parse ("=, ,a=,=b,,c = d = e\nf=1", &keys, &values);
+  gv_host_mdev_description_parse ("=, ,a=,=b,,c = d = e\nf=1", &keys, &values);
   g_assert_cmpstrv (keys, ((const char *const[]) { "a", "c", "f", NULL }));
   g_assert_cmpstrv (values, ((const char *const[]) { "", "d = e", "1", NULL }));
   g_clear_pointer (&keys, g_strfreev);
   g_clear_pointer (&values, g_strfreev);
-  gv_mdev_description_parse (NULL, &keys, &values);
+  gv_host_mdev_description_parse (NULL, &keys, &values);
   g_assert_cmpuint (g_strv_length (keys), ==, 0);
 
-  g_assert_true (gv_parse_size_mb ("1024M", &mb));
+  g_assert_true (gv_host_parse_size_mb ("1024M", &mb));
   g_assert_cmpuint (mb, ==, 1024);
-  g_assert_true (gv_parse_size_mb ("48G", &mb));
+  g_assert_true (gv_host_parse_size_mb ("48G", &mb));
   g_assert_cmpuint (mb, ==, 49152);
-  g_assert_true (gv_parse_size_mb ("1GB", &mb));
+  g_assert_true (gv_host_parse_size_mb ("1GB", &mb));
   g_assert_cmpuint (mb, ==, 1024);
-  g_assert_true (gv_parse_size_mb ("2048", &mb));
+  g_assert_true (gv_host_parse_size_mb ("2048", &mb));
   g_assert_cmpuint (mb, ==, 2048);
-  g_assert_true (gv_parse_size_mb ("512K", &mb));
+  g_assert_true (gv_host_parse_size_mb ("512K", &mb));
   g_assert_cmpuint (mb, ==, 0);
   static const char *const bad[] = { "", "M", "x", "1024Q", "12 M", "-1M", "99999999999999T", "1024MBB" };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
-    g_assert_false (gv_parse_size_mb (bad[i], &mb));
-  g_assert_false (gv_parse_size_mb (NULL, &mb));
+    g_assert_false (gv_host_parse_size_mb (bad[i], &mb));
+  g_assert_false (gv_host_parse_size_mb (NULL, &mb));
 }
 
 static void
 test_class_match (void)
 {
-  GvClassMatch m;
+  GvHostClassMatch m;
 
-  g_assert_true (gv_class_match_parse ("0108", &m));
+  g_assert_true (gv_host_class_match_parse ("0108", &m));
   g_assert_cmphex (m.value, ==, 0x010800);
   g_assert_cmphex (m.mask, ==, 0xffff00);
-  g_assert_true (gv_class_match_parse ("0x010802", &m));
+  g_assert_true (gv_host_class_match_parse ("0x010802", &m));
   g_assert_cmphex (m.value, ==, 0x010802);
   g_assert_cmphex (m.mask, ==, 0xffffff);
-  g_assert_true (gv_class_match_parse ("03", &m));
+  g_assert_true (gv_host_class_match_parse ("03", &m));
   g_assert_cmphex (m.value, ==, 0x030000);
   g_assert_cmphex (m.mask, ==, 0xff0000);
   static const char *const bad[] = { "", "1", "010", "01080211", "zz", "0x", "01 08" };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
-    g_assert_false (gv_class_match_parse (bad[i], &m));
-  g_assert_false (gv_class_match_parse (NULL, &m));
+    g_assert_false (gv_host_class_match_parse (bad[i], &m));
+  g_assert_false (gv_host_class_match_parse (NULL, &m));
 }
 
 static void
 test_framework (void)
 {
   static const struct {
-    GvVgpuEvidence e;
+    GvHostFrameworkEvidence e;
     const char *expect;
   } cases[] = {
     /* T4: SR-IOV advertised, mdev on the PF (gpu-operator#2365) */
@@ -185,7 +185,7 @@ test_framework (void)
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
-    g_assert_cmpstr (gv_vgpu_framework_to_string (gv_vgpu_framework_detect (&cases[i].e)), ==, cases[i].expect);
+    g_assert_cmpstr (gv_host_framework_to_string (gv_host_framework_detect (&cases[i].e)), ==, cases[i].expect);
 }
 
 /* ---- a root full of odd content ---- */
@@ -274,7 +274,7 @@ odd_root (void)
   mkdirs (root, DEV "0000:00:01.0/0000:01:00.0/mdev_supported_types/empty");
   put (root, DEV "0000:00:01.0/0000:01:00.0/mdev_supported_types/stray", "x");
   /* vendor-VFIO files with junk, and a huge one */
-  big = g_strnfill (GV_ATTR_MAX_SIZE + 1000, '7');
+  big = g_strnfill (GV_SYSFS_ATTR_MAX_SIZE + 1000, '7');
   put (root, DEV "0000:00:01.0/0000:01:00.0/nvidia/creatable_vgpu_types", big);
   put (root, DEV "0000:00:01.0/0000:01:00.0/nvidia/current_vgpu_type", "-1\n");
   /* the audio function: nothing but a class */
@@ -309,9 +309,9 @@ test_odd_root (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (GvHost) host = gv_host_new (root, &error);
   g_autoptr (GPtrArray) holders = NULL;
-  GvDevice *gpu, *audio;
-  const GvPciFunction *fn;
-  const GvMdevType *t;
+  GvHostDevice *gpu, *audio;
+  const GvHostFunction *fn;
+  const GvHostMdevType *t;
 
   g_assert_no_error (error);
   g_assert_true (gv_host_rescan (host, NULL, &error));
@@ -349,20 +349,20 @@ test_odd_root (void)
   g_assert_nonnull (fn->vendor_vfio);
   g_assert_false (fn->vendor_vfio->current_known);
   g_assert_cmpuint (fn->vendor_vfio->creatable->len, ==, 0);
-  g_assert_cmpint (gpu->role, ==, GV_ROLE_GPU);
-  g_assert_cmpint (gpu->verdict, ==, GV_GROUP_NONE);
-  g_assert_cmpint (gpu->framework, ==, GV_VGPU_FRAMEWORK_MDEV_PF);
+  g_assert_cmpint (gpu->role, ==, GV_HOST_ROLE_GPU);
+  g_assert_cmpint (gpu->verdict, ==, GV_HOST_GROUP_NONE);
+  g_assert_cmpint (gpu->framework, ==, GV_HOST_FRAMEWORK_MDEV_PF);
   g_assert_cmpstrv (gpu->companions, ((const char *const[]) { "0000:01:00.1", NULL }));
 
   audio = gv_host_lookup (host, "0000:01:00.1");
-  g_assert_cmpint (audio->role, ==, GV_ROLE_COMPANION);
+  g_assert_cmpint (audio->role, ==, GV_HOST_ROLE_COMPANION);
   g_assert_cmpstr (audio->fn->driver, ==, "");
   g_assert_cmphex (audio->fn->vendor_id, ==, 0);
 
   g_assert_cmpuint (gv_host_get_mdevs (host)->len, ==, 1);
-  g_assert_cmpstr (((GvMdev *) gv_host_get_mdevs (host)->pdata[0])->parent, ==, "");
-  g_assert_cmpstr (((GvMdev *) gv_host_get_mdevs (host)->pdata[0])->type_id, ==, "");
-  g_assert_cmpint (((GvMdev *) gv_host_get_mdevs (host)->pdata[0])->iommu_group, ==, -1);
+  g_assert_cmpstr (((GvHostMdev *) gv_host_get_mdevs (host)->pdata[0])->parent, ==, "");
+  g_assert_cmpstr (((GvHostMdev *) gv_host_get_mdevs (host)->pdata[0])->type_id, ==, "");
+  g_assert_cmpint (((GvHostMdev *) gv_host_get_mdevs (host)->pdata[0])->iommu_group, ==, -1);
 
   g_assert_false (gv_host_get_facts (host)->iommu_present);
   g_assert_cmpstr (gv_host_get_facts (host)->kernel_cmdline, ==, "");
@@ -372,9 +372,9 @@ test_odd_root (void)
   holders = gv_host_get_holders (host, "0000:01:00.0", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (holders->len, ==, 1);
-  g_assert_cmpint (((GvHolder *) holders->pdata[0])->pid, ==, 123);
-  g_assert_cmpstr (((GvHolder *) holders->pdata[0])->comm, ==, "");
-  g_assert_cmpstr (((GvHolder *) holders->pdata[0])->node, ==, "/dev/dri/card3");
+  g_assert_cmpint (((GvHostHolder *) holders->pdata[0])->pid, ==, 123);
+  g_assert_cmpstr (((GvHostHolder *) holders->pdata[0])->comm, ==, "");
+  g_assert_cmpstr (((GvHostHolder *) holders->pdata[0])->node, ==, "/dev/dri/card3");
 
   /* a function that is gone, on refresh */
   {
@@ -401,7 +401,7 @@ test_vfio_nodes (void)
 {
   g_autoptr (GError) error = NULL;
   char *root = g_dir_make_tmp ("gpuvirt-vfio-XXXXXX", &error);
-  GvDevice *d;
+  GvHostDevice *d;
 
   g_assert_no_error (error);
   link_to (root, "sys/bus/pci/devices/0000:03:00.0", "../../../devices/pci0000:00/0000:03:00.0");
@@ -439,7 +439,7 @@ test_no_root (void)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GvHost) host = gv_host_new ("/nonexistent-gpuvirt-root", &error);
-  GvPciFunction *fn;
+  GvHostFunction *fn;
 
   g_assert_null (host);
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_ROOT);
@@ -448,16 +448,16 @@ test_no_root (void)
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_ROOT);
   g_clear_error (&error);
 
-  fn = gv_pci_function_read ("/nonexistent-gpuvirt-root", "0000:00:00.0", NULL, &error);
+  fn = gv_host_function_read ("/nonexistent-gpuvirt-root", "0000:00:00.0", NULL, &error);
   g_assert_null (fn);
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE);
   g_clear_error (&error);
-  fn = gv_pci_function_read ("/", "../../../etc", NULL, &error);
+  fn = gv_host_function_read ("/", "../../../etc", NULL, &error);
   g_assert_null (fn);
   g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
 
-  g_assert_null (gv_holders_scan ("/nonexistent-gpuvirt-root", NULL, NULL, &error));
+  g_assert_null (gv_host_holders_scan ("/nonexistent-gpuvirt-root", NULL, NULL, &error));
   g_assert_nonnull (error);
 }
 

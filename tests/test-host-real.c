@@ -119,8 +119,8 @@ test_real_sys (void)
   g_assert_cmpuint (devices->len, >, 0);
 
   for (guint i = 0; i < devices->len; i++) {
-    GvDevice *d = devices->pdata[i];
-    const GvPciFunction *fn = d->fn;
+    GvHostDevice *d = devices->pdata[i];
+    const GvHostFunction *fn = d->fn;
     LspciEntry *e = g_hash_table_lookup (lspci, fn->bdf);
     g_autoptr (GPtrArray) holders = NULL;
 
@@ -139,7 +139,7 @@ test_real_sys (void)
       g_assert_cmphex (fn->subsystem_device_id, ==, e->subdevice);
     }
     g_assert_cmpstr (fn->driver, ==, e->driver);
-    g_assert_cmpint (d->managed, ==, (fn->class_code >> 16) == 0x03 || d->role == GV_ROLE_COMPANION || d->role == GV_ROLE_VF);
+    g_assert_cmpint (d->managed, ==, (fn->class_code >> 16) == 0x03 || d->role == GV_HOST_ROLE_COMPANION || d->role == GV_HOST_ROLE_VF);
 
     /* reading /proc for holders works here too (whatever it finds) */
     holders = gv_host_get_holders (host, fn->bdf, &error);

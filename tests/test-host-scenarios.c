@@ -127,7 +127,7 @@ hwdb_value (Ctx *ctx, const char *modalias, const char *key)
 }
 
 static void
-check_names (Ctx *ctx, const GvPciFunction *fn)
+check_names (Ctx *ctx, const GvHostFunction *fn)
 {
   g_autofree char *v = g_strdup_printf ("pci:v%08X", fn->vendor_id);
   g_autofree char *vd = g_strdup_printf ("pci:v%08Xd%08X", fn->vendor_id, fn->device_id);
@@ -232,10 +232,10 @@ expected_vfs (JsonObject *pf, guint numvfs)
 {
   GPtrArray *vfs = g_ptr_array_new_with_free_func (g_free);
   JsonObject *sriov = jobj (pf, "sriov");
-  GvBdf a;
+  GvHostBdf a;
   guint rid, offset, stride;
 
-  g_assert_true (gv_bdf_parse (jstr (pf, "bdf"), &a));
+  g_assert_true (gv_host_bdf_parse (jstr (pf, "bdf"), &a));
   rid = a.bus << 8 | a.slot << 3 | a.function;
   offset = jint (sriov, "offset", 1);
   stride = jint (sriov, "stride", 1);
@@ -369,7 +369,7 @@ parent_has_mdev (Ctx *ctx, const char *parent)
 }
 
 static void
-check_mdev_types (Ctx *ctx, const GvPciFunction *fn, JsonObject *gpu, gboolean on_vf)
+check_mdev_types (Ctx *ctx, const GvHostFunction *fn, JsonObject *gpu, gboolean on_vf)
 {
   JsonArray *types = jarr (jobj (gpu, "vgpu"), "types");
 
@@ -377,7 +377,7 @@ check_mdev_types (Ctx *ctx, const GvPciFunction *fn, JsonObject *gpu, gboolean o
   g_assert_nonnull (fn->mdev_types);
   g_assert_cmpuint (fn->mdev_types->len, ==, json_array_get_length (types));
   for (guint i = 0; i < fn->mdev_types->len; i++) {
-    const GvMdevType *t = fn->mdev_types->pdata[i];
+    const GvHostMdevType *t = fn->mdev_types->pdata[i];
     JsonObject *jt = find_type (gpu, t->id);
     g_autoptr (GPtrArray) devices = g_ptr_array_new ();
     GHashTableIter iter;
@@ -392,8 +392,8 @@ check_mdev_types (Ctx *ctx, const GvPciFunction *fn, JsonObject *gpu, gboolean o
     g_assert_cmpuint (t->framebuffer_mb, ==, jint (jt, "framebuffer_mb", 0));
     g_assert_cmpint (t->max_instance, ==, jint (jt, "max_instance", -1));
     expect_fb = g_strdup_printf ("%" G_GINT64_FORMAT "M", jint (jt, "framebuffer_mb", 0));
-    g_assert_cmpstr (gv_mdev_type_get_field (t, "framebuffer"), ==, expect_fb);
-    g_assert_nonnull (gv_mdev_type_get_field (t, "num_heads"));
+    g_assert_cmpstr (gv_host_mdev_type_get_field (t, "framebuffer"), ==, expect_fb);
+    g_assert_nonnull (gv_host_mdev_type_get_field (t, "num_heads"));
     /* the name says the same size as the description */
     g_assert_cmpuint (t->parsed.framebuffer_mb, ==, t->framebuffer_mb);
     g_assert_true (g_str_has_suffix (jstr (jt, "name"), t->parsed.short_name));
@@ -409,14 +409,14 @@ check_mdev_types (Ctx *ctx, const GvPciFunction *fn, JsonObject *gpu, gboolean o
       if (g_str_equal (m->parent, fn->bdf) && g_str_equal (m->type_id, t->id))
         g_ptr_array_add (devices, key);
     }
-    g_ptr_array_sort (devices, gv_strv_compare);
+    g_ptr_array_sort (devices, gv_sysfs_compare_names);
     g_ptr_array_add (devices, NULL);
     g_assert_cmpstrv (t->devices, (const char *const *) devices->pdata);
   }
 }
 
 static void
-check_vendor_vfio (Ctx *ctx, const GvPciFunction *vf, JsonObject *gpu)
+check_vendor_vfio (Ctx *ctx, const GvHostFunction *vf, JsonObject *gpu)
 {
   JsonArray *types = jarr (jobj (gpu, "vgpu"), "types");
   guint current = GPOINTER_TO_UINT (g_hash_table_lookup (ctx->vf_types, vf->bdf));
@@ -428,7 +428,7 @@ check_vendor_vfio (Ctx *ctx, const GvPciFunction *vf, JsonObject *gpu)
   /* a VF with a vGPU offers nothing more; the others what still fits */
   for (guint i = 0; current == 0 && i < json_array_get_length (types); i++) {
     JsonObject *jt = json_array_get_object_element (types, i);
-    const GvVendorVgpuType *t;
+    const GvHostVendorType *t;
     if (capacity (ctx, gpu, jt) == 0)
       continue;
     g_assert_cmpuint (n, <, vf->vendor_vfio->creatable->len);
@@ -446,8 +446,8 @@ static gboolean
 extra_managed (Ctx *ctx, guint32 class_code)
 {
   for (guint i = 0; i < ctx->extra_classes->len; i++) {
-    GvClassMatch m;
-    g_assert_true (gv_class_match_parse (ctx->extra_classes->pdata[i], &m));
+    GvHostClassMatch m;
+    g_assert_true (gv_host_class_match_parse (ctx->extra_classes->pdata[i], &m));
     if ((class_code & m.mask) == m.value)
       return TRUE;
   }
@@ -509,8 +509,8 @@ check_model (Ctx *ctx)
   }
 
   for (guint i = 0; i < devices->len; i++) {
-    GvDevice *d = devices->pdata[i];
-    const GvPciFunction *fn = d->fn;
+    GvHostDevice *d = devices->pdata[i];
+    const GvHostFunction *fn = d->fn;
     JsonObject *j = g_hash_table_lookup (ctx->json_devs, fn->bdf);
     JsonObject *pf = g_hash_table_lookup (vfs, fn->bdf);
     JsonObject *gpu = pf ? pf : j;
@@ -530,7 +530,7 @@ check_model (Ctx *ctx)
     g_assert_true (j || pf);
     check_names (ctx, fn);
     g_assert_cmpstr (fn->driver, ==, raw_driver ? raw_driver : "");
-    g_assert_cmpstr (gv_pci_function_state (fn), ==,
+    g_assert_cmpstr (gv_host_function_state (fn), ==,
                      !*fn->driver ? "unbound" : g_str_equal (fn->driver, "vfio-pci") ? "vfio" : "host");
 
     if (j) {
@@ -576,11 +576,11 @@ check_model (Ctx *ctx)
 
       for (guint k = 0; consumers && k < json_array_get_length (consumers); k++)
         g_ptr_array_add (expect_consumers, (gpointer) json_array_get_string_element (consumers, k));
-      g_ptr_array_sort (expect_consumers, gv_strv_compare);
+      g_ptr_array_sort (expect_consumers, gv_sysfs_compare_names);
       g_ptr_array_add (expect_consumers, NULL);
       g_assert_cmpstrv (fn->consumers, (const char *const *) expect_consumers->pdata);
 
-      if (drm && !gv_driver_is_vfio (fn->driver) && *fn->driver) {
+      if (drm && !gv_host_driver_is_vfio (fn->driver) && *fn->driver) {
         g_ptr_array_add (expect_drm, g_strdup_printf ("/dev/dri/card%" G_GINT64_FORMAT, jint (drm, "card", 0)));
         g_ptr_array_add (expect_drm, g_strdup_printf ("/dev/dri/renderD%" G_GINT64_FORMAT, jint (drm, "render", 0)));
       }
@@ -638,7 +638,7 @@ check_model (Ctx *ctx)
           if (expected_group (ctx, key, vfs) == group)
             g_ptr_array_add (members, key);
       }
-      g_ptr_array_sort (members, gv_strv_compare);
+      g_ptr_array_sort (members, gv_sysfs_compare_names);
       g_ptr_array_add (members, NULL);
       g_assert_cmpstrv (d->group_members, (const char *const *) members->pdata);
       g_ptr_array_remove_index (members, members->len - 1);
@@ -669,28 +669,28 @@ check_model (Ctx *ctx)
     /* classification */
     g_assert_cmpint (d->managed, ==, unit != NULL);
     if (!unit) {
-      g_assert_cmpint (d->role, ==, GV_ROLE_UNMANAGED);
+      g_assert_cmpint (d->role, ==, GV_HOST_ROLE_UNMANAGED);
       g_assert_null (d->owner);
     } else if (pf) {
-      g_assert_cmpint (d->role, ==, GV_ROLE_VF);
+      g_assert_cmpint (d->role, ==, GV_HOST_ROLE_VF);
       g_assert_cmpstr (d->owner, ==, unit);
     } else if (g_str_equal (unit, fn->bdf)) {
       const char *companions = g_hash_table_lookup (ctx->companions, fn->bdf);
       g_autofree char *got = g_strjoinv (",", d->companions);
-      g_assert_cmpint (d->role, ==, (fn->class_code >> 16) == 0x03 ? GV_ROLE_GPU : GV_ROLE_EXTRA);
+      g_assert_cmpint (d->role, ==, (fn->class_code >> 16) == 0x03 ? GV_HOST_ROLE_GPU : GV_HOST_ROLE_EXTRA);
       g_assert_null (d->owner);
       g_assert_cmpstr (got, ==, companions ? companions : "");
     } else {
-      g_assert_cmpint (d->role, ==, GV_ROLE_COMPANION);
+      g_assert_cmpint (d->role, ==, GV_HOST_ROLE_COMPANION);
       g_assert_cmpstr (d->owner, ==, unit);
     }
-    if (d->role != GV_ROLE_GPU && d->role != GV_ROLE_EXTRA)
+    if (d->role != GV_HOST_ROLE_GPU && d->role != GV_HOST_ROLE_EXTRA)
       g_assert_cmpuint (g_strv_length (d->companions), ==, 0);
 
     /* group verdict: members that are neither its own nor bridges */
     for (guint k = 0; d->group_members[k]; k++) {
       const char *m = d->group_members[k];
-      GvDevice *md = gv_host_lookup (ctx->host, m);
+      GvHostDevice *md = gv_host_lookup (ctx->host, m);
       const char *mu = expected_unit (ctx, m, vfs);
       gboolean own = g_str_equal (m, fn->bdf) || (unit && g_strcmp0 (mu, unit) == 0);
       g_assert_nonnull (md);
@@ -699,14 +699,14 @@ check_model (Ctx *ctx)
     }
     g_ptr_array_add (foreign, NULL);
     g_assert_cmpstrv (d->foreign, (const char *const *) foreign->pdata);
-    g_assert_cmpstr (gv_group_verdict_to_string (d->verdict), ==,
+    g_assert_cmpstr (gv_host_verdict_to_string (d->verdict), ==,
                      fn->iommu_group < 0 ? "none" : foreign->len > 1 ? "shared" : "viable");
 
     /* vGPU */
-    if (d->role == GV_ROLE_GPU || d->role == GV_ROLE_VF)
-      g_assert_cmpstr (gv_vgpu_framework_to_string (d->framework), ==, expected_framework (ctx, gpu));
+    if (d->role == GV_HOST_ROLE_GPU || d->role == GV_HOST_ROLE_VF)
+      g_assert_cmpstr (gv_host_framework_to_string (d->framework), ==, expected_framework (ctx, gpu));
     else
-      g_assert_cmpint (d->framework, ==, GV_VGPU_FRAMEWORK_NONE);
+      g_assert_cmpint (d->framework, ==, GV_HOST_FRAMEWORK_NONE);
     {
       const char *fw = jstr (jobj (gpu, "vgpu"), "framework");
       gboolean pf_parent = j && g_strcmp0 (fw, "mdev-pf") == 0 && g_str_equal (fn->driver, "nvidia");
@@ -737,11 +737,11 @@ check_model (Ctx *ctx)
     holders = gv_host_get_holders (ctx->host, fn->bdf, &error);
     g_assert_no_error (error);
     g_assert_cmpuint (holders->len, ==, expect_holders->len);
-    g_ptr_array_sort (expect_holders, gv_strv_compare);
+    g_ptr_array_sort (expect_holders, gv_sysfs_compare_names);
     for (guint k = 0; k < holders->len; k++) {
-      const GvHolder *h = holders->pdata[k];
+      const GvHostHolder *h = holders->pdata[k];
       g_autofree char *s = g_strdup_printf ("%d %s %s", h->pid, h->comm, h->node);
-      g_assert_true (gv_ptr_array_has_str (expect_holders, s));
+      g_assert_true (g_ptr_array_find_with_equal_func (expect_holders, s, g_str_equal, NULL));
     }
   }
 
@@ -750,7 +750,7 @@ check_model (Ctx *ctx)
     GPtrArray *mdevs = gv_host_get_mdevs (ctx->host);
     g_assert_cmpuint (mdevs->len, ==, g_hash_table_size (ctx->mdevs));
     for (guint i = 0; i < mdevs->len; i++) {
-      const GvMdev *m = mdevs->pdata[i];
+      const GvHostMdev *m = mdevs->pdata[i];
       CreatedMdev *c = g_hash_table_lookup (ctx->mdevs, m->uuid);
       g_autofree char *node = g_strdup_printf ("/dev/vfio/%d", m->iommu_group);
       g_assert_nonnull (c);
@@ -791,21 +791,21 @@ check_same_as_rescan (Ctx *ctx)
 
   g_assert_no_error (error);
   {
-    g_autoptr (GArray) classes = g_array_new (FALSE, FALSE, sizeof (GvClassMatch));
+    g_autoptr (GArray) classes = g_array_new (FALSE, FALSE, sizeof (GvHostClassMatch));
     for (guint i = 0; i < ctx->extra_classes->len; i++) {
-      GvClassMatch m;
-      g_assert_true (gv_class_match_parse (ctx->extra_classes->pdata[i], &m));
+      GvHostClassMatch m;
+      g_assert_true (gv_host_class_match_parse (ctx->extra_classes->pdata[i], &m));
       g_array_append_val (classes, m);
     }
-    gv_host_set_extra_managed (fresh, NULL, (GvClassMatch *) classes->data, classes->len);
+    gv_host_set_extra_managed (fresh, NULL, (GvHostClassMatch *) classes->data, classes->len);
   }
   g_assert_true (gv_host_rescan (fresh, NULL, &error));
   a = gv_host_get_devices (ctx->host);
   b = gv_host_get_devices (fresh);
   g_assert_cmpuint (a->len, ==, b->len);
   for (guint i = 0; i < a->len; i++) {
-    g_test_message ("refreshed vs rescanned: %s", ((GvDevice *) a->pdata[i])->fn->bdf);
-    g_assert_true (gv_device_equal (a->pdata[i], b->pdata[i]));
+    g_test_message ("refreshed vs rescanned: %s", ((GvHostDevice *) a->pdata[i])->fn->bdf);
+    g_assert_true (gv_host_device_equal (a->pdata[i], b->pdata[i]));
   }
   g_assert_cmpuint (gv_host_get_mdevs (ctx->host)->len, ==, gv_host_get_mdevs (fresh)->len);
   g_assert_true (gv_host_facts_equal (gv_host_get_facts (ctx->host), gv_host_get_facts (fresh)));
@@ -870,8 +870,8 @@ test_workstation (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (GvHostChanges) changes = NULL;
   g_autoptr (GPtrArray) holders = NULL;
-  GvDevice *gpu, *nvme;
-  GvClassMatch nvme_class;
+  GvHostDevice *gpu, *nvme;
+  GvHostClassMatch nvme_class;
   g_autofree char *group_node = NULL;
   int fd;
 
@@ -880,24 +880,24 @@ test_workstation (void)
 
   gpu = gv_host_lookup (ctx->host, "0000:01:00.0");
   g_assert_cmpstrv (gpu->companions, ((const char *const[]) { "0000:01:00.1", "0000:01:00.2", "0000:01:00.3", NULL }));
-  g_assert_cmpint (gpu->verdict, ==, GV_GROUP_VIABLE);
-  g_assert_cmpint (gpu->framework, ==, GV_VGPU_FRAMEWORK_NONE);
+  g_assert_cmpint (gpu->verdict, ==, GV_HOST_GROUP_VIABLE);
+  g_assert_cmpint (gpu->framework, ==, GV_HOST_FRAMEWORK_NONE);
   g_assert_cmpstr (gpu->fn->vendor_name, ==, "NVIDIA Corporation");
   holders = gv_host_get_holders (ctx->host, "0000:01:00.0", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (holders->len, ==, 3);
-  g_assert_cmpint (((GvHolder *) holders->pdata[0])->pid, ==, 1102);
-  g_assert_cmpstr (((GvHolder *) holders->pdata[1])->comm, ==, "Xorg");
+  g_assert_cmpint (((GvHostHolder *) holders->pdata[0])->pid, ==, 1102);
+  g_assert_cmpstr (((GvHostHolder *) holders->pdata[1])->comm, ==, "Xorg");
   g_clear_pointer (&holders, g_ptr_array_unref);
 
   /* NVMe managed by configuration (class 0108) */
   g_assert_false (gv_host_lookup (ctx->host, "0000:02:00.0")->managed);
-  g_assert_true (gv_class_match_parse ("0108", &nvme_class));
+  g_assert_true (gv_host_class_match_parse ("0108", &nvme_class));
   gv_host_set_extra_managed (ctx->host, NULL, &nvme_class, 1);
   g_ptr_array_add (ctx->extra_classes, g_strdup ("0108"));
   nvme = gv_host_lookup (ctx->host, "0000:02:00.0");
   g_assert_true (nvme->managed);
-  g_assert_cmpint (nvme->role, ==, GV_ROLE_EXTRA);
+  g_assert_cmpint (nvme->role, ==, GV_HOST_ROLE_EXTRA);
   check_model (ctx);
 
   /* bind it to vfio-pci behind the model's back, then refresh it */
@@ -909,7 +909,7 @@ test_workstation (void)
   g_assert_cmpstrv (changes->changed, ((const char *const[]) { "0000:02:00.0", NULL }));
   g_assert_cmpuint (g_strv_length (changes->added) + g_strv_length (changes->removed), ==, 0);
   nvme = gv_host_lookup (ctx->host, "0000:02:00.0");
-  g_assert_cmpstr (gv_pci_function_state (nvme->fn), ==, "vfio");
+  g_assert_cmpstr (gv_host_function_state (nvme->fn), ==, "vfio");
   g_assert_cmpstr (nvme->vfio_group_node, ==, "/dev/vfio/9");
   check_model (ctx);
   check_same_as_rescan (ctx);
@@ -921,9 +921,9 @@ test_workstation (void)
   holders = gv_host_get_holders (ctx->host, "0000:02:00.0", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (holders->len, ==, 1);
-  g_assert_cmpint (((GvHolder *) holders->pdata[0])->pid, ==, getpid ());
-  g_assert_cmpstr (((GvHolder *) holders->pdata[0])->node, ==, "/dev/vfio/9");
-  g_assert_cmpstr (((GvHolder *) holders->pdata[0])->comm, !=, "");
+  g_assert_cmpint (((GvHostHolder *) holders->pdata[0])->pid, ==, getpid ());
+  g_assert_cmpstr (((GvHostHolder *) holders->pdata[0])->node, ==, "/dev/vfio/9");
+  g_assert_cmpstr (((GvHostHolder *) holders->pdata[0])->comm, !=, "");
   close (fd);
 
   /* bad addresses */
@@ -944,17 +944,17 @@ test_a40_mdev (void)
 {
   g_autoptr (Ctx) ctx = ctx_new ("a40-mdev");
   const char *a40 = "0000:67:00.0";
-  GvDevice *d;
+  GvHostDevice *d;
 
   check_model (ctx);
   d = gv_host_lookup (ctx->host, a40);
-  g_assert_cmpint (d->framework, ==, GV_VGPU_FRAMEWORK_PENDING);
+  g_assert_cmpint (d->framework, ==, GV_HOST_FRAMEWORK_PENDING);
   g_assert_false (d->fn->mdev_parent);
   g_assert_cmpuint (d->fn->sriov_totalvfs, ==, 32);
 
   enable_vfs (ctx, a40, 4);
   d = gv_host_lookup (ctx->host, a40);
-  g_assert_cmpint (d->framework, ==, GV_VGPU_FRAMEWORK_MDEV_VF);
+  g_assert_cmpint (d->framework, ==, GV_HOST_FRAMEWORK_MDEV_VF);
   g_assert_cmpuint (g_strv_length (d->fn->vfs), ==, 4);
   g_assert_true (gv_host_lookup (ctx->host, d->fn->vfs[0])->fn->mdev_parent);
   check_model (ctx);
@@ -965,7 +965,7 @@ test_a40_mdev (void)
   check_same_as_rescan (ctx);
   {
     GPtrArray *mdevs = gv_host_get_mdevs (ctx->host);
-    const GvMdev *m = mdevs->pdata[0];
+    const GvHostMdev *m = mdevs->pdata[0];
     g_assert_cmpstr (m->type_id, ==, "nvidia-558");
     g_assert_cmpstr (m->parent, ==, "0000:67:00.4");
   }
@@ -991,23 +991,23 @@ test_l40s_vendor_vfio (void)
 {
   g_autoptr (Ctx) ctx = ctx_new ("l40s-vendor-vfio");
   g_autoptr (GvHostChanges) changes = NULL;
-  GvDevice *d;
+  GvHostDevice *d;
   const char *vf0 = "0000:01:00.4";
   const char *vf1 = "0000:01:00.5";
 
   check_model (ctx);
-  g_assert_cmpint (gv_host_lookup (ctx->host, "0000:01:00.0")->framework, ==, GV_VGPU_FRAMEWORK_VENDOR_VFIO);
-  g_assert_cmpint (gv_host_lookup (ctx->host, "0000:81:00.0")->framework, ==, GV_VGPU_FRAMEWORK_PENDING);
+  g_assert_cmpint (gv_host_lookup (ctx->host, "0000:01:00.0")->framework, ==, GV_HOST_FRAMEWORK_VENDOR_VFIO);
+  g_assert_cmpint (gv_host_lookup (ctx->host, "0000:81:00.0")->framework, ==, GV_HOST_FRAMEWORK_PENDING);
   /* GPU 3 writes its types name-first without a header */
   d = gv_host_lookup (ctx->host, "0000:c1:00.4");
   g_assert_cmpuint (d->fn->vendor_vfio->creatable->len, ==, 29);
-  g_assert_cmpuint (((GvVendorVgpuType *) d->fn->vendor_vfio->creatable->pdata[10])->id, ==, 1163);
-  g_assert_cmpstr (((GvVendorVgpuType *) d->fn->vendor_vfio->creatable->pdata[10])->parsed.short_name, ==, "L40S-24Q");
-  g_assert_cmpuint (((GvVendorVgpuType *) d->fn->vendor_vfio->creatable->pdata[10])->parsed.framebuffer_mb, ==, 24576);
+  g_assert_cmpuint (((GvHostVendorType *) d->fn->vendor_vfio->creatable->pdata[10])->id, ==, 1163);
+  g_assert_cmpstr (((GvHostVendorType *) d->fn->vendor_vfio->creatable->pdata[10])->parsed.short_name, ==, "L40S-24Q");
+  g_assert_cmpuint (((GvHostVendorType *) d->fn->vendor_vfio->creatable->pdata[10])->parsed.framebuffer_mb, ==, 24576);
 
   /* GPU 2: VFs make the framework known */
   enable_vfs (ctx, "0000:81:00.0", 32);
-  g_assert_cmpint (gv_host_lookup (ctx->host, "0000:81:00.0")->framework, ==, GV_VGPU_FRAMEWORK_VENDOR_VFIO);
+  g_assert_cmpint (gv_host_lookup (ctx->host, "0000:81:00.0")->framework, ==, GV_HOST_FRAMEWORK_VENDOR_VFIO);
   check_model (ctx);
   check_same_as_rescan (ctx);
 
@@ -1024,7 +1024,7 @@ test_l40s_vendor_vfio (void)
   g_assert_nonnull (d->fn->vfio_cdev_node);
   d = gv_host_lookup (ctx->host, vf1);
   g_assert_cmpuint (d->fn->vendor_vfio->creatable->len, ==, 1);
-  g_assert_cmpstr (((GvVendorVgpuType *) d->fn->vendor_vfio->creatable->pdata[0])->name, ==, "NVIDIA L40S-24Q");
+  g_assert_cmpstr (((GvHostVendorType *) d->fn->vendor_vfio->creatable->pdata[0])->name, ==, "NVIDIA L40S-24Q");
   check_model (ctx);
   check_same_as_rescan (ctx);
 }
@@ -1033,34 +1033,34 @@ static void
 test_big_host (void)
 {
   g_autoptr (Ctx) ctx = ctx_new ("big-host");
-  GvDevice *a, *b, *t4;
+  GvHostDevice *a, *b, *t4;
 
   check_model (ctx);
   /* two L40S behind the non-ACS switch share a group: each names the other */
   a = gv_host_lookup (ctx->host, "0000:3a:00.0");
   b = gv_host_lookup (ctx->host, "0000:3b:00.0");
-  g_assert_cmpint (a->verdict, ==, GV_GROUP_SHARED);
-  g_assert_cmpint (b->verdict, ==, GV_GROUP_SHARED);
+  g_assert_cmpint (a->verdict, ==, GV_HOST_GROUP_SHARED);
+  g_assert_cmpint (b->verdict, ==, GV_HOST_GROUP_SHARED);
   g_assert_true (g_strv_contains ((const char *const *) a->foreign, "0000:3b:00.0"));
   g_assert_true (g_strv_contains ((const char *const *) b->foreign, "0000:3a:00.0"));
   for (guint i = 0; a->foreign[i]; i++) {
-    GvDevice *f = gv_host_lookup (ctx->host, a->foreign[i]);
+    GvHostDevice *f = gv_host_lookup (ctx->host, a->foreign[i]);
     g_assert_true (g_str_equal (f->fn->bdf, "0000:3b:00.0") || g_strcmp0 (f->fn->physfn, "0000:3b:00.0") == 0);
   }
   g_assert_false (g_strv_contains ((const char *const *) a->foreign, "0000:37:01.0"));
   g_assert_true (g_strv_contains ((const char *const *) a->group_members, "0000:37:01.0"));
-  g_assert_cmpint (gv_host_lookup (ctx->host, "0000:16:00.0")->verdict, ==, GV_GROUP_VIABLE);
+  g_assert_cmpint (gv_host_lookup (ctx->host, "0000:16:00.0")->verdict, ==, GV_HOST_GROUP_VIABLE);
 
   /* the T4 advertises SR-IOV but does mdev on the PF */
   t4 = gv_host_lookup (ctx->host, "0000:c8:00.0");
   g_assert_cmpuint (t4->fn->sriov_totalvfs, ==, 16);
-  g_assert_cmpint (t4->framework, ==, GV_VGPU_FRAMEWORK_MDEV_PF);
+  g_assert_cmpint (t4->framework, ==, GV_HOST_FRAMEWORK_MDEV_PF);
   /* a cold host: the L40S shows its framework once VFs exist */
-  g_assert_cmpint (gv_host_lookup (ctx->host, "0000:16:00.0")->framework, ==, GV_VGPU_FRAMEWORK_PENDING);
+  g_assert_cmpint (gv_host_lookup (ctx->host, "0000:16:00.0")->framework, ==, GV_HOST_FRAMEWORK_PENDING);
 
   create_mdev (ctx, "0000:c8:00.0", "nvidia-222", "0c3f2e5a-9d41-4b7a-8e6c-1f2a3b4c5d6e");
   t4 = gv_host_lookup (ctx->host, "0000:c8:00.0");
-  g_assert_cmpint (((GvMdevType *) t4->fn->mdev_types->pdata[0])->available_instances, ==, 15);
+  g_assert_cmpint (((GvHostMdevType *) t4->fn->mdev_types->pdata[0])->available_instances, ==, 15);
   check_model (ctx);
   check_same_as_rescan (ctx);
 }
@@ -1069,13 +1069,13 @@ static void
 test_no_iommu (void)
 {
   g_autoptr (Ctx) ctx = ctx_new ("no-iommu");
-  GvDevice *gpu;
+  GvHostDevice *gpu;
 
   g_hash_table_insert (ctx->companions, (gpointer) "0000:01:00.0", (gpointer) "0000:01:00.1");
   check_model (ctx);
   gpu = gv_host_lookup (ctx->host, "0000:01:00.0");
   g_assert_cmpint (gpu->fn->iommu_group, ==, -1);
-  g_assert_cmpint (gpu->verdict, ==, GV_GROUP_NONE);
+  g_assert_cmpint (gpu->verdict, ==, GV_HOST_GROUP_NONE);
   g_assert_false (gv_host_get_facts (ctx->host)->iommu_present);
   g_assert_cmpint (gpu->fn->boot_vga, ==, 1);
 }
@@ -1085,17 +1085,17 @@ test_qemu_testbed (void)
 {
   g_autoptr (Ctx) ctx = ctx_new ("qemu-testbed");
   g_autoptr (GPtrArray) managed = NULL;
-  GvClassMatch nvme_class;
+  GvHostClassMatch nvme_class;
 
   check_model (ctx);
   managed = gv_host_dup_managed (ctx->host);
   g_assert_cmpuint (managed->len, ==, 0);
 
-  g_assert_true (gv_class_match_parse ("0x010802", &nvme_class));
+  g_assert_true (gv_host_class_match_parse ("0x010802", &nvme_class));
   gv_host_set_extra_managed (ctx->host, NULL, &nvme_class, 1);
   g_ptr_array_add (ctx->extra_classes, g_strdup ("010802"));
   enable_vfs (ctx, "0000:01:00.0", 2);
-  g_assert_cmpint (gv_host_lookup (ctx->host, "0000:01:00.1")->role, ==, GV_ROLE_VF);
+  g_assert_cmpint (gv_host_lookup (ctx->host, "0000:01:00.1")->role, ==, GV_HOST_ROLE_VF);
   g_assert_cmpstr (gv_host_lookup (ctx->host, "0000:01:00.1")->fn->driver, ==, "");
   check_model (ctx);
   check_same_as_rescan (ctx);

@@ -25,7 +25,7 @@ typedef struct {
   SimMount *mount;
   GvHost *host;
   char *state_dir;
-  GvRecords *records;
+  GvJournal *records;
 } Fx;
 
 static void
@@ -56,8 +56,8 @@ static void
 fx_open_records (Fx *fx)
 {
   g_autoptr (GError) error = NULL;
-  g_clear_pointer (&fx->records, gv_records_free);
-  fx->records = gv_records_open (fx->state_dir, &error);
+  g_clear_pointer (&fx->records, gv_journal_free);
+  fx->records = gv_journal_open (fx->state_dir, &error);
   g_assert_no_error (error);
 }
 
@@ -74,7 +74,7 @@ fx_new (const char *scenario)
   fx_rescan (fx);
   dir = g_dir_make_tmp ("gpuvirt-pt-state-XXXXXX", &error);
   g_assert_no_error (error);
-  /* a directory that does not exist yet: gv_records_open makes it */
+  /* a directory that does not exist yet: gv_journal_open makes it */
   fx->state_dir = g_build_filename (dir, "state", NULL);
   fx_open_records (fx);
   return fx;
@@ -85,7 +85,7 @@ fx_free (Fx *fx)
 {
   g_autofree char *parent = g_path_get_dirname (fx->state_dir);
 
-  gv_records_free (fx->records);
+  gv_journal_free (fx->records);
   rm_rf (parent);
   g_free (fx->state_dir);
   gv_host_free (fx->host);
@@ -128,7 +128,7 @@ fn_state (Fx *fx, const char *bdf)
   g_autofree char *driver = NULL;
   g_autofree char *override = NULL;
 
-  g_assert_true (pt_read_function (fx->mount->root, bdf, &driver, &override));
+  g_assert_true (gv_passthrough_read_function (fx->mount->root, bdf, &driver, &override));
   return g_strdup_printf ("%s|%s", driver, override);
 }
 
@@ -136,7 +136,7 @@ static char *
 fn_driver (Fx *fx, const char *bdf)
 {
   g_autofree char *driver = NULL;
-  g_assert_true (pt_read_function (fx->mount->root, bdf, &driver, NULL));
+  g_assert_true (gv_passthrough_read_function (fx->mount->root, bdf, &driver, NULL));
   return g_steal_pointer (&driver);
 }
 
@@ -173,7 +173,7 @@ assert_snapshot (Fx *fx, GHashTable *want, const char *skip, const char *context
 static guint
 n_journals (Fx *fx)
 {
-  g_auto (GStrv) ids = pt_records_journal_list (fx->records);
+  g_auto (GStrv) ids = gv_journal_list (fx->records);
   return g_strv_length (ids);
 }
 
@@ -250,29 +250,29 @@ recorder_wait (Recorder *r, guint from, const char *bdf, guint timeout_ms)
 
 /* ---- planning and running ---- */
 
-static GvPlan *
-plan_ok (Fx *fx, GvOperation op, const char *const *bdfs, const GvPassthroughOptions *opts)
+static GvPassthroughPlan *
+plan_ok (Fx *fx, GvPassthroughOp op, const char *const *bdfs, const GvPassthroughOptions *opts)
 {
   g_autoptr (GError) error = NULL;
-  GvPlan *plan = gv_passthrough_plan (fx->host, op, bdfs, opts, &error);
+  GvPassthroughPlan *plan = gv_passthrough_plan (fx->host, op, bdfs, opts, &error);
   g_assert_no_error (error);
   g_assert_nonnull (plan);
   return plan;
 }
 
-static GvPlan *
-plan_one (Fx *fx, GvOperation op, const char *bdf, const GvPassthroughOptions *opts)
+static GvPassthroughPlan *
+plan_one (Fx *fx, GvPassthroughOp op, const char *bdf, const GvPassthroughOptions *opts)
 {
   const char *bdfs[] = { bdf, NULL };
   return plan_ok (fx, op, bdfs, opts);
 }
 
 static void
-plan_fails (Fx *fx, GvOperation op, const char *const *bdfs, const GvPassthroughOptions *opts, int code,
+plan_fails (Fx *fx, GvPassthroughOp op, const char *const *bdfs, const GvPassthroughOptions *opts, int code,
             const char *const *must_say)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GvPlan) plan = gv_passthrough_plan (fx->host, op, bdfs, opts, &error);
+  g_autoptr (GvPassthroughPlan) plan = gv_passthrough_plan (fx->host, op, bdfs, opts, &error);
 
   g_assert_null (plan);
   g_assert_error (error, GV_ERROR, code);
@@ -284,15 +284,15 @@ plan_fails (Fx *fx, GvOperation op, const char *const *bdfs, const GvPassthrough
 
 /* Runs every group of PLAN one after the other; results of all groups. */
 static gboolean
-run_plan (Fx *fx, const GvPlan *plan, const GvPassthroughOptions *opts, Recorder *rec, GPtrArray **results,
+run_plan (Fx *fx, const GvPassthroughPlan *plan, const GvPassthroughOptions *opts, Recorder *rec, GPtrArray **results,
           GError **error)
 {
-  GPtrArray *all = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_function_result_free);
+  GPtrArray *all = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_passthrough_result_free);
   gboolean ok = TRUE;
 
   for (guint i = 0; i < plan->groups->len && ok; i++) {
     g_autoptr (GPtrArray) res = NULL;
-    ok = gv_transaction_run (fx->mount->root, fx->records, plan, plan->groups->pdata[i], opts,
+    ok = gv_passthrough_run (fx->mount->root, fx->records, plan, plan->groups->pdata[i], opts,
                              rec ? record_progress : NULL, rec, &res, error);
     g_assert_nonnull (res);
     for (guint j = 0; j < res->len; j++)
@@ -307,9 +307,9 @@ run_plan (Fx *fx, const GvPlan *plan, const GvPassthroughOptions *opts, Recorder
 }
 
 static void
-run_ok (Fx *fx, GvOperation op, const char *bdf, const GvPassthroughOptions *opts)
+run_ok (Fx *fx, GvPassthroughOp op, const char *bdf, const GvPassthroughOptions *opts)
 {
-  g_autoptr (GvPlan) plan = plan_one (fx, op, bdf, opts);
+  g_autoptr (GvPassthroughPlan) plan = plan_one (fx, op, bdf, opts);
   g_autoptr (GError) error = NULL;
 
   g_assert_true (run_plan (fx, plan, opts, NULL, NULL, &error));
@@ -317,11 +317,11 @@ run_ok (Fx *fx, GvOperation op, const char *bdf, const GvPassthroughOptions *opt
   fx_rescan (fx);
 }
 
-static const GvFunctionResult *
+static const GvPassthroughResult *
 find_result (GPtrArray *results, const char *bdf)
 {
   for (guint i = 0; i < results->len; i++) {
-    const GvFunctionResult *r = results->pdata[i];
+    const GvPassthroughResult *r = results->pdata[i];
     if (g_str_equal (r->bdf, bdf))
       return r;
   }
@@ -346,7 +346,7 @@ write_bdf (const Write *w)
 {
   g_autofree char *dir = NULL;
 
-  if (gv_bdf_is_valid (w->data))
+  if (gv_host_bdf_is_valid (w->data))
     return g_strdup (w->data);
   dir = g_path_get_dirname (w->path);
   return g_path_get_basename (dir);
@@ -377,7 +377,7 @@ errnos_for (const char *path)
 static void
 arm (Fx *fx, const Write *w, const char *what)
 {
-  g_autofree char *rule = gv_bdf_is_valid (w->data)
+  g_autofree char *rule = gv_host_bdf_is_valid (w->data)
                             ? g_strdup_printf ("%s %s data=%s count=1", w->path, what, w->data)
                             : g_strdup_printf ("%s %s count=1", w->path, what);
   sim_ctl (fx, "faults", rule);
@@ -394,7 +394,7 @@ static void
 assert_no_records (Fx *fx, const char *const *bdfs)
 {
   for (guint i = 0; bdfs[i]; i++)
-    g_assert_false (gv_records_lookup (fx->records, bdfs[i], NULL, NULL));
+    g_assert_false (gv_journal_lookup_original (fx->records, bdfs[i], NULL, NULL));
 }
 
 /* ---- tests ---- */
@@ -414,21 +414,21 @@ test_root_check (void)
   g_autoptr (GPtrArray) results = NULL;
   int result = 0;
 
-  g_assert_false (pt_root_check (NULL, &error));
+  g_assert_false (gv_sysfs_root_check (NULL, &error));
   g_clear_error (&error);
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
-    g_assert_false (pt_root_check (bad[i], &error));
+    g_assert_false (gv_sysfs_root_check (bad[i], &error));
     g_assert_error (error, GV_ERROR, GV_ERROR_NO_ROOT);
     g_clear_error (&error);
   }
   /* The literal "/" is the caller's explicit choice (only checked here:
    * nothing in this test ever writes below it). */
-  g_assert_true (pt_root_check ("/", NULL));
-  g_assert_true (pt_root_check (fx->mount->root, NULL));
+  g_assert_true (gv_sysfs_root_check ("/", NULL));
+  g_assert_true (gv_sysfs_root_check (fx->mount->root, NULL));
 
   /* a prefix whose sys/ is the real /sys */
   g_assert_cmpint (symlink ("/sys", link), ==, 0);
-  g_assert_false (pt_root_check (tmp, &error));
+  g_assert_false (gv_sysfs_root_check (tmp, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_ROOT);
   g_clear_error (&error);
 
@@ -436,8 +436,8 @@ test_root_check (void)
   g_assert_cmpint (symlink (outside, link2), ==, 0);
   g_assert_cmpint (sim_write_file (target, "x"), ==, ENOENT);
   g_file_set_contents (target, "untouched", -1, NULL);
-  g_assert_cmpint (pt_sysfs_write (escape, "sys/victim", "changed", 1000, &result, NULL, NULL, NULL), ==,
-                   PT_WRITE_DONE);
+  g_assert_cmpint (gv_sysfs_write (escape, "sys/victim", "changed", 1000, &result, NULL, NULL, NULL), ==,
+                   GV_SYSFS_WRITE_DONE);
   g_assert_cmpint (result, ==, -EPERM);
   {
     g_autofree char *content = sim_read_file (target);
@@ -446,14 +446,14 @@ test_root_check (void)
 
   /* the engine's entry points refuse a missing root before anything else */
   {
-    g_autoptr (GvPlan) plan = NULL;
+    g_autoptr (GvPassthroughPlan) plan = NULL;
     remove_holders (fx);
-    plan = plan_one (fx, GV_OP_BIND_VFIO, WS_GPU, NULL);
-    g_assert_false (gv_transaction_run (NULL, fx->records, plan, plan->groups->pdata[0], NULL, NULL, NULL,
+    plan = plan_one (fx, GV_PASSTHROUGH_BIND_VFIO, WS_GPU, NULL);
+    g_assert_false (gv_passthrough_run (NULL, fx->records, plan, plan->groups->pdata[0], NULL, NULL, NULL,
                                         &results, &error));
     g_assert_error (error, GV_ERROR, GV_ERROR_NO_ROOT);
     g_clear_error (&error);
-    g_assert_false (gv_records_recover (fx->records, "", NULL, NULL, NULL, &error));
+    g_assert_false (gv_passthrough_recover (fx->records, "", NULL, NULL, NULL, &error));
     g_assert_error (error, GV_ERROR, GV_ERROR_NO_ROOT);
     g_clear_error (&error);
   }
@@ -473,12 +473,12 @@ test_round_trip (void)
   g_autoptr (Fx) fx = fx_new ("workstation");
   g_autoptr (Recorder) rec = recorder_new ();
   g_autoptr (GHashTable) original = NULL;
-  g_autoptr (GvPlan) plan = NULL;
-  g_autoptr (GvPlan) back = NULL;
+  g_autoptr (GvPassthroughPlan) plan = NULL;
+  g_autoptr (GvPassthroughPlan) back = NULL;
   g_autoptr (GPtrArray) results = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *vfio_node = g_build_filename (fx->mount->root, "dev", "vfio", "8", NULL);
-  const GvPlanGroup *g;
+  const GvPassthroughGroup *g;
   GvPassthroughOptions force = { .force = TRUE };
 
   original = snapshot (fx, ws_group);
@@ -491,14 +491,14 @@ test_round_trip (void)
   {
     const char *bdfs[] = { WS_GPU, NULL };
     const char *say[] = { "Xorg (pid 1834", "/dev/nvidia0", "nvidia-persistenced (pid 1102", "force", NULL };
-    g_autoptr (GvPlan) forced = NULL;
-    plan_fails (fx, GV_OP_BIND_VFIO, bdfs, NULL, GV_ERROR_HELD, say);
-    forced = plan_one (fx, GV_OP_BIND_VFIO, WS_GPU, &force);
+    g_autoptr (GvPassthroughPlan) forced = NULL;
+    plan_fails (fx, GV_PASSTHROUGH_BIND_VFIO, bdfs, NULL, GV_ERROR_HELD, say);
+    forced = plan_one (fx, GV_PASSTHROUGH_BIND_VFIO, WS_GPU, &force);
     g_assert_true (forced->needs_force);
   }
   remove_holders (fx);
 
-  plan = plan_one (fx, GV_OP_BIND_VFIO, WS_GPU, NULL);
+  plan = plan_one (fx, GV_PASSTHROUGH_BIND_VFIO, WS_GPU, NULL);
   g_assert_false (plan->needs_force);
   g_assert_cmpuint (plan->groups->len, ==, 1);
   g_assert_true (g_strv_equal ((const char *const *) plan->all_bdfs, ws_group));
@@ -512,7 +512,7 @@ test_round_trip (void)
   g_assert_no_error (error);
   for (guint i = 0; ws_group[i]; i++) {
     g_autofree char *now = fn_state (fx, ws_group[i]);
-    const GvFunctionResult *r = find_result (results, ws_group[i]);
+    const GvPassthroughResult *r = find_result (results, ws_group[i]);
     g_assert_cmpstr (now, ==, "vfio-pci|vfio-pci");
     g_assert_cmpstr (r->state, ==, "vfio");
     g_assert_cmpstr (r->driver, ==, "vfio-pci");
@@ -531,7 +531,7 @@ test_round_trip (void)
     g_autofree char *driver = NULL;
     g_autofree char *override = NULL;
     g_autofree char *want = g_strdup (g_hash_table_lookup (original, ws_group[i]));
-    g_assert_true (gv_records_lookup (fx->records, ws_group[i], &driver, &override));
+    g_assert_true (gv_journal_lookup_original (fx->records, ws_group[i], &driver, &override));
     *strchr (want, '|') = '\0';
     g_assert_cmpstr (driver, ==, want);
     g_assert_cmpstr (override, ==, "");
@@ -541,8 +541,8 @@ test_round_trip (void)
   {
     g_autoptr (GPtrArray) again = NULL;
     fx_rescan (fx);
-    g_clear_pointer (&plan, gv_plan_free);
-    plan = plan_one (fx, GV_OP_BIND_VFIO, WS_GPU, NULL);
+    g_clear_pointer (&plan, gv_passthrough_plan_free);
+    plan = plan_one (fx, GV_PASSTHROUGH_BIND_VFIO, WS_GPU, NULL);
     sim_ctl (fx, "log", "clear");
     g_autoptr (GPtrArray) log = NULL;
     g_assert_true (run_plan (fx, plan, NULL, NULL, &again, &error));
@@ -559,16 +559,16 @@ test_round_trip (void)
     g_autofree char *pid = g_strdup_printf ("pid %d", getpid ());
     const char *say[] = { pid, "/dev/vfio/8", "force", NULL };
     const char *bdfs[] = { WS_GPU, NULL };
-    g_autoptr (GvPlan) forced = NULL;
+    g_autoptr (GvPassthroughPlan) forced = NULL;
 
     g_assert_cmpint (fd, >=, 0);
-    plan_fails (fx, GV_OP_GIVE_BACK, bdfs, NULL, GV_ERROR_IN_USE, say);
-    forced = plan_one (fx, GV_OP_GIVE_BACK, WS_GPU, &force);
+    plan_fails (fx, GV_PASSTHROUGH_GIVE_BACK, bdfs, NULL, GV_ERROR_IN_USE, say);
+    forced = plan_one (fx, GV_PASSTHROUGH_GIVE_BACK, WS_GPU, &force);
     g_assert_true (forced->needs_force);
     close (fd);
   }
 
-  back = plan_one (fx, GV_OP_GIVE_BACK, WS_GPU, NULL);
+  back = plan_one (fx, GV_PASSTHROUGH_GIVE_BACK, WS_GPU, NULL);
   g_assert_cmpuint (back->groups->len, ==, 1);
   g = back->groups->pdata[0];
   /* the GPU back first */
@@ -604,29 +604,29 @@ test_plan_refusals (void)
   const char *say_driver[] = { "../x", NULL };
   GvPassthroughOptions bad_driver = { .driver = (char *) "../x" };
 
-  plan_fails (fx, GV_OP_BIND_VFIO, unknown, NULL, GV_ERROR_NO_SUCH_DEVICE, say_unknown);
-  plan_fails (fx, GV_OP_BIND_VFIO, malformed, NULL, GV_ERROR_NO_SUCH_DEVICE, say_form);
-  plan_fails (fx, GV_OP_GIVE_BACK, trick, NULL, GV_ERROR_NO_SUCH_DEVICE, say_form);
-  plan_fails (fx, GV_OP_BIND_VFIO, none, NULL, GV_ERROR_NO_SUCH_DEVICE, NULL);
-  plan_fails (fx, GV_OP_BIND_VFIO, NULL, NULL, GV_ERROR_NO_SUCH_DEVICE, NULL);
-  plan_fails (fx, GV_OP_BIND_VFIO, nvme, NULL, GV_ERROR_NOT_MANAGED, say_nvme);
-  plan_fails (fx, GV_OP_UNBIND, nvme, &force, GV_ERROR_NOT_MANAGED, say_nvme);
-  plan_fails (fx, GV_OP_BIND_VFIO, igpu, NULL, GV_ERROR_BOOT_VGA, say_vga);
+  plan_fails (fx, GV_PASSTHROUGH_BIND_VFIO, unknown, NULL, GV_ERROR_NO_SUCH_DEVICE, say_unknown);
+  plan_fails (fx, GV_PASSTHROUGH_BIND_VFIO, malformed, NULL, GV_ERROR_NO_SUCH_DEVICE, say_form);
+  plan_fails (fx, GV_PASSTHROUGH_GIVE_BACK, trick, NULL, GV_ERROR_NO_SUCH_DEVICE, say_form);
+  plan_fails (fx, GV_PASSTHROUGH_BIND_VFIO, none, NULL, GV_ERROR_NO_SUCH_DEVICE, NULL);
+  plan_fails (fx, GV_PASSTHROUGH_BIND_VFIO, NULL, NULL, GV_ERROR_NO_SUCH_DEVICE, NULL);
+  plan_fails (fx, GV_PASSTHROUGH_BIND_VFIO, nvme, NULL, GV_ERROR_NOT_MANAGED, say_nvme);
+  plan_fails (fx, GV_PASSTHROUGH_UNBIND, nvme, &force, GV_ERROR_NOT_MANAGED, say_nvme);
+  plan_fails (fx, GV_PASSTHROUGH_BIND_VFIO, igpu, NULL, GV_ERROR_BOOT_VGA, say_vga);
   /* past the boot VGA with force, it is gnome-shell's too: force passes both */
   {
-    g_autoptr (GvPlan) plan = plan_one (fx, GV_OP_BIND_VFIO, "0000:00:02.0", &force);
+    g_autoptr (GvPassthroughPlan) plan = plan_one (fx, GV_PASSTHROUGH_BIND_VFIO, "0000:00:02.0", &force);
     g_assert_true (plan->needs_force);
     sim_ctl (fx, "holders", "remove 2011");
-    plan_fails (fx, GV_OP_BIND_VFIO, igpu, NULL, GV_ERROR_BOOT_VGA, say_vga);
+    plan_fails (fx, GV_PASSTHROUGH_BIND_VFIO, igpu, NULL, GV_ERROR_BOOT_VGA, say_vga);
     sim_ctl (fx, "holders", "add 2011 gnome-shell /dev/dri/card0 /dev/dri/renderD128");
   }
   {
     GvPassthroughOptions vga_only = { .force = FALSE };
     g_autoptr (GError) error = NULL;
-    g_autoptr (GvPlan) plan = gv_passthrough_plan (fx->host, GV_OP_UNBIND, igpu, &vga_only, &error);
+    g_autoptr (GvPassthroughPlan) plan = gv_passthrough_plan (fx->host, GV_PASSTHROUGH_UNBIND, igpu, &vga_only, &error);
     g_assert_error (error, GV_ERROR, GV_ERROR_BOOT_VGA);
   }
-  plan_fails (fx, GV_OP_GIVE_BACK, ws_group, &bad_driver, GV_ERROR_NO_SUCH_DRIVER, say_driver);
+  plan_fails (fx, GV_PASSTHROUGH_GIVE_BACK, ws_group, &bad_driver, GV_ERROR_NO_SUCH_DRIVER, say_driver);
 }
 
 /* Fault injection at every write of the bind and give-back paths, with
@@ -640,15 +640,15 @@ test_faults (void)
   g_autoptr (GHashTable) bound = NULL;
   g_autoptr (GPtrArray) binds = NULL;
   g_autoptr (GPtrArray) gives = NULL;
-  g_autoptr (GvPlan) plan = NULL;
-  g_autoptr (GvPlan) back = NULL;
+  g_autoptr (GvPassthroughPlan) plan = NULL;
+  g_autoptr (GvPassthroughPlan) back = NULL;
   g_autoptr (GError) error = NULL;
   GvPassthroughOptions opts = { .timeout_ms = 5000 };
   guint cases = 0;
 
   remove_holders (fx);
   original = snapshot (fx, ws_group);
-  plan = plan_one (fx, GV_OP_BIND_VFIO, WS_GPU, NULL);
+  plan = plan_one (fx, GV_PASSTHROUGH_BIND_VFIO, WS_GPU, NULL);
 
   /* the writes a clean bind and a clean give-back make */
   sim_ctl (fx, "log", "clear");
@@ -657,7 +657,7 @@ test_faults (void)
   binds = read_log (fx);
   bound = snapshot (fx, ws_group);
   fx_rescan (fx);
-  back = plan_one (fx, GV_OP_GIVE_BACK, WS_GPU, NULL);
+  back = plan_one (fx, GV_PASSTHROUGH_GIVE_BACK, WS_GPU, NULL);
   sim_ctl (fx, "log", "clear");
   g_assert_true (run_plan (fx, back, &opts, NULL, NULL, &error));
   g_assert_no_error (error);
@@ -688,7 +688,7 @@ test_faults (void)
       assert_faults_consumed (fx);
       assert_snapshot (fx, original, NULL, context);
       for (guint i = 0; ws_group[i]; i++) {
-        const GvFunctionResult *r = find_result (results, ws_group[i]);
+        const GvPassthroughResult *r = find_result (results, ws_group[i]);
         g_autofree char *want = g_strdup (g_hash_table_lookup (original, ws_group[i]));
         *strchr (want, '|') = '\0';
         g_assert_cmpstr (r->driver, ==, want);
@@ -722,7 +722,7 @@ test_faults (void)
       assert_snapshot (fx, bound, NULL, context);
       for (guint i = 0; ws_group[i]; i++) {
         g_assert_cmpstr (find_result (results, ws_group[i])->driver, ==, "vfio-pci");
-        g_assert_true (gv_records_lookup (fx->records, ws_group[i], NULL, NULL));
+        g_assert_true (gv_journal_lookup_original (fx->records, ws_group[i], NULL, NULL));
       }
       g_assert_cmpuint (n_journals (fx), ==, 0);
       cases++;
@@ -748,21 +748,21 @@ test_hangs (void)
   g_autoptr (GHashTable) bound = NULL;
   g_autoptr (GPtrArray) binds = NULL;
   g_autoptr (GPtrArray) gives = NULL;
-  g_autoptr (GvPlan) plan = NULL;
-  g_autoptr (GvPlan) back = NULL;
+  g_autoptr (GvPassthroughPlan) plan = NULL;
+  g_autoptr (GvPassthroughPlan) back = NULL;
   g_autoptr (GError) error = NULL;
   GvPassthroughOptions opts = { .timeout_ms = 300 };
 
   remove_holders (fx);
   original = snapshot (fx, ws_group);
-  plan = plan_one (fx, GV_OP_BIND_VFIO, WS_GPU, NULL);
+  plan = plan_one (fx, GV_PASSTHROUGH_BIND_VFIO, WS_GPU, NULL);
   sim_ctl (fx, "log", "clear");
   g_assert_true (run_plan (fx, plan, &opts, NULL, NULL, &error));
   g_assert_no_error (error);
   binds = read_log (fx);
   bound = snapshot (fx, ws_group);
   fx_rescan (fx);
-  back = plan_one (fx, GV_OP_GIVE_BACK, WS_GPU, NULL);
+  back = plan_one (fx, GV_PASSTHROUGH_GIVE_BACK, WS_GPU, NULL);
   sim_ctl (fx, "log", "clear");
   g_assert_true (run_plan (fx, back, &opts, NULL, NULL, &error));
   g_assert_no_error (error);
@@ -770,7 +770,7 @@ test_hangs (void)
 
   for (guint pass = 0; pass < 2; pass++) {
     GPtrArray *writes = pass == 0 ? binds : gives;
-    GvPlan *p = pass == 0 ? plan : back;
+    GvPassthroughPlan *p = pass == 0 ? plan : back;
     GHashTable *before = pass == 0 ? original : bound;
 
     if (pass == 1) {
@@ -812,13 +812,13 @@ test_hangs (void)
       g_test_message ("%s, then: %s", context, late);
       now_driver = fn_driver (fx, bdf);
       {
-        g_autofree char *prefix = g_strdup_printf ("%s %s ", bdf, pt_state_for_driver (now_driver));
+        g_autofree char *prefix = g_strdup_printf ("%s %s ", bdf, gv_passthrough_state_for_driver (now_driver));
         g_assert_true (g_str_has_prefix (late, prefix));
       }
       g_assert_nonnull (strstr (late, "returned after"));
 
       /* recovery finishes what the rollback could not */
-      g_assert_true (gv_records_recover (fx->records, fx->mount->root, NULL, NULL, &recovered, &error));
+      g_assert_true (gv_passthrough_recover (fx->records, fx->mount->root, NULL, NULL, &recovered, &error));
       g_assert_no_error (error);
       g_assert_cmpuint (recovered->len, ==, 1);
       assert_snapshot (fx, before, NULL, context);
@@ -840,7 +840,7 @@ test_crash_recovery (void)
 {
   g_autoptr (Fx) fx = fx_new ("workstation");
   g_autoptr (GHashTable) original = NULL;
-  g_autoptr (GvPlan) plan = NULL;
+  g_autoptr (GvPassthroughPlan) plan = NULL;
   g_autoptr (GPtrArray) results = NULL;
   g_autoptr (GError) error = NULL;
   gint64 deadline;
@@ -849,7 +849,7 @@ test_crash_recovery (void)
 
   remove_holders (fx);
   original = snapshot (fx, ws_group);
-  plan = plan_one (fx, GV_OP_BIND_VFIO, WS_GPU, NULL);
+  plan = plan_one (fx, GV_PASSTHROUGH_BIND_VFIO, WS_GPU, NULL);
   /* .1 goes first, .2 second: its unbind blocks */
   sim_ctl (fx, "faults", "sys/bus/pci/drivers/xhci_hcd/unbind hang data=0000:01:00.2 count=1");
 
@@ -857,8 +857,8 @@ test_crash_recovery (void)
   g_assert_cmpint (child, >=, 0);
   if (child == 0) {
     GvPassthroughOptions opts = { .timeout_ms = 60000 };
-    GvRecords *records = gv_records_open (fx->state_dir, NULL);
-    gv_transaction_run (fx->mount->root, records, plan, plan->groups->pdata[0], &opts, NULL, NULL, NULL, NULL);
+    GvJournal *records = gv_journal_open (fx->state_dir, NULL);
+    gv_passthrough_run (fx->mount->root, records, plan, plan->groups->pdata[0], &opts, NULL, NULL, NULL, NULL);
     _exit (0);
   }
 
@@ -898,8 +898,8 @@ test_crash_recovery (void)
   fx_open_records (fx);
   g_assert_cmpuint (n_journals (fx), ==, 1);
   for (guint i = 0; ws_group[i]; i++)
-    g_assert_true (gv_records_lookup (fx->records, ws_group[i], NULL, NULL));
-  g_assert_true (gv_records_recover (fx->records, fx->mount->root, NULL, NULL, &results, &error));
+    g_assert_true (gv_journal_lookup_original (fx->records, ws_group[i], NULL, NULL));
+  g_assert_true (gv_passthrough_recover (fx->records, fx->mount->root, NULL, NULL, &results, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (results->len, ==, 4);
   assert_snapshot (fx, original, NULL, "after recovery");
@@ -908,7 +908,7 @@ test_crash_recovery (void)
 
   /* nothing left to do the second time */
   g_clear_pointer (&results, g_ptr_array_unref);
-  g_assert_true (gv_records_recover (fx->records, fx->mount->root, NULL, NULL, &results, &error));
+  g_assert_true (gv_passthrough_recover (fx->records, fx->mount->root, NULL, NULL, &results, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (results->len, ==, 0);
 }
@@ -920,7 +920,7 @@ test_vfio_at_boot (void)
 {
   g_autoptr (Fx) fx = fx_new ("workstation");
   g_autoptr (GHashTable) original = NULL;
-  g_autoptr (GvPlan) plan = NULL;
+  g_autoptr (GvPassthroughPlan) plan = NULL;
   g_autoptr (GPtrArray) results = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *ovr = g_build_filename (fx->mount->root, "sys/bus/pci/devices/0000:01:00.1/driver_override", NULL);
@@ -938,25 +938,25 @@ test_vfio_at_boot (void)
   original = snapshot (fx, ws_group);
   g_assert_cmpstr (g_hash_table_lookup (original, "0000:01:00.1"), ==, "vfio-pci|vfio-pci");
 
-  plan = plan_one (fx, GV_OP_BIND_VFIO, WS_GPU, NULL);
+  plan = plan_one (fx, GV_PASSTHROUGH_BIND_VFIO, WS_GPU, NULL);
   g_assert_true (run_plan (fx, plan, NULL, NULL, &results, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (find_result (results, "0000:01:00.1")->message, ==, "already on vfio-pci");
-  g_assert_true (gv_records_lookup (fx->records, "0000:01:00.1", &driver, &override));
+  g_assert_true (gv_journal_lookup_original (fx->records, "0000:01:00.1", &driver, &override));
   g_assert_cmpstr (driver, ==, "vfio-pci");
   g_assert_cmpstr (override, ==, "vfio-pci");
 
   fx_rescan (fx);
   g_clear_pointer (&results, g_ptr_array_unref);
-  g_clear_pointer (&plan, gv_plan_free);
-  plan = plan_one (fx, GV_OP_GIVE_BACK, WS_GPU, NULL);
+  g_clear_pointer (&plan, gv_passthrough_plan_free);
+  plan = plan_one (fx, GV_PASSTHROUGH_GIVE_BACK, WS_GPU, NULL);
   g_assert_true (run_plan (fx, plan, NULL, NULL, &results, &error));
   g_assert_no_error (error);
   assert_snapshot (fx, original, NULL, "after give-back");
   g_assert_cmpstr (find_result (results, "0000:01:00.1")->state, ==, "vfio");
   /* still recorded: it must never be "given back" to a host driver */
-  g_assert_true (gv_records_lookup (fx->records, "0000:01:00.1", NULL, NULL));
-  g_assert_false (gv_records_lookup (fx->records, WS_GPU, NULL, NULL));
+  g_assert_true (gv_journal_lookup_original (fx->records, "0000:01:00.1", NULL, NULL));
+  g_assert_false (gv_journal_lookup_original (fx->records, WS_GPU, NULL, NULL));
 }
 
 /* Give-back errors before any write, and a named driver. */
@@ -972,15 +972,15 @@ test_give_back_errors (void)
 
   remove_holders (fx);
   original = snapshot (fx, ws_group);
-  run_ok (fx, GV_OP_BIND_VFIO, WS_GPU, NULL);
+  run_ok (fx, GV_PASSTHROUGH_BIND_VFIO, WS_GPU, NULL);
 
   /* an unknown driver: NO_SUCH_DRIVER, no write at all */
   {
-    g_autoptr (GvPlan) plan = plan_one (fx, GV_OP_GIVE_BACK, WS_GPU, &nosuch);
+    g_autoptr (GvPassthroughPlan) plan = plan_one (fx, GV_PASSTHROUGH_GIVE_BACK, WS_GPU, &nosuch);
     g_autoptr (GPtrArray) log = NULL;
     g_assert_cmpuint (plan->groups->len, ==, 1);
     /* the whole group is planned; the named driver is for the GPU */
-    g_assert_cmpuint (g_strv_length (((GvPlanGroup *) plan->groups->pdata[0])->bdfs), ==, 4);
+    g_assert_cmpuint (g_strv_length (((GvPassthroughGroup *) plan->groups->pdata[0])->bdfs), ==, 4);
     sim_ctl (fx, "log", "clear");
     g_assert_false (run_plan (fx, plan, &nosuch, NULL, NULL, &error));
     g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DRIVER);
@@ -993,7 +993,7 @@ test_give_back_errors (void)
   /* no record (another state directory) and no driver named */
   {
     g_autofree char *saved = g_strdup (fx->state_dir);
-    g_autoptr (GvPlan) plan = plan_one (fx, GV_OP_GIVE_BACK, WS_GPU, NULL);
+    g_autoptr (GvPassthroughPlan) plan = plan_one (fx, GV_PASSTHROUGH_GIVE_BACK, WS_GPU, NULL);
     g_autoptr (GPtrArray) log = NULL;
 
     state2 = g_build_filename (fx->state_dir, "other", NULL);
@@ -1011,7 +1011,7 @@ test_give_back_errors (void)
 
     /* naming it works for the GPU; companions without a record stay on vfio-pci */
     {
-      g_autoptr (GvPlan) named = plan_one (fx, GV_OP_GIVE_BACK, WS_GPU, &nvidia);
+      g_autoptr (GvPassthroughPlan) named = plan_one (fx, GV_PASSTHROUGH_GIVE_BACK, WS_GPU, &nvidia);
       g_autofree char *now = NULL;
       g_autofree char *audio = NULL;
       g_assert_true (run_plan (fx, named, &nvidia, NULL, NULL, &error));
@@ -1029,7 +1029,7 @@ test_give_back_errors (void)
   /* the rest goes back by its records */
   fx_rescan (fx);
   {
-    g_autoptr (GvPlan) plan = plan_one (fx, GV_OP_GIVE_BACK, WS_GPU, NULL);
+    g_autoptr (GvPassthroughPlan) plan = plan_one (fx, GV_PASSTHROUGH_GIVE_BACK, WS_GPU, NULL);
     g_assert_true (run_plan (fx, plan, NULL, NULL, NULL, &error));
     g_assert_no_error (error);
   }
@@ -1042,13 +1042,13 @@ test_unbind (void)
 {
   g_autoptr (Fx) fx = fx_new ("workstation");
   g_autoptr (Recorder) rec = recorder_new ();
-  g_autoptr (GvPlan) plan = NULL;
+  g_autoptr (GvPassthroughPlan) plan = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GHashTable) original = NULL;
   g_autofree char *now = NULL;
 
   original = snapshot (fx, ws_group);
-  plan = plan_one (fx, GV_OP_UNBIND, "0000:01:00.1", NULL);
+  plan = plan_one (fx, GV_PASSTHROUGH_UNBIND, "0000:01:00.1", NULL);
   g_assert_cmpuint (g_strv_length (plan->all_bdfs), ==, 1);
   g_assert_true (run_plan (fx, plan, NULL, rec, NULL, &error));
   g_assert_no_error (error);
@@ -1056,18 +1056,18 @@ test_unbind (void)
   g_assert_cmpstr (now, ==, "|");
   g_assert_true (g_str_has_prefix (rec->events->pdata[0], "0000:01:00.1 releasing"));
   g_assert_true (g_str_has_prefix (rec->events->pdata[1], "0000:01:00.1 unbound"));
-  g_assert_true (gv_records_lookup (fx->records, "0000:01:00.1", NULL, NULL));
+  g_assert_true (gv_journal_lookup_original (fx->records, "0000:01:00.1", NULL, NULL));
 
   /* the GPU itself is held */
   {
     const char *bdfs[] = { WS_GPU, NULL };
-    plan_fails (fx, GV_OP_UNBIND, bdfs, NULL, GV_ERROR_HELD, NULL);
+    plan_fails (fx, GV_PASSTHROUGH_UNBIND, bdfs, NULL, GV_ERROR_HELD, NULL);
   }
 
   fx_rescan (fx);
-  run_ok (fx, GV_OP_GIVE_BACK, "0000:01:00.1", NULL);
+  run_ok (fx, GV_PASSTHROUGH_GIVE_BACK, "0000:01:00.1", NULL);
   assert_snapshot (fx, original, NULL, "after give-back");
-  g_assert_false (gv_records_lookup (fx->records, "0000:01:00.1", NULL, NULL));
+  g_assert_false (gv_journal_lookup_original (fx->records, "0000:01:00.1", NULL, NULL));
 }
 
 /* drivers_probe answers success when no driver took the device: only
@@ -1084,17 +1084,17 @@ test_verify_probe (void)
   const char *bdfs[] = { "0000:67:00.0", NULL };
   const char *say[] = { "SR-IOV", "sriov_numvfs", NULL };
   char *group_bdfs[] = { (char *) "0000:67:00.0", NULL };
-  GvPlanGroup group = { 61, group_bdfs };
+  GvPassthroughGroup group = { 61, group_bdfs };
   g_autoptr (GPtrArray) groups = g_ptr_array_new ();
-  GvPlan plan = { GV_OP_BIND_VFIO, groups, group_bdfs, FALSE };
+  GvPassthroughPlan plan = { GV_PASSTHROUGH_BIND_VFIO, groups, group_bdfs, FALSE };
 
   g_ptr_array_add (groups, &group);
   g_assert_cmpint (sim_write_file (numvfs, "1"), ==, 0);
   fx_rescan (fx);
-  plan_fails (fx, GV_OP_BIND_VFIO, bdfs, NULL, GV_ERROR_NOT_SUPPORTED, say);
+  plan_fails (fx, GV_PASSTHROUGH_BIND_VFIO, bdfs, NULL, GV_ERROR_NOT_SUPPORTED, say);
 
   /* past the planner, the transaction still catches it */
-  g_assert_false (gv_transaction_run (fx->mount->root, fx->records, &plan, &group, NULL, NULL, NULL, &results,
+  g_assert_false (gv_passthrough_run (fx->mount->root, fx->records, &plan, &group, NULL, NULL, NULL, &results,
                                       &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_KERNEL);
   g_assert_nonnull (strstr (error->message, "returned success, but it is on no driver, not vfio-pci"));
@@ -1113,14 +1113,14 @@ test_no_iommu (void)
   const char *say[] = { "IOMMU", "intel_iommu=on", NULL };
   GvPassthroughOptions force = { .force = TRUE };
 
-  plan_fails (fx, GV_OP_BIND_VFIO, bdfs, NULL, GV_ERROR_NO_IOMMU, say);
-  plan_fails (fx, GV_OP_BIND_VFIO, bdfs, &force, GV_ERROR_NO_IOMMU, say);
+  plan_fails (fx, GV_PASSTHROUGH_BIND_VFIO, bdfs, NULL, GV_ERROR_NO_IOMMU, say);
+  plan_fails (fx, GV_PASSTHROUGH_BIND_VFIO, bdfs, &force, GV_ERROR_NO_IOMMU, say);
   /* giving back needs no IOMMU: nothing is on vfio-pci, so nothing moves */
   {
-    g_autoptr (GvPlan) plan = plan_one (fx, GV_OP_GIVE_BACK, "0000:01:00.0", NULL);
+    g_autoptr (GvPassthroughPlan) plan = plan_one (fx, GV_PASSTHROUGH_GIVE_BACK, "0000:01:00.0", NULL);
     g_autoptr (GError) error = NULL;
     g_autoptr (GPtrArray) log = NULL;
-    g_assert_cmpint (((GvPlanGroup *) plan->groups->pdata[0])->iommu_group, ==, -1);
+    g_assert_cmpint (((GvPassthroughGroup *) plan->groups->pdata[0])->iommu_group, ==, -1);
     sim_ctl (fx, "log", "clear");
     g_assert_true (run_plan (fx, plan, NULL, NULL, NULL, &error));
     g_assert_no_error (error);
@@ -1133,7 +1133,7 @@ static void
 test_vendor_vfio (void)
 {
   g_autoptr (Fx) fx = fx_new ("l40s-vendor-vfio");
-  GvDevice *pf = gv_host_lookup (fx->host, "0000:01:00.0");
+  GvHostDevice *pf = gv_host_lookup (fx->host, "0000:01:00.0");
   const char *vf[] = { NULL, NULL };
   const char *pf_bdfs[] = { "0000:01:00.0", NULL };
   const char *say_vf[] = { "vendor-specific VFIO", "current_vgpu_type", NULL };
@@ -1143,11 +1143,11 @@ test_vendor_vfio (void)
   g_assert_nonnull (pf);
   vf[0] = pf->fn->vfs[0];
   g_assert_nonnull (vf[0]);
-  plan_fails (fx, GV_OP_BIND_VFIO, vf, &force, GV_ERROR_NOT_SUPPORTED, say_vf);
-  plan_fails (fx, GV_OP_BIND_VFIO, pf_bdfs, &force, GV_ERROR_NOT_SUPPORTED, say_pf);
+  plan_fails (fx, GV_PASSTHROUGH_BIND_VFIO, vf, &force, GV_ERROR_NOT_SUPPORTED, say_vf);
+  plan_fails (fx, GV_PASSTHROUGH_BIND_VFIO, pf_bdfs, &force, GV_ERROR_NOT_SUPPORTED, say_pf);
   /* GPU 2 has no VFs: it may go */
   {
-    g_autoptr (GvPlan) plan = plan_one (fx, GV_OP_BIND_VFIO, "0000:81:00.0", NULL);
+    g_autoptr (GvPassthroughPlan) plan = plan_one (fx, GV_PASSTHROUGH_BIND_VFIO, "0000:81:00.0", NULL);
     g_assert_cmpuint (plan->groups->len, ==, 1);
   }
 }
@@ -1156,8 +1156,8 @@ test_vendor_vfio (void)
 
 typedef struct {
   Fx *fx;
-  const GvPlan *plan;
-  const GvPlanGroup *group;
+  const GvPassthroughPlan *plan;
+  const GvPassthroughGroup *group;
   const GvPassthroughOptions *opts;
   const char *path;  /* for disable_vfs */
   gboolean ok;
@@ -1170,14 +1170,14 @@ run_group (gpointer data)
   Job *job = data;
   g_autoptr (GPtrArray) results = NULL;
 
-  job->ok = gv_transaction_run (job->fx->mount->root, job->fx->records, job->plan, job->group, job->opts, NULL,
+  job->ok = gv_passthrough_run (job->fx->mount->root, job->fx->records, job->plan, job->group, job->opts, NULL,
                                 NULL, &results, &job->error);
   return NULL;
 }
 
 /* Every group in a thread of its own, as the daemon does; seconds taken. */
 static double
-run_parallel (Fx *fx, const GvPlan *plan, const GvPassthroughOptions *opts)
+run_parallel (Fx *fx, const GvPassthroughPlan *plan, const GvPassthroughOptions *opts)
 {
   g_autofree Job *jobs = g_new0 (Job, plan->groups->len);
   g_autofree GThread **threads = g_new0 (GThread *, plan->groups->len);
@@ -1212,13 +1212,13 @@ static double
 timed_bind (Fx *fx, GPtrArray *gpus, const char *fault, gboolean parallel)
 {
   GvPassthroughOptions opts = { .timeout_ms = 20000 };
-  g_autoptr (GvPlan) plan = NULL;
-  g_autoptr (GvPlan) back = NULL;
+  g_autoptr (GvPassthroughPlan) plan = NULL;
+  g_autoptr (GvPassthroughPlan) back = NULL;
   g_autoptr (GError) error = NULL;
   double seconds;
 
   fx_rescan (fx);
-  plan = plan_ok (fx, GV_OP_BIND_VFIO, (const char *const *) gpus->pdata, NULL);
+  plan = plan_ok (fx, GV_PASSTHROUGH_BIND_VFIO, (const char *const *) gpus->pdata, NULL);
   sim_ctl (fx, "faults", "clear");
   sim_ctl (fx, "faults", fault);
   if (parallel) {
@@ -1236,7 +1236,7 @@ timed_bind (Fx *fx, GPtrArray *gpus, const char *fault, gboolean parallel)
   }
 
   fx_rescan (fx);
-  back = plan_ok (fx, GV_OP_GIVE_BACK, (const char *const *) gpus->pdata, NULL);
+  back = plan_ok (fx, GV_PASSTHROUGH_GIVE_BACK, (const char *const *) gpus->pdata, NULL);
   run_parallel (fx, back, &opts);
   for (guint i = 0; gpus->pdata[i]; i++) {
     g_autofree char *now = fn_state (fx, gpus->pdata[i]);
@@ -1251,7 +1251,7 @@ test_big_host (void)
   g_autoptr (Fx) fx = fx_new ("big-host");
   g_autoptr (GPtrArray) gpus = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GvPlan) plan = NULL;
+  g_autoptr (GvPassthroughPlan) plan = NULL;
   const char *pair_a[] = { "0000:3a:00.0", NULL };
   const char *pair[] = { "0000:3a:00.0", "0000:3b:00.0", NULL };
   const char *say_foreign[] = { "IOMMU group 40", "0000:3b:00.0", "allow-foreign", "ACS", NULL };
@@ -1260,14 +1260,14 @@ test_big_host (void)
   double parallel;
 
   for (guint i = 0; i < devices->len; i++) {
-    GvDevice *d = devices->pdata[i];
-    if (d->role == GV_ROLE_GPU && d->fn->vendor_id == 0x10de)
+    GvHostDevice *d = devices->pdata[i];
+    if (d->role == GV_HOST_ROLE_GPU && d->fn->vendor_id == 0x10de)
       g_ptr_array_add (gpus, g_strdup (d->fn->bdf));
   }
   g_assert_cmpuint (gpus->len, ==, 9); /* eight L40S and a T4 */
 
   /* with its VFs there, the pair's group holds 3b's VFs too */
-  plan_fails (fx, GV_OP_BIND_VFIO, pair_a, NULL, GV_ERROR_GROUP_NOT_VIABLE, say_foreign);
+  plan_fails (fx, GV_PASSTHROUGH_BIND_VFIO, pair_a, NULL, GV_ERROR_GROUP_NOT_VIABLE, say_foreign);
 
   /* vfio-pci takes no PF with VFs enabled: disable them, all at once */
   {
@@ -1286,10 +1286,10 @@ test_big_host (void)
   }
   fx_rescan (fx);
 
-  plan_fails (fx, GV_OP_BIND_VFIO, pair_a, NULL, GV_ERROR_GROUP_NOT_VIABLE, say_foreign);
+  plan_fails (fx, GV_PASSTHROUGH_BIND_VFIO, pair_a, NULL, GV_ERROR_GROUP_NOT_VIABLE, say_foreign);
   {
-    g_autoptr (GvPlan) taken = plan_ok (fx, GV_OP_BIND_VFIO, pair_a, &foreign);
-    const GvPlanGroup *g = taken->groups->pdata[0];
+    g_autoptr (GvPassthroughPlan) taken = plan_ok (fx, GV_PASSTHROUGH_BIND_VFIO, pair_a, &foreign);
+    const GvPassthroughGroup *g = taken->groups->pdata[0];
     g_assert_cmpuint (taken->groups->len, ==, 1);
     g_assert_cmpint (g->iommu_group, ==, 40);
     g_assert_cmpuint (g_strv_length (g->bdfs), ==, 2);
@@ -1298,13 +1298,13 @@ test_big_host (void)
   }
   {
     /* both asked for: neither is foreign to the other */
-    g_autoptr (GvPlan) both = plan_ok (fx, GV_OP_BIND_VFIO, pair, NULL);
+    g_autoptr (GvPassthroughPlan) both = plan_ok (fx, GV_PASSTHROUGH_BIND_VFIO, pair, NULL);
     g_assert_cmpuint (both->groups->len, ==, 1);
-    g_assert_cmpuint (g_strv_length (((GvPlanGroup *) both->groups->pdata[0])->bdfs), ==, 2);
+    g_assert_cmpuint (g_strv_length (((GvPassthroughGroup *) both->groups->pdata[0])->bdfs), ==, 2);
   }
 
   g_ptr_array_add (gpus, NULL);
-  plan = plan_ok (fx, GV_OP_BIND_VFIO, (const char *const *) gpus->pdata, NULL);
+  plan = plan_ok (fx, GV_PASSTHROUGH_BIND_VFIO, (const char *const *) gpus->pdata, NULL);
   g_assert_cmpuint (plan->groups->len, ==, 8);
 
   /* A second per GPU in a write of its own device: with one thread per
@@ -1338,11 +1338,11 @@ test_rollback_fails (void)
 {
   g_autoptr (Fx) fx = fx_new ("workstation");
   g_autoptr (GHashTable) original = NULL;
-  g_autoptr (GvPlan) plan = NULL;
+  g_autoptr (GvPassthroughPlan) plan = NULL;
   g_autoptr (GPtrArray) results = NULL;
   g_autoptr (GPtrArray) recovered = NULL;
   g_autoptr (GError) error = NULL;
-  const GvFunctionResult *r;
+  const GvPassthroughResult *r;
   const char *say[] = { "drivers_probe of 0000:01:00.3 (for vfio-pci) failed: EIO",
                         "rolled back: 0000:01:00.2 on xhci_hcd, 0000:01:00.1 on snd_hda_intel",
                         "untouched: 0000:01:00.0 on nvidia",
@@ -1351,7 +1351,7 @@ test_rollback_fails (void)
 
   remove_holders (fx);
   original = snapshot (fx, ws_group);
-  plan = plan_one (fx, GV_OP_BIND_VFIO, WS_GPU, NULL);
+  plan = plan_one (fx, GV_PASSTHROUGH_BIND_VFIO, WS_GPU, NULL);
   sim_ctl (fx, "faults", "sys/bus/pci/drivers_probe errno=EIO data=0000:01:00.3 count=1");
   sim_ctl (fx, "faults", "sys/bus/pci/drivers/nvidia-gpu/bind errno=EIO data=0000:01:00.3 count=1");
   g_assert_false (run_plan (fx, plan, NULL, NULL, &results, &error));
@@ -1367,13 +1367,13 @@ test_rollback_fails (void)
   g_assert_nonnull (strstr (r->message, "by hand"));
   assert_snapshot (fx, original, "0000:01:00.3", "after a failed rollback");
   g_assert_cmpuint (n_journals (fx), ==, 1);
-  g_assert_true (gv_records_lookup (fx->records, "0000:01:00.3", NULL, NULL));
+  g_assert_true (gv_journal_lookup_original (fx->records, "0000:01:00.3", NULL, NULL));
 
   fx_open_records (fx);
-  g_assert_true (gv_records_recover (fx->records, fx->mount->root, NULL, NULL, &recovered, &error));
+  g_assert_true (gv_passthrough_recover (fx->records, fx->mount->root, NULL, NULL, &recovered, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (recovered->len, ==, 1);
-  g_assert_cmpstr (((GvFunctionResult *) recovered->pdata[0])->driver, ==, "nvidia-gpu");
+  g_assert_cmpstr (((GvPassthroughResult *) recovered->pdata[0])->driver, ==, "nvidia-gpu");
   assert_snapshot (fx, original, NULL, "after recovery");
   g_assert_cmpuint (n_journals (fx), ==, 0);
   assert_no_records (fx, ws_group);
@@ -1387,7 +1387,7 @@ test_driverless_original (void)
   g_autoptr (Fx) fx = fx_new ("workstation");
   g_autoptr (GHashTable) original = NULL;
   g_autoptr (GPtrArray) results = NULL;
-  g_autoptr (GvPlan) back = NULL;
+  g_autoptr (GvPassthroughPlan) back = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *unbind = g_build_filename (fx->mount->root, "sys/bus/pci/drivers/nvidia-gpu/unbind", NULL);
   g_autofree char *driver = NULL;
@@ -1398,14 +1398,14 @@ test_driverless_original (void)
   original = snapshot (fx, ws_group);
   g_assert_cmpstr (g_hash_table_lookup (original, "0000:01:00.3"), ==, "|");
 
-  run_ok (fx, GV_OP_BIND_VFIO, WS_GPU, NULL);
-  g_assert_true (gv_records_lookup (fx->records, "0000:01:00.3", &driver, NULL));
+  run_ok (fx, GV_PASSTHROUGH_BIND_VFIO, WS_GPU, NULL);
+  g_assert_true (gv_journal_lookup_original (fx->records, "0000:01:00.3", &driver, NULL));
   g_assert_cmpstr (driver, ==, "");
   {
     g_autofree char *now = fn_state (fx, "0000:01:00.3");
     g_assert_cmpstr (now, ==, "vfio-pci|vfio-pci");
   }
-  back = plan_one (fx, GV_OP_GIVE_BACK, WS_GPU, NULL);
+  back = plan_one (fx, GV_PASSTHROUGH_GIVE_BACK, WS_GPU, NULL);
   g_assert_true (run_plan (fx, back, NULL, NULL, &results, &error));
   g_assert_no_error (error);
   assert_snapshot (fx, original, NULL, "after give-back");

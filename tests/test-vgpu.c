@@ -201,7 +201,7 @@ numvfs (Fx *fx, const char *pf)
   g_autofree char *dir = dev_dir (fx, pf);
   guint64 n = 0;
 
-  g_assert_true (gv_read_uint (dir, "sriov_numvfs", FALSE, &n));
+  g_assert_true (gv_sysfs_read_uint (dir, "sriov_numvfs", FALSE, &n));
   return (guint) n;
 }
 
@@ -214,7 +214,7 @@ vfs_of (Fx *fx, const char *pf)
 
   for (guint i = 0;; i++) {
     g_autofree char *name = g_strdup_printf ("virtfn%u", i);
-    char *bdf = gv_read_link_name (dir, name);
+    char *bdf = gv_sysfs_read_link_name (dir, name);
     if (!bdf)
       break;
     g_ptr_array_add (vfs, bdf);
@@ -227,7 +227,7 @@ static guint
 current_type (Fx *fx, const char *vf)
 {
   g_autofree char *dir = dev_dir (fx, vf);
-  g_autoptr (GvVendorVfio) vendor = gv_vendor_vfio_read (dir);
+  g_autoptr (GvHostVendorVfio) vendor = gv_host_vendor_vfio_read (dir);
 
   g_assert_nonnull (vendor);
   g_assert_true (vendor->current_known);
@@ -238,7 +238,7 @@ static GPtrArray *
 creatable (Fx *fx, const char *vf)
 {
   g_autofree char *dir = dev_dir (fx, vf);
-  g_autoptr (GvVendorVfio) vendor = gv_vendor_vfio_read (dir);
+  g_autoptr (GvHostVendorVfio) vendor = gv_host_vendor_vfio_read (dir);
 
   g_assert_nonnull (vendor);
   return g_ptr_array_ref (vendor->creatable);
@@ -255,7 +255,7 @@ static char *
 mdev_type_of (Fx *fx, const char *uuid)
 {
   g_autofree char *dir = g_build_filename (fx->mount->root, "sys", "bus", "mdev", "devices", uuid, NULL);
-  return gv_read_link_name (dir, "mdev_type");
+  return gv_sysfs_read_link_name (dir, "mdev_type");
 }
 
 static int
@@ -265,7 +265,7 @@ available (Fx *fx, const char *parent, const char *type)
   g_autofree char *type_dir = g_build_filename (dir, "mdev_supported_types", type, NULL);
   gint64 n = -1;
 
-  g_assert_true (gv_read_int (type_dir, "available_instances", &n));
+  g_assert_true (gv_sysfs_read_int (type_dir, "available_instances", &n));
   return (int) n;
 }
 
@@ -274,7 +274,7 @@ available (Fx *fx, const char *parent, const char *type)
 static int
 open_vfio_node (Fx *fx, const char *dir, char **node)
 {
-  g_autofree char *group = gv_read_link_name (dir, "iommu_group");
+  g_autofree char *group = gv_sysfs_read_link_name (dir, "iommu_group");
   g_autofree char *path = NULL;
   int fd;
 
@@ -294,20 +294,20 @@ state_of (Fx *fx, const char *pf)
 {
   GString *s = g_string_new (NULL);
   g_auto (GStrv) vfs = vfs_of (fx, pf);
-  g_autoptr (GPtrArray) mdevs = gv_mdevs_read (fx->mount->root);
+  g_autoptr (GPtrArray) mdevs = gv_host_mdevs_read (fx->mount->root);
   g_autofree char *pf_dir = dev_dir (fx, pf);
   guint64 n = 0;
 
-  if (gv_read_uint (pf_dir, "sriov_numvfs", FALSE, &n))
+  if (gv_sysfs_read_uint (pf_dir, "sriov_numvfs", FALSE, &n))
     g_string_append_printf (s, "numvfs=%u vfs=%u", (guint) n, g_strv_length (vfs));
   for (guint i = 0; vfs[i]; i++) {
     g_autofree char *dir = dev_dir (fx, vfs[i]);
-    g_autoptr (GvVendorVfio) vendor = gv_vendor_vfio_read (dir);
+    g_autoptr (GvHostVendorVfio) vendor = gv_host_vendor_vfio_read (dir);
     if (vendor && vendor->current_type)
       g_string_append_printf (s, " %s=%u", vfs[i], vendor->current_type);
   }
   for (guint i = 0; i < mdevs->len; i++) {
-    GvMdev *mdev = mdevs->pdata[i];
+    GvHostMdev *mdev = mdevs->pdata[i];
     if (g_str_equal (mdev->parent, pf) || g_strv_contains ((const char *const *) vfs, mdev->parent))
       g_string_append_printf (s, " mdev %s@%s:%s", mdev->uuid, mdev->parent, mdev->type_id);
   }
@@ -317,11 +317,11 @@ state_of (Fx *fx, const char *pf)
 static gboolean
 strv_is_sorted_vfs (GStrv vfs, const char *pf, guint n)
 {
-  GvBdf a;
+  GvHostBdf a;
 
   if (g_strv_length (vfs) != n)
     return FALSE;
-  g_assert_true (gv_bdf_parse (pf, &a));
+  g_assert_true (gv_host_bdf_parse (pf, &a));
   for (guint i = 0; i < n; i++) {
     guint rid = ((a.bus << 8) | (a.slot << 3) | a.function) + 4 + i;
     g_autofree char *want = g_strdup_printf ("%04x:%02x:%02x.%x", a.domain, (rid >> 8) & 0xff, (rid >> 3) & 0x1f,
@@ -333,13 +333,13 @@ strv_is_sorted_vfs (GStrv vfs, const char *pf, guint n)
 }
 
 /* The framework the host model sees for GPU. */
-static GvVgpuFramework
+static GvHostFramework
 framework_of (Fx *fx, const char *gpu)
 {
   g_autoptr (GError) error = NULL;
   GvHost *host = gv_host_new (fx->mount->root, &error);
-  GvVgpuFramework framework;
-  GvDevice *device;
+  GvHostFramework framework;
+  GvHostDevice *device;
 
   g_assert_no_error (error);
   g_assert_true (gv_host_rescan (host, NULL, &error));
@@ -357,7 +357,7 @@ static void
 must_set_num_vfs (Fx *fx, const char *pf, guint count)
 {
   g_autoptr (GError) error = NULL;
-  g_assert_true (gv_sriov_set_num_vfs (&fx->ctx, pf, count, NULL, &error));
+  g_assert_true (gv_vgpu_set_num_vfs (&fx->ctx, pf, count, NULL, &error));
   g_assert_no_error (error);
 }
 
@@ -369,7 +369,7 @@ must_set_type (Fx *fx, const char *vf, const char *wanted, guint want_id)
   gboolean changed = FALSE;
   guint id = 0;
 
-  g_assert_true (gv_vendor_vfio_set_type (&fx->ctx, vf, wanted, &id, &name, &changed, &error));
+  g_assert_true (gv_vgpu_set_type (&fx->ctx, vf, wanted, &id, &name, &changed, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (id, ==, want_id);
   g_assert_cmpuint (current_type (fx, vf), ==, want_id);
@@ -382,7 +382,7 @@ must_release (Fx *fx, const char *vf)
   g_autoptr (GError) error = NULL;
   gboolean changed = FALSE;
 
-  g_assert_true (gv_vendor_vfio_release (&fx->ctx, vf, &changed, &error));
+  g_assert_true (gv_vgpu_release_type (&fx->ctx, vf, &changed, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (current_type (fx, vf), ==, 0);
   return changed;
@@ -392,20 +392,20 @@ must_release (Fx *fx, const char *vf)
 static void
 reset_gpu (Fx *fx, const char *pf, guint count)
 {
-  g_autoptr (GPtrArray) mdevs = gv_mdevs_read (fx->mount->root);
+  g_autoptr (GPtrArray) mdevs = gv_host_mdevs_read (fx->mount->root);
   g_auto (GStrv) vfs = vfs_of (fx, pf);
 
   for (guint i = 0; i < mdevs->len; i++) {
-    GvMdev *mdev = mdevs->pdata[i];
+    GvHostMdev *mdev = mdevs->pdata[i];
     g_autoptr (GError) error = NULL;
     if (!g_str_equal (mdev->parent, pf) && !g_strv_contains ((const char *const *) vfs, mdev->parent))
       continue;
-    g_assert_true (gv_mdev_remove (&fx->ctx, mdev->uuid, &error));
+    g_assert_true (gv_vgpu_remove_mdev (&fx->ctx, mdev->uuid, &error));
     g_assert_no_error (error);
   }
   for (guint i = 0; vfs[i]; i++) {
     g_autofree char *dir = dev_dir (fx, vfs[i]);
-    g_autoptr (GvVendorVfio) vendor = gv_vendor_vfio_read (dir);
+    g_autoptr (GvHostVendorVfio) vendor = gv_host_vendor_vfio_read (dir);
     if (vendor && vendor->current_type)
       must_release (fx, vfs[i]);
   }
@@ -445,21 +445,21 @@ test_type_matches (void)
 static void
 test_uuid (void)
 {
-  g_autofree char *a = gv_uuid_generate ();
-  g_autofree char *b = gv_uuid_generate ();
+  g_autofree char *a = gv_vgpu_uuid_generate ();
+  g_autofree char *b = gv_vgpu_uuid_generate ();
 
-  g_assert_true (gv_uuid_is_valid (UUID_A));
-  g_assert_true (gv_uuid_is_valid ("0B4E1D3C-5A2F-4C1E-9D7A-3F2B8C6E1A90"));
-  g_assert_false (gv_uuid_is_valid (NULL));
-  g_assert_false (gv_uuid_is_valid (""));
-  g_assert_false (gv_uuid_is_valid ("0b4e1d3c-5a2f-4c1e-9d7a-3f2b8c6e1a9"));
-  g_assert_false (gv_uuid_is_valid ("0b4e1d3c-5a2f-4c1e-9d7a-3f2b8c6e1a900"));
-  g_assert_false (gv_uuid_is_valid ("0b4e1d3c5a2f4c1e9d7a3f2b8c6e1a90"));
-  g_assert_false (gv_uuid_is_valid ("0b4e1d3c-5a2f-4c1e-9d7a_3f2b8c6e1a90"));
-  g_assert_false (gv_uuid_is_valid ("0b4e1d3g-5a2f-4c1e-9d7a-3f2b8c6e1a90"));
-  g_assert_false (gv_uuid_is_valid ("0b4e1d3c-5a2f-4c1e-9d7a-3f2b8c6e1a9\n"));
-  g_assert_true (gv_uuid_is_valid (a));
-  g_assert_true (gv_uuid_is_valid (b));
+  g_assert_true (gv_vgpu_uuid_is_valid (UUID_A));
+  g_assert_true (gv_vgpu_uuid_is_valid ("0B4E1D3C-5A2F-4C1E-9D7A-3F2B8C6E1A90"));
+  g_assert_false (gv_vgpu_uuid_is_valid (NULL));
+  g_assert_false (gv_vgpu_uuid_is_valid (""));
+  g_assert_false (gv_vgpu_uuid_is_valid ("0b4e1d3c-5a2f-4c1e-9d7a-3f2b8c6e1a9"));
+  g_assert_false (gv_vgpu_uuid_is_valid ("0b4e1d3c-5a2f-4c1e-9d7a-3f2b8c6e1a900"));
+  g_assert_false (gv_vgpu_uuid_is_valid ("0b4e1d3c5a2f4c1e9d7a3f2b8c6e1a90"));
+  g_assert_false (gv_vgpu_uuid_is_valid ("0b4e1d3c-5a2f-4c1e-9d7a_3f2b8c6e1a90"));
+  g_assert_false (gv_vgpu_uuid_is_valid ("0b4e1d3g-5a2f-4c1e-9d7a-3f2b8c6e1a90"));
+  g_assert_false (gv_vgpu_uuid_is_valid ("0b4e1d3c-5a2f-4c1e-9d7a-3f2b8c6e1a9\n"));
+  g_assert_true (gv_vgpu_uuid_is_valid (a));
+  g_assert_true (gv_vgpu_uuid_is_valid (b));
   g_assert_cmpstr (a, !=, b);
   for (const char *p = a; *p; p++)
     g_assert_false (g_ascii_isupper (*p));
@@ -476,24 +476,24 @@ test_root_refused (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (roots) + 1; i++) {
     GvVgpuContext ctx = { .root = i < G_N_ELEMENTS (roots) ? roots[i] : NULL, .timeout_ms = 100 };
-    GvVgpuRequest request = { .function = L40S_COLD, .framework = GV_VGPU_FRAMEWORK_VENDOR_VFIO, .wanted = "1163" };
+    GvVgpuRequest request = { .function = L40S_COLD, .framework = GV_HOST_FRAMEWORK_VENDOR_VFIO, .wanted = "1163" };
     g_autoptr (GError) error = NULL;
     gboolean changed = TRUE;
 
-    g_assert_false (gv_sriov_set_num_vfs (&ctx, L40S_COLD, 1, NULL, &error));
+    g_assert_false (gv_vgpu_set_num_vfs (&ctx, L40S_COLD, 1, NULL, &error));
     g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
     g_clear_error (&error);
-    g_assert_false (gv_vendor_vfio_set_type (&ctx, "0000:01:00.4", "1163", NULL, NULL, &changed, &error));
+    g_assert_false (gv_vgpu_set_type (&ctx, "0000:01:00.4", "1163", NULL, NULL, &changed, &error));
     g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
     g_assert_false (changed);
     g_clear_error (&error);
-    g_assert_false (gv_vendor_vfio_release (&ctx, "0000:01:00.4", NULL, &error));
+    g_assert_false (gv_vgpu_release_type (&ctx, "0000:01:00.4", NULL, &error));
     g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
     g_clear_error (&error);
-    g_assert_false (gv_mdev_create (&ctx, A40_GPU0, "A40-2Q", NULL, NULL, NULL, &error));
+    g_assert_false (gv_vgpu_create_mdev (&ctx, A40_GPU0, "A40-2Q", NULL, NULL, NULL, &error));
     g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
     g_clear_error (&error);
-    g_assert_false (gv_mdev_remove (&ctx, UUID_A, &error));
+    g_assert_false (gv_vgpu_remove_mdev (&ctx, UUID_A, &error));
     g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
     g_clear_error (&error);
     g_assert_false (gv_vgpu_create (&ctx, &request, &result, &error));
@@ -520,7 +520,7 @@ test_vendor_set_release (void)
   g_clear_pointer (&list, g_ptr_array_unref);
 
   /* by id */
-  g_assert_true (gv_vendor_vfio_set_type (&fx->ctx, a, "1163", &id, &name, &changed, &error));
+  g_assert_true (gv_vgpu_set_type (&fx->ctx, a, "1163", &id, &name, &changed, &error));
   g_assert_no_error (error);
   g_assert_true (changed);
   g_assert_cmpuint (id, ==, 1163);
@@ -529,7 +529,7 @@ test_vendor_set_release (void)
   /* the siblings' lists shrink to what still fits next to it; its own is empty */
   list = creatable (fx, c);
   g_assert_cmpuint (list->len, ==, 1);
-  g_assert_cmpuint (((GvVendorVgpuType *) list->pdata[0])->id, ==, 1163);
+  g_assert_cmpuint (((GvHostVendorType *) list->pdata[0])->id, ==, 1163);
   g_clear_pointer (&list, g_ptr_array_unref);
   list = creatable (fx, a);
   g_assert_cmpuint (list->len, ==, 0);
@@ -541,7 +541,7 @@ test_vendor_set_release (void)
   g_assert_false (must_set_type (fx, a, "l40s-24q", 1163));
   g_assert_false (must_set_type (fx, a, "1163", 1163));
   /* another type: EXISTS, nothing written */
-  g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, a, "L40S-4Q", NULL, NULL, &changed, &error));
+  g_assert_false (gv_vgpu_set_type (&fx->ctx, a, "L40S-4Q", NULL, NULL, &changed, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_EXISTS);
   g_assert_false (changed);
   assert_error_contains (error, "1163");
@@ -555,18 +555,18 @@ test_vendor_set_release (void)
   g_assert_cmpuint (list->len, ==, 0);
   g_clear_pointer (&list, g_ptr_array_unref);
   log_clear (fx);
-  g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, c, "1163", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_set_type (&fx->ctx, c, "1163", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   assert_error_contains (error, a);
   assert_error_contains (error, b);
   g_test_message ("full, by id: %s", error->message);
   g_clear_error (&error);
-  g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, c, "L40S-24Q", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_set_type (&fx->ctx, c, "L40S-24Q", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   g_test_message ("full, by name: %s", error->message);
   g_clear_error (&error);
   /* a full GPU lists nothing: another type is no capacity too */
-  g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, c, "1155", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_set_type (&fx->ctx, c, "1155", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   assert_error_contains (error, "no VF of " L40S_GPU0 " offers any type");
   g_test_message ("full, another type: %s", error->message);
@@ -575,7 +575,7 @@ test_vendor_set_release (void)
   /* by id, a VF carrying it is recognized even when no list names it; by
    * name it cannot be (sysfs shows a type's name only on the lists) */
   g_assert_false (must_set_type (fx, a, "1163", 1163));
-  g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, a, "L40S-24Q", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_set_type (&fx->ctx, a, "L40S-24Q", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_EXISTS);
   assert_error_contains (error, "give the type by id");
   g_test_message ("full, same type by name: %s", error->message);
@@ -600,13 +600,13 @@ test_vendor_set_release (void)
 
   /* unknown types: NO_SUCH_TYPE naming what is offered, nothing written */
   log_clear (fx);
-  g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, c, "L40S-99Z", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_set_type (&fx->ctx, c, "L40S-99Z", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE);
   assert_error_contains (error, "1155 NVIDIA L40S-1Q");
   assert_error_contains (error, "1181 NVIDIA L40S-48C");
   g_test_message ("unknown type: %s", error->message);
   g_clear_error (&error);
-  g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, c, "9999", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_set_type (&fx->ctx, c, "9999", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE);
   g_clear_error (&error);
   g_assert_cmpuint (log_len (fx), ==, 0);
@@ -619,26 +619,26 @@ test_vendor_bad_input (void)
   g_autoptr (GError) error = NULL;
 
   log_clear (fx);
-  g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, "01:00.4", "1163", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_set_type (&fx->ctx, "01:00.4", "1163", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
-  g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, "0000:01:00.4/../..", "1163", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_set_type (&fx->ctx, "0000:01:00.4/../..", "1163", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
-  g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, "0000:01:1f.7", "1163", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_set_type (&fx->ctx, "0000:01:1f.7", "1163", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE);
   g_clear_error (&error);
-  g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, "0000:01:00.4", "", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_set_type (&fx->ctx, "0000:01:00.4", "", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
-  g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, "0000:01:00.4", NULL, NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_set_type (&fx->ctx, "0000:01:00.4", NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
   /* the PF has no nvidia/ directory */
-  g_assert_false (gv_vendor_vfio_set_type (&fx->ctx, L40S_GPU0, "1163", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_set_type (&fx->ctx, L40S_GPU0, "1163", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
-  g_assert_false (gv_vendor_vfio_release (&fx->ctx, L40S_GPU0, NULL, &error));
+  g_assert_false (gv_vgpu_release_type (&fx->ctx, L40S_GPU0, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
   g_assert_cmpuint (log_len (fx), ==, 0);
@@ -660,7 +660,7 @@ test_vendor_name_first (void)
 
   g_assert_nonnull (raw);
   g_assert_true (g_str_has_prefix (raw, "NVIDIA L40S-1B"));
-  g_assert_true (gv_vendor_vfio_set_type (&fx->ctx, vf, "L40S-2Q", &id, &name, &changed, &error));
+  g_assert_true (gv_vgpu_set_type (&fx->ctx, vf, "L40S-2Q", &id, &name, &changed, &error));
   g_assert_no_error (error);
   g_assert_true (changed);
   g_assert_cmpuint (id, ==, 1156);
@@ -689,7 +689,7 @@ test_vendor_release_busy (void)
   /* held by a "VM": gives up after busy_retry_ms */
   fd = open_vfio_node (fx, dir, NULL);
   fx->ctx.busy_retry_ms = 300;
-  g_assert_false (gv_vendor_vfio_release (&fx->ctx, vf, &changed, &error));
+  g_assert_false (gv_vgpu_release_type (&fx->ctx, vf, &changed, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_IN_USE);
   g_assert_false (changed);
   assert_error_contains (error, "EBUSY");
@@ -718,7 +718,7 @@ test_vendor_release_busy (void)
   close (open_vfio_node (fx, dir, NULL));
   fx->ctx.busy_retry_ms = 100;
   fx->ctx.busy_retry_every_ms = 20;
-  g_assert_false (gv_vendor_vfio_release (&fx->ctx, vf, NULL, &error));
+  g_assert_false (gv_vgpu_release_type (&fx->ctx, vf, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_IN_USE);
   g_clear_error (&error);
   g_assert_cmpuint (current_type (fx, vf), ==, 1158);
@@ -739,12 +739,12 @@ test_mdev (void)
   g_autofree char *shown = NULL;
   g_auto (GStrv) vfs = NULL;
 
-  g_assert_true (gv_sriov_set_num_vfs (&fx->ctx, A40_GPU0, 4, &vfs, &error));
+  g_assert_true (gv_vgpu_set_num_vfs (&fx->ctx, A40_GPU0, 4, &vfs, &error));
   g_assert_no_error (error);
   g_assert_true (strv_is_sorted_vfs (vfs, A40_GPU0, 4));
 
   /* a given UUID, in capitals: stored and returned in lower case */
-  g_assert_true (gv_mdev_create (&fx->ctx, vfs[0], "A40-2Q", "0B4E1D3C-5A2F-4C1E-9D7A-3F2B8C6E1A90", &uuid, &type,
+  g_assert_true (gv_vgpu_create_mdev (&fx->ctx, vfs[0], "A40-2Q", "0B4E1D3C-5A2F-4C1E-9D7A-3F2B8C6E1A90", &uuid, &type,
                                  &error));
   g_assert_no_error (error);
   g_assert_cmpstr (uuid, ==, UUID_A);
@@ -756,75 +756,75 @@ test_mdev (void)
 
   /* refused before writing */
   log_clear (fx);
-  g_assert_false (gv_mdev_create (&fx->ctx, vfs[1], "nvidia-558", UUID_A, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_create_mdev (&fx->ctx, vfs[1], "nvidia-558", UUID_A, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_EXISTS);
   assert_error_contains (error, vfs[0]);
   g_test_message ("duplicate: %s", error->message);
   g_clear_error (&error);
-  g_assert_false (gv_mdev_create (&fx->ctx, vfs[1], "nvidia-558", "not-a-uuid", NULL, NULL, &error));
+  g_assert_false (gv_vgpu_create_mdev (&fx->ctx, vfs[1], "nvidia-558", "not-a-uuid", NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
-  g_assert_false (gv_mdev_create (&fx->ctx, vfs[1], "nvidia-558", "0b4e1d3c5a2f4c1e9d7a3f2b8c6e1a90", NULL, NULL,
+  g_assert_false (gv_vgpu_create_mdev (&fx->ctx, vfs[1], "nvidia-558", "0b4e1d3c5a2f4c1e9d7a3f2b8c6e1a90", NULL, NULL,
                                   &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
-  g_assert_false (gv_mdev_create (&fx->ctx, vfs[1], "", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_create_mdev (&fx->ctx, vfs[1], "", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
-  g_assert_false (gv_mdev_create (&fx->ctx, vfs[1], "A40-99Q", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_create_mdev (&fx->ctx, vfs[1], "A40-99Q", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE);
   assert_error_contains (error, "nvidia-555 NVIDIA A40-1B");
   g_test_message ("unknown type: %s", error->message);
   g_clear_error (&error);
   /* one vGPU per VF */
-  g_assert_false (gv_mdev_create (&fx->ctx, vfs[0], "A40-2Q", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_create_mdev (&fx->ctx, vfs[0], "A40-2Q", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   assert_error_contains (error, UUID_A);
   g_test_message ("VF taken: %s", error->message);
   g_clear_error (&error);
   /* the PF of an mdev-vf GPU is no mdev parent */
-  g_assert_false (gv_mdev_create (&fx->ctx, A40_GPU0, "A40-2Q", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_create_mdev (&fx->ctx, A40_GPU0, "A40-2Q", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
   g_assert_cmpuint (log_len (fx), ==, 0);
 
   /* a generated UUID, type by full name */
   g_clear_pointer (&type, g_free);
-  g_assert_true (gv_mdev_create (&fx->ctx, vfs[1], "NVIDIA A40-2Q", NULL, &generated, &type, &error));
+  g_assert_true (gv_vgpu_create_mdev (&fx->ctx, vfs[1], "NVIDIA A40-2Q", NULL, &generated, &type, &error));
   g_assert_no_error (error);
-  g_assert_true (gv_uuid_is_valid (generated));
+  g_assert_true (gv_vgpu_uuid_is_valid (generated));
   g_assert_cmpstr (type, ==, "nvidia-558");
   g_assert_true (mdev_exists (fx, generated));
   /* a homogeneous GPU: another type has no room */
-  g_assert_false (gv_mdev_create (&fx->ctx, vfs[2], "A40-4Q", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_create_mdev (&fx->ctx, vfs[2], "A40-4Q", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   assert_error_contains (error, "available_instances of nvidia-560");
   g_test_message ("other type: %s", error->message);
   g_clear_error (&error);
 
   /* remove */
-  g_assert_true (gv_mdev_remove (&fx->ctx, UUID_A, &error));
+  g_assert_true (gv_vgpu_remove_mdev (&fx->ctx, UUID_A, &error));
   g_assert_no_error (error);
   g_assert_false (mdev_exists (fx, UUID_A));
   g_assert_cmpint (available (fx, vfs[0], "nvidia-558"), ==, 1);
-  g_assert_false (gv_mdev_remove (&fx->ctx, UUID_A, &error));
+  g_assert_false (gv_vgpu_remove_mdev (&fx->ctx, UUID_A, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE);
   g_clear_error (&error);
-  g_assert_false (gv_mdev_remove (&fx->ctx, "0b4e1d3c", &error));
+  g_assert_false (gv_vgpu_remove_mdev (&fx->ctx, "0b4e1d3c", &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
-  g_assert_true (gv_mdev_remove (&fx->ctx, generated, &error));
+  g_assert_true (gv_vgpu_remove_mdev (&fx->ctx, generated, &error));
   g_assert_no_error (error);
 
   /* a type with no instance left: A40-48Q fills the GPU */
-  g_assert_true (gv_mdev_create (&fx->ctx, vfs[0], "A40-48Q", UUID_B, NULL, NULL, &error));
+  g_assert_true (gv_vgpu_create_mdev (&fx->ctx, vfs[0], "A40-48Q", UUID_B, NULL, NULL, &error));
   g_assert_no_error (error);
-  g_assert_false (gv_mdev_create (&fx->ctx, vfs[1], "A40-48Q", NULL, NULL, NULL, &error));
+  g_assert_false (gv_vgpu_create_mdev (&fx->ctx, vfs[1], "A40-48Q", NULL, NULL, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY);
   assert_error_contains (error, "available_instances of nvidia-566 (NVIDIA A40-48Q)");
   g_test_message ("no instance left: %s", error->message);
   g_clear_error (&error);
-  g_assert_true (gv_mdev_remove (&fx->ctx, UUID_B, &error));
+  g_assert_true (gv_vgpu_remove_mdev (&fx->ctx, UUID_B, &error));
   g_assert_no_error (error);
   must_set_num_vfs (fx, A40_GPU0, 0);
 }
@@ -843,7 +843,7 @@ test_sriov (void)
 
   /* 0 -> 4 */
   log_clear (fx);
-  g_assert_true (gv_sriov_set_num_vfs (&fx->ctx, L40S_COLD, 4, &vfs, &error));
+  g_assert_true (gv_vgpu_set_num_vfs (&fx->ctx, L40S_COLD, 4, &vfs, &error));
   g_assert_no_error (error);
   g_assert_true (strv_is_sorted_vfs (vfs, L40S_COLD, 4));
   writes = read_log (fx);
@@ -855,14 +855,14 @@ test_sriov (void)
 
   /* equal: nothing written */
   log_clear (fx);
-  g_assert_true (gv_sriov_set_num_vfs (&fx->ctx, L40S_COLD, 4, &vfs, &error));
+  g_assert_true (gv_vgpu_set_num_vfs (&fx->ctx, L40S_COLD, 4, &vfs, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (g_strv_length (vfs), ==, 4);
   g_assert_cmpuint (log_len (fx), ==, 0);
   g_clear_pointer (&vfs, g_strfreev);
 
   /* 4 -> 2 goes through 0 */
-  g_assert_true (gv_sriov_set_num_vfs (&fx->ctx, L40S_COLD, 2, &vfs, &error));
+  g_assert_true (gv_vgpu_set_num_vfs (&fx->ctx, L40S_COLD, 2, &vfs, &error));
   g_assert_no_error (error);
   g_assert_true (strv_is_sorted_vfs (vfs, L40S_COLD, 2));
   writes = read_log (fx);
@@ -874,18 +874,18 @@ test_sriov (void)
 
   /* refused before writing */
   log_clear (fx);
-  g_assert_false (gv_sriov_set_num_vfs (&fx->ctx, L40S_COLD, 33, NULL, &error));
+  g_assert_false (gv_vgpu_set_num_vfs (&fx->ctx, L40S_COLD, 33, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   assert_error_contains (error, "at most 32");
   g_clear_error (&error);
-  g_assert_false (gv_sriov_set_num_vfs (&fx->ctx, "0000:81:00.4", 1, NULL, &error));
+  g_assert_false (gv_vgpu_set_num_vfs (&fx->ctx, "0000:81:00.4", 1, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED);
   assert_error_contains (error, "VF itself");
   g_clear_error (&error);
-  g_assert_false (gv_sriov_set_num_vfs (&fx->ctx, "0000:42:00.0", 1, NULL, &error));
+  g_assert_false (gv_vgpu_set_num_vfs (&fx->ctx, "0000:42:00.0", 1, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
-  g_assert_false (gv_sriov_set_num_vfs (&fx->ctx, "0000:81:1f.0", 1, NULL, &error));
+  g_assert_false (gv_vgpu_set_num_vfs (&fx->ctx, "0000:81:1f.0", 1, NULL, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE);
   g_clear_error (&error);
   g_assert_cmpuint (log_len (fx), ==, 0);
@@ -893,7 +893,7 @@ test_sriov (void)
   /* the new count fails: the old one is put back */
   rule = g_strdup_printf ("%s errno=EIO data=3 count=1", path);
   sim_ctl (fx, "faults", rule);
-  g_assert_false (gv_sriov_set_num_vfs (&fx->ctx, L40S_COLD, 3, &vfs, &error));
+  g_assert_false (gv_vgpu_set_num_vfs (&fx->ctx, L40S_COLD, 3, &vfs, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_KERNEL);
   assert_error_contains (error, "EIO (Input/output error)");
   assert_error_contains (error, "previous 2 VFs of " L40S_COLD " were restored");
@@ -908,7 +908,7 @@ test_sriov (void)
   /* ... and when that fails too, the message says how to recover */
   rule = g_strdup_printf ("%s errno=EIO data=3 count=1\n%s errno=EIO data=2 count=1", path, path);
   sim_ctl (fx, "faults", rule);
-  g_assert_false (gv_sriov_set_num_vfs (&fx->ctx, L40S_COLD, 3, &vfs, &error));
+  g_assert_false (gv_vgpu_set_num_vfs (&fx->ctx, L40S_COLD, 3, &vfs, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_KERNEL);
   assert_error_contains (error, "is now 0, not 2");
   assert_error_contains (error, "echo 2 >");
@@ -943,14 +943,14 @@ test_create_l40s (void)
   GvVgpuRequest request = { .function = L40S_GPU0, .wanted = "L40S-12Q" };
   g_auto (GStrv) gpu0_vfs = vfs_of (fx, L40S_GPU0);
 
-  g_assert_cmpint (framework_of (fx, L40S_GPU0), ==, GV_VGPU_FRAMEWORK_VENDOR_VFIO);
-  g_assert_cmpint (framework_of (fx, L40S_COLD), ==, GV_VGPU_FRAMEWORK_PENDING);
+  g_assert_cmpint (framework_of (fx, L40S_GPU0), ==, GV_HOST_FRAMEWORK_VENDOR_VFIO);
+  g_assert_cmpint (framework_of (fx, L40S_COLD), ==, GV_HOST_FRAMEWORK_PENDING);
 
   /* until the GPU is full: 4 of L40S-12Q, on the first free VFs in order */
-  request.framework = GV_VGPU_FRAMEWORK_VENDOR_VFIO;
+  request.framework = GV_HOST_FRAMEWORK_VENDOR_VFIO;
   for (guint i = 0; i < 4; i++) {
     g_autoptr (GvVgpuResult) made = must_create (fx, &request);
-    g_assert_cmpint (made->framework, ==, GV_VGPU_FRAMEWORK_VENDOR_VFIO);
+    g_assert_cmpint (made->framework, ==, GV_HOST_FRAMEWORK_VENDOR_VFIO);
     g_assert_cmpstr (made->address, ==, gpu0_vfs[i]);
     g_assert_cmpstr (made->type_id, ==, "1161");
     g_assert_cmpstr (made->type_name, ==, "NVIDIA L40S-12Q");
@@ -986,7 +986,7 @@ test_create_l40s (void)
 
     log_clear (fx);
     first = must_create (fx, &request);
-    g_assert_cmpint (first->framework, ==, GV_VGPU_FRAMEWORK_VENDOR_VFIO);
+    g_assert_cmpint (first->framework, ==, GV_HOST_FRAMEWORK_VENDOR_VFIO);
     g_assert_true (first->enabled_vfs);
     g_assert_true (strv_is_sorted_vfs (first->vfs, L40S_COLD, 32));
     g_assert_cmpstr (first->address, ==, first->vfs[0]);
@@ -1032,7 +1032,7 @@ test_create_l40s (void)
   g_assert_cmpuint (numvfs (fx, L40S_COLD), ==, 0);
 
   /* a VF given: that one only */
-  request = (GvVgpuRequest) { .function = "0000:c1:00.6", .framework = GV_VGPU_FRAMEWORK_VENDOR_VFIO,
+  request = (GvVgpuRequest) { .function = "0000:c1:00.6", .framework = GV_HOST_FRAMEWORK_VENDOR_VFIO,
                               .wanted = "L40S-1Q" };
   {
     g_autoptr (GvVgpuResult) made = must_create (fx, &request);
@@ -1058,7 +1058,7 @@ test_create_l40s (void)
   g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS);
   g_clear_error (&error);
-  request = (GvVgpuRequest) { .function = "0000:42:00.0", .framework = GV_VGPU_FRAMEWORK_NONE, .wanted = "1155" };
+  request = (GvVgpuRequest) { .function = "0000:42:00.0", .framework = GV_HOST_FRAMEWORK_NONE, .wanted = "1155" };
   g_assert_false (gv_vgpu_create (&fx->ctx, &request, &result, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
@@ -1081,7 +1081,7 @@ test_create_races (void)
   g_autofree char *eio = g_strdup_printf ("%s errno=EIO count=1", first_path);
   g_autofree char *before = NULL;
   g_autofree char *now = NULL;
-  GvVgpuRequest request = { .function = L40S_GPU1, .framework = GV_VGPU_FRAMEWORK_VENDOR_VFIO, .wanted = "L40S-6Q" };
+  GvVgpuRequest request = { .function = L40S_GPU1, .framework = GV_HOST_FRAMEWORK_VENDOR_VFIO, .wanted = "L40S-6Q" };
   GvVgpuResult *result = NULL;
 
   sim_ctl (fx, "faults", busy);
@@ -1138,7 +1138,7 @@ test_create_a40 (void)
   guint made = 0;
 
   request.framework = framework_of (fx, A40_GPU0);
-  g_assert_cmpint (request.framework, ==, GV_VGPU_FRAMEWORK_PENDING);
+  g_assert_cmpint (request.framework, ==, GV_HOST_FRAMEWORK_PENDING);
 
   /* the first VF's room is taken between the read and the write: the next VF */
   sim_ctl (fx, "faults", "*/0000:67:00.4/mdev_supported_types/nvidia-558/create errno=EUSERS count=1");
@@ -1148,7 +1148,7 @@ test_create_a40 (void)
   g_assert_true (result->enabled_vfs);
   {
     g_autoptr (GError) local = NULL;
-    g_assert_true (gv_mdev_remove (&fx->ctx, result->mdev_uuid, &local));
+    g_assert_true (gv_vgpu_remove_mdev (&fx->ctx, result->mdev_uuid, &local));
     g_assert_no_error (local);
   }
   g_clear_pointer (&result, gv_vgpu_result_free);
@@ -1158,12 +1158,12 @@ test_create_a40 (void)
   for (;;) {
     if (!gv_vgpu_create (&fx->ctx, &request, &result, &error))
       break;
-    g_assert_cmpint (result->framework, ==, GV_VGPU_FRAMEWORK_MDEV_VF);
+    g_assert_cmpint (result->framework, ==, GV_HOST_FRAMEWORK_MDEV_VF);
     g_assert_cmpuint (g_strv_length (result->vfs), ==, 32);
     g_assert_cmpstr (result->address, ==, result->vfs[made]);
     g_assert_cmpstr (result->type_id, ==, "nvidia-558");
     g_assert_cmpstr (result->type_name, ==, "NVIDIA A40-2Q");
-    g_assert_true (gv_uuid_is_valid (result->mdev_uuid));
+    g_assert_true (gv_vgpu_uuid_is_valid (result->mdev_uuid));
     g_assert_true (mdev_exists (fx, result->mdev_uuid));
     g_assert_true (result->enabled_vfs == (made == 0));
     if (made == 0)
@@ -1200,7 +1200,7 @@ test_create_a40 (void)
   g_assert_cmpuint (log_len (fx), ==, 0);
 
   /* the other GPU, told mdev-vf while cold, with a given UUID */
-  request = (GvVgpuRequest) { .function = A40_GPU1, .framework = GV_VGPU_FRAMEWORK_MDEV_VF, .wanted = "nvidia-566",
+  request = (GvVgpuRequest) { .function = A40_GPU1, .framework = GV_HOST_FRAMEWORK_MDEV_VF, .wanted = "nvidia-566",
                               .uuid = UUID_A, .num_vfs = 4 };
   {
     g_autoptr (GvVgpuResult) one = must_create (fx, &request);
@@ -1227,19 +1227,19 @@ test_create_big_host_t4 (void)
   g_autofree char *dir = dev_dir (fx, T4);
   guint64 total = 0;
 
-  g_assert_true (gv_read_uint (dir, "sriov_totalvfs", FALSE, &total));
+  g_assert_true (gv_sysfs_read_uint (dir, "sriov_totalvfs", FALSE, &total));
   g_assert_cmpuint (total, ==, 16);
   request.framework = framework_of (fx, T4);
-  g_assert_cmpint (request.framework, ==, GV_VGPU_FRAMEWORK_MDEV_PF);
+  g_assert_cmpint (request.framework, ==, GV_HOST_FRAMEWORK_MDEV_PF);
 
   log_clear (fx);
   for (guint i = 0; i < 2; i++) {
     g_autoptr (GvVgpuResult) made = must_create (fx, &request);
-    g_assert_cmpint (made->framework, ==, GV_VGPU_FRAMEWORK_MDEV_PF);
+    g_assert_cmpint (made->framework, ==, GV_HOST_FRAMEWORK_MDEV_PF);
     g_assert_cmpstr (made->address, ==, T4);
     g_assert_cmpstr (made->type_id, ==, "nvidia-222");
     g_assert_cmpstr (made->type_name, ==, "GRID T4-1B");
-    g_assert_true (gv_uuid_is_valid (made->mdev_uuid));
+    g_assert_true (gv_vgpu_uuid_is_valid (made->mdev_uuid));
     g_assert_false (made->enabled_vfs);
     g_assert_cmpuint (g_strv_length (made->vfs), ==, 0);
   }
@@ -1262,7 +1262,7 @@ typedef struct {
 static gboolean
 op_set_type (Fx *fx, GError **error)
 {
-  return gv_vendor_vfio_set_type (&fx->ctx, "0000:01:00.4", "L40S-24Q", NULL, NULL, NULL, error);
+  return gv_vgpu_set_type (&fx->ctx, "0000:01:00.4", "L40S-24Q", NULL, NULL, NULL, error);
 }
 
 static void
@@ -1274,7 +1274,7 @@ prep_set_type (Fx *fx)
 static gboolean
 op_release (Fx *fx, GError **error)
 {
-  return gv_vendor_vfio_release (&fx->ctx, "0000:01:00.4", NULL, error);
+  return gv_vgpu_release_type (&fx->ctx, "0000:01:00.4", NULL, error);
 }
 
 static void
@@ -1287,7 +1287,7 @@ prep_release (Fx *fx)
 static gboolean
 op_sriov_enable (Fx *fx, GError **error)
 {
-  return gv_sriov_set_num_vfs (&fx->ctx, L40S_COLD, 2, NULL, error);
+  return gv_vgpu_set_num_vfs (&fx->ctx, L40S_COLD, 2, NULL, error);
 }
 
 static void
@@ -1299,7 +1299,7 @@ prep_sriov_enable (Fx *fx)
 static gboolean
 op_sriov_change (Fx *fx, GError **error)
 {
-  return gv_sriov_set_num_vfs (&fx->ctx, L40S_COLD, 3, NULL, error);
+  return gv_vgpu_set_num_vfs (&fx->ctx, L40S_COLD, 3, NULL, error);
 }
 
 static void
@@ -1311,7 +1311,7 @@ prep_sriov_change (Fx *fx)
 static gboolean
 op_create_cold_vendor (Fx *fx, GError **error)
 {
-  GvVgpuRequest request = { .function = L40S_COLD, .framework = GV_VGPU_FRAMEWORK_PENDING, .wanted = "L40S-24Q",
+  GvVgpuRequest request = { .function = L40S_COLD, .framework = GV_HOST_FRAMEWORK_PENDING, .wanted = "L40S-24Q",
                             .num_vfs = 4 };
   g_autoptr (GvVgpuResult) result = NULL;
   return gv_vgpu_create (&fx->ctx, &request, &result, error);
@@ -1326,7 +1326,7 @@ prep_cold (Fx *fx)
 static gboolean
 op_mdev_create (Fx *fx, GError **error)
 {
-  return gv_mdev_create (&fx->ctx, "0000:67:00.4", "A40-8Q", UUID_A, NULL, NULL, error);
+  return gv_vgpu_create_mdev (&fx->ctx, "0000:67:00.4", "A40-8Q", UUID_A, NULL, NULL, error);
 }
 
 static void
@@ -1338,7 +1338,7 @@ prep_mdev_create (Fx *fx)
 static gboolean
 op_mdev_remove (Fx *fx, GError **error)
 {
-  return gv_mdev_remove (&fx->ctx, UUID_A, error);
+  return gv_vgpu_remove_mdev (&fx->ctx, UUID_A, error);
 }
 
 static void
@@ -1356,7 +1356,7 @@ prep_mdev_remove (Fx *fx)
 static gboolean
 op_create_cold_mdev (Fx *fx, GError **error)
 {
-  GvVgpuRequest request = { .function = A40_GPU1, .framework = GV_VGPU_FRAMEWORK_PENDING, .wanted = "A40-8Q",
+  GvVgpuRequest request = { .function = A40_GPU1, .framework = GV_HOST_FRAMEWORK_PENDING, .wanted = "A40-8Q",
                             .uuid = UUID_B, .num_vfs = 4 };
   g_autoptr (GvVgpuResult) result = NULL;
   return gv_vgpu_create (&fx->ctx, &request, &result, error);
@@ -1547,12 +1547,12 @@ test_hang_mdev_held (void)
   int fd;
 
   must_set_num_vfs (fx, A40_GPU0, 1);
-  g_assert_true (gv_mdev_create (&fx->ctx, "0000:67:00.4", "A40-4Q", UUID_A, NULL, NULL, &error));
+  g_assert_true (gv_vgpu_create_mdev (&fx->ctx, "0000:67:00.4", "A40-4Q", UUID_A, NULL, NULL, &error));
   g_assert_no_error (error);
   fd = open_vfio_node (fx, dir, &node);
   fx->ctx.timeout_ms = 300;
   t0 = g_get_monotonic_time ();
-  g_assert_false (gv_mdev_remove (&fx->ctx, UUID_A, &error));
+  g_assert_false (gv_vgpu_remove_mdev (&fx->ctx, UUID_A, &error));
   g_assert_error (error, GV_ERROR, GV_ERROR_STUCK);
   assert_error_contains (error, node);
   g_test_message ("held: %s", error->message);

@@ -22,10 +22,10 @@ finish (GPtrArray *names)
 #define CHANGED(cond, name) G_STMT_START { if (cond) g_ptr_array_add (names, g_strdup (name)); } G_STMT_END
 
 GStrv
-bus_changed_device_properties (const GvDevice *old, const GvDevice *now)
+bus_changed_device_properties (const GvHostDevice *old, const GvHostDevice *now)
 {
   GPtrArray *names = g_ptr_array_new ();
-  const GvPciFunction *a = old->fn, *b = now->fn;
+  const GvHostFunction *a = old->fn, *b = now->fn;
   gboolean driver = g_strcmp0 (a->driver, b->driver) != 0;
 
   CHANGED (old->role != now->role, "Kind");
@@ -47,7 +47,7 @@ bus_changed_device_properties (const GvDevice *old, const GvDevice *now)
 }
 
 GStrv
-bus_changed_sriov_properties (const GvDevice *old, const GvDevice *now)
+bus_changed_sriov_properties (const GvHostDevice *old, const GvHostDevice *now)
 {
   GPtrArray *names = g_ptr_array_new ();
 
@@ -59,7 +59,7 @@ bus_changed_sriov_properties (const GvDevice *old, const GvDevice *now)
 /* Types of a PF with per-VF types follow its VFs, which this snapshot
  * does not hold: any change of the family announces the vGPU state. */
 GStrv
-bus_changed_vgpu_properties (const GvDevice *old, const GvDevice *now)
+bus_changed_vgpu_properties (const GvHostDevice *old, const GvHostDevice *now)
 {
   GPtrArray *names = g_ptr_array_new ();
 

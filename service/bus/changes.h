@@ -6,6 +6,6 @@
 
 /* Names of org.gpuvirt.Device / Sriov / Vgpu properties that differ
  * between OLD and NOW (NULL-terminated, possibly empty). */
-GStrv bus_changed_device_properties (const GvDevice *old, const GvDevice *now);
-GStrv bus_changed_sriov_properties (const GvDevice *old, const GvDevice *now);
-GStrv bus_changed_vgpu_properties (const GvDevice *old, const GvDevice *now);
+GStrv bus_changed_device_properties (const GvHostDevice *old, const GvHostDevice *now);
+GStrv bus_changed_sriov_properties (const GvHostDevice *old, const GvHostDevice *now);
+GStrv bus_changed_vgpu_properties (const GvHostDevice *old, const GvHostDevice *now);

@@ -14,7 +14,7 @@
 #include <string.h>
 
 /* The function a property call is about. */
-static GvDevice *
+static GvHostDevice *
 device_at (Daemon *daemon, const char *path)
 {
   g_autofree char *bdf = gpuvirt_device_path_to_bdf (path);
@@ -22,21 +22,21 @@ device_at (Daemon *daemon, const char *path)
 }
 
 #define DEVICE_OR_FAIL(daemon, path)                                                            \
-  GvDevice *device = device_at (daemon, path);                                                  \
+  GvHostDevice *device = device_at (daemon, path);                                                  \
   if (!device)                                                                                  \
     return sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE, "%s is gone", path);        \
-  GvPciFunction *fn = device->fn
+  GvHostFunction *fn = device->fn
 
 static const char *
-device_kind (GvDevice *device)
+device_kind (GvHostDevice *device)
 {
-  if (gv_pci_function_is_vf (device->fn))
+  if (gv_host_function_is_vf (device->fn))
     return GPUVIRT_KIND_VF;
-  if (device->role == GV_ROLE_GPU)
+  if (device->role == GV_HOST_ROLE_GPU)
     return GPUVIRT_KIND_GPU;
-  if (device->role == GV_ROLE_COMPANION)
+  if (device->role == GV_HOST_ROLE_COMPANION)
     return GPUVIRT_KIND_COMPANION;
-  if (gv_pci_function_is_bridge (device->fn))
+  if (gv_host_function_is_bridge (device->fn))
     return GPUVIRT_KIND_BRIDGE;
   return GPUVIRT_KIND_OTHER;
 }
@@ -79,7 +79,7 @@ get_device_prop (sd_bus *bus, const char *path, const char *iface, const char *p
   if (g_str_equal (prop, "IommuGroupMembers"))
     return bus_append_device_paths (reply, (const char *const *) device->group_members, G_MAXUINT);
   if (g_str_equal (prop, "GroupVerdict"))
-    return sd_bus_message_append (reply, "s", gv_group_verdict_to_string (device->verdict));
+    return sd_bus_message_append (reply, "s", gv_host_verdict_to_string (device->verdict));
   if (g_str_equal (prop, "ForeignGroupMembers"))
     return bus_append_device_paths (reply, (const char *const *) device->foreign, G_MAXUINT);
   if (g_str_equal (prop, "Companions"))
@@ -105,11 +105,11 @@ get_device_prop (sd_bus *bus, const char *path, const char *iface, const char *p
   if (g_str_equal (prop, "OriginalDriver")) {
     g_autofree char *driver = NULL;
     g_autofree char *override = NULL;
-    gboolean known = daemon->records && gv_records_lookup (daemon->records, fn->bdf, &driver, &override);
+    gboolean known = daemon->records && gv_journal_lookup_original (daemon->records, fn->bdf, &driver, &override);
     return sd_bus_message_append (reply, "s", known && driver ? driver : "");
   }
   if (g_str_equal (prop, "VgpuFramework"))
-    return sd_bus_message_append (reply, "s", gv_vgpu_framework_to_string (device->framework));
+    return sd_bus_message_append (reply, "s", gv_host_framework_to_string (device->framework));
   return -ENOENT;
 }
 
@@ -130,7 +130,7 @@ get_holders (sd_bus *bus, const char *path, const char *iface, const char *prop,
     return sd_bus_error_setf (error, SD_BUS_ERROR_FAILED, "Could not read who holds %s: %s", fn->bdf, local->message);
   r = sd_bus_message_open_container (reply, 'a', "(uss)");
   for (guint i = 0; r >= 0 && i < holders->len; i++) {
-    GvHolder *h = holders->pdata[i];
+    GvHostHolder *h = holders->pdata[i];
     r = sd_bus_message_append (reply, "(uss)", (guint32) h->pid, h->comm ? h->comm : "", h->node);
   }
   return r < 0 ? r : sd_bus_message_close_container (reply);
@@ -154,7 +154,7 @@ get_sriov_prop (sd_bus *bus, const char *path, const char *iface, const char *pr
 
 static int
 append_type_details (sd_bus_message *reply, const char *description, const char *device_api, int max_instance,
-                     const GvVgpuTypeName *parsed)
+                     const GvHostTypeName *parsed)
 {
   char series[2] = { parsed->series, '\0' };
   int r = sd_bus_message_open_container (reply, 'a', "{sv}");
@@ -173,7 +173,7 @@ append_type_details (sd_bus_message *reply, const char *description, const char 
 }
 
 static int
-append_mdev_type (sd_bus_message *reply, GvMdevType *t, guint available)
+append_mdev_type (sd_bus_message *reply, GvHostMdevType *t, guint available)
 {
   int r = sd_bus_message_open_container (reply, 'r', "ssuua{sv}");
 
@@ -185,7 +185,7 @@ append_mdev_type (sd_bus_message *reply, GvMdevType *t, guint available)
 }
 
 static int
-append_vendor_type (sd_bus_message *reply, GvVendorVgpuType *t, guint available)
+append_vendor_type (sd_bus_message *reply, GvHostVendorType *t, guint available)
 {
   g_autofree char *id = g_strdup_printf ("%u", t->id);
   int r = sd_bus_message_open_container (reply, 'r', "ssuua{sv}");
@@ -200,13 +200,13 @@ append_vendor_type (sd_bus_message *reply, GvVendorVgpuType *t, guint available)
 /* Types on a physical function with per-VF types: each type once, with
  * the sum over the VFs of what each can still take. */
 typedef struct {
-  GvMdevType *mdev;          /* one of these two */
-  GvVendorVgpuType *vendor;
+  GvHostMdevType *mdev;          /* one of these two */
+  GvHostVendorType *vendor;
   guint available;
 } TypeSum;
 
 static void
-add_type (GHashTable *index, GArray *sums, char *id, GvMdevType *mdev, GvVendorVgpuType *vendor, guint available)
+add_type (GHashTable *index, GArray *sums, char *id, GvHostMdevType *mdev, GvHostVendorType *vendor, guint available)
 {
   gpointer pos;
 
@@ -220,22 +220,22 @@ add_type (GHashTable *index, GArray *sums, char *id, GvMdevType *mdev, GvVendorV
 }
 
 static int
-append_vf_types (Daemon *daemon, sd_bus_message *reply, GvPciFunction *pf)
+append_vf_types (Daemon *daemon, sd_bus_message *reply, GvHostFunction *pf)
 {
   g_autoptr (GHashTable) index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GArray) sums = g_array_new (FALSE, TRUE, sizeof (TypeSum));
   int r;
 
   for (guint i = 0; pf->vfs && pf->vfs[i]; i++) {
-    GvDevice *vf = gv_host_lookup (daemon->host, pf->vfs[i]);
+    GvHostDevice *vf = gv_host_lookup (daemon->host, pf->vfs[i]);
     if (!vf)
       continue;
     for (guint j = 0; vf->fn->mdev_types && j < vf->fn->mdev_types->len; j++) {
-      GvMdevType *t = vf->fn->mdev_types->pdata[j];
+      GvHostMdevType *t = vf->fn->mdev_types->pdata[j];
       add_type (index, sums, g_strdup (t->id), t, NULL, (guint) MAX (t->available_instances, 0));
     }
     for (guint j = 0; vf->fn->vendor_vfio && j < vf->fn->vendor_vfio->creatable->len; j++) {
-      GvVendorVgpuType *t = vf->fn->vendor_vfio->creatable->pdata[j];
+      GvHostVendorType *t = vf->fn->vendor_vfio->creatable->pdata[j];
       add_type (index, sums, g_strdup_printf ("%u", t->id), NULL, t, 1);
     }
   }
@@ -256,12 +256,12 @@ get_types (sd_bus *bus, const char *path, const char *iface, const char *prop, s
   int r;
   DEVICE_OR_FAIL (daemon, path);
 
-  if (!gv_pci_function_is_vf (fn) && (device->framework == GV_VGPU_FRAMEWORK_MDEV_VF ||
-                                      device->framework == GV_VGPU_FRAMEWORK_VENDOR_VFIO))
+  if (!gv_host_function_is_vf (fn) && (device->framework == GV_HOST_FRAMEWORK_MDEV_VF ||
+                                      device->framework == GV_HOST_FRAMEWORK_VENDOR_VFIO))
     return append_vf_types (daemon, reply, fn);
   r = sd_bus_message_open_container (reply, 'a', "(ssuua{sv})");
   for (guint i = 0; r >= 0 && fn->mdev_types && i < fn->mdev_types->len; i++) {
-    GvMdevType *t = fn->mdev_types->pdata[i];
+    GvHostMdevType *t = fn->mdev_types->pdata[i];
     r = append_mdev_type (reply, t, (guint) MAX (t->available_instances, 0));
   }
   for (guint i = 0; r >= 0 && fn->vendor_vfio && i < fn->vendor_vfio->creatable->len; i++)
@@ -277,7 +277,7 @@ get_vgpu_prop (sd_bus *bus, const char *path, const char *iface, const char *pro
   DEVICE_OR_FAIL (daemon, path);
 
   if (g_str_equal (prop, "Framework"))
-    return sd_bus_message_append (reply, "s", gv_vgpu_framework_to_string (device->framework));
+    return sd_bus_message_append (reply, "s", gv_host_framework_to_string (device->framework));
   if (g_str_equal (prop, "CurrentType")) {
     g_autofree char *id = fn->vendor_vfio && fn->vendor_vfio->current_type
                             ? g_strdup_printf ("%u", fn->vendor_vfio->current_type) : g_strdup ("");
@@ -290,8 +290,8 @@ get_vgpu_prop (sd_bus *bus, const char *path, const char *iface, const char *pro
     GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
     int r = sd_bus_message_open_container (reply, 'a', "o");
     for (guint i = 0; r >= 0 && i < mdevs->len; i++) {
-      GvMdev *mdev = mdevs->pdata[i];
-      GvDevice *parent = gv_host_lookup (daemon->host, mdev->parent);
+      GvHostMdev *mdev = mdevs->pdata[i];
+      GvHostDevice *parent = gv_host_lookup (daemon->host, mdev->parent);
       g_autofree char *p = NULL;
       /* its own, and on a PF those of its VFs too */
       if (g_strcmp0 (mdev->parent, fn->bdf) != 0 && !(parent && g_strcmp0 (parent->fn->physfn, fn->bdf) == 0))
@@ -383,7 +383,7 @@ static const sd_bus_vtable vgpu_vtable[] = {
 static int
 find_with (Daemon *daemon, const char *path, guint bit, void **found)
 {
-  GvDevice *device = device_at (daemon, path);
+  GvHostDevice *device = device_at (daemon, path);
 
   if (!device || !(daemon_device_interfaces (device) & bit))
     return 0;
@@ -418,7 +418,7 @@ enumerate_devices (sd_bus *bus, const char *prefix, void *userdata, char ***node
   GPtrArray *list = g_ptr_array_sized_new (devices->len + 1);
 
   for (guint i = 0; i < devices->len; i++)
-    g_ptr_array_add (list, gpuvirt_device_path (((GvDevice *) devices->pdata[i])->fn->bdf));
+    g_ptr_array_add (list, gpuvirt_device_path (((GvHostDevice *) devices->pdata[i])->fn->bdf));
   g_ptr_array_add (list, NULL);
   /* g_malloc is the system malloc (GLib >= 2.46): sd-bus may free() it */
   *nodes = (char **) g_ptr_array_free (list, FALSE);

@@ -37,7 +37,7 @@ add_config_findings (Daemon *daemon, GPtrArray *findings)
                                                 p->file ? p->file : daemon->config_file, p->line,
                                                 p->key && *p->key ? p->key : "", p->key && *p->key ? ": " : "",
                                                 p->message);
-    g_ptr_array_add (findings, gv_finding_new (GV_DOCTOR_CONFIG_INVALID, GV_SEVERITY_ERROR,
+    g_ptr_array_add (findings, gv_doctor_finding_new (GV_DOCTOR_CONFIG_INVALID, GV_DOCTOR_SEVERITY_ERROR,
                                                p->file ? p->file : daemon->config_file, message, check));
   }
   for (guint i = 0; i < host_problems->len; i++) {
@@ -47,13 +47,13 @@ add_config_findings (Daemon *daemon, GPtrArray *findings)
     g_autofree char *fix = g_strdup_printf ("Check the hardware with lspci -nn; then correct or remove the "
                                             "entry at %s (gpuvirtctl config show)", where);
     g_autofree char *subject = subject_of (p, daemon->config_file);
-    g_ptr_array_add (findings, gv_finding_new (missing ? GV_DOCTOR_CONFIG_DEVICE_MISSING : GV_DOCTOR_CONFIG_DEVICE_MOVED,
-                                               missing ? GV_SEVERITY_WARNING : GV_SEVERITY_ERROR, subject,
+    g_ptr_array_add (findings, gv_doctor_finding_new (missing ? GV_DOCTOR_CONFIG_DEVICE_MISSING : GV_DOCTOR_CONFIG_DEVICE_MOVED,
+                                               missing ? GV_DOCTOR_SEVERITY_WARNING : GV_DOCTOR_SEVERITY_ERROR, subject,
                                                p->message, fix));
   }
   if (daemon->config_problems && daemon->config_problems->len == 0 && host_problems->len == 0 &&
       gv_config_get_files (daemon->config)[0])
-    g_ptr_array_add (findings, gv_finding_new (GV_DOCTOR_CONFIG_INVALID, GV_SEVERITY_OK, daemon->config_file,
+    g_ptr_array_add (findings, gv_doctor_finding_new (GV_DOCTOR_CONFIG_INVALID, GV_DOCTOR_SEVERITY_OK, daemon->config_file,
                                                "The configuration is valid and matches the devices it names", NULL));
 }
 
@@ -75,8 +75,8 @@ bus_doctor_method (sd_bus_message *m, void *userdata, sd_bus_error *error)
     return r;
   r = sd_bus_message_open_container (reply, 'a', "(sssss)");
   for (guint i = 0; r >= 0 && i < findings->len; i++) {
-    const GvFinding *f = findings->pdata[i];
-    r = sd_bus_message_append (reply, "(sssss)", f->id, gv_severity_to_string (f->severity), f->subject,
+    const GvDoctorFinding *f = findings->pdata[i];
+    r = sd_bus_message_append (reply, "(sssss)", f->id, gv_doctor_severity_to_string (f->severity), f->subject,
                                f->message, f->fix);
   }
   if (r >= 0)

@@ -42,7 +42,7 @@ get_fact (sd_bus *bus, const char *path, const char *iface, const char *prop, sd
   if (g_str_equal (prop, "IommuPresent"))
     return sd_bus_message_append (reply, "b", facts->iommu_present);
   if (g_str_equal (prop, "IommuKind"))
-    return sd_bus_message_append (reply, "s", gv_iommu_kind (facts));
+    return sd_bus_message_append (reply, "s", gv_host_iommu_kind (facts));
   if (g_str_equal (prop, "InterruptRemapping"))
     return sd_bus_message_append (reply, "b", daemon->interrupt_remapping);
   if (g_str_equal (prop, "KernelCommandLine")) {
@@ -65,7 +65,7 @@ get_devices (sd_bus *bus, const char *path, const char *iface, const char *prop,
   g_autoptr (GPtrArray) bdfs = g_ptr_array_new ();
 
   for (guint i = 0; i < managed->len; i++)
-    g_ptr_array_add (bdfs, ((GvDevice *) managed->pdata[i])->fn->bdf);
+    g_ptr_array_add (bdfs, ((GvHostDevice *) managed->pdata[i])->fn->bdf);
   return bus_append_device_paths (reply, (const char *const *) bdfs->pdata, bdfs->len);
 }
 
@@ -78,7 +78,7 @@ get_mdevs (sd_bus *bus, const char *path, const char *iface, const char *prop, s
   int r = sd_bus_message_open_container (reply, 'a', "o");
 
   for (guint i = 0; r >= 0 && i < mdevs->len; i++) {
-    g_autofree char *p = gpuvirt_mdev_path (((GvMdev *) mdevs->pdata[i])->uuid);
+    g_autofree char *p = gpuvirt_mdev_path (((GvHostMdev *) mdevs->pdata[i])->uuid);
     r = sd_bus_message_append (reply, "o", p);
   }
   return r < 0 ? r : sd_bus_message_close_container (reply);

@@ -9,25 +9,25 @@
 #include <errno.h>
 #include <string.h>
 
-static GvMdev *
+static GvHostMdev *
 mdev_at (Daemon *daemon, const char *path)
 {
   g_autofree char *uuid = gpuvirt_mdev_path_to_uuid (path);
   GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
 
   for (guint i = 0; uuid && i < mdevs->len; i++)
-    if (g_ascii_strcasecmp (((GvMdev *) mdevs->pdata[i])->uuid, uuid) == 0)
+    if (g_ascii_strcasecmp (((GvHostMdev *) mdevs->pdata[i])->uuid, uuid) == 0)
       return mdevs->pdata[i];
   return NULL;
 }
 
 static const char *
-type_name (Daemon *daemon, GvMdev *mdev)
+type_name (Daemon *daemon, GvHostMdev *mdev)
 {
-  GvDevice *parent = gv_host_lookup (daemon->host, mdev->parent);
+  GvHostDevice *parent = gv_host_lookup (daemon->host, mdev->parent);
 
   for (guint i = 0; parent && parent->fn->mdev_types && i < parent->fn->mdev_types->len; i++) {
-    GvMdevType *t = parent->fn->mdev_types->pdata[i];
+    GvHostMdevType *t = parent->fn->mdev_types->pdata[i];
     if (g_str_equal (t->id, mdev->type_id))
       return t->name;
   }
@@ -39,7 +39,7 @@ get_mdev_prop (sd_bus *bus, const char *path, const char *iface, const char *pro
                void *userdata, sd_bus_error *error)
 {
   Daemon *daemon = userdata;
-  GvMdev *mdev = mdev_at (daemon, path);
+  GvHostMdev *mdev = mdev_at (daemon, path);
 
   if (!mdev)
     return sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE, "%s is gone", path);
@@ -67,7 +67,7 @@ get_mdev_holders (sd_bus *bus, const char *path, const char *iface, const char *
                   void *userdata, sd_bus_error *error)
 {
   Daemon *daemon = userdata;
-  GvMdev *mdev = mdev_at (daemon, path);
+  GvHostMdev *mdev = mdev_at (daemon, path);
   g_autoptr (GPtrArray) holders = NULL;
   g_autoptr (GError) local = NULL;
   int r;
@@ -79,7 +79,7 @@ get_mdev_holders (sd_bus *bus, const char *path, const char *iface, const char *
     return sd_bus_error_setf (error, SD_BUS_ERROR_FAILED, "Could not read who holds %s: %s", mdev->uuid, local->message);
   r = sd_bus_message_open_container (reply, 'a', "(uss)");
   for (guint i = 0; r >= 0 && i < holders->len; i++) {
-    GvHolder *h = holders->pdata[i];
+    GvHostHolder *h = holders->pdata[i];
     if (g_strcmp0 (h->node, mdev->vfio_group_node) != 0 && g_strcmp0 (h->node, mdev->vfio_cdev_node) != 0)
       continue;
     r = sd_bus_message_append (reply, "(uss)", (guint32) h->pid, h->comm ? h->comm : "", h->node);
@@ -119,7 +119,7 @@ enumerate_mdevs (sd_bus *bus, const char *prefix, void *userdata, char ***nodes,
   GPtrArray *list = g_ptr_array_sized_new (mdevs->len + 1);
 
   for (guint i = 0; i < mdevs->len; i++)
-    g_ptr_array_add (list, gpuvirt_mdev_path (((GvMdev *) mdevs->pdata[i])->uuid));
+    g_ptr_array_add (list, gpuvirt_mdev_path (((GvHostMdev *) mdevs->pdata[i])->uuid));
   g_ptr_array_add (list, NULL);
   /* g_malloc is the system malloc (GLib >= 2.46): sd-bus may free() it */
   *nodes = (char **) g_ptr_array_free (list, FALSE);

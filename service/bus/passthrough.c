@@ -19,15 +19,15 @@ typedef struct Operation Operation;
 struct Operation {
   Daemon *daemon;
   sd_bus_message *request;
-  GvPlan *plan;
+  GvPassthroughPlan *plan;
   GvPassthroughOptions options;
   gboolean keep_going;
   GStrv persist;            /* the persist option: the functions named, recorded once they moved */
   guint running;            /* groups still in their worker thread */
-  GPtrArray *results;       /* GvFunctionResult, every group's */
-  GPtrArray *succeeded;     /* GvPlanGroup* of groups that succeeded (not owned) */
+  GPtrArray *results;       /* GvPassthroughResult, every group's */
+  GPtrArray *succeeded;     /* GvPassthroughGroup* of groups that succeeded (not owned) */
   GError *error;            /* the first failure */
-  GvPlan *undo_plan;        /* giving back what succeeded, after a failure */
+  GvPassthroughPlan *undo_plan;        /* giving back what succeeded, after a failure */
 };
 
 typedef enum { ITEM_PROGRESS, ITEM_GROUP_DONE } ItemKind;
@@ -36,25 +36,25 @@ typedef struct {
   ItemKind kind;
   char *bdf, *state, *message;    /* PROGRESS */
   Operation *op;                  /* GROUP_DONE */
-  GvPlanGroup *group;
+  GvPassthroughGroup *group;
   GPtrArray *results;
   GError *error;
 } QueueItem;
 
 typedef struct {
   Operation *op;
-  GvPlanGroup *group;
-  GvPlan *plan;             /* the plan this group belongs to (op->plan or an undo plan) */
+  GvPassthroughGroup *group;
+  GvPassthroughPlan *plan;             /* the plan this group belongs to (op->plan or an undo plan) */
 } GroupJob;
 
-static void undo_plan_free (GvPlan *plan);
+static void undo_plan_free (GvPassthroughPlan *plan);
 
 static void
 operation_free (Operation *op)
 {
   undo_plan_free (op->undo_plan);
   sd_bus_message_unref (op->request);
-  gv_plan_free (op->plan);
+  gv_passthrough_plan_free (op->plan);
   g_free (op->options.driver);
   g_strfreev (op->persist);
   g_ptr_array_unref (op->results);
@@ -64,9 +64,9 @@ operation_free (Operation *op)
 }
 
 static const char *
-operation_verb (GvOperation operation)
+operation_verb (GvPassthroughOp operation)
 {
-  return operation == GV_OP_BIND_VFIO ? "bind-vfio" : operation == GV_OP_GIVE_BACK ? "give-back" : "unbind";
+  return operation == GV_PASSTHROUGH_BIND_VFIO ? "bind-vfio" : operation == GV_PASSTHROUGH_GIVE_BACK ? "give-back" : "unbind";
 }
 
 /* ---- worker side ---- */
@@ -95,7 +95,7 @@ group_thread (gpointer data)
   item->kind = ITEM_GROUP_DONE;
   item->op = job->op;
   item->group = job->group;
-  gv_transaction_run (daemon->root, daemon->records, job->plan, job->group, &job->op->options, on_progress, daemon,
+  gv_passthrough_run (daemon->root, daemon->records, job->plan, job->group, &job->op->options, on_progress, daemon,
                       &item->results, &item->error);
   main_queue_push (daemon->queue, item);
   g_free (job);
@@ -103,7 +103,7 @@ group_thread (gpointer data)
 }
 
 static void
-start_group (Operation *op, GvPlan *plan, GvPlanGroup *group)
+start_group (Operation *op, GvPassthroughPlan *plan, GvPassthroughGroup *group)
 {
   GroupJob *job = g_new0 (GroupJob, 1);
   GThread *thread;
@@ -124,7 +124,7 @@ append_results (sd_bus_message *reply, GPtrArray *results)
   int r = sd_bus_message_open_container (reply, 'a', "(sss)");
 
   for (guint i = 0; r >= 0 && i < results->len; i++) {
-    GvFunctionResult *res = results->pdata[i];
+    GvPassthroughResult *res = results->pdata[i];
     r = sd_bus_message_append (reply, "(sss)", res->bdf, res->state, res->message ? res->message : "");
   }
   return r < 0 ? r : sd_bus_message_close_container (reply);
@@ -133,12 +133,12 @@ append_results (sd_bus_message *reply, GPtrArray *results)
 /* The persist option's edits for BDFS: on vfio-pci, or (GiveBack) no
  * longer. Unbind has no persist option. */
 static BusPersist *
-passthrough_edits (Daemon *daemon, GvOperation operation, const char *const *bdfs)
+passthrough_edits (Daemon *daemon, GvPassthroughOp operation, const char *const *bdfs)
 {
   BusPersist *persist = bus_persist_new (daemon);
 
   for (guint i = 0; bdfs && bdfs[i]; i++)
-    bus_persist_passthrough (persist, bdfs[i], operation == GV_OP_BIND_VFIO);
+    bus_persist_passthrough (persist, bdfs[i], operation == GV_PASSTHROUGH_BIND_VFIO);
   return persist;
 }
 
@@ -147,7 +147,7 @@ static gboolean
 group_succeeded (Operation *op, const char *bdf)
 {
   for (guint i = 0; i < op->succeeded->len; i++)
-    if (g_strv_contains ((const char *const *) ((GvPlanGroup *) op->succeeded->pdata[i])->bdfs, bdf))
+    if (g_strv_contains ((const char *const *) ((GvPassthroughGroup *) op->succeeded->pdata[i])->bdfs, bdf))
       return TRUE;
   return FALSE;
 }
@@ -199,7 +199,7 @@ finish (Operation *op)
     daemon_emit_state (daemon, op->plan->all_bdfs[i]);
 
   for (guint i = 0; i < op->results->len; i++) {
-    GvFunctionResult *res = op->results->pdata[i];
+    GvPassthroughResult *res = op->results->pdata[i];
     g_string_append_printf (rows, "%s%s %s (%s)", i ? ", " : "", res->bdf, res->state,
                             res->driver && *res->driver ? res->driver : "no driver");
   }
@@ -229,12 +229,12 @@ finish (Operation *op)
 
 /* The undo plan owns copies of the groups, in give-back order. */
 static void
-undo_plan_free (GvPlan *plan)
+undo_plan_free (GvPassthroughPlan *plan)
 {
   if (!plan)
     return;
   for (guint i = 0; i < plan->groups->len; i++) {
-    GvPlanGroup *group = plan->groups->pdata[i];
+    GvPassthroughGroup *group = plan->groups->pdata[i];
     g_strfreev (group->bdfs);
     g_free (group);
   }
@@ -248,18 +248,18 @@ undo_plan_free (GvPlan *plan)
 static gboolean
 undo_succeeded (Operation *op)
 {
-  GvPlan *undo;
+  GvPassthroughPlan *undo;
 
-  if (op->undo_plan || op->keep_going || !op->error || op->plan->operation != GV_OP_BIND_VFIO ||
+  if (op->undo_plan || op->keep_going || !op->error || op->plan->operation != GV_PASSTHROUGH_BIND_VFIO ||
       op->succeeded->len == 0)
     return FALSE;
-  undo = g_new0 (GvPlan, 1);
-  undo->operation = GV_OP_GIVE_BACK;
+  undo = g_new0 (GvPassthroughPlan, 1);
+  undo->operation = GV_PASSTHROUGH_GIVE_BACK;
   undo->groups = g_ptr_array_new ();
   undo->all_bdfs = g_strdupv (op->plan->all_bdfs);
   for (guint i = 0; i < op->succeeded->len; i++) {
-    GvPlanGroup *done = op->succeeded->pdata[i];
-    GvPlanGroup *back = g_new0 (GvPlanGroup, 1);
+    GvPassthroughGroup *done = op->succeeded->pdata[i];
+    GvPassthroughGroup *back = g_new0 (GvPassthroughGroup, 1);
     guint n = g_strv_length (done->bdfs);
     back->iommu_group = done->iommu_group;
     back->bdfs = g_new0 (char *, n + 1);
@@ -268,7 +268,7 @@ undo_succeeded (Operation *op)
     g_ptr_array_add (undo->groups, back);
     /* their rows are replaced by the give-back's */
     for (guint r = 0; r < op->results->len;) {
-      if (g_strv_contains ((const char *const *) done->bdfs, ((GvFunctionResult *) op->results->pdata[r])->bdf))
+      if (g_strv_contains ((const char *const *) done->bdfs, ((GvPassthroughResult *) op->results->pdata[r])->bdf))
         g_ptr_array_remove_index (op->results, r);
       else
         r++;
@@ -290,7 +290,7 @@ on_group_done (Daemon *daemon, QueueItem *item)
   /* with keep-going a failed group's rows carry the error name */
   if (item->error && op->keep_going && item->results) {
     for (guint i = 0; i < item->results->len; i++) {
-      GvFunctionResult *res = item->results->pdata[i];
+      GvPassthroughResult *res = item->results->pdata[i];
       char *prefixed = g_strdup_printf ("%s: %s", gv_error_name (item->error),
                                         res->message ? res->message : item->error->message);
       g_free (res->message);
@@ -364,7 +364,7 @@ join_ids (Daemon *daemon, const char *const *bdfs, gboolean model)
   GString *s = g_string_new (NULL);
 
   for (guint i = 0; bdfs[i]; i++) {
-    GvDevice *d = gv_host_lookup (daemon->host, bdfs[i]);
+    GvHostDevice *d = gv_host_lookup (daemon->host, bdfs[i]);
     g_string_append_printf (s, "%s%04x", i ? " " : "", d ? (model ? d->fn->device_id : d->fn->vendor_id) : 0);
   }
   return g_string_free (s, FALSE);
@@ -372,11 +372,11 @@ join_ids (Daemon *daemon, const char *const *bdfs, gboolean model)
 
 /* Runs the common path once the requested functions are known. */
 static int
-run_operation (Daemon *daemon, sd_bus_message *m, GvOperation operation, GPtrArray *requested,
+run_operation (Daemon *daemon, sd_bus_message *m, GvPassthroughOp operation, GPtrArray *requested,
                GvPassthroughOptions *options, gboolean keep_going, gboolean persist, sd_bus_error *error)
 {
   g_autoptr (GError) local = NULL;
-  g_autoptr (GvPlan) plan = NULL;
+  g_autoptr (GvPassthroughPlan) plan = NULL;
   g_autofree char *devices = NULL;
   g_autofree char *functions = NULL;
   g_autofree char *vendors = NULL;
@@ -435,7 +435,7 @@ run_operation (Daemon *daemon, sd_bus_message *m, GvOperation operation, GPtrArr
   options->driver = NULL;   /* now the operation's */
   op->keep_going = keep_going;
   op->persist = persist ? g_strdupv ((char **) requested->pdata) : NULL;
-  op->results = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_function_result_free);
+  op->results = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_passthrough_result_free);
   op->succeeded = g_ptr_array_new ();
   for (guint i = 0; op->plan->all_bdfs[i]; i++) {
     g_hash_table_insert (daemon->busy, g_strdup (op->plan->all_bdfs[i]), op);
@@ -449,12 +449,12 @@ run_operation (Daemon *daemon, sd_bus_message *m, GvOperation operation, GPtrArr
 /* A companion stands for its GPU when moving to vfio-pci and back (the
  * whole GPU moves); Unbind touches only the function named. */
 static const char *
-owner_of (Daemon *daemon, GvOperation operation, const char *bdf)
+owner_of (Daemon *daemon, GvPassthroughOp operation, const char *bdf)
 {
-  GvDevice *device = gv_host_lookup (daemon->host, bdf);
-  if (operation == GV_OP_UNBIND)
+  GvHostDevice *device = gv_host_lookup (daemon->host, bdf);
+  if (operation == GV_PASSTHROUGH_UNBIND)
     return bdf;
-  return device && device->role == GV_ROLE_COMPANION && device->owner ? device->owner : bdf;
+  return device && device->role == GV_HOST_ROLE_COMPANION && device->owner ? device->owner : bdf;
 }
 
 static gboolean
@@ -469,7 +469,7 @@ valid_driver_name (const char *name)
 }
 
 static int
-device_method (sd_bus_message *m, Daemon *daemon, GvOperation operation, sd_bus_error *error)
+device_method (sd_bus_message *m, Daemon *daemon, GvPassthroughOp operation, sd_bus_error *error)
 {
   g_autofree char *bdf = gpuvirt_device_path_to_bdf (sd_bus_message_get_path (m));
   GvPassthroughOptions options = { 0 };
@@ -489,9 +489,9 @@ device_method (sd_bus_message *m, Daemon *daemon, GvOperation operation, sd_bus_
   };
   int r;
 
-  if (operation == GV_OP_BIND_VFIO)
+  if (operation == GV_PASSTHROUGH_BIND_VFIO)
     r = bus_read_options (m, bind_opts, G_N_ELEMENTS (bind_opts), error);
-  else if (operation == GV_OP_GIVE_BACK)
+  else if (operation == GV_PASSTHROUGH_GIVE_BACK)
     r = bus_read_options (m, back_opts, G_N_ELEMENTS (back_opts), error);
   else
     r = bus_read_options (m, unbind_opts, G_N_ELEMENTS (unbind_opts), error);
@@ -511,23 +511,23 @@ device_method (sd_bus_message *m, Daemon *daemon, GvOperation operation, sd_bus_
 int
 bus_passthrough_bind (sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-  return device_method (m, userdata, GV_OP_BIND_VFIO, error);
+  return device_method (m, userdata, GV_PASSTHROUGH_BIND_VFIO, error);
 }
 
 int
 bus_passthrough_give_back (sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-  return device_method (m, userdata, GV_OP_GIVE_BACK, error);
+  return device_method (m, userdata, GV_PASSTHROUGH_GIVE_BACK, error);
 }
 
 int
 bus_passthrough_unbind (sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-  return device_method (m, userdata, GV_OP_UNBIND, error);
+  return device_method (m, userdata, GV_PASSTHROUGH_UNBIND, error);
 }
 
 static int
-manager_method (sd_bus_message *m, Daemon *daemon, GvOperation operation, sd_bus_error *error)
+manager_method (sd_bus_message *m, Daemon *daemon, GvPassthroughOp operation, sd_bus_error *error)
 {
   GvPassthroughOptions options = { 0 };
   gboolean persist = FALSE, keep_going = FALSE, all_nvidia = FALSE;
@@ -541,16 +541,16 @@ manager_method (sd_bus_message *m, Daemon *daemon, GvOperation operation, sd_bus
   };
   /* driver only for GiveBack, allow-foreign and all-nvidia only for
    * BindVfio; persist (the last) not for Unbind */
-  gsize n_opts = G_N_ELEMENTS (opts) - (operation == GV_OP_UNBIND);
+  gsize n_opts = G_N_ELEMENTS (opts) - (operation == GV_PASSTHROUGH_UNBIND);
   int r;
 
   r = sd_bus_message_read_strv (m, &devices);
   if (r >= 0)
     r = bus_read_options (m, opts, n_opts, error);
-  if (r >= 0 && options.driver && (operation != GV_OP_GIVE_BACK || !valid_driver_name (options.driver)))
-    r = sd_bus_error_setf (error, SD_BUS_ERROR_INVALID_ARGS, operation != GV_OP_GIVE_BACK
+  if (r >= 0 && options.driver && (operation != GV_PASSTHROUGH_GIVE_BACK || !valid_driver_name (options.driver)))
+    r = sd_bus_error_setf (error, SD_BUS_ERROR_INVALID_ARGS, operation != GV_PASSTHROUGH_GIVE_BACK
                              ? "The driver option belongs to GiveBack" : "'%s' is not a driver name", options.driver);
-  if (r >= 0 && (all_nvidia || options.allow_foreign) && operation != GV_OP_BIND_VFIO)
+  if (r >= 0 && (all_nvidia || options.allow_foreign) && operation != GV_PASSTHROUGH_BIND_VFIO)
     r = sd_bus_error_set (error, SD_BUS_ERROR_INVALID_ARGS, "all-nvidia and allow-foreign belong to BindVfio");
   for (guint i = 0; r >= 0 && devices && devices[i]; i++) {
     g_autofree char *bdf = bus_resolve_device_argument (devices[i], error);
@@ -564,8 +564,8 @@ manager_method (sd_bus_message *m, Daemon *daemon, GvOperation operation, sd_bus
   if (r >= 0 && all_nvidia) {
     GPtrArray *all = gv_host_get_devices (daemon->host);
     for (guint i = 0; i < all->len; i++) {
-      GvDevice *d = all->pdata[i];
-      if (d->role == GV_ROLE_GPU && d->fn->vendor_id == 0x10de && !gv_pci_function_is_vf (d->fn) &&
+      GvHostDevice *d = all->pdata[i];
+      if (d->role == GV_HOST_ROLE_GPU && d->fn->vendor_id == 0x10de && !gv_host_function_is_vf (d->fn) &&
           !g_ptr_array_find_with_equal_func (requested, d->fn->bdf, g_str_equal, NULL))
         g_ptr_array_add (requested, g_strdup (d->fn->bdf));
     }
@@ -582,18 +582,18 @@ manager_method (sd_bus_message *m, Daemon *daemon, GvOperation operation, sd_bus
 int
 bus_passthrough_bulk_bind (sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-  return manager_method (m, userdata, GV_OP_BIND_VFIO, error);
+  return manager_method (m, userdata, GV_PASSTHROUGH_BIND_VFIO, error);
 }
 
 int
 bus_passthrough_bulk_give_back (sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-  return manager_method (m, userdata, GV_OP_GIVE_BACK, error);
+  return manager_method (m, userdata, GV_PASSTHROUGH_GIVE_BACK, error);
 }
 
 int
 bus_passthrough_bulk_unbind (sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-  return manager_method (m, userdata, GV_OP_UNBIND, error);
+  return manager_method (m, userdata, GV_PASSTHROUGH_UNBIND, error);
 }
 

@@ -1,33 +1,11 @@
 /* Object paths: the BDF with ':' and '.' as '_', so a path maps back to
  * its address without a table. */
 #include "bus/paths.h"
+#include "host/bdf.h"
 #include "gpuvirt-names.h"
 
 #include <stdio.h>
 #include <string.h>
-
-char *
-gpuvirt_normalize_bdf (const char *text)
-{
-  unsigned d = 0, b, s, f;
-  int n = 0;
-
-  if (!text)
-    return NULL;
-  if (sscanf (text, "%4x:%2x:%2x.%1x%n", &d, &b, &s, &f, &n) == 4 && n == 12 && text[n] == '\0')
-    ;
-  else if (n = 0, sscanf (text, "%2x:%2x.%1x%n", &b, &s, &f, &n) == 3 && n == 7 && text[n] == '\0')
-    d = 0;
-  else
-    return NULL;
-  /* every position must be a hex digit where one is expected */
-  for (int i = 0; text[i]; i++)
-    if (!g_ascii_isxdigit (text[i]) && text[i] != ':' && text[i] != '.')
-      return NULL;
-  if (s > 31 || f > 7)
-    return NULL;
-  return g_strdup_printf ("%04x:%02x:%02x.%x", d, b, s, f);
-}
 
 char *
 gpuvirt_device_path (const char *bdf)
@@ -54,7 +32,7 @@ gpuvirt_device_path_to_bdf (const char *path)
   bdf[4] = ':';
   bdf[7] = ':';
   bdf[10] = '.';
-  return gpuvirt_normalize_bdf (bdf);
+  return gv_host_bdf_normalize (bdf);
 }
 
 char *

@@ -10,5 +10,3 @@ char *gpuvirt_device_path_to_bdf (const char *path);
 /* "2f82ee72-3ac5-..." -> "/org/gpuvirt/mdevs/2f82ee72_3ac5_..." */
 char *gpuvirt_mdev_path (const char *uuid);
 char *gpuvirt_mdev_path_to_uuid (const char *path);
-/* A full BDF from "0000:0b:00.0" or "0b:00.0" (lower case); NULL otherwise. */
-char *gpuvirt_normalize_bdf (const char *text);

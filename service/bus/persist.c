@@ -90,7 +90,7 @@ static Edit *
 add (BusPersist *persist, EditKind kind, const char *bdf)
 {
   Edit *edit = g_new0 (Edit, 1);
-  GvDevice *d = bdf ? gv_host_lookup (persist->daemon->host, bdf) : NULL;
+  GvHostDevice *d = bdf ? gv_host_lookup (persist->daemon->host, bdf) : NULL;
 
   edit->kind = kind;
   edit->bdf = g_strdup (bdf);
@@ -108,8 +108,8 @@ add (BusPersist *persist, EditKind kind, const char *bdf)
 static void
 add_pf_of (BusPersist *persist, const char *bdf)
 {
-  GvDevice *d = gv_host_lookup (persist->daemon->host, bdf);
-  GvDevice *pf = d && d->fn->physfn ? gv_host_lookup (persist->daemon->host, d->fn->physfn) : NULL;
+  GvHostDevice *d = gv_host_lookup (persist->daemon->host, bdf);
+  GvHostDevice *pf = d && d->fn->physfn ? gv_host_lookup (persist->daemon->host, d->fn->physfn) : NULL;
 
   if (pf)
     add (persist, EDIT_PF_NUM_VFS, pf->fn->bdf)->count = pf->fn->sriov_numvfs;

@@ -1,5 +1,5 @@
 /* SetNumVfs on org.gpuvirt.Sriov: validate input -> check state (busy, VFs
- * in use) -> polkit -> act in a worker thread (gv_sriov_set_num_vfs: N ->
+ * in use) -> polkit -> act in a worker thread (gv_vgpu_set_num_vfs: N ->
  * 0 -> M, each write bounded, the old count restored when the new one
  * fails) -> re-read the PF and its old and new VFs, so that
  * InterfacesAdded/Removed go out -> reply with the VFs' objects. The
@@ -21,7 +21,7 @@
 static int
 reply_vfs (VgpuOp *op)
 {
-  GvDevice *pf = gv_host_lookup (op->daemon->host, op->function);
+  GvHostDevice *pf = gv_host_lookup (op->daemon->host, op->function);
   g_autoptr (sd_bus_message) reply = NULL;
   int r;
 
@@ -63,8 +63,8 @@ bus_sriov_set_num_vfs (sd_bus_message *m, void *userdata, sd_bus_error *error)
   g_autofree char *count_text = NULL;
   g_autoptr (BusPersist) persisting = NULL;
   const char *actions[3];
-  GvDevice *device;
-  GvPciFunction *fn;
+  GvHostDevice *device;
+  GvHostFunction *fn;
   VgpuOp *op;
   GPtrArray *busy;
   int r;
@@ -80,7 +80,7 @@ bus_sriov_set_num_vfs (sd_bus_message *m, void *userdata, sd_bus_error *error)
   if (!device)
     return sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE, "%s is gone", sd_bus_message_get_path (m));
   fn = device->fn;
-  if (!fn->sriov_capable || fn->sriov_totalvfs == 0 || gv_pci_function_is_vf (fn))
+  if (!fn->sriov_capable || fn->sriov_totalvfs == 0 || gv_host_function_is_vf (fn))
     return sd_bus_error_setf (error, GPUVIRT_ERROR_NOT_SUPPORTED, "%s does not support SR-IOV (no sriov_totalvfs)", bdf);
   if (!device->managed)
     return sd_bus_error_setf (error, GPUVIRT_ERROR_NOT_MANAGED, "%s is outside the classes gpuvirtd manages", bdf);
@@ -185,7 +185,7 @@ filter (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   Daemon *daemon = userdata;
   const char *path = sd_bus_message_get_path (m);
   g_autofree char *bdf = NULL;
-  GvDevice *device;
+  GvHostDevice *device;
 
   if (!sd_bus_message_is_method_call (m, GPUVIRT_SRIOV_IFACE, "SetNumVfs") || !path)
     return 0;
@@ -194,7 +194,7 @@ filter (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   if (!device || (daemon_device_interfaces (device) & GPUVIRT_IFACE_SRIOV))
     return 0;
   sd_bus_reply_method_errorf (m, GPUVIRT_ERROR_NOT_SUPPORTED, "%s does not support SR-IOV (no sriov_totalvfs)%s",
-                              bdf, gv_pci_function_is_vf (device->fn) ? ": it is a VF itself" : "");
+                              bdf, gv_host_function_is_vf (device->fn) ? ": it is a VF itself" : "");
   return 1;
 }
 

@@ -1,5 +1,6 @@
 /* Helpers shared by the bus objects. */
 #include "bus/util.h"
+#include "host/bdf.h"
 #include "bus/paths.h"
 
 int
@@ -33,7 +34,7 @@ bus_resolve_device_argument (const char *text, sd_bus_error *error)
                          "'%s' is not a device object path (expected /org/gpuvirt/devices/pci_0000_01_00_0)", text);
     return bdf;
   }
-  bdf = gpuvirt_normalize_bdf (text);
+  bdf = gv_host_bdf_normalize (text);
   if (!bdf)
     sd_bus_error_setf (error, SD_BUS_ERROR_INVALID_ARGS,
                        "'%s' is not a PCI address (expected 0000:01:00.0 or 01:00.0)", text);

@@ -6,11 +6,11 @@
 
 #include <string.h>
 
-GvDevice *
-vgpu_check_gpu_of (Daemon *daemon, GvDevice *device)
+GvHostDevice *
+vgpu_check_gpu_of (Daemon *daemon, GvHostDevice *device)
 {
   if (device->fn->physfn) {
-    GvDevice *pf = gv_host_lookup (daemon->host, device->fn->physfn);
+    GvHostDevice *pf = gv_host_lookup (daemon->host, device->fn->physfn);
     if (pf)
       return pf;
   }
@@ -19,13 +19,13 @@ vgpu_check_gpu_of (Daemon *daemon, GvDevice *device)
 
 /* The GPU and its VFs as the model has them (borrowed). */
 static GPtrArray *
-family (Daemon *daemon, GvDevice *gpu)
+family (Daemon *daemon, GvHostDevice *gpu)
 {
   GPtrArray *list = g_ptr_array_new ();
 
   g_ptr_array_add (list, gpu);
   for (guint i = 0; gpu->fn->vfs && gpu->fn->vfs[i]; i++) {
-    GvDevice *vf = gv_host_lookup (daemon->host, gpu->fn->vfs[i]);
+    GvHostDevice *vf = gv_host_lookup (daemon->host, gpu->fn->vfs[i]);
     if (vf)
       g_ptr_array_add (list, vf);
   }
@@ -43,21 +43,21 @@ add_type (GString *list, const char *id, const char *name)
 }
 
 gboolean
-vgpu_check_type_known (Daemon *daemon, GvDevice *gpu, const char *wanted, char **offered)
+vgpu_check_type_known (Daemon *daemon, GvHostDevice *gpu, const char *wanted, char **offered)
 {
   g_autoptr (GPtrArray) members = family (daemon, gpu);
   GString *list = g_string_new (NULL);
   gboolean found = FALSE;
 
   for (guint i = 0; i < members->len; i++) {
-    GvPciFunction *fn = ((GvDevice *) members->pdata[i])->fn;
+    GvHostFunction *fn = ((GvHostDevice *) members->pdata[i])->fn;
     for (guint j = 0; fn->mdev_types && j < fn->mdev_types->len; j++) {
-      GvMdevType *t = fn->mdev_types->pdata[j];
+      GvHostMdevType *t = fn->mdev_types->pdata[j];
       found = found || gv_vgpu_type_matches (t->id, t->name, wanted);
       add_type (list, t->id, t->name);
     }
     for (guint j = 0; fn->vendor_vfio && j < fn->vendor_vfio->creatable->len; j++) {
-      GvVendorVgpuType *t = fn->vendor_vfio->creatable->pdata[j];
+      GvHostVendorType *t = fn->vendor_vfio->creatable->pdata[j];
       g_autofree char *id = g_strdup_printf ("%u", t->id);
       found = found || gv_vgpu_type_matches (id, t->name, wanted);
       add_type (list, id, t->name);
@@ -81,9 +81,9 @@ vgpu_check_learn_type_names (Daemon *daemon)
   GPtrArray *devices = gv_host_get_devices (daemon->host);
 
   for (guint i = 0; i < devices->len; i++) {
-    GvVendorVfio *vendor = ((GvDevice *) devices->pdata[i])->fn->vendor_vfio;
+    GvHostVendorVfio *vendor = ((GvHostDevice *) devices->pdata[i])->fn->vendor_vfio;
     for (guint j = 0; vendor && j < vendor->creatable->len; j++) {
-      GvVendorVgpuType *t = vendor->creatable->pdata[j];
+      GvHostVendorType *t = vendor->creatable->pdata[j];
       if (!g_hash_table_contains (daemon->vendor_type_names, GUINT_TO_POINTER (t->id)))
         g_hash_table_insert (daemon->vendor_type_names, GUINT_TO_POINTER (t->id), g_strdup (t->name));
     }
@@ -135,24 +135,24 @@ vgpu_check_cached_types_text (Daemon *daemon)
   return g_string_free (text, FALSE);
 }
 
-GvMdevType *
-vgpu_check_mdev_type (GvDevice *parent, const char *wanted)
+GvHostMdevType *
+vgpu_check_mdev_type (GvHostDevice *parent, const char *wanted)
 {
   for (guint i = 0; parent->fn->mdev_types && i < parent->fn->mdev_types->len; i++) {
-    GvMdevType *t = parent->fn->mdev_types->pdata[i];
+    GvHostMdevType *t = parent->fn->mdev_types->pdata[i];
     if (gv_vgpu_type_matches (t->id, t->name, wanted))
       return t;
   }
   return NULL;
 }
 
-GvMdev *
+GvHostMdev *
 vgpu_check_find_mdev (Daemon *daemon, const char *uuid)
 {
   GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
 
   for (guint i = 0; uuid && i < mdevs->len; i++)
-    if (g_ascii_strcasecmp (((GvMdev *) mdevs->pdata[i])->uuid, uuid) == 0)
+    if (g_ascii_strcasecmp (((GvHostMdev *) mdevs->pdata[i])->uuid, uuid) == 0)
       return mdevs->pdata[i];
   return NULL;
 }
@@ -169,7 +169,7 @@ append_vfio_holders (Daemon *daemon, const char *bdf, const char *node_a, const 
   if (!holders)
     return FALSE;
   for (guint i = 0; i < holders->len; i++) {
-    GvHolder *h = holders->pdata[i];
+    GvHostHolder *h = holders->pdata[i];
     if (!g_str_has_prefix (h->node, "/dev/vfio"))
       continue;
     if ((node_a || node_b) && g_strcmp0 (h->node, node_a) != 0 && g_strcmp0 (h->node, node_b) != 0)
@@ -181,7 +181,7 @@ append_vfio_holders (Daemon *daemon, const char *bdf, const char *node_a, const 
 }
 
 char *
-vgpu_check_vf_holders (Daemon *daemon, GvDevice *vf, GError **error)
+vgpu_check_vf_holders (Daemon *daemon, GvHostDevice *vf, GError **error)
 {
   GString *users = g_string_new (NULL);
 
@@ -194,7 +194,7 @@ vgpu_check_vf_holders (Daemon *daemon, GvDevice *vf, GError **error)
 }
 
 char *
-vgpu_check_mdev_holders (Daemon *daemon, GvMdev *mdev, GError **error)
+vgpu_check_mdev_holders (Daemon *daemon, GvHostMdev *mdev, GError **error)
 {
   GString *users = g_string_new (NULL);
   g_autofree char *label = g_strdup_printf ("mdev %s", mdev->uuid);
@@ -209,14 +209,14 @@ vgpu_check_mdev_holders (Daemon *daemon, GvMdev *mdev, GError **error)
 }
 
 char *
-vgpu_check_vfs_in_use (Daemon *daemon, GvDevice *pf, const char *except_vf, const char *except_uuid, GError **error)
+vgpu_check_vfs_in_use (Daemon *daemon, GvHostDevice *pf, const char *except_vf, const char *except_uuid, GError **error)
 {
   GString *users = g_string_new (NULL);
   GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
 
   for (guint i = 0; pf->fn->vfs && pf->fn->vfs[i]; i++) {
     const char *bdf = pf->fn->vfs[i];
-    GvDevice *vf = gv_host_lookup (daemon->host, bdf);
+    GvHostDevice *vf = gv_host_lookup (daemon->host, bdf);
 
     if (!vf)
       continue;
@@ -224,11 +224,11 @@ vgpu_check_vfs_in_use (Daemon *daemon, GvDevice *pf, const char *except_vf, cons
       g_string_append_printf (users, "%s%s carries vGPU type %u", users->len ? "; " : "", bdf,
                               vf->fn->vendor_vfio->current_type);
     for (guint j = 0; j < mdevs->len; j++) {
-      GvMdev *mdev = mdevs->pdata[j];
+      GvHostMdev *mdev = mdevs->pdata[j];
       if (g_strcmp0 (mdev->parent, bdf) == 0 && g_strcmp0 (mdev->uuid, except_uuid) != 0)
         g_string_append_printf (users, "%s%s hosts mdev %s", users->len ? "; " : "", bdf, mdev->uuid);
     }
-    if (gv_driver_is_vfio (vf->fn->driver) || vf->fn->vendor_vfio) {
+    if (gv_host_driver_is_vfio (vf->fn->driver) || vf->fn->vendor_vfio) {
       if (!append_vfio_holders (daemon, bdf, NULL, NULL, bdf, users, error)) {
         g_string_free (users, TRUE);
         return NULL;
@@ -239,17 +239,17 @@ vgpu_check_vfs_in_use (Daemon *daemon, GvDevice *pf, const char *except_vf, cons
 }
 
 gboolean
-vgpu_check_has_vgpus (Daemon *daemon, GvDevice *gpu, const char *except_vf, const char *except_uuid)
+vgpu_check_has_vgpus (Daemon *daemon, GvHostDevice *gpu, const char *except_vf, const char *except_uuid)
 {
   GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
   g_autoptr (GPtrArray) members = family (daemon, gpu);
 
   for (guint i = 0; i < members->len; i++) {
-    GvPciFunction *fn = ((GvDevice *) members->pdata[i])->fn;
+    GvHostFunction *fn = ((GvHostDevice *) members->pdata[i])->fn;
     if (fn->vendor_vfio && fn->vendor_vfio->current_type != 0 && g_strcmp0 (fn->bdf, except_vf) != 0)
       return TRUE;
     for (guint j = 0; j < mdevs->len; j++) {
-      GvMdev *mdev = mdevs->pdata[j];
+      GvHostMdev *mdev = mdevs->pdata[j];
       if (g_strcmp0 (mdev->parent, fn->bdf) == 0 && g_strcmp0 (mdev->uuid, except_uuid) != 0)
         return TRUE;
     }
@@ -258,7 +258,7 @@ vgpu_check_has_vgpus (Daemon *daemon, GvDevice *gpu, const char *except_vf, cons
 }
 
 GStrv
-vgpu_check_family_bdfs (GvDevice *gpu)
+vgpu_check_family_bdfs (GvHostDevice *gpu)
 {
   GPtrArray *list = g_ptr_array_new ();
 
@@ -269,14 +269,14 @@ vgpu_check_family_bdfs (GvDevice *gpu)
   return (GStrv) g_ptr_array_free (list, FALSE);
 }
 
-GvMdev *
-vgpu_check_only_mdev_of (Daemon *daemon, GvDevice *parent)
+GvHostMdev *
+vgpu_check_only_mdev_of (Daemon *daemon, GvHostDevice *parent)
 {
   GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
-  GvMdev *found = NULL;
+  GvHostMdev *found = NULL;
 
   for (guint i = 0; i < mdevs->len; i++) {
-    GvMdev *mdev = mdevs->pdata[i];
+    GvHostMdev *mdev = mdevs->pdata[i];
     if (g_strcmp0 (mdev->parent, parent->fn->bdf) != 0)
       continue;
     if (found)

@@ -108,19 +108,19 @@ run (VgpuOp *op)
 
   switch (op->kind) {
   case VGPU_OP_SET_NUM_VFS:
-    gv_sriov_set_num_vfs (ctx, op->function, op->count, &op->vfs, &op->error);
+    gv_vgpu_set_num_vfs (ctx, op->function, op->count, &op->vfs, &op->error);
     break;
   case VGPU_OP_SET_TYPE:
-    gv_vendor_vfio_set_type (ctx, op->function, op->wanted, &op->type_id, &op->type_name, &op->changed, &op->error);
+    gv_vgpu_set_type (ctx, op->function, op->wanted, &op->type_id, &op->type_name, &op->changed, &op->error);
     break;
   case VGPU_OP_RELEASE_TYPE:
-    gv_vendor_vfio_release (ctx, op->function, &op->changed, &op->error);
+    gv_vgpu_release_type (ctx, op->function, &op->changed, &op->error);
     break;
   case VGPU_OP_CREATE_MDEV:
-    gv_mdev_create (ctx, op->function, op->wanted, op->uuid, &op->out_uuid, &op->out_type, &op->error);
+    gv_vgpu_create_mdev (ctx, op->function, op->wanted, op->uuid, &op->out_uuid, &op->out_type, &op->error);
     break;
   case VGPU_OP_REMOVE_MDEV:
-    gv_mdev_remove (ctx, op->uuid, &op->error);
+    gv_vgpu_remove_mdev (ctx, op->uuid, &op->error);
     break;
   case VGPU_OP_CREATE_VGPU: {
     GvVgpuRequest request = {
@@ -136,12 +136,12 @@ run (VgpuOp *op)
   case VGPU_OP_REMOVE_VGPU: {
     gboolean removed;
     if (op->uuid && *op->uuid)
-      removed = gv_mdev_remove (ctx, op->uuid, &op->error);
+      removed = gv_vgpu_remove_mdev (ctx, op->uuid, &op->error);
     else
-      removed = gv_vendor_vfio_release (ctx, op->function, NULL, &op->error);
+      removed = gv_vgpu_release_type (ctx, op->function, NULL, &op->error);
     if (removed && op->disable_vfs) {
       g_autoptr (GError) local = NULL;
-      if (!gv_sriov_set_num_vfs (ctx, op->gpu, 0, &op->vfs, &local)) {
+      if (!gv_vgpu_set_num_vfs (ctx, op->gpu, 0, &op->vfs, &local)) {
         /* the vGPU is gone; only the clean-up failed: say exactly that */
         g_set_error (&op->error, local->domain, local->code,
                      "The vGPU was removed, but disabling the VFs of %s failed: %s", op->gpu, local->message);
@@ -196,8 +196,8 @@ refresh_family (Daemon *daemon, const char *const *keys, const char *const *extr
   for (guint pass = 0; pass < G_N_ELEMENTS (lists); pass++) {
     const char *const *list = lists[pass];
     for (guint i = 0; list && list[i]; i++) {
-      char *bdf = gpuvirt_normalize_bdf (list[i]);
-      GvDevice *device;
+      char *bdf = gv_host_bdf_normalize (list[i]);
+      GvHostDevice *device;
       if (!bdf)
         continue; /* an mdev UUID */
       device = gv_host_lookup (daemon->host, bdf);
@@ -214,7 +214,7 @@ refresh_family (Daemon *daemon, const char *const *keys, const char *const *extr
 static char *
 summary (VgpuOp *op)
 {
-  GvDevice *gpu = gv_host_lookup (op->daemon->host, op->gpu);
+  GvHostDevice *gpu = gv_host_lookup (op->daemon->host, op->gpu);
   guint numvfs = gpu ? gpu->fn->sriov_numvfs : 0;
 
   switch (op->kind) {

@@ -51,7 +51,7 @@ struct VgpuOp {
   char *uuid;              /* mdev UUID ("" = generate) */
   guint count;             /* SetNumVfs: VFs wanted; CreateVgpu: VFs to enable */
   gboolean disable_vfs;    /* RemoveVgpu: the GPU's last vGPU takes its VFs along */
-  GvVgpuFramework framework;
+  GvHostFramework framework;
   GStrv busy;              /* BDFs and mdev UUIDs marked busy */
   BusPersist *persist;     /* the persist option: edits saved once the change succeeded (owned) */
   VgpuOpPersistFunc persist_result; /* may be NULL */

@@ -32,11 +32,11 @@ reply_empty (VgpuOp *op)
 }
 
 /* The managed function at M's path; NULL with the error set. */
-static GvDevice *
+static GvHostDevice *
 device_of_call (Daemon *daemon, sd_bus_message *m, sd_bus_error *error)
 {
   g_autofree char *bdf = gpuvirt_device_path_to_bdf (sd_bus_message_get_path (m));
-  GvDevice *device = bdf ? gv_host_lookup (daemon->host, bdf) : NULL;
+  GvHostDevice *device = bdf ? gv_host_lookup (daemon->host, bdf) : NULL;
 
   if (!device) {
     sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE, "%s is gone", sd_bus_message_get_path (m));
@@ -72,7 +72,7 @@ refuse_busy (Daemon *daemon, const char *const *keys, sd_bus_error *error)
 /* 1 authorized, 0 asked (the handler runs again), < 0 refused. ACTION
  * NULL: a no-op that only persists (modify-config alone). */
 static int
-authorize (Daemon *daemon, sd_bus_message *m, const char *action, gboolean persist, GvDevice *device,
+authorize (Daemon *daemon, sd_bus_message *m, const char *action, gboolean persist, GvHostDevice *device,
            const char *type, const char *uuid, sd_bus_error *error)
 {
   const char *actions[3];
@@ -101,7 +101,7 @@ checked (BusPersist *persist, sd_bus_error *error)
  * modify-config, then only the file written. 1 done (the caller replies),
  * 0 asked polkit (the handler runs again), < 0 refused. */
 static int
-persist_only (Daemon *daemon, sd_bus_message *m, BusPersist *persist, GvDevice *device, const char *type,
+persist_only (Daemon *daemon, sd_bus_message *m, BusPersist *persist, GvHostDevice *device, const char *type,
               sd_bus_error *error)
 {
   int r = authorize (daemon, m, NULL, TRUE, device, type, NULL, error);
@@ -115,7 +115,7 @@ persist_only (Daemon *daemon, sd_bus_message *m, BusPersist *persist, GvDevice *
 /* NoSuchType naming what is offered, or NoCapacity when the GPU offers
  * nothing because its vGPUs take all of it; 0 when WANTED is known. */
 static int
-refuse_unknown_type (Daemon *daemon, GvDevice *gpu, const char *wanted, sd_bus_error *error)
+refuse_unknown_type (Daemon *daemon, GvHostDevice *gpu, const char *wanted, sd_bus_error *error)
 {
   g_autofree char *offered = NULL;
 
@@ -133,17 +133,17 @@ refuse_unknown_type (Daemon *daemon, GvDevice *gpu, const char *wanted, sd_bus_e
  * them, nor any vendor-VFIO type seen on this host, is WANTED; 0 when one
  * is, or when no such GPU tells. */
 static int
-refuse_unknown_type_by_model (Daemon *daemon, GvDevice *gpu, const char *wanted, sd_bus_error *error)
+refuse_unknown_type_by_model (Daemon *daemon, GvHostDevice *gpu, const char *wanted, sd_bus_error *error)
 {
   GPtrArray *devices = gv_host_get_devices (daemon->host);
   g_autofree char *offered = NULL;
-  GvDevice *witness = NULL;
+  GvHostDevice *witness = NULL;
 
   for (guint i = 0; i < devices->len; i++) {
-    GvDevice *other = devices->pdata[i];
-    if (other == gpu || other->role != GV_ROLE_GPU || other->fn->vendor_id != gpu->fn->vendor_id ||
-        other->fn->device_id != gpu->fn->device_id || other->framework == GV_VGPU_FRAMEWORK_PENDING ||
-        other->framework == GV_VGPU_FRAMEWORK_NONE)
+    GvHostDevice *other = devices->pdata[i];
+    if (other == gpu || other->role != GV_HOST_ROLE_GPU || other->fn->vendor_id != gpu->fn->vendor_id ||
+        other->fn->device_id != gpu->fn->device_id || other->framework == GV_HOST_FRAMEWORK_PENDING ||
+        other->framework == GV_HOST_FRAMEWORK_NONE)
       continue;
     g_clear_pointer (&offered, g_free);
     if (vgpu_check_type_known (daemon, other, wanted, &offered))
@@ -152,7 +152,7 @@ refuse_unknown_type_by_model (Daemon *daemon, GvDevice *gpu, const char *wanted,
   }
   if (!witness || vgpu_check_cached_type_matches (daemon, wanted))
     return 0;
-  if (witness->framework == GV_VGPU_FRAMEWORK_VENDOR_VFIO) {
+  if (witness->framework == GV_HOST_FRAMEWORK_VENDOR_VFIO) {
     g_free (offered);
     offered = vgpu_check_cached_types_text (daemon);
   }
@@ -162,33 +162,33 @@ refuse_unknown_type_by_model (Daemon *daemon, GvDevice *gpu, const char *wanted,
 }
 
 static gboolean
-is_vendor_vf (GvDevice *device)
+is_vendor_vf (GvHostDevice *device)
 {
-  return gv_pci_function_is_vf (device->fn) && device->fn->vendor_vfio != NULL;
+  return gv_host_function_is_vf (device->fn) && device->fn->vendor_vfio != NULL;
 }
 
 static int
-refuse_not_vendor_vf (GvDevice *device, sd_bus_error *error)
+refuse_not_vendor_vf (GvHostDevice *device, sd_bus_error *error)
 {
-  const char *framework = gv_vgpu_framework_to_string (device->framework);
+  const char *framework = gv_host_framework_to_string (device->framework);
 
-  if (!gv_pci_function_is_vf (device->fn))
+  if (!gv_host_function_is_vf (device->fn))
     return sd_bus_error_setf (error, GPUVIRT_ERROR_NOT_SUPPORTED,
                               "%s is not a VF: vendor-VFIO types are set on a GPU's VFs (or use CreateVgpu on the "
                               "GPU)", device->fn->bdf);
   return sd_bus_error_setf (error, GPUVIRT_ERROR_NOT_SUPPORTED,
                             "%s has no nvidia/current_vgpu_type: its GPU's vGPU framework is %s, not vendor-vfio%s",
                             device->fn->bdf, framework,
-                            device->framework == GV_VGPU_FRAMEWORK_MDEV_VF ? " (use CreateMdev on the VF)" : "");
+                            device->framework == GV_HOST_FRAMEWORK_MDEV_VF ? " (use CreateMdev on the VF)" : "");
 }
 
 /* The vendor-VFIO VF that SetType or ReleaseType is called on, when the
  * daemon may change it and no other call is changing it; NULL with *RET
  * and ERROR set otherwise. */
-static GvDevice *
+static GvHostDevice *
 vendor_vf_of_call (Daemon *daemon, sd_bus_message *m, int *ret, sd_bus_error *error)
 {
-  GvDevice *device = device_of_call (daemon, m, error);
+  GvHostDevice *device = device_of_call (daemon, m, error);
   const char *keys[2] = { NULL };
 
   *ret = -EINVAL;
@@ -219,8 +219,8 @@ bus_vgpu_set_type (sd_bus_message *m, void *userdata, sd_bus_error *error)
     { GPUVIRT_OPT_TIMEOUT_MS, 'u', &timeout_ms },
     { GPUVIRT_OPT_PERSIST, 'b', &persist },
   };
-  GvDevice *device, *gpu;
-  GvVendorVfio *vendor;
+  GvHostDevice *device, *gpu;
+  GvHostVendorVfio *vendor;
   g_autofree char *current = NULL;
   g_autofree char *offered = NULL;
   g_autoptr (BusPersist) persisting = NULL;
@@ -268,7 +268,7 @@ bus_vgpu_set_type (sd_bus_message *m, void *userdata, sd_bus_error *error)
   {
     g_autofree char *fit_id = NULL;
     for (guint i = 0; i < vendor->creatable->len && !type_text; i++) {
-      GvVendorVgpuType *t = vendor->creatable->pdata[i];
+      GvHostVendorType *t = vendor->creatable->pdata[i];
       g_autofree char *id = g_strdup_printf ("%u", t->id);
       if (gv_vgpu_type_matches (id, t->name, wanted)) {
         fit_id = g_steal_pointer (&id);
@@ -318,7 +318,7 @@ bus_vgpu_release_type (sd_bus_message *m, void *userdata, sd_bus_error *error)
   g_autofree char *current = NULL;
   g_autoptr (BusPersist) persisting = NULL;
   const char *keys[2] = { NULL };
-  GvDevice *device, *gpu;
+  GvHostDevice *device, *gpu;
   VgpuOp *op;
   int r;
 
@@ -379,8 +379,8 @@ reply_mdev (VgpuOp *op)
 static void
 persist_mdev_made (VgpuOp *op)
 {
-  GvDevice *parent = gv_host_lookup (op->daemon->host, op->function);
-  GvMdevType *type = parent ? vgpu_check_mdev_type (parent, op->out_type) : NULL;
+  GvHostDevice *parent = gv_host_lookup (op->daemon->host, op->function);
+  GvHostMdevType *type = parent ? vgpu_check_mdev_type (parent, op->out_type) : NULL;
 
   bus_persist_clear (op->persist);
   bus_persist_add_mdev (op->persist, op->out_uuid, op->function,
@@ -391,7 +391,7 @@ persist_mdev_made (VgpuOp *op)
 static int
 check_uuid (const char *uuid, sd_bus_error *error)
 {
-  if (*uuid && !gv_uuid_is_valid (uuid))
+  if (*uuid && !gv_vgpu_uuid_is_valid (uuid))
     return sd_bus_error_setf (error, SD_BUS_ERROR_INVALID_ARGS,
                               "“%s” is not a UUID: give one like 5b6c0f1e-2a3d-4c5b-8e9f-0a1b2c3d4e5f, or \"\" to have "
                               "one made", uuid);
@@ -412,8 +412,8 @@ bus_vgpu_create_mdev (sd_bus_message *m, void *userdata, sd_bus_error *error)
   g_autofree char *offered = NULL;
   g_autoptr (BusPersist) persisting = NULL;
   const char *keys[3] = { NULL };
-  GvDevice *device, *gpu;
-  GvMdevType *type;
+  GvHostDevice *device, *gpu;
+  GvHostMdevType *type;
   VgpuOp *op;
   int r;
 
@@ -433,8 +433,8 @@ bus_vgpu_create_mdev (sd_bus_message *m, void *userdata, sd_bus_error *error)
     return -EINVAL;
   if (!device->fn->mdev_types)
     return sd_bus_error_setf (error, GPUVIRT_ERROR_NOT_SUPPORTED, "%s is not an mdev parent (framework %s)%s",
-                              device->fn->bdf, gv_vgpu_framework_to_string (device->framework),
-                              device->framework == GV_VGPU_FRAMEWORK_MDEV_VF && !gv_pci_function_is_vf (device->fn)
+                              device->fn->bdf, gv_host_framework_to_string (device->framework),
+                              device->framework == GV_HOST_FRAMEWORK_MDEV_VF && !gv_host_function_is_vf (device->fn)
                                 ? ": its mdevs are made on its VFs; call CreateMdev on a VF, or CreateVgpu on the GPU"
                                 : "");
   r = refuse_unavailable (daemon, error);
@@ -487,7 +487,7 @@ bus_vgpu_create_mdev (sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 /* Refuses removing MDEV while a VM holds it; 0 when free. */
 static int
-refuse_mdev_in_use (Daemon *daemon, GvMdev *mdev, sd_bus_error *error)
+refuse_mdev_in_use (Daemon *daemon, GvHostMdev *mdev, sd_bus_error *error)
 {
   g_autoptr (GError) local = NULL;
   g_autofree char *users = vgpu_check_mdev_holders (daemon, mdev, &local);
@@ -514,8 +514,8 @@ bus_vgpu_mdev_remove (sd_bus_message *m, void *userdata, sd_bus_error *error)
   };
   const char *keys[3] = { NULL };
   g_autoptr (BusPersist) persisting = NULL;
-  GvDevice *parent, *gpu;
-  GvMdev *mdev;
+  GvHostDevice *parent, *gpu;
+  GvHostMdev *mdev;
   VgpuOp *op;
   int r;
 
@@ -592,14 +592,14 @@ reply_vgpu (VgpuOp *op)
   int r;
 
   if (result->mdev_uuid) {
-    GvMdev *mdev = vgpu_check_find_mdev (daemon, result->mdev_uuid);
+    GvHostMdev *mdev = vgpu_check_find_mdev (daemon, result->mdev_uuid);
     path = gpuvirt_mdev_path (result->mdev_uuid);
     if (mdev) {
       group_node = mdev->vfio_group_node ? mdev->vfio_group_node : "";
       cdev_node = mdev->vfio_cdev_node ? mdev->vfio_cdev_node : "";
     }
   } else {
-    GvDevice *vf = gv_host_lookup (daemon->host, result->address);
+    GvHostDevice *vf = gv_host_lookup (daemon->host, result->address);
     path = gpuvirt_device_path (result->address);
     if (vf) {
       group_node = vf->vfio_group_node ? vf->vfio_group_node : "";
@@ -612,7 +612,7 @@ reply_vgpu (VgpuOp *op)
   if (r >= 0)
     r = sd_bus_message_append (reply, "a{sv}", 8,
                                "address", "s", result->address,
-                               "framework", "s", gv_vgpu_framework_to_string (result->framework),
+                               "framework", "s", gv_host_framework_to_string (result->framework),
                                "type", "s", result->type_id,
                                "type_name", "s", result->type_name ? result->type_name : "",
                                "vfio_group_node", "s", group_node,
@@ -630,7 +630,7 @@ static void
 persist_vgpu_made (VgpuOp *op)
 {
   GvVgpuResult *result = op->result;
-  GvDevice *gpu = gv_host_lookup (op->daemon->host, op->gpu);
+  GvHostDevice *gpu = gv_host_lookup (op->daemon->host, op->gpu);
   const char *type = bus_persist_type_text (result->type_id, result->type_name);
 
   bus_persist_clear (op->persist);
@@ -659,7 +659,7 @@ bus_vgpu_create_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
   g_autofree char *offered = NULL;
   g_auto (GStrv) keys = NULL;
   g_autoptr (BusPersist) persisting = NULL;
-  GvDevice *device, *gpu;
+  GvHostDevice *device, *gpu;
   gboolean on_vf;
   VgpuOp *op;
   int r;
@@ -678,16 +678,16 @@ bus_vgpu_create_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
   device = device_of_call (daemon, m, error);
   if (!device)
     return -EINVAL;
-  on_vf = gv_pci_function_is_vf (device->fn);
+  on_vf = gv_host_function_is_vf (device->fn);
   gpu = vgpu_check_gpu_of (daemon, device);
-  if (device->framework == GV_VGPU_FRAMEWORK_NONE)
+  if (device->framework == GV_HOST_FRAMEWORK_NONE)
     return sd_bus_error_setf (error, GPUVIRT_ERROR_NOT_SUPPORTED,
                               "%s has no vGPU framework: no mdev types, no nvidia/ vGPU files on its VFs%s",
                               device->fn->bdf,
                               g_strcmp0 (gpu->fn->driver, "nvidia") != 0
                                 ? " (it is not on the nvidia driver)"
                                 : " (is the NVIDIA vGPU manager installed?)");
-  if (uuid && *uuid && device->framework == GV_VGPU_FRAMEWORK_VENDOR_VFIO)
+  if (uuid && *uuid && device->framework == GV_HOST_FRAMEWORK_VENDOR_VFIO)
     return sd_bus_error_setf (error, SD_BUS_ERROR_INVALID_ARGS,
                               "The uuid option applies to mdev vGPUs; %s uses the vendor-specific VFIO framework",
                               gpu->fn->bdf);
@@ -711,7 +711,7 @@ bus_vgpu_create_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
     return r;
   if (uuid && *uuid && vgpu_check_find_mdev (daemon, uuid))
     return sd_bus_error_setf (error, GPUVIRT_ERROR_EXISTS, "An mdev with UUID %s exists already", uuid);
-  if (device->framework != GV_VGPU_FRAMEWORK_PENDING) {
+  if (device->framework != GV_HOST_FRAMEWORK_PENDING) {
     r = refuse_unknown_type (daemon, gpu, wanted, error);
     if (r < 0)
       return r;
@@ -726,9 +726,9 @@ bus_vgpu_create_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
    * the call enables, an mdev's UUID, the VF named), or nothing is
    * written; the VF or UUID the call picks is recorded once made */
   if (persist) {
-    gboolean mdev = device->framework == GV_VGPU_FRAMEWORK_MDEV_PF || device->framework == GV_VGPU_FRAMEWORK_MDEV_VF;
+    gboolean mdev = device->framework == GV_HOST_FRAMEWORK_MDEV_PF || device->framework == GV_HOST_FRAMEWORK_MDEV_VF;
     persisting = bus_persist_new (daemon);
-    if (!on_vf && device->framework != GV_VGPU_FRAMEWORK_MDEV_PF && gpu->fn->sriov_numvfs == 0)
+    if (!on_vf && device->framework != GV_HOST_FRAMEWORK_MDEV_PF && gpu->fn->sriov_numvfs == 0)
       bus_persist_num_vfs (persisting, gpu->fn->bdf, num_vfs ? num_vfs : gpu->fn->sriov_totalvfs);
     if (mdev && uuid && *uuid) {
       g_autofree char *lower = g_ascii_strdown (uuid, -1);
@@ -775,8 +775,8 @@ bus_vgpu_remove_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
   g_autoptr (GError) local = NULL;
   g_auto (GStrv) keys = NULL;
   g_autoptr (BusPersist) persisting = NULL;
-  GvDevice *device, *gpu, *target;
-  GvMdev *mdev = NULL;
+  GvHostDevice *device, *gpu, *target;
+  GvHostMdev *mdev = NULL;
   gboolean disable = FALSE;
   VgpuOp *op;
   int r;
@@ -809,7 +809,7 @@ bus_vgpu_remove_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
     target = gv_host_lookup (daemon->host, vf_bdf);
     if (!target)
       return sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE, "%s does not exist", object);
-    mdev = target->framework == GV_VGPU_FRAMEWORK_MDEV_VF ? vgpu_check_only_mdev_of (daemon, target) : NULL;
+    mdev = target->framework == GV_HOST_FRAMEWORK_MDEV_VF ? vgpu_check_only_mdev_of (daemon, target) : NULL;
   }
   if (mdev) {
     if (target != device && vgpu_check_gpu_of (daemon, target) != device)
@@ -910,7 +910,7 @@ filter (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   const char *path = sd_bus_message_get_path (m);
   const char *iface = sd_bus_message_get_interface (m);
   g_autofree char *bdf = NULL;
-  GvDevice *device;
+  GvHostDevice *device;
 
   if (!sd_bus_message_is_method_call (m, NULL, NULL) || !path || g_strcmp0 (iface, GPUVIRT_VGPU_IFACE) != 0)
     return 0;
@@ -919,7 +919,7 @@ filter (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   if (!device || (daemon_device_interfaces (device) & GPUVIRT_IFACE_VGPU))
     return 0;
   sd_bus_reply_method_errorf (m, GPUVIRT_ERROR_NOT_SUPPORTED, "%s has no vGPU framework%s", bdf,
-                              device->role != GV_ROLE_GPU && device->role != GV_ROLE_VF
+                              device->role != GV_HOST_ROLE_GPU && device->role != GV_HOST_ROLE_VF
                                 ? ": it is not a GPU"
                                 : g_strcmp0 (device->fn->driver, "nvidia") != 0
                                     ? ": vGPUs need the GPU on the nvidia driver with NVIDIA's vGPU manager"

@@ -26,7 +26,7 @@
  *   Type=nvidia-562                mdev type id or name
  *
  * Threads: a GvConfig is immutable once loaded and may be read from any
- * thread. A GvBootPlan is computed on the thread that owns the GvHost,
+ * thread. A GvConfigPlan is computed on the thread that owns the GvHost,
  * then run in one worker thread; while it runs only the progress
  * callback may look at its steps. */
 #pragma once
@@ -185,15 +185,15 @@ gboolean gv_config_save_text (const char *path, const char *text, GError **error
 /* ---- the boot plan ---- */
 
 typedef enum {
-  GV_BOOT_STEP_PENDING,
-  GV_BOOT_STEP_RUNNING,
-  GV_BOOT_STEP_DONE,
-  GV_BOOT_STEP_SKIPPED,   /* already in the configured state */
-  GV_BOOT_STEP_FAILED,
-} GvBootStepStatus;
+  GV_CONFIG_STEP_PENDING,
+  GV_CONFIG_STEP_RUNNING,
+  GV_CONFIG_STEP_DONE,
+  GV_CONFIG_STEP_SKIPPED,   /* already in the configured state */
+  GV_CONFIG_STEP_FAILED,
+} GvConfigStepStatus;
 
 /* GPUVIRT_STEP_* strings: "pending", "running", "done", "skipped", "failed" */
-const char *gv_boot_step_status_to_string (GvBootStepStatus status);
+const char *gv_config_step_status_to_string (GvConfigStepStatus status);
 
 /* One row of BootPlan (phase, device, action, status, message). */
 typedef struct {
@@ -201,18 +201,18 @@ typedef struct {
   char *device;               /* the address the configuration names (an mdev's parent for "mdev") */
   char *action;               /* "bind vfio-pci", "enable 4 VFs", "set type 1163 (NVIDIA L40S-24Q)",
                                * "create mdev 5b6c0f1e-…", "create 2 vGPUs of GRID T4-2Q" */
-  GvBootStepStatus status;
+  GvConfigStepStatus status;
   char *message;              /* why skipped or failed, or what was done; "" otherwise */
-} GvBootStep;
+} GvConfigStep;
 
-typedef struct _GvBootPlan GvBootPlan;
+typedef struct _GvConfigPlan GvConfigPlan;
 
 typedef struct {
   /* where type names of vendor-VFIO ids seen on this host are kept
    * (STATE_DIR/vgpu-types), so that a full GPU, whose VFs list no types,
    * still matches VgpuType= names; NULL: only what the host lists now */
   const char *state_dir;
-} GvBootPlanOptions;
+} GvConfigPlanOptions;
 
 /* Steps in the order they run: every passthrough step (a GPU with its
  * companions and IOMMU group; GvPlans are made here, as they need HOST),
@@ -222,34 +222,34 @@ typedef struct {
  * address, refused by the planner, ...); a step whose device an SR-IOV
  * step creates depends on it. HOST must be fresh (rescanned). Never
  * NULL. With OPTIONS NULL: no state directory. */
-GvBootPlan *gv_boot_plan_compute (GvConfig *config, GvHost *host, const GvBootPlanOptions *options);
-void gv_boot_plan_free (GvBootPlan *plan);
+GvConfigPlan *gv_config_plan_compute (GvConfig *config, GvHost *host, const GvConfigPlanOptions *options);
+void gv_config_plan_free (GvConfigPlan *plan);
 
-guint gv_boot_plan_get_n_steps (GvBootPlan *plan);
-const GvBootStep *gv_boot_plan_get_step (GvBootPlan *plan, guint index);
+guint gv_config_plan_get_n_steps (GvConfigPlan *plan);
+const GvConfigStep *gv_config_plan_get_step (GvConfigPlan *plan, guint index);
 /* GPUVIRT_PLAN_*: "none" without steps, "running" or "pending" while a
  * step is, else "failed" when one failed, else "done". */
-const char *gv_boot_plan_get_state (GvBootPlan *plan);
+const char *gv_config_plan_get_state (GvConfigPlan *plan);
 /* "0000:41:00.0 sriov enable 4 VFs: failed (…)" lines, for logs. */
-char *gv_boot_plan_to_text (GvBootPlan *plan);
+char *gv_config_plan_to_text (GvConfigPlan *plan);
 
 /* Called from the running thread each time a step changes status
  * (running, then done, skipped or failed). STEP is valid during the call. */
-typedef void (*GvBootProgressFunc) (guint index, const GvBootStep *step, gpointer user_data);
+typedef void (*GvConfigProgressFunc) (guint index, const GvConfigStep *step, gpointer user_data);
 
 typedef struct {
   const char *root;            /* as gv_host_get_root() of the computing host */
-  GvRecords *records;          /* originals and the journal (passthrough and vGPU alike) */
-  const char *state_dir;       /* as in GvBootPlanOptions; may be NULL */
+  GvJournal *records;          /* originals and the journal (passthrough and vGPU alike) */
+  const char *state_dir;       /* as in GvConfigPlanOptions; may be NULL */
   guint timeout_ms;            /* each sysfs write; 0 = 10 s */
   guint appear_ms;             /* wait for new VFs and their vGPU files; 0 = timeout_ms */
   guint busy_retry_ms;         /* as in GvVgpuContext; 0 = default */
   guint busy_retry_every_ms;
   GvVgpuLateFunc late;         /* a stuck write's late return (may be NULL) */
   gpointer late_data;
-  GvBootProgressFunc progress; /* may be NULL */
+  GvConfigProgressFunc progress; /* may be NULL */
   gpointer user_data;
-} GvBootRunOptions;
+} GvConfigRunOptions;
 
 /* Runs the pending steps in order, blocking (a worker thread; no GvHost
  * is touched). Each step is its own transaction: journaled before its
@@ -258,20 +258,20 @@ typedef struct {
  * re-reads sysfs first: one that finds its target reached is "skipped"
  * and writes nothing. TRUE when every step ended done or skipped; FALSE
  * (GV_ERROR_PLAN_FAILED: "N of M steps failed; first: …") otherwise. */
-gboolean gv_boot_plan_run (GvBootPlan *plan, const GvBootRunOptions *options, GError **error);
+gboolean gv_config_plan_run (GvConfigPlan *plan, const GvConfigRunOptions *options, GError **error);
 
 /* ---- crash recovery ---- */
 
 /* At start, before serving: undoes every journaled operation a killed
- * daemon left unfinished, passthrough (gv_records_recover) and SR-IOV/vGPU
+ * daemon left unfinished, passthrough (gv_passthrough_recover) and SR-IOV/vGPU
  * (gv_vgpu_journal_recover) alike. The boot plan run afterwards then
  * completes the configured state. RESULTS (may be NULL) gets one line
  * per function or family put back. */
-gboolean gv_config_recover (GvRecords *records, const char *root, GPtrArray **results, GError **error);
+gboolean gv_config_recover (GvJournal *records, const char *root, GPtrArray **results, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvConfigProblem, gv_config_problem_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvConfig, gv_config_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvConfigEditor, gv_config_editor_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvBootPlan, gv_boot_plan_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvConfigPlan, gv_config_plan_free)
 
 G_END_DECLS

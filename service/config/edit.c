@@ -16,7 +16,7 @@
 struct _GvConfigEditor {
   char *path;
   GPtrArray *lines;     /* the main file's lines, without their newline */
-  GPtrArray *dropins;   /* CfgSource, read when the editor was made */
+  GPtrArray *dropins;   /* GvConfigSource, read when the editor was made */
 };
 
 /* ---- saving ---- */
@@ -104,14 +104,14 @@ gv_config_editor_new (const char *main_file, const char *dropin_dir, GError **er
 {
   g_autoptr (GvConfigEditor) ed = g_new0 (GvConfigEditor, 1);
   g_autoptr (GError) local = NULL;
-  g_autoptr (GPtrArray) problems = cfg_problems_new ();
+  g_autoptr (GPtrArray) problems = gv_config_problems_new ();
   g_autofree char *default_dir = dropin_dir ? NULL : gv_config_default_dropin_dir (main_file);
   g_autofree char *text = NULL;
   gsize len = 0;
 
   ed->path = g_strdup (main_file);
   ed->lines = g_ptr_array_new_with_free_func (g_free);
-  ed->dropins = g_ptr_array_new_with_free_func ((GDestroyNotify) cfg_source_free);
+  ed->dropins = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_config_source_free);
   if (!g_file_get_contents (main_file, &text, &len, &local)) {
     if (!g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
       g_set_error (error, GV_ERROR, GV_ERROR_IO, "Cannot read %s: %s", main_file, local->message);
@@ -130,7 +130,7 @@ gv_config_editor_new (const char *main_file, const char *dropin_dir, GError **er
     for (guint i = 0; i < n; i++)
       g_ptr_array_add (ed->lines, g_strdup (lines[i]));
   }
-  cfg_add_dropins (ed->dropins, dropin_dir ? dropin_dir : default_dir, problems);
+  gv_config_add_dropins (ed->dropins, dropin_dir ? dropin_dir : default_dir, problems);
   return g_steal_pointer (&ed);
 }
 
@@ -168,14 +168,14 @@ set_text (GvConfigEditor *ed, const char *text)
     g_ptr_array_add (ed->lines, g_strdup (lines[i]));
 }
 
-/* The groups of the text as it stands (CfgGroup). */
+/* The groups of the text as it stands (GvConfigGroup). */
 static GPtrArray *
 scan (GvConfigEditor *ed)
 {
   g_autofree char *text = gv_config_editor_get_text (ed);
-  g_autoptr (GPtrArray) ignored = cfg_problems_new ();
+  g_autoptr (GPtrArray) ignored = gv_config_problems_new ();
 
-  return cfg_scan (text, ed->path, ignored);
+  return gv_config_scan (text, ed->path, ignored);
 }
 
 /* GROUP's canonical name ("Device 0000:41:00.0"), or NULL for another kind. */
@@ -189,21 +189,21 @@ canonical_of (const char *group)
     return g_strdup (group);
   while (*space == ' ')
     space++;
-  if (g_str_has_prefix (group, "Device ") && (addr = cfg_normalize_bdf (space)))
-    return cfg_device_group (addr);
-  if (g_str_has_prefix (group, "Mdev ") && (addr = cfg_normalize_uuid (space)))
-    return cfg_mdev_group (addr);
+  if (g_str_has_prefix (group, "Device ") && (addr = gv_host_bdf_normalize (space)))
+    return gv_config_device_group (addr);
+  if (g_str_has_prefix (group, "Mdev ") && (addr = gv_config_normalize_uuid (space)))
+    return gv_config_mdev_group (addr);
   return NULL;
 }
 
 /* The last group of GROUPS that stands for CANONICAL (however written). */
-static CfgGroup *
+static GvConfigGroup *
 find_group (GPtrArray *groups, const char *canonical)
 {
-  CfgGroup *found = NULL;
+  GvConfigGroup *found = NULL;
 
   for (guint i = 0; i < groups->len; i++) {
-    CfgGroup *g = groups->pdata[i];
+    GvConfigGroup *g = groups->pdata[i];
     g_autofree char *canon = canonical_of (g->name);
     if (canon && g_str_equal (canon, canonical))
       found = g;
@@ -238,7 +238,7 @@ static void
 set_key (GvConfigEditor *ed, const char *canonical, const char *key, const char *value)
 {
   g_autoptr (GPtrArray) groups = scan (ed);
-  CfgGroup *g = find_group (groups, canonical);
+  GvConfigGroup *g = find_group (groups, canonical);
   g_autofree char *escaped = escape_value (value);
   char *line = g_strdup_printf ("%s=%s", key, escaped);
   guint after;
@@ -251,14 +251,14 @@ set_key (GvConfigEditor *ed, const char *canonical, const char *key, const char 
     return;
   }
   for (guint i = g->entries->len; i-- > 0;) {
-    const CfgEntry *e = g->entries->pdata[i];
+    const GvConfigEntry *e = g->entries->pdata[i];
     if (g_str_equal (e->key, key)) {
       g_free (ed->lines->pdata[e->line - 1]);
       ed->lines->pdata[e->line - 1] = line;
       return;
     }
   }
-  after = g->entries->len ? ((CfgEntry *) g->entries->pdata[g->entries->len - 1])->line : g->line;
+  after = g->entries->len ? ((GvConfigEntry *) g->entries->pdata[g->entries->len - 1])->line : g->line;
   g_ptr_array_insert (ed->lines, (gint) after, line);
 }
 
@@ -283,10 +283,10 @@ static void
 remove_key (GvConfigEditor *ed, const char *canonical, const char *key)
 {
   g_autoptr (GPtrArray) groups = scan (ed);
-  CfgGroup *g = find_group (groups, canonical);
+  GvConfigGroup *g = find_group (groups, canonical);
 
   for (guint i = g ? g->entries->len : 0; i-- > 0;) {
-    const CfgEntry *e = g->entries->pdata[i];
+    const GvConfigEntry *e = g->entries->pdata[i];
     if (g_str_equal (e->key, key))
       g_ptr_array_remove_index (ed->lines, e->line - 1);
   }
@@ -299,13 +299,13 @@ remove_group (GvConfigEditor *ed, const char *canonical)
 {
   for (;;) {
     g_autoptr (GPtrArray) groups = scan (ed);
-    CfgGroup *g = find_group (groups, canonical);
+    GvConfigGroup *g = find_group (groups, canonical);
     guint first, last;
 
     if (!g)
       return;
     first = g->line - 1;
-    last = g->entries->len ? ((CfgEntry *) g->entries->pdata[g->entries->len - 1])->line - 1 : first;
+    last = g->entries->len ? ((GvConfigEntry *) g->entries->pdata[g->entries->len - 1])->line - 1 : first;
     while (first > 0 && is_comment (ed->lines->pdata[first - 1]))
       first--;
     /* a blank line before it, or after it when it starts the file */
@@ -322,12 +322,12 @@ static void
 drop_if_idle (GvConfigEditor *ed, const char *canonical, const char *keep_alone)
 {
   g_autoptr (GPtrArray) groups = scan (ed);
-  CfgGroup *g = find_group (groups, canonical);
+  GvConfigGroup *g = find_group (groups, canonical);
 
   if (!g)
     return;
   for (guint i = 0; i < g->entries->len; i++)
-    if (!g_str_equal (((CfgEntry *) g->entries->pdata[i])->key, keep_alone))
+    if (!g_str_equal (((GvConfigEntry *) g->entries->pdata[i])->key, keep_alone))
       return;
   remove_group (ed, canonical);
 }
@@ -343,28 +343,28 @@ has_group (GvConfigEditor *ed, const char *canonical)
 static GvConfig *
 effective (GvConfigEditor *ed, GPtrArray *problems)
 {
-  g_autoptr (GPtrArray) sources = g_ptr_array_new_with_free_func ((GDestroyNotify) cfg_source_free);
-  g_autoptr (GPtrArray) ignored = cfg_problems_new ();
-  CfgSource *s = g_new0 (CfgSource, 1);
+  g_autoptr (GPtrArray) sources = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_config_source_free);
+  g_autoptr (GPtrArray) ignored = gv_config_problems_new ();
+  GvConfigSource *s = g_new0 (GvConfigSource, 1);
 
   s->file = g_strdup (ed->path);
   s->text = gv_config_editor_get_text (ed);
   g_ptr_array_add (sources, s);
   for (guint i = 0; i < ed->dropins->len; i++) {
-    const CfgSource *d = ed->dropins->pdata[i];
-    CfgSource *copy = g_new0 (CfgSource, 1);
+    const GvConfigSource *d = ed->dropins->pdata[i];
+    GvConfigSource *copy = g_new0 (GvConfigSource, 1);
     copy->file = g_strdup (d->file);
     copy->text = g_strdup (d->text);
     g_ptr_array_add (sources, copy);
   }
-  return cfg_build (sources, problems ? problems : ignored);
+  return gv_config_build (sources, problems ? problems : ignored);
 }
 
 gboolean
 gv_config_editor_save (GvConfigEditor *editor, GError **error)
 {
-  g_autoptr (GPtrArray) problems = cfg_problems_new ();
-  g_autoptr (GPtrArray) own = cfg_problems_new ();
+  g_autoptr (GPtrArray) problems = gv_config_problems_new ();
+  g_autoptr (GPtrArray) own = gv_config_problems_new ();
   g_autoptr (GvConfig) config = effective (editor, problems);
   g_autofree char *text = NULL;
 
@@ -389,10 +389,10 @@ gv_config_editor_save (GvConfigEditor *editor, GError **error)
 static gboolean
 overridden (GvConfig *config, const char *path, const char *canonical, const char *key, GError **error)
 {
-  const CfgOrigin *o = cfg_origin (config, canonical, key);
+  const GvConfigOrigin *o = gv_config_origin (config, canonical, key);
 
   if (!o)
-    o = cfg_origin (config, canonical, "");
+    o = gv_config_origin (config, canonical, "");
   if (o && g_strcmp0 (o->file, path) != 0) {
     g_set_error (error, GV_ERROR, GV_ERROR_CONFIG_OVERRIDDEN,
                  "%s line %u sets %s%s[%s], which overrides the main file %s: change it there", o->file, o->line,
@@ -426,7 +426,7 @@ edit_checked (GvConfigEditor *ed, const char *canonical, EffectFunc check, gcons
 static gboolean
 check_args (const char *bdf, char **norm, GError **error)
 {
-  *norm = cfg_normalize_bdf (bdf);
+  *norm = gv_host_bdf_normalize (bdf);
   if (!*norm) {
     g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "“%s” is not a PCI address", bdf ? bdf : "");
     return FALSE;
@@ -452,7 +452,7 @@ check_type (const char *type, GError **error)
 static gboolean
 device_group (GvConfigEditor *ed, const char *canonical, guint16 vendor, guint16 device, gboolean create)
 {
-  g_autofree char *id = cfg_id_text (vendor, device);
+  g_autofree char *id = gv_config_id_text (vendor, device);
 
   if (!create && !has_group (ed, canonical))
     return FALSE;
@@ -496,7 +496,7 @@ static gboolean
 edit_device_keys (GvConfigEditor *editor, const Want *w, const char *const *keys, const char *const *values,
                   EffectFunc effect, GError **error)
 {
-  g_autofree char *canonical = cfg_device_group (w->bdf);
+  g_autofree char *canonical = gv_config_device_group (w->bdf);
   char *before = gv_config_editor_get_text (editor);
 
   if (device_group (editor, canonical, w->vendor, w->device, values != NULL)) {
@@ -635,10 +635,10 @@ gboolean
 gv_config_editor_add_mdev (GvConfigEditor *editor, const char *uuid, const char *parent, guint16 parent_vendor_id,
                            guint16 parent_device_id, const char *type, GError **error)
 {
-  g_autofree char *norm_uuid = cfg_normalize_uuid (uuid);
+  g_autofree char *norm_uuid = gv_config_normalize_uuid (uuid);
   g_autofree char *norm_parent = NULL;
   g_autofree char *canonical = NULL;
-  g_autofree char *id = cfg_id_text (parent_vendor_id, parent_device_id);
+  g_autofree char *id = gv_config_id_text (parent_vendor_id, parent_device_id);
   char *before;
   WantMdev w = { NULL, NULL, parent_vendor_id, parent_device_id, type };
 
@@ -650,7 +650,7 @@ gv_config_editor_add_mdev (GvConfigEditor *editor, const char *uuid, const char 
     return FALSE;
   w.uuid = norm_uuid;
   w.parent = norm_parent;
-  canonical = cfg_mdev_group (norm_uuid);
+  canonical = gv_config_mdev_group (norm_uuid);
   before = gv_config_editor_get_text (editor);
   set_key (editor, canonical, "Parent", norm_parent);
   set_key (editor, canonical, "ParentId", id);
@@ -661,7 +661,7 @@ gv_config_editor_add_mdev (GvConfigEditor *editor, const char *uuid, const char 
 gboolean
 gv_config_editor_remove_mdev (GvConfigEditor *editor, const char *uuid, GError **error)
 {
-  g_autofree char *norm_uuid = cfg_normalize_uuid (uuid);
+  g_autofree char *norm_uuid = gv_config_normalize_uuid (uuid);
   g_autofree char *canonical = NULL;
   char *before;
   WantMdev w = { NULL, NULL, 0, 0, NULL };
@@ -671,7 +671,7 @@ gv_config_editor_remove_mdev (GvConfigEditor *editor, const char *uuid, GError *
     return FALSE;
   }
   w.uuid = norm_uuid;
-  canonical = cfg_mdev_group (norm_uuid);
+  canonical = gv_config_mdev_group (norm_uuid);
   before = gv_config_editor_get_text (editor);
   remove_group (editor, canonical);
   return edit_checked (editor, canonical, effect_mdev, &w, before, error);

@@ -9,22 +9,22 @@
 #include <string.h>
 
 void
-cfg_lookup_clear (CfgLookup *lookup)
+gv_config_lookup_clear (GvConfigLookup *lookup)
 {
   g_clear_pointer (&lookup->message, g_free);
 }
 
 GStrv
-cfg_future_vfs (const char *root, const char *pf, guint count)
+gv_config_future_vfs (const char *root, const char *pf, guint count)
 {
   g_autofree char *dir = g_build_filename (root, "sys", "bus", "pci", "devices", pf, NULL);
   g_autoptr (GPtrArray) vfs = g_ptr_array_new_with_free_func (g_free);
   guint64 offset = 0, stride = 0;
-  GvBdf bdf;
+  GvHostBdf bdf;
   guint rid;
 
-  if (!gv_bdf_parse (pf, &bdf) || !gv_read_uint (dir, "sriov_offset", FALSE, &offset) ||
-      !gv_read_uint (dir, "sriov_stride", FALSE, &stride))
+  if (!gv_host_bdf_parse (pf, &bdf) || !gv_sysfs_read_uint (dir, "sriov_offset", FALSE, &offset) ||
+      !gv_sysfs_read_uint (dir, "sriov_stride", FALSE, &stride))
     return NULL;
   rid = bdf.bus << 8 | bdf.slot << 3 | bdf.function;
   for (guint i = 0; i < count; i++) {
@@ -41,14 +41,14 @@ cfg_future_vfs (const char *root, const char *pf, guint count)
 /* The configured PF whose SR-IOV step will change the VFs BDF is or will
  * be one of; *IN_RANGE says whether BDF is among the VFs it makes. */
 static const GvConfigDevice *
-configured_pf_of (GvConfig *config, GvHost *host, const char *bdf, GvDevice *now, gboolean *in_range)
+configured_pf_of (GvConfig *config, GvHost *host, const char *bdf, GvHostDevice *now, gboolean *in_range)
 {
   GPtrArray *devices = gv_config_get_devices (config);
   const char *root = gv_host_get_root (host);
 
   for (guint i = 0; i < devices->len; i++) {
     const GvConfigDevice *pf = devices->pdata[i];
-    GvDevice *pf_dev;
+    GvHostDevice *pf_dev;
     g_auto (GStrv) future = NULL;
 
     if (!pf->has_num_vfs || g_str_equal (pf->bdf, bdf))
@@ -60,7 +60,7 @@ configured_pf_of (GvConfig *config, GvHost *host, const char *bdf, GvDevice *now
     /* a VF of a PF whose count stays is what it is now */
     if (now && pf_dev->fn->sriov_numvfs == pf->num_vfs)
       continue;
-    future = cfg_future_vfs (root, pf->bdf, pf->num_vfs);
+    future = gv_config_future_vfs (root, pf->bdf, pf->num_vfs);
     *in_range = future && g_strv_contains ((const char *const *) future, bdf);
     if (*in_range || (now && g_strcmp0 (now->fn->physfn, pf->bdf) == 0))
       return pf;
@@ -69,10 +69,10 @@ configured_pf_of (GvConfig *config, GvHost *host, const char *bdf, GvDevice *now
 }
 
 void
-cfg_lookup (GvConfig *config, GvHost *host, const char *bdf, guint16 vendor, guint16 device, CfgLookup *out)
+gv_config_lookup_address (GvConfig *config, GvHost *host, const char *bdf, guint16 vendor, guint16 device, GvConfigLookup *out)
 {
-  GvDevice *now = gv_host_lookup (host, bdf);
-  g_autofree char *want = cfg_id_text (vendor, device);
+  GvHostDevice *now = gv_host_lookup (host, bdf);
+  g_autofree char *want = gv_config_id_text (vendor, device);
   gboolean in_range = FALSE;
   const GvConfigDevice *pf = configured_pf_of (config, host, bdf, now, &in_range);
 
@@ -82,26 +82,26 @@ cfg_lookup (GvConfig *config, GvHost *host, const char *bdf, guint16 vendor, gui
     g_autofree char *pf_dir = g_build_filename (gv_host_get_root (host), "sys", "bus", "pci", "devices", pf->bdf, NULL);
     guint64 vf_device = 0;
 
-    out->at = CFG_AT_FUTURE_VF;
+    out->at = GV_CONFIG_AT_FUTURE_VF;
     out->pf = pf;
     out->vendor_id = pf->vendor_id;
-    out->device_id = gv_read_uint (pf_dir, "sriov_vf_device", TRUE, &vf_device) ? (guint16) vf_device : device;
+    out->device_id = gv_sysfs_read_uint (pf_dir, "sriov_vf_device", TRUE, &vf_device) ? (guint16) vf_device : device;
     if (out->vendor_id != vendor || out->device_id != device) {
-      g_autofree char *got = cfg_id_text (out->vendor_id, out->device_id);
+      g_autofree char *got = gv_config_id_text (out->vendor_id, out->device_id);
       out->message = g_strdup_printf ("%s will be a VF of %s, which makes VFs %s, configured %s: device moved or "
                                       "replaced", bdf, pf->bdf, got, want);
     }
     return;
   }
   if (pf && now) {
-    out->at = CFG_AT_DROPPED_VF;
+    out->at = GV_CONFIG_AT_DROPPED_VF;
     out->pf = pf;
     out->message = g_strdup_printf ("%s is a VF of %s now, but NumVfs=%u of %s leaves it out", bdf, pf->bdf,
                                     pf->num_vfs, pf->bdf);
     return;
   }
   if (!now) {
-    out->at = CFG_AT_MISSING;
+    out->at = GV_CONFIG_AT_MISSING;
     out->message = g_strdup_printf ("no PCI function %s on this host (configured %s): device moved or removed", bdf,
                                     want);
     return;
@@ -109,12 +109,12 @@ cfg_lookup (GvConfig *config, GvHost *host, const char *bdf, guint16 vendor, gui
   out->vendor_id = now->fn->vendor_id;
   out->device_id = now->fn->device_id;
   if (now->fn->vendor_id != vendor || now->fn->device_id != device) {
-    g_autofree char *got = cfg_id_text (now->fn->vendor_id, now->fn->device_id);
-    out->at = CFG_AT_REPLACED;
+    g_autofree char *got = gv_config_id_text (now->fn->vendor_id, now->fn->device_id);
+    out->at = GV_CONFIG_AT_REPLACED;
     out->message = g_strdup_printf ("%s is %s, configured %s: device moved or replaced", bdf, got, want);
     return;
   }
-  out->at = CFG_AT_PRESENT;
+  out->at = GV_CONFIG_AT_PRESENT;
 }
 
 /* ---- CheckConfig ---- */
@@ -122,29 +122,29 @@ cfg_lookup (GvConfig *config, GvHost *host, const char *bdf, guint16 vendor, gui
 static void
 host_problem (GvConfig *config, GPtrArray *problems, const char *group, const char *key, const char *message)
 {
-  const CfgOrigin *o = cfg_origin (config, group, key);
+  const GvConfigOrigin *o = gv_config_origin (config, group, key);
   g_autofree char *where = NULL;
 
   if (!o) {
     key = "";
-    o = cfg_origin (config, group, "");
+    o = gv_config_origin (config, group, "");
   }
-  where = cfg_origin_key (config, group, key);
-  cfg_problem_add (problems, o ? o->file : NULL, o ? o->line : 0, where, TRUE, "%s", message);
+  where = gv_config_origin_key (config, group, key);
+  gv_config_problem_add (problems, o ? o->file : NULL, o ? o->line : 0, where, TRUE, "%s", message);
 }
 
 static void
 check_device (GvConfig *config, GvHost *host, const GvConfigDevice *d, GPtrArray *problems)
 {
-  g_autofree char *group = cfg_device_group (d->bdf);
-  CfgLookup at;
+  g_autofree char *group = gv_config_device_group (d->bdf);
+  GvConfigLookup at;
 
-  cfg_lookup (config, host, d->bdf, d->vendor_id, d->device_id, &at);
+  gv_config_lookup_address (config, host, d->bdf, d->vendor_id, d->device_id, &at);
   if (at.message)
-    host_problem (config, problems, group, at.at == CFG_AT_MISSING || at.at == CFG_AT_DROPPED_VF ? "" : "Id",
+    host_problem (config, problems, group, at.at == GV_CONFIG_AT_MISSING || at.at == GV_CONFIG_AT_DROPPED_VF ? "" : "Id",
                   at.message);
-  if (at.at == CFG_AT_PRESENT) {
-    const GvPciFunction *fn = at.device->fn;
+  if (at.at == GV_CONFIG_AT_PRESENT) {
+    const GvHostFunction *fn = at.device->fn;
     const GvConfigDevice *pf_config = fn->physfn ? gv_config_lookup_device (config, fn->physfn) : NULL;
     if (d->has_num_vfs && !fn->sriov_capable) {
       g_autofree char *m = g_strdup_printf ("%s has no SR-IOV (no sriov_totalvfs), so NumVfs cannot apply", d->bdf);
@@ -163,7 +163,7 @@ check_device (GvConfig *config, GvHost *host, const GvConfigDevice *d, GPtrArray
       g_autofree char *m = g_strdup_printf ("%s is a VF of %s: VgpuCount applies to a GPU (its PF)", d->bdf,
                                             fn->physfn);
       host_problem (config, problems, group, "VgpuCount", m);
-    } else if (d->vgpu_count && at.device->framework == GV_VGPU_FRAMEWORK_NONE) {
+    } else if (d->vgpu_count && at.device->framework == GV_HOST_FRAMEWORK_NONE) {
       g_autofree char *m = g_strdup_printf ("%s makes no vGPUs (no mdev types, no vendor-specific VFIO, no SR-IOV "
                                             "on the nvidia driver)", d->bdf);
       host_problem (config, problems, group, "VgpuCount", m);
@@ -174,30 +174,30 @@ check_device (GvConfig *config, GvHost *host, const GvConfigDevice *d, GPtrArray
       host_problem (config, problems, group, "Passthrough", m);
     }
   }
-  cfg_lookup_clear (&at);
+  gv_config_lookup_clear (&at);
 }
 
 static void
 check_mdev (GvConfig *config, GvHost *host, const GvConfigMdev *md, GPtrArray *problems)
 {
-  g_autofree char *group = cfg_mdev_group (md->uuid);
-  CfgLookup at;
+  g_autofree char *group = gv_config_mdev_group (md->uuid);
+  GvConfigLookup at;
 
   if (!md->parent)
     return;
-  cfg_lookup (config, host, md->parent, md->parent_vendor_id, md->parent_device_id, &at);
+  gv_config_lookup_address (config, host, md->parent, md->parent_vendor_id, md->parent_device_id, &at);
   if (at.message) {
     g_autofree char *m = g_strdup_printf ("parent %s", at.message);
-    host_problem (config, problems, group, at.at == CFG_AT_MISSING || at.at == CFG_AT_DROPPED_VF ? "Parent"
+    host_problem (config, problems, group, at.at == GV_CONFIG_AT_MISSING || at.at == GV_CONFIG_AT_DROPPED_VF ? "Parent"
                                                                                                  : "ParentId", m);
   }
-  cfg_lookup_clear (&at);
+  gv_config_lookup_clear (&at);
 }
 
 GPtrArray *
 gv_config_check_host (GvConfig *config, GvHost *host)
 {
-  GPtrArray *problems = cfg_problems_new ();
+  GPtrArray *problems = gv_config_problems_new ();
   GPtrArray *devices = gv_config_get_devices (config);
   GPtrArray *mdevs = gv_config_get_mdevs (config);
 

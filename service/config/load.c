@@ -35,7 +35,7 @@ struct _GvConfig {
   GHashTable *device_index; /* BDF -> CfgDevice */
   GHashTable *mdev_index;   /* UUID -> CfgMdev */
   GStrv manage_devices;
-  GArray *manage_classes;   /* GvClassMatch */
+  GArray *manage_classes;   /* GvHostClassMatch */
   GHashTable *origins;      /* "group\037key" -> Origin */
 };
 
@@ -74,7 +74,7 @@ origin_free (Origin *o)
 }
 
 void
-cfg_source_free (CfgSource *source)
+gv_config_source_free (GvConfigSource *source)
 {
   if (!source)
     return;
@@ -95,7 +95,7 @@ config_new (void)
   c->device_index = g_hash_table_new (g_str_hash, g_str_equal);
   c->mdev_index = g_hash_table_new (g_str_hash, g_str_equal);
   c->manage_devices = g_new0 (char *, 1);
-  c->manage_classes = g_array_new (FALSE, TRUE, sizeof (GvClassMatch));
+  c->manage_classes = g_array_new (FALSE, TRUE, sizeof (GvHostClassMatch));
   c->origins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) origin_free);
   return c;
 }
@@ -150,7 +150,7 @@ gv_config_get_mdevs (GvConfig *config)
 const GvConfigDevice *
 gv_config_lookup_device (GvConfig *config, const char *bdf)
 {
-  g_autofree char *norm = cfg_normalize_bdf (bdf);
+  g_autofree char *norm = gv_host_bdf_normalize (bdf);
   CfgDevice *d = norm ? g_hash_table_lookup (config->device_index, norm) : NULL;
   return d ? &d->pub : NULL;
 }
@@ -158,7 +158,7 @@ gv_config_lookup_device (GvConfig *config, const char *bdf)
 const GvConfigMdev *
 gv_config_lookup_mdev (GvConfig *config, const char *uuid)
 {
-  g_autofree char *norm = cfg_normalize_uuid (uuid);
+  g_autofree char *norm = gv_config_normalize_uuid (uuid);
   CfgMdev *m = norm ? g_hash_table_lookup (config->mdev_index, norm) : NULL;
   return m ? &m->pub : NULL;
 }
@@ -178,7 +178,7 @@ void
 gv_config_apply_manage (GvConfig *config, GvHost *host)
 {
   gv_host_set_extra_managed (host, (const char *const *) config->manage_devices,
-                             (const GvClassMatch *) (gpointer) config->manage_classes->data,
+                             (const GvHostClassMatch *) (gpointer) config->manage_classes->data,
                              config->manage_classes->len);
 }
 
@@ -192,13 +192,13 @@ gv_config_default_dropin_dir (const char *main_file)
 /* ---- origins ---- */
 
 char *
-cfg_device_group (const char *bdf)
+gv_config_device_group (const char *bdf)
 {
   return g_strconcat ("Device ", bdf, NULL);
 }
 
 char *
-cfg_mdev_group (const char *uuid)
+gv_config_mdev_group (const char *uuid)
 {
   return g_strconcat ("Mdev ", uuid, NULL);
 }
@@ -227,23 +227,23 @@ clear_origin (GvConfig *c, const char *group, const char *key)
   g_hash_table_remove (c->origins, id);
 }
 
-const CfgOrigin *
-cfg_origin (GvConfig *config, const char *group, const char *key)
+const GvConfigOrigin *
+gv_config_origin (GvConfig *config, const char *group, const char *key)
 {
   g_autofree char *id = origin_id (group, key);
-  /* Origin and CfgOrigin have the same layout */
+  /* Origin and GvConfigOrigin have the same layout */
   return g_hash_table_lookup (config->origins, id);
 }
 
-G_STATIC_ASSERT (sizeof (Origin) == sizeof (CfgOrigin));
-G_STATIC_ASSERT (G_STRUCT_OFFSET (Origin, line) == G_STRUCT_OFFSET (CfgOrigin, line));
-G_STATIC_ASSERT (G_STRUCT_OFFSET (Origin, group_written) == G_STRUCT_OFFSET (CfgOrigin, group_written));
+G_STATIC_ASSERT (sizeof (Origin) == sizeof (GvConfigOrigin));
+G_STATIC_ASSERT (G_STRUCT_OFFSET (Origin, line) == G_STRUCT_OFFSET (GvConfigOrigin, line));
+G_STATIC_ASSERT (G_STRUCT_OFFSET (Origin, group_written) == G_STRUCT_OFFSET (GvConfigOrigin, group_written));
 
 char *
-cfg_origin_key (GvConfig *config, const char *group, const char *key)
+gv_config_origin_key (GvConfig *config, const char *group, const char *key)
 {
-  const CfgOrigin *o = cfg_origin (config, group, key);
-  const CfgOrigin *g = cfg_origin (config, group, "");
+  const GvConfigOrigin *o = gv_config_origin (config, group, key);
+  const GvConfigOrigin *g = gv_config_origin (config, group, "");
   const char *written = o ? o->group_written : g ? g->group_written : group;
 
   return *key ? g_strdup_printf ("%s/%s", written, key) : g_strdup (written);
@@ -252,7 +252,7 @@ cfg_origin_key (GvConfig *config, const char *group, const char *key)
 gboolean
 gv_config_get_origin (GvConfig *config, const char *group, const char *key, const char **file, guint *line)
 {
-  const CfgOrigin *o = cfg_origin (config, group, key ? key : "");
+  const GvConfigOrigin *o = gv_config_origin (config, group, key ? key : "");
 
   if (!o)
     return FALSE;
@@ -272,20 +272,20 @@ problem_at (GvConfig *c, GPtrArray *problems, const char *group, const char *key
 static void
 problem_at (GvConfig *c, GPtrArray *problems, const char *group, const char *key, const char *format, ...)
 {
-  const CfgOrigin *o = cfg_origin (c, group, key);
+  const GvConfigOrigin *o = gv_config_origin (c, group, key);
   g_autofree char *where = NULL;
   g_autofree char *message = NULL;
   va_list args;
 
   if (!o) {
-    o = cfg_origin (c, group, "");
+    o = gv_config_origin (c, group, "");
     key = "";
   }
-  where = cfg_origin_key (c, group, key);
+  where = gv_config_origin_key (c, group, key);
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  cfg_problem_add (problems, o ? o->file : NULL, o ? o->line : 0, where, FALSE, "%s", message);
+  gv_config_problem_add (problems, o ? o->file : NULL, o ? o->line : 0, where, FALSE, "%s", message);
 }
 
 /* ---- one source ---- */
@@ -304,7 +304,7 @@ typedef struct {
 } Merge;
 
 static GroupKind
-classify (Merge *m, const CfgGroup *g, char **canonical, char **address)
+classify (Merge *m, const GvConfigGroup *g, char **canonical, char **address)
 {
   const char *space = strchr (g->name, ' ');
   g_autofree char *word = space ? g_strndup (g->name, (gsize) (space - g->name)) : g_strdup (g->name);
@@ -317,32 +317,32 @@ classify (Merge *m, const CfgGroup *g, char **canonical, char **address)
     return KIND_MANAGE;
   }
   if (g_str_equal (word, "Device")) {
-    *address = cfg_normalize_bdf (rest);
+    *address = gv_host_bdf_normalize (rest);
     if (!*address) {
-      cfg_problem_add (m->problems, m->file, g->line, g->name, FALSE,
+      gv_config_problem_add (m->problems, m->file, g->line, g->name, FALSE,
                        *rest ? "“%s” is not a PCI address (e.g. [Device 0000:41:00.0])"
                              : "%sa [Device] group needs the function's PCI address: [Device 0000:41:00.0]", rest);
       return KIND_BAD;
     }
-    *canonical = cfg_device_group (*address);
+    *canonical = gv_config_device_group (*address);
     return KIND_DEVICE;
   }
   if (g_str_equal (word, "Mdev")) {
-    *address = cfg_normalize_uuid (rest);
+    *address = gv_config_normalize_uuid (rest);
     if (!*address) {
-      cfg_problem_add (m->problems, m->file, g->line, g->name, FALSE,
+      gv_config_problem_add (m->problems, m->file, g->line, g->name, FALSE,
                        *rest ? "“%s” is not a UUID (8-4-4-4-12 hex digits, e.g. [Mdev "
                                "5b6c0f1e-2a3d-4c5b-8e9f-0a1b2c3d4e5f])"
                              : "%san [Mdev] group needs the mdev's UUID: [Mdev 5b6c0f1e-2a3d-4c5b-8e9f-0a1b2c3d4e5f]",
                        rest);
       return KIND_BAD;
     }
-    *canonical = cfg_mdev_group (*address);
+    *canonical = gv_config_mdev_group (*address);
     return KIND_MDEV;
   }
   {
-    g_autofree char *hint = cfg_suggest (word, group_kinds);
-    cfg_problem_add (m->problems, m->file, g->line, g->name, FALSE,
+    g_autofree char *hint = gv_config_suggest (word, group_kinds);
+    gv_config_problem_add (m->problems, m->file, g->line, g->name, FALSE,
                      "unknown group [%s]%s; the groups are [Manage], [Device ADDRESS] and [Mdev UUID]", g->name, hint);
   }
   return KIND_BAD;
@@ -362,10 +362,10 @@ other_home (GroupKind kind, const char *key)
 }
 
 static void
-value_problem (Merge *m, const CfgGroup *g, const CfgEntry *e, const char *why)
+value_problem (Merge *m, const GvConfigGroup *g, const GvConfigEntry *e, const char *why)
 {
   g_autofree char *where = g_strdup_printf ("%s/%s", g->name, e->key);
-  cfg_problem_add (m->problems, m->file, e->line, where, FALSE, "%s", why);
+  gv_config_problem_add (m->problems, m->file, e->line, where, FALSE, "%s", why);
 }
 
 static CfgDevice *
@@ -396,7 +396,7 @@ mdev_for (Merge *m, const char *uuid)
 
 /* One key of a [Manage] group; FALSE when the value is wrong. */
 static gboolean
-merge_manage (Merge *m, const CfgEntry *e, gboolean reset, char **why)
+merge_manage (Merge *m, const GvConfigEntry *e, gboolean reset, char **why)
 {
   GvConfig *c = m->config;
   g_auto (GStrv) items = NULL;
@@ -410,13 +410,13 @@ merge_manage (Merge *m, const CfgEntry *e, gboolean reset, char **why)
     }
     return TRUE;
   }
-  if (!cfg_parse_list (e->raw, &items, why))
+  if (!gv_config_parse_list (e->raw, &items, why))
     return FALSE;
   if (g_str_equal (e->key, "Classes")) {
-    g_autoptr (GArray) classes = g_array_new (FALSE, TRUE, sizeof (GvClassMatch));
+    g_autoptr (GArray) classes = g_array_new (FALSE, TRUE, sizeof (GvHostClassMatch));
     for (guint i = 0; items[i]; i++) {
-      GvClassMatch cm;
-      if (!gv_class_match_parse (items[i], &cm)) {
+      GvHostClassMatch cm;
+      if (!gv_host_class_match_parse (items[i], &cm)) {
         *why = g_strdup_printf ("“%s” is not a PCI class (2, 4 or 6 hex digits, e.g. 0108 for NVMe)", items[i]);
         return FALSE;
       }
@@ -427,7 +427,7 @@ merge_manage (Merge *m, const CfgEntry *e, gboolean reset, char **why)
   } else {
     g_autoptr (GPtrArray) bdfs = g_ptr_array_new_with_free_func (g_free);
     for (guint i = 0; items[i]; i++) {
-      char *bdf = cfg_normalize_bdf (items[i]);
+      char *bdf = gv_host_bdf_normalize (items[i]);
       if (!bdf) {
         *why = g_strdup_printf ("“%s” is not a PCI address (e.g. 0000:05:00.0)", items[i]);
         return FALSE;
@@ -446,7 +446,7 @@ parse_type (const char *raw, char **out, char **why)
 {
   g_autofree char *s = NULL;
 
-  if (!cfg_parse_string (raw, &s, why))
+  if (!gv_config_parse_string (raw, &s, why))
     return FALSE;
   if (strlen (s) > MAX_TYPE_LEN) {
     *why = g_strdup_printf ("is longer than %u characters", MAX_TYPE_LEN);
@@ -462,7 +462,7 @@ parse_type (const char *raw, char **out, char **why)
 }
 
 static gboolean
-merge_device (Merge *m, CfgDevice *d, const CfgEntry *e, gboolean reset, char **why)
+merge_device (Merge *m, CfgDevice *d, const GvConfigEntry *e, gboolean reset, char **why)
 {
   GvConfigDevice *p = &d->pub;
   const char *k = e->key;
@@ -470,7 +470,7 @@ merge_device (Merge *m, CfgDevice *d, const CfgEntry *e, gboolean reset, char **
   if (g_str_equal (k, "Id")) {
     guint16 vendor = 0, device = 0;
     /* a malformed Id is reported as such, not also as a missing one */
-    if (!reset && !cfg_parse_id (e->raw, &vendor, &device, why))
+    if (!reset && !gv_config_parse_id (e->raw, &vendor, &device, why))
       return d->has_id = TRUE, FALSE;
     d->has_id = !reset;
     p->vendor_id = vendor;
@@ -478,14 +478,14 @@ merge_device (Merge *m, CfgDevice *d, const CfgEntry *e, gboolean reset, char **
     return TRUE;
   }
   if (g_str_equal (k, "Passthrough"))
-    return reset ? (p->passthrough = FALSE, TRUE) : cfg_parse_bool (e->raw, &p->passthrough, why);
+    return reset ? (p->passthrough = FALSE, TRUE) : gv_config_parse_bool (e->raw, &p->passthrough, why);
   if (g_str_equal (k, "NumVfs")) {
     if (reset) {
       p->has_num_vfs = FALSE;
       p->num_vfs = 0;
       return TRUE;
     }
-    if (!cfg_parse_count (e->raw, 0, MAX_VFS, &p->num_vfs, why))
+    if (!gv_config_parse_count (e->raw, 0, MAX_VFS, &p->num_vfs, why))
       return FALSE;
     p->has_num_vfs = TRUE;
     return TRUE;
@@ -504,17 +504,17 @@ merge_device (Merge *m, CfgDevice *d, const CfgEntry *e, gboolean reset, char **
     p->vgpu_count = 0;
     return TRUE;
   }
-  return cfg_parse_count (e->raw, 1, MAX_VGPUS, &p->vgpu_count, why);
+  return gv_config_parse_count (e->raw, 1, MAX_VGPUS, &p->vgpu_count, why);
 }
 
 static gboolean
-merge_mdev (Merge *m, CfgMdev *md, const CfgEntry *e, gboolean reset, char **why)
+merge_mdev (Merge *m, CfgMdev *md, const GvConfigEntry *e, gboolean reset, char **why)
 {
   GvConfigMdev *p = &md->pub;
   const char *k = e->key;
 
   if (g_str_equal (k, "Parent")) {
-    g_autofree char *bdf = reset ? NULL : cfg_normalize_bdf (e->raw);
+    g_autofree char *bdf = reset ? NULL : gv_host_bdf_normalize (e->raw);
     if (!reset && !bdf) {
       g_autofree char *hint = strchr (e->raw, '#') ? g_strdup (" (comments go on lines of their own)") : g_strdup ("");
       *why = g_strdup_printf ("“%s” is not a PCI address (e.g. 0000:67:00.4)%s", e->raw, hint);
@@ -527,7 +527,7 @@ merge_mdev (Merge *m, CfgMdev *md, const CfgEntry *e, gboolean reset, char **why
   }
   if (g_str_equal (k, "ParentId")) {
     guint16 vendor = 0, device = 0;
-    if (!reset && !cfg_parse_id (e->raw, &vendor, &device, why))
+    if (!reset && !gv_config_parse_id (e->raw, &vendor, &device, why))
       return md->has_parent_id = TRUE, FALSE;
     md->has_parent_id = !reset;
     p->parent_vendor_id = vendor;
@@ -547,7 +547,7 @@ merge_mdev (Merge *m, CfgMdev *md, const CfgEntry *e, gboolean reset, char **why
 }
 
 static void
-merge_group (Merge *m, const CfgGroup *g)
+merge_group (Merge *m, const GvConfigGroup *g)
 {
   g_autofree char *canonical = NULL;
   g_autofree char *address = NULL;
@@ -562,7 +562,7 @@ merge_group (Merge *m, const CfgGroup *g)
     return;
   repeated = g_hash_table_lookup_extended (m->groups_seen, canonical, NULL, &first);
   if (repeated)
-    cfg_problem_add (m->problems, m->file, g->line, g->name, FALSE,
+    gv_config_problem_add (m->problems, m->file, g->line, g->name, FALSE,
                      "[%s] appears a second time in this file (first at line %u): write each group once",
                      g->name, GPOINTER_TO_UINT (first));
   else
@@ -576,7 +576,7 @@ merge_group (Merge *m, const CfgGroup *g)
     md = mdev_for (m, address);
 
   for (guint i = 0; i < g->entries->len; i++) {
-    const CfgEntry *e = g->entries->pdata[i];
+    const GvConfigEntry *e = g->entries->pdata[i];
     g_autofree char *id = origin_id (canonical, e->key);
     g_autofree char *why = NULL;
     gboolean reset = *e->raw == '\0';
@@ -585,12 +585,12 @@ merge_group (Merge *m, const CfgGroup *g)
     if (!g_strv_contains (known, e->key)) {
       g_autofree char *where = g_strdup_printf ("%s/%s", g->name, e->key);
       const char *home = other_home (kind, e->key);
-      g_autofree char *hint = cfg_suggest (e->key, known);
+      g_autofree char *hint = gv_config_suggest (e->key, known);
       if (home && !*hint)
-        cfg_problem_add (m->problems, m->file, e->line, where, FALSE, "unknown key “%s” in [%s]: it belongs in %s "
+        gv_config_problem_add (m->problems, m->file, e->line, where, FALSE, "unknown key “%s” in [%s]: it belongs in %s "
                          "groups", e->key, g->name, home);
       else
-        cfg_problem_add (m->problems, m->file, e->line, where, FALSE, "unknown key “%s” in [%s]%s; its keys are %s",
+        gv_config_problem_add (m->problems, m->file, e->line, where, FALSE, "unknown key “%s” in [%s]%s; its keys are %s",
                          e->key, g->name, hint, kind == KIND_MANAGE ? "Classes and Devices"
                          : kind == KIND_DEVICE ? "Id, Passthrough, NumVfs, VgpuType and VgpuCount"
                                                : "Parent, ParentId and Type");
@@ -601,7 +601,7 @@ merge_group (Merge *m, const CfgGroup *g)
       /* nothing */
     } else if (g_hash_table_lookup_extended (m->keys_seen, id, NULL, &first)) {
       g_autofree char *where = g_strdup_printf ("%s/%s", g->name, e->key);
-      cfg_problem_add (m->problems, m->file, e->line, where, FALSE,
+      gv_config_problem_add (m->problems, m->file, e->line, where, FALSE,
                        "%s is given a second time in [%s] (first at line %u)", e->key, g->name,
                        GPOINTER_TO_UINT (first));
     } else {
@@ -632,7 +632,7 @@ static void
 check_device (GvConfig *c, GPtrArray *problems, CfgDevice *cd)
 {
   const GvConfigDevice *d = &cd->pub;
-  g_autofree char *group = cfg_device_group (d->bdf);
+  g_autofree char *group = gv_config_device_group (d->bdf);
 
   if (!cd->has_id)
     problem_at (c, problems, group, "", "no Id=: give the vendor:device expected at %s (lspci -nn -s %s shows it, "
@@ -653,7 +653,7 @@ static void
 check_mdev (GvConfig *c, GPtrArray *problems, CfgMdev *cm)
 {
   const GvConfigMdev *md = &cm->pub;
-  g_autofree char *group = cfg_mdev_group (md->uuid);
+  g_autofree char *group = gv_config_mdev_group (md->uuid);
   GString *missing = g_string_new (NULL);
   CfgDevice *parent;
 
@@ -694,7 +694,7 @@ mdev_compare (gconstpointer a, gconstpointer b)
 }
 
 GvConfig *
-cfg_build (GPtrArray *sources, GPtrArray *problems)
+gv_config_build (GPtrArray *sources, GPtrArray *problems)
 {
   GvConfig *c = config_new ();
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
@@ -704,8 +704,8 @@ cfg_build (GPtrArray *sources, GPtrArray *problems)
   gpointer value;
 
   for (guint i = 0; i < sources->len; i++) {
-    const CfgSource *s = sources->pdata[i];
-    g_autoptr (GPtrArray) groups = cfg_scan (s->text, s->file, problems);
+    const GvConfigSource *s = sources->pdata[i];
+    g_autoptr (GPtrArray) groups = gv_config_scan (s->text, s->file, problems);
     g_autoptr (GHashTable) groups_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr (GHashTable) keys_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
     Merge m = { c, problems, s->file, groups_seen, keys_seen, devices, mdevs };
@@ -752,20 +752,20 @@ add_file (GPtrArray *sources, const char *path, gboolean optional, GPtrArray *pr
   g_autoptr (GError) local = NULL;
   g_autofree char *text = NULL;
   gsize len = 0;
-  CfgSource *s;
+  GvConfigSource *s;
 
   if (!g_file_get_contents (path, &text, &len, &local)) {
     if (optional && g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
       return TRUE;
-    cfg_problem_add (problems, path, 0, "", FALSE, "cannot be read: %s", local->message);
+    gv_config_problem_add (problems, path, 0, "", FALSE, "cannot be read: %s", local->message);
     return FALSE;
   }
   if (len > GV_CONFIG_MAX_SIZE || strlen (text) != len) {
-    cfg_problem_add (problems, path, 0, "", FALSE, len > GV_CONFIG_MAX_SIZE ? "is larger than 1 MiB"
+    gv_config_problem_add (problems, path, 0, "", FALSE, len > GV_CONFIG_MAX_SIZE ? "is larger than 1 MiB"
                                                                             : "holds a NUL byte: not a text file");
     return FALSE;
   }
-  s = g_new0 (CfgSource, 1);
+  s = g_new0 (GvConfigSource, 1);
   s->file = g_strdup (path);
   s->text = g_steal_pointer (&text);
   g_ptr_array_add (sources, s);
@@ -773,7 +773,7 @@ add_file (GPtrArray *sources, const char *path, gboolean optional, GPtrArray *pr
 }
 
 void
-cfg_add_dropins (GPtrArray *sources, const char *dir, GPtrArray *problems)
+gv_config_add_dropins (GPtrArray *sources, const char *dir, GPtrArray *problems)
 {
   g_autoptr (GError) local = NULL;
   g_autoptr (GDir) d = g_dir_open (dir, 0, &local);
@@ -782,13 +782,13 @@ cfg_add_dropins (GPtrArray *sources, const char *dir, GPtrArray *problems)
 
   if (!d) {
     if (!g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-      cfg_problem_add (problems, dir, 0, "", FALSE, "the drop-in directory cannot be read: %s", local->message);
+      gv_config_problem_add (problems, dir, 0, "", FALSE, "the drop-in directory cannot be read: %s", local->message);
     return;
   }
   while ((name = g_dir_read_name (d)))
     if (name[0] != '.' && g_str_has_suffix (name, ".conf"))
       g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, gv_strv_compare);
+  g_ptr_array_sort (names, gv_sysfs_compare_names);
   for (guint i = 0; i < names->len; i++) {
     g_autofree char *path = g_build_filename (dir, names->pdata[i], NULL);
     if (g_file_test (path, G_FILE_TEST_IS_DIR))
@@ -800,16 +800,16 @@ cfg_add_dropins (GPtrArray *sources, const char *dir, GPtrArray *problems)
 GvConfig *
 gv_config_load (const char *main_file, const char *dropin_dir, GPtrArray **problems_out, GError **error)
 {
-  g_autoptr (GPtrArray) sources = g_ptr_array_new_with_free_func ((GDestroyNotify) cfg_source_free);
-  g_autoptr (GPtrArray) problems = cfg_problems_new ();
+  g_autoptr (GPtrArray) sources = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_config_source_free);
+  g_autoptr (GPtrArray) problems = gv_config_problems_new ();
   g_autofree char *default_dir = dropin_dir ? NULL : gv_config_default_dropin_dir (main_file);
   g_autoptr (GvConfig) config = NULL;
   gboolean io = !add_file (sources, main_file, TRUE, problems);
   guint before = problems->len;
 
-  cfg_add_dropins (sources, dropin_dir ? dropin_dir : default_dir, problems);
+  gv_config_add_dropins (sources, dropin_dir ? dropin_dir : default_dir, problems);
   io |= problems->len > before;
-  config = cfg_build (sources, problems);
+  config = gv_config_build (sources, problems);
   if (problems_out)
     *problems_out = g_ptr_array_ref (problems);
   if (problems->len) {
@@ -825,21 +825,21 @@ gv_config_load (const char *main_file, const char *dropin_dir, GPtrArray **probl
 GPtrArray *
 gv_config_check_text (const char *text, const char *dropin_dir, GvHost *host)
 {
-  g_autoptr (GPtrArray) sources = g_ptr_array_new_with_free_func ((GDestroyNotify) cfg_source_free);
-  GPtrArray *problems = cfg_problems_new ();
+  g_autoptr (GPtrArray) sources = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_config_source_free);
+  GPtrArray *problems = gv_config_problems_new ();
   g_autoptr (GvConfig) config = NULL;
-  CfgSource *s;
+  GvConfigSource *s;
 
   if (strlen (text) > GV_CONFIG_MAX_SIZE) {
-    cfg_problem_add (problems, NULL, 0, "", FALSE, "the text is larger than 1 MiB");
+    gv_config_problem_add (problems, NULL, 0, "", FALSE, "the text is larger than 1 MiB");
     return problems;
   }
-  s = g_new0 (CfgSource, 1);
+  s = g_new0 (GvConfigSource, 1);
   s->text = g_strdup (text);
   g_ptr_array_add (sources, s);
   if (dropin_dir)
-    cfg_add_dropins (sources, dropin_dir, problems);
-  config = cfg_build (sources, problems);
+    gv_config_add_dropins (sources, dropin_dir, problems);
+  config = gv_config_build (sources, problems);
   if (host) {
     g_autoptr (GPtrArray) more = gv_config_check_host (config, host);
     g_ptr_array_extend_and_steal (problems, g_steal_pointer (&more));

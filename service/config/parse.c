@@ -21,13 +21,13 @@ gv_config_problem_free (GvConfigProblem *problem)
 }
 
 GPtrArray *
-cfg_problems_new (void)
+gv_config_problems_new (void)
 {
   return g_ptr_array_new_with_free_func ((GDestroyNotify) gv_config_problem_free);
 }
 
 void
-cfg_problem_add (GPtrArray *problems, const char *file, guint line, const char *key, gboolean host,
+gv_config_problem_add (GPtrArray *problems, const char *file, guint line, const char *key, gboolean host,
                  const char *format, ...)
 {
   GvConfigProblem *p = g_new0 (GvConfigProblem, 1);
@@ -67,7 +67,7 @@ gv_config_problems_to_text (GPtrArray *problems, guint max)
 }
 
 void
-cfg_group_free (CfgGroup *group)
+gv_config_group_free (GvConfigGroup *group)
 {
   if (!group)
     return;
@@ -77,7 +77,7 @@ cfg_group_free (CfgGroup *group)
 }
 
 static void
-entry_free (CfgEntry *entry)
+entry_free (GvConfigEntry *entry)
 {
   g_free (entry->key);
   g_free (entry->raw);
@@ -87,11 +87,11 @@ entry_free (CfgEntry *entry)
 /* ---- scanning ---- */
 
 GPtrArray *
-cfg_scan (const char *text, const char *file, GPtrArray *problems)
+gv_config_scan (const char *text, const char *file, GPtrArray *problems)
 {
-  GPtrArray *groups = g_ptr_array_new_with_free_func ((GDestroyNotify) cfg_group_free);
+  GPtrArray *groups = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_config_group_free);
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  CfgGroup *current = NULL;
+  GvConfigGroup *current = NULL;
   gboolean warned_outside = FALSE;
 
   for (guint i = 0; lines[i]; i++) {
@@ -100,7 +100,7 @@ cfg_scan (const char *text, const char *file, GPtrArray *problems)
     gsize len;
 
     if (!g_utf8_validate (line, -1, NULL)) {
-      cfg_problem_add (problems, file, n, "", FALSE, "the line is not valid UTF-8");
+      gv_config_problem_add (problems, file, n, "", FALSE, "the line is not valid UTF-8");
       continue;
     }
     g_strstrip (line);
@@ -113,13 +113,13 @@ cfg_scan (const char *text, const char *file, GPtrArray *problems)
       for (gsize j = 1; ok && j + 1 < len; j++)
         ok = line[j] != '[' && line[j] != ']' && !g_ascii_iscntrl (line[j]);
       if (!ok) {
-        cfg_problem_add (problems, file, n, "", FALSE,
+        gv_config_problem_add (problems, file, n, "", FALSE,
                          "“%s” is not a group line: write [Manage], [Device ADDRESS] or [Mdev UUID]", line);
         current = NULL;
         warned_outside = TRUE; /* its keys belong to the broken group: not reported again */
         continue;
       }
-      current = g_new0 (CfgGroup, 1);
+      current = g_new0 (GvConfigGroup, 1);
       current->name = g_strndup (line + 1, len - 2);
       current->line = n;
       current->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
@@ -130,27 +130,27 @@ cfg_scan (const char *text, const char *file, GPtrArray *problems)
     {
       const char *eq = strchr (line, '=');
       g_autofree char *key = NULL;
-      CfgEntry *e;
+      GvConfigEntry *e;
 
       if (!eq) {
-        cfg_problem_add (problems, file, n, current ? current->name : "", FALSE,
+        gv_config_problem_add (problems, file, n, current ? current->name : "", FALSE,
                          "“%s” is neither Key=value, a [group] nor a comment (comments start with #)", line);
         continue;
       }
       key = g_strstrip (g_strndup (line, (gsize) (eq - line)));
       if (!*key) {
-        cfg_problem_add (problems, file, n, current ? current->name : "", FALSE, "a value without a key: “%s”",
+        gv_config_problem_add (problems, file, n, current ? current->name : "", FALSE, "a value without a key: “%s”",
                          line);
         continue;
       }
       if (!current) {
         if (!warned_outside)
-          cfg_problem_add (problems, file, n, key, FALSE,
+          gv_config_problem_add (problems, file, n, key, FALSE,
                            "a key before any group: put it below [Manage], [Device ADDRESS] or [Mdev UUID]");
         warned_outside = TRUE;
         continue;
       }
-      e = g_new0 (CfgEntry, 1);
+      e = g_new0 (GvConfigEntry, 1);
       e->key = g_steal_pointer (&key);
       e->raw = g_strstrip (g_strdup (eq + 1));
       e->line = n;
@@ -209,13 +209,13 @@ comment_hint (const char *raw)
 }
 
 gboolean
-cfg_parse_string (const char *raw, char **out, char **why)
+gv_config_parse_string (const char *raw, char **out, char **why)
 {
   return unescape (raw, strlen (raw), FALSE, out, why);
 }
 
 gboolean
-cfg_parse_list (const char *raw, GStrv *out, char **why)
+gv_config_parse_list (const char *raw, GStrv *out, char **why)
 {
   g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_free);
   gsize start = 0, len = strlen (raw);
@@ -243,7 +243,7 @@ cfg_parse_list (const char *raw, GStrv *out, char **why)
 }
 
 gboolean
-cfg_parse_bool (const char *raw, gboolean *out, char **why)
+gv_config_parse_bool (const char *raw, gboolean *out, char **why)
 {
   static const char *const yes[] = { "true", "yes", "1", NULL };
   static const char *const no[] = { "false", "no", "0", NULL };
@@ -266,7 +266,7 @@ cfg_parse_bool (const char *raw, gboolean *out, char **why)
 }
 
 gboolean
-cfg_parse_count (const char *raw, guint min, guint max, guint *out, char **why)
+gv_config_parse_count (const char *raw, guint min, guint max, guint *out, char **why)
 {
   guint64 v = 0;
   gboolean ok = *raw != '\0' && strlen (raw) <= 10;
@@ -299,7 +299,7 @@ hex4 (const char *p, guint16 *out)
 }
 
 gboolean
-cfg_parse_id (const char *raw, guint16 *vendor, guint16 *device, char **why)
+gv_config_parse_id (const char *raw, guint16 *vendor, guint16 *device, char **why)
 {
   if (strlen (raw) == 9 && raw[4] == ':' && hex4 (raw, vendor) && hex4 (raw + 5, device))
     return TRUE;
@@ -312,35 +312,15 @@ cfg_parse_id (const char *raw, guint16 *vendor, guint16 *device, char **why)
 }
 
 char *
-cfg_normalize_bdf (const char *text)
+gv_config_normalize_uuid (const char *text)
 {
-  g_autofree char *full = NULL;
-  GvBdf bdf;
-
-  if (!text)
-    return NULL;
-  /* "41:00.0": domain 0000 */
-  full = g_ascii_strdown (text, -1);
-  if (strlen (full) == 7) {
-    char *with_domain = g_strconcat ("0000:", full, NULL);
-    g_free (full);
-    full = with_domain;
-  }
-  if (!gv_bdf_parse (full, &bdf))
-    return NULL;
-  return g_strdup_printf ("%04x:%02x:%02x.%x", bdf.domain, bdf.bus, bdf.slot, bdf.function);
-}
-
-char *
-cfg_normalize_uuid (const char *text)
-{
-  if (!text || !gv_uuid_is_valid (text))
+  if (!text || !gv_vgpu_uuid_is_valid (text))
     return NULL;
   return g_ascii_strdown (text, -1);
 }
 
 char *
-cfg_id_text (guint16 vendor, guint16 device)
+gv_config_id_text (guint16 vendor, guint16 device)
 {
   return g_strdup_printf ("%04x:%04x", vendor, device);
 }
@@ -369,7 +349,7 @@ distance (const char *a, const char *b)
 }
 
 char *
-cfg_suggest (const char *word, const char *const *candidates)
+gv_config_suggest (const char *word, const char *const *candidates)
 {
   const char *best = NULL;
   guint best_d = G_MAXUINT;

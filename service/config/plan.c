@@ -12,20 +12,20 @@
 #include <string.h>
 
 static void
-step_free (BootStep *s)
+step_free (GvConfigPlanStep *s)
 {
   g_free (s->pub.device);
   g_free (s->pub.action);
   g_free (s->pub.message);
   g_free (s->gpu);
-  g_clear_pointer (&s->pt, gv_plan_free);
+  g_clear_pointer (&s->pt, gv_passthrough_plan_free);
   g_free (s->type);
   g_free (s->uuid);
   g_free (s);
 }
 
 void
-gv_boot_plan_free (GvBootPlan *plan)
+gv_config_plan_free (GvConfigPlan *plan)
 {
   if (!plan)
     return;
@@ -36,63 +36,63 @@ gv_boot_plan_free (GvBootPlan *plan)
 }
 
 const char *
-gv_boot_step_status_to_string (GvBootStepStatus status)
+gv_config_step_status_to_string (GvConfigStepStatus status)
 {
   switch (status) {
-  case GV_BOOT_STEP_PENDING: return GPUVIRT_STEP_PENDING;
-  case GV_BOOT_STEP_RUNNING: return GPUVIRT_STEP_RUNNING;
-  case GV_BOOT_STEP_DONE: return GPUVIRT_STEP_DONE;
-  case GV_BOOT_STEP_SKIPPED: return GPUVIRT_STEP_SKIPPED;
-  case GV_BOOT_STEP_FAILED:
+  case GV_CONFIG_STEP_PENDING: return GPUVIRT_STEP_PENDING;
+  case GV_CONFIG_STEP_RUNNING: return GPUVIRT_STEP_RUNNING;
+  case GV_CONFIG_STEP_DONE: return GPUVIRT_STEP_DONE;
+  case GV_CONFIG_STEP_SKIPPED: return GPUVIRT_STEP_SKIPPED;
+  case GV_CONFIG_STEP_FAILED:
   default: return GPUVIRT_STEP_FAILED;
   }
 }
 
 guint
-gv_boot_plan_get_n_steps (GvBootPlan *plan)
+gv_config_plan_get_n_steps (GvConfigPlan *plan)
 {
   return plan->steps->len;
 }
 
-const GvBootStep *
-gv_boot_plan_get_step (GvBootPlan *plan, guint index)
+const GvConfigStep *
+gv_config_plan_get_step (GvConfigPlan *plan, guint index)
 {
-  return index < plan->steps->len ? &((BootStep *) plan->steps->pdata[index])->pub : NULL;
+  return index < plan->steps->len ? &((GvConfigPlanStep *) plan->steps->pdata[index])->pub : NULL;
 }
 
 const char *
-gv_boot_plan_get_state (GvBootPlan *plan)
+gv_config_plan_get_state (GvConfigPlan *plan)
 {
   gboolean pending = FALSE, failed = FALSE;
 
   if (plan->steps->len == 0)
     return GPUVIRT_PLAN_NONE;
   for (guint i = 0; i < plan->steps->len; i++) {
-    const BootStep *s = plan->steps->pdata[i];
-    if (s->pub.status == GV_BOOT_STEP_RUNNING)
+    const GvConfigPlanStep *s = plan->steps->pdata[i];
+    if (s->pub.status == GV_CONFIG_STEP_RUNNING)
       return GPUVIRT_PLAN_RUNNING;
-    pending |= s->pub.status == GV_BOOT_STEP_PENDING;
-    failed |= s->pub.status == GV_BOOT_STEP_FAILED;
+    pending |= s->pub.status == GV_CONFIG_STEP_PENDING;
+    failed |= s->pub.status == GV_CONFIG_STEP_FAILED;
   }
   return pending ? GPUVIRT_PLAN_PENDING : failed ? GPUVIRT_PLAN_FAILED : GPUVIRT_PLAN_DONE;
 }
 
 char *
-gv_boot_plan_to_text (GvBootPlan *plan)
+gv_config_plan_to_text (GvConfigPlan *plan)
 {
   GString *out = g_string_new (NULL);
 
   for (guint i = 0; i < plan->steps->len; i++) {
-    const BootStep *s = plan->steps->pdata[i];
+    const GvConfigPlanStep *s = plan->steps->pdata[i];
     g_string_append_printf (out, "%s%s %s %s: %s%s%s%s", i ? "\n" : "", s->pub.phase, s->pub.device, s->pub.action,
-                            gv_boot_step_status_to_string (s->pub.status), *s->pub.message ? " (" : "",
+                            gv_config_step_status_to_string (s->pub.status), *s->pub.message ? " (" : "",
                             s->pub.message, *s->pub.message ? ")" : "");
   }
   return g_string_free (out, FALSE);
 }
 
 void
-cfg_step_set (BootStep *step, GvBootStepStatus status, char *message)
+gv_config_step_set (GvConfigPlanStep *step, GvConfigStepStatus status, char *message)
 {
   step->pub.status = status;
   g_free (step->pub.message);
@@ -100,19 +100,19 @@ cfg_step_set (BootStep *step, GvBootStepStatus status, char *message)
 }
 
 char *
-cfg_step_name (GvBootPlan *plan, guint index)
+gv_config_step_name (GvConfigPlan *plan, guint index)
 {
-  const BootStep *s = plan->steps->pdata[index];
+  const GvConfigPlanStep *s = plan->steps->pdata[index];
   return g_strdup_printf ("step %u (%s %s: %s)", index + 1, s->pub.phase, s->pub.device, s->pub.action);
 }
 
 gboolean
-cfg_read_id (const char *root, const char *bdf, guint16 *vendor, guint16 *device)
+gv_config_read_id (const char *root, const char *bdf, guint16 *vendor, guint16 *device)
 {
   g_autofree char *dir = g_build_filename (root, "sys", "bus", "pci", "devices", bdf, NULL);
   guint64 v = 0, d = 0;
 
-  if (!gv_read_uint (dir, "vendor", TRUE, &v) || !gv_read_uint (dir, "device", TRUE, &d))
+  if (!gv_sysfs_read_uint (dir, "vendor", TRUE, &v) || !gv_sysfs_read_uint (dir, "device", TRUE, &d))
     return FALSE;
   *vendor = (guint16) v;
   *device = (guint16) d;
@@ -127,17 +127,17 @@ mdev_type_matches (const char *root, const char *parent, const char *type_id, co
 {
   g_autofree char *dir = g_build_filename (root, "sys", "bus", "pci", "devices", parent, "mdev_supported_types",
                                            type_id, NULL);
-  g_autofree char *name = gv_read_attr (dir, "name");
+  g_autofree char *name = gv_sysfs_read_attr (dir, "name");
 
   return gv_vgpu_type_matches (type_id, name, wanted);
 }
 
 guint
-cfg_count_vgpus (const char *root, const char *gpu, const char *wanted, CfgTypeNames *names, guint *unknown)
+gv_config_count_vgpus (const char *root, const char *gpu, const char *wanted, GvConfigTypeNames *names, guint *unknown)
 {
   g_autoptr (GvVgpuFamily) family = gv_vgpu_family_read (root, gpu, NULL);
   g_autoptr (GPtrArray) mdevs = NULL;
-  guint id = names ? cfg_type_names_resolve (names, wanted) : 0;
+  guint id = names ? gv_config_type_names_resolve (names, wanted) : 0;
   GHashTableIter iter;
   gpointer key, value;
   guint n = 0;
@@ -150,12 +150,12 @@ cfg_count_vgpus (const char *root, const char *gpu, const char *wanted, CfgTypeN
     guint type = GPOINTER_TO_UINT (value);
     if (id && type == id)
       n++;
-    else if (!id && !(names && cfg_type_names_lookup (names, type)))
+    else if (!id && !(names && gv_config_type_names_lookup (names, type)))
       (*unknown)++; /* WANTED is no known name, and neither is this type's */
   }
-  mdevs = gv_mdevs_read (root);
+  mdevs = gv_host_mdevs_read (root);
   for (guint i = 0; i < mdevs->len; i++) {
-    const GvMdev *m = mdevs->pdata[i];
+    const GvHostMdev *m = mdevs->pdata[i];
     if (g_hash_table_contains (family->mdevs, m->uuid) && mdev_type_matches (root, m->parent, m->type_id, wanted))
       n++;
   }
@@ -168,21 +168,21 @@ typedef struct {
   GvConfig *config;
   GvHost *host;
   const char *root;
-  GvBootPlan *plan;
-  CfgTypeNames *names;
+  GvConfigPlan *plan;
+  GvConfigTypeNames *names;
   GHashTable *sriov_step;   /* PF -> step index + 1 */
 } Compute;
 
-static BootStep *
-add_step (Compute *c, StepKind kind, const char *phase, const char *device, char *action)
+static GvConfigPlanStep *
+add_step (Compute *c, GvConfigStepKind kind, const char *phase, const char *device, char *action)
 {
-  BootStep *s = g_new0 (BootStep, 1);
+  GvConfigPlanStep *s = g_new0 (GvConfigPlanStep, 1);
 
   s->kind = kind;
   s->pub.phase = phase;
   s->pub.device = g_strdup (device);
   s->pub.action = action;
-  s->pub.status = GV_BOOT_STEP_PENDING;
+  s->pub.status = GV_CONFIG_STEP_PENDING;
   s->pub.message = g_strdup ("");
   s->depends = -1;
   g_ptr_array_add (c->plan->steps, s);
@@ -199,8 +199,8 @@ sriov_step_of (Compute *c, const char *pf)
 static char *
 vendor_type_text (Compute *c, const char *wanted)
 {
-  guint id = cfg_type_names_resolve (c->names, wanted);
-  const char *name = id ? cfg_type_names_lookup (c->names, id) : NULL;
+  guint id = gv_config_type_names_resolve (c->names, wanted);
+  const char *name = id ? gv_config_type_names_lookup (c->names, id) : NULL;
 
   if (id && name)
     return g_strdup_printf ("%u (%s)", id, name);
@@ -212,20 +212,20 @@ vendor_type_text (Compute *c, const char *wanted)
 static gboolean
 on_vfio (GvHost *host, const char *bdf)
 {
-  GvDevice *d = gv_host_lookup (host, bdf);
-  return d && gv_driver_is_vfio (d->fn->driver);
+  GvHostDevice *d = gv_host_lookup (host, bdf);
+  return d && gv_host_driver_is_vfio (d->fn->driver);
 }
 
 /* D is a VF that the configured NumVfs of its PF creates or re-creates. */
 static gboolean
 is_future_vf (Compute *c, const GvConfigDevice *d)
 {
-  CfgLookup at;
+  GvConfigLookup at;
   gboolean future;
 
-  cfg_lookup (c->config, c->host, d->bdf, d->vendor_id, d->device_id, &at);
-  future = at.at == CFG_AT_FUTURE_VF;
-  cfg_lookup_clear (&at);
+  gv_config_lookup_address (c->config, c->host, d->bdf, d->vendor_id, d->device_id, &at);
+  future = at.at == GV_CONFIG_AT_FUTURE_VF;
+  gv_config_lookup_clear (&at);
   return future;
 }
 
@@ -238,37 +238,37 @@ plan_bind (Compute *c, const GvConfigDevice *d)
   g_autoptr (GPtrArray) requested = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (GString) with = g_string_new (NULL);
-  BootStep *s = add_step (c, STEP_BIND, GPUVIRT_PHASE_PASSTHROUGH, d->bdf, g_strdup ("bind vfio-pci"));
+  GvConfigPlanStep *s = add_step (c, GV_CONFIG_DO_BIND, GPUVIRT_PHASE_PASSTHROUGH, d->bdf, g_strdup ("bind vfio-pci"));
   gboolean all_vfio = TRUE;
-  CfgLookup at;
+  GvConfigLookup at;
 
   s->vendor_id = d->vendor_id;
   s->device_id = d->device_id;
-  cfg_lookup (c->config, c->host, d->bdf, d->vendor_id, d->device_id, &at);
-  if (at.at == CFG_AT_FUTURE_VF) {
+  gv_config_lookup_address (c->config, c->host, d->bdf, d->vendor_id, d->device_id, &at);
+  if (at.at == GV_CONFIG_AT_FUTURE_VF) {
     /* made by the SR-IOV step, which runs first: planned when it exists */
     s->depends = sriov_step_of (c, at.pf->bdf);
     g_free (s->pub.action);
     s->pub.action = g_strdup_printf ("bind vfio-pci (a VF of %s)", at.pf->bdf);
-    cfg_lookup_clear (&at);
+    gv_config_lookup_clear (&at);
     return;
   }
-  if (at.at != CFG_AT_PRESENT) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED, g_steal_pointer (&at.message));
+  if (at.at != GV_CONFIG_AT_PRESENT) {
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_steal_pointer (&at.message));
     return;
   }
   g_ptr_array_add (requested, d->bdf);
   for (guint i = 0; i < devices->len; i++) {
     const GvConfigDevice *o = devices->pdata[i];
-    GvDevice *od = o->passthrough && o != d ? gv_host_lookup (c->host, o->bdf) : NULL;
+    GvHostDevice *od = o->passthrough && o != d ? gv_host_lookup (c->host, o->bdf) : NULL;
     if (od && od->fn->iommu_group >= 0 && od->fn->iommu_group == at.device->fn->iommu_group &&
         od->fn->vendor_id == o->vendor_id && od->fn->device_id == o->device_id)
       g_ptr_array_add (requested, o->bdf);
   }
   g_ptr_array_add (requested, NULL);
-  s->pt = gv_passthrough_plan (c->host, GV_OP_BIND_VFIO, (const char *const *) requested->pdata, NULL, &error);
+  s->pt = gv_passthrough_plan (c->host, GV_PASSTHROUGH_BIND_VFIO, (const char *const *) requested->pdata, NULL, &error);
   if (!s->pt) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED, g_strdup (error->message));
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_strdup (error->message));
     return;
   }
   for (guint i = 0; s->pt->all_bdfs[i]; i++) {
@@ -281,18 +281,18 @@ plan_bind (Compute *c, const GvConfigDevice *d)
     s->pub.action = g_strdup_printf ("bind vfio-pci%s", with->str);
   }
   if (all_vfio)
-    cfg_step_set (s, GV_BOOT_STEP_SKIPPED, g_strdup ("already on vfio-pci"));
+    gv_config_step_set (s, GV_CONFIG_STEP_SKIPPED, g_strdup ("already on vfio-pci"));
 }
 
 /* Whatever the VFs of PF carry or whoever holds them: a reason not to
  * change their count, or NULL. */
 static char *
-vfs_in_use (Compute *c, const GvDevice *pf)
+vfs_in_use (Compute *c, const GvHostDevice *pf)
 {
   GPtrArray *mdevs = gv_host_get_mdevs (c->host);
 
   for (guint i = 0; pf->fn->vfs && pf->fn->vfs[i]; i++) {
-    GvDevice *vf = gv_host_lookup (c->host, pf->fn->vfs[i]);
+    GvHostDevice *vf = gv_host_lookup (c->host, pf->fn->vfs[i]);
     g_autoptr (GPtrArray) holders = NULL;
 
     if (!vf)
@@ -300,13 +300,13 @@ vfs_in_use (Compute *c, const GvDevice *pf)
     if (vf->fn->vendor_vfio && vf->fn->vendor_vfio->current_type != 0)
       return g_strdup_printf ("%s carries vGPU type %u", vf->fn->bdf, vf->fn->vendor_vfio->current_type);
     for (guint j = 0; j < mdevs->len; j++) {
-      const GvMdev *m = mdevs->pdata[j];
+      const GvHostMdev *m = mdevs->pdata[j];
       if (g_str_equal (m->parent, vf->fn->bdf))
         return g_strdup_printf ("%s hosts mdev %s", vf->fn->bdf, m->uuid);
     }
     holders = gv_host_get_holders (c->host, vf->fn->bdf, NULL);
     if (holders && holders->len) {
-      const GvHolder *h = holders->pdata[0];
+      const GvHostHolder *h = holders->pdata[0];
       return g_strdup_printf ("%s is held by %s (pid %d, %s)", vf->fn->bdf, h->comm, h->pid, h->node);
     }
   }
@@ -316,42 +316,42 @@ vfs_in_use (Compute *c, const GvDevice *pf)
 static void
 plan_num_vfs (Compute *c, const GvConfigDevice *d, guint index)
 {
-  BootStep *s = add_step (c, STEP_NUM_VFS, GPUVIRT_PHASE_SRIOV, d->bdf,
+  GvConfigPlanStep *s = add_step (c, GV_CONFIG_DO_NUM_VFS, GPUVIRT_PHASE_SRIOV, d->bdf,
                           d->num_vfs ? g_strdup_printf ("enable %u VF%s", d->num_vfs, d->num_vfs == 1 ? "" : "s")
                                      : g_strdup ("disable the VFs"));
-  const GvPciFunction *fn;
+  const GvHostFunction *fn;
   g_autofree char *busy = NULL;
-  CfgLookup at;
+  GvConfigLookup at;
 
   s->vendor_id = d->vendor_id;
   s->device_id = d->device_id;
   s->count = d->num_vfs;
   s->gpu = g_strdup (d->bdf);
   g_hash_table_insert (c->sriov_step, s->gpu, GINT_TO_POINTER (index + 1));
-  cfg_lookup (c->config, c->host, d->bdf, d->vendor_id, d->device_id, &at);
-  if (at.at != CFG_AT_PRESENT) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED, at.message ? g_steal_pointer (&at.message)
+  gv_config_lookup_address (c->config, c->host, d->bdf, d->vendor_id, d->device_id, &at);
+  if (at.at != GV_CONFIG_AT_PRESENT) {
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, at.message ? g_steal_pointer (&at.message)
                                                      : g_strdup_printf ("%s does not exist yet", d->bdf));
     return;
   }
   fn = at.device->fn;
   if (fn->physfn) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED, g_strdup_printf ("%s is a VF itself: only its PF %s has VFs", d->bdf,
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_strdup_printf ("%s is a VF itself: only its PF %s has VFs", d->bdf,
                                                            fn->physfn));
     return;
   }
   if (!fn->sriov_capable || fn->sriov_totalvfs == 0) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED, g_strdup_printf ("%s does not support SR-IOV (no sriov_totalvfs)",
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_strdup_printf ("%s does not support SR-IOV (no sriov_totalvfs)",
                                                            d->bdf));
     return;
   }
   if (d->num_vfs > fn->sriov_totalvfs) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED, g_strdup_printf ("%s supports at most %u VFs (sriov_totalvfs), not %u",
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_strdup_printf ("%s supports at most %u VFs (sriov_totalvfs), not %u",
                                                            d->bdf, fn->sriov_totalvfs, d->num_vfs));
     return;
   }
   if (fn->sriov_numvfs == d->num_vfs) {
-    cfg_step_set (s, GV_BOOT_STEP_SKIPPED, d->num_vfs ? g_strdup_printf ("%u VFs are enabled already", d->num_vfs)
+    gv_config_step_set (s, GV_CONFIG_STEP_SKIPPED, d->num_vfs ? g_strdup_printf ("%u VFs are enabled already", d->num_vfs)
                                                       : g_strdup ("no VFs are enabled"));
     return;
   }
@@ -360,7 +360,7 @@ plan_num_vfs (Compute *c, const GvConfigDevice *d, guint index)
     s->pub.action = g_strdup_printf ("change from %u to %u VFs", fn->sriov_numvfs, d->num_vfs);
     busy = vfs_in_use (c, at.device);
     if (busy)
-      cfg_step_set (s, GV_BOOT_STEP_FAILED,
+      gv_config_step_set (s, GV_CONFIG_STEP_FAILED,
                     g_strdup_printf ("its %u VFs are in use (%s): changing their count would take them away; remove "
                                      "their vGPUs first, then apply again", fn->sriov_numvfs, busy));
   }
@@ -369,19 +369,19 @@ plan_num_vfs (Compute *c, const GvConfigDevice *d, guint index)
 /* The GPU of a VF configured at BDF, and whether its VFs are made by a
  * step of this plan (*DEPENDS). FALSE with the step failed otherwise. */
 static gboolean
-locate_vf (Compute *c, BootStep *s, const char *bdf, guint16 vendor, guint16 device, const char *role,
-           const GvDevice **gpu)
+locate_vf (Compute *c, GvConfigPlanStep *s, const char *bdf, guint16 vendor, guint16 device, const char *role,
+           const GvHostDevice **gpu)
 {
-  CfgLookup at;
+  GvConfigLookup at;
 
-  cfg_lookup (c->config, c->host, bdf, vendor, device, &at);
+  gv_config_lookup_address (c->config, c->host, bdf, vendor, device, &at);
   *gpu = NULL;
   if (at.message) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED, g_strdup_printf ("%s%s", role, at.message));
-    cfg_lookup_clear (&at);
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_strdup_printf ("%s%s", role, at.message));
+    gv_config_lookup_clear (&at);
     return FALSE;
   }
-  if (at.at == CFG_AT_FUTURE_VF) {
+  if (at.at == GV_CONFIG_AT_FUTURE_VF) {
     s->depends = sriov_step_of (c, at.pf->bdf);
     s->gpu = g_strdup (at.pf->bdf);
     *gpu = gv_host_lookup (c->host, at.pf->bdf);
@@ -396,9 +396,9 @@ static void
 plan_vf_type (Compute *c, const GvConfigDevice *d)
 {
   g_autofree char *text = vendor_type_text (c, d->vgpu_type);
-  BootStep *s = add_step (c, STEP_VF_TYPE, GPUVIRT_PHASE_VGPU, d->bdf, g_strdup_printf ("set type %s", text));
-  GvDevice *vf = gv_host_lookup (c->host, d->bdf);
-  const GvDevice *gpu = NULL;
+  GvConfigPlanStep *s = add_step (c, GV_CONFIG_DO_VF_TYPE, GPUVIRT_PHASE_VGPU, d->bdf, g_strdup_printf ("set type %s", text));
+  GvHostDevice *vf = gv_host_lookup (c->host, d->bdf);
+  const GvHostDevice *gpu = NULL;
   guint want;
 
   s->vendor_id = d->vendor_id;
@@ -406,8 +406,8 @@ plan_vf_type (Compute *c, const GvConfigDevice *d)
   s->type = g_strdup (d->vgpu_type);
   if (!locate_vf (c, s, d->bdf, d->vendor_id, d->device_id, "", &gpu))
     return;
-  if (gpu && gpu->framework == GV_VGPU_FRAMEWORK_MDEV_VF) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED,
+  if (gpu && gpu->framework == GV_HOST_FRAMEWORK_MDEV_VF) {
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED,
                   g_strdup_printf ("%s makes mdevs on its VFs, not vendor-specific VFIO types: configure the vGPU "
                                    "as [Mdev UUID] with Parent=%s", gpu->fn->bdf, d->bdf));
     return;
@@ -415,26 +415,26 @@ plan_vf_type (Compute *c, const GvConfigDevice *d)
   if (s->depends >= 0 || !vf)
     return; /* the VF is made (again) by the SR-IOV step */
   if (!vf->fn->physfn) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED,
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED,
                   g_strdup_printf ("%s is no VF: VgpuType alone is the type a VF carries; for vGPUs on this GPU add "
                                    "VgpuCount=N", d->bdf));
     return;
   }
   if (!vf->fn->vendor_vfio) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED,
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED,
                   g_strdup_printf ("%s has no nvidia/ directory: it is not a VF of a vendor-specific VFIO GPU on the "
                                    "nvidia driver", d->bdf));
     return;
   }
   if (vf->fn->vendor_vfio->current_type == 0)
     return;
-  want = cfg_type_names_resolve (c->names, d->vgpu_type);
+  want = gv_config_type_names_resolve (c->names, d->vgpu_type);
   if (want == vf->fn->vendor_vfio->current_type) {
     g_autofree char *now = vendor_type_text (c, d->vgpu_type);
-    cfg_step_set (s, GV_BOOT_STEP_SKIPPED, g_strdup_printf ("carries %s already", now));
+    gv_config_step_set (s, GV_CONFIG_STEP_SKIPPED, g_strdup_printf ("carries %s already", now));
   } else {
-    const char *name = cfg_type_names_lookup (c->names, vf->fn->vendor_vfio->current_type);
-    cfg_step_set (s, GV_BOOT_STEP_FAILED,
+    const char *name = gv_config_type_names_lookup (c->names, vf->fn->vendor_vfio->current_type);
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED,
                   g_strdup_printf ("carries vGPU type %u%s%s%s, configured %s%s: release it first (gpuvirtctl vgpu "
                                    "remove %s)", vf->fn->vendor_vfio->current_type, name ? " (" : "",
                                    name ? name : "", name ? ")" : "", d->vgpu_type,
@@ -442,11 +442,11 @@ plan_vf_type (Compute *c, const GvConfigDevice *d)
   }
 }
 
-static const GvMdevType *
+static const GvHostMdevType *
 find_mdev_type (GPtrArray *types, const char *wanted)
 {
   for (guint i = 0; types && i < types->len; i++) {
-    const GvMdevType *t = types->pdata[i];
+    const GvHostMdevType *t = types->pdata[i];
     if (gv_vgpu_type_matches (t->id, t->name, wanted))
       return t;
   }
@@ -456,25 +456,25 @@ find_mdev_type (GPtrArray *types, const char *wanted)
 static void
 plan_mdev (Compute *c, const GvConfigMdev *m)
 {
-  BootStep *s = add_step (c, STEP_MDEV, GPUVIRT_PHASE_MDEV, m->parent,
+  GvConfigPlanStep *s = add_step (c, GV_CONFIG_DO_MDEV, GPUVIRT_PHASE_MDEV, m->parent,
                           g_strdup_printf ("create mdev %s of “%s”", m->uuid, m->type));
   GPtrArray *mdevs = gv_host_get_mdevs (c->host);
-  const GvDevice *gpu = NULL;
-  GvDevice *parent;
-  const GvMdevType *type;
+  const GvHostDevice *gpu = NULL;
+  GvHostDevice *parent;
+  const GvHostMdevType *type;
 
   s->vendor_id = m->parent_vendor_id;
   s->device_id = m->parent_device_id;
   s->type = g_strdup (m->type);
   s->uuid = g_strdup (m->uuid);
   for (guint i = 0; i < mdevs->len; i++) {
-    const GvMdev *now = mdevs->pdata[i];
+    const GvHostMdev *now = mdevs->pdata[i];
     if (!g_str_equal (now->uuid, m->uuid))
       continue;
     if (g_str_equal (now->parent, m->parent) && mdev_type_matches (c->root, now->parent, now->type_id, m->type))
-      cfg_step_set (s, GV_BOOT_STEP_SKIPPED, g_strdup_printf ("exists already (%s)", now->type_id));
+      gv_config_step_set (s, GV_CONFIG_STEP_SKIPPED, g_strdup_printf ("exists already (%s)", now->type_id));
     else
-      cfg_step_set (s, GV_BOOT_STEP_FAILED,
+      gv_config_step_set (s, GV_CONFIG_STEP_FAILED,
                     g_strdup_printf ("mdev %s exists already on %s with type %s, configured %s “%s”: remove it "
                                      "first (gpuvirtctl vgpu remove %s)", m->uuid, now->parent, now->type_id,
                                      m->parent, m->type, m->uuid));
@@ -482,8 +482,8 @@ plan_mdev (Compute *c, const GvConfigMdev *m)
   }
   if (!locate_vf (c, s, m->parent, m->parent_vendor_id, m->parent_device_id, "parent ", &gpu))
     return;
-  if (gpu && gpu->framework == GV_VGPU_FRAMEWORK_VENDOR_VFIO) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED,
+  if (gpu && gpu->framework == GV_HOST_FRAMEWORK_VENDOR_VFIO) {
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED,
                   g_strdup_printf ("%s uses vendor-specific VFIO, not mdevs: give the VF its type with VgpuType= in "
                                    "[Device %s]", gpu->fn->bdf, m->parent));
     return;
@@ -492,7 +492,7 @@ plan_mdev (Compute *c, const GvConfigMdev *m)
   if (s->depends >= 0 || !parent)
     return;
   if (!parent->fn->mdev_types) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED, g_strdup_printf ("%s is no mdev parent (no mdev_supported_types)",
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_strdup_printf ("%s is no mdev parent (no mdev_supported_types)",
                                                            m->parent));
     return;
   }
@@ -500,10 +500,10 @@ plan_mdev (Compute *c, const GvConfigMdev *m)
   if (!type) {
     GString *list = g_string_new (NULL);
     for (guint i = 0; i < parent->fn->mdev_types->len; i++) {
-      const GvMdevType *t = parent->fn->mdev_types->pdata[i];
+      const GvHostMdevType *t = parent->fn->mdev_types->pdata[i];
       g_string_append_printf (list, "%s%s %s", i ? ", " : "", t->id, t->name);
     }
-    cfg_step_set (s, GV_BOOT_STEP_FAILED, g_strdup_printf ("%s has no mdev type “%s”; its types: %s", m->parent,
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_strdup_printf ("%s has no mdev type “%s”; its types: %s", m->parent,
                                                            m->type, list->str));
     g_string_free (list, TRUE);
     return;
@@ -516,53 +516,53 @@ static void
 plan_count (Compute *c, const GvConfigDevice *d)
 {
   g_autofree char *text = NULL;
-  BootStep *s;
-  CfgLookup at;
+  GvConfigPlanStep *s;
+  GvConfigLookup at;
   guint have, unknown = 0;
   gboolean others_pending = FALSE;
 
-  cfg_lookup (c->config, c->host, d->bdf, d->vendor_id, d->device_id, &at);
-  if (at.at == CFG_AT_PRESENT && at.device->framework != GV_VGPU_FRAMEWORK_MDEV_PF &&
-      at.device->framework != GV_VGPU_FRAMEWORK_MDEV_VF)
+  gv_config_lookup_address (c->config, c->host, d->bdf, d->vendor_id, d->device_id, &at);
+  if (at.at == GV_CONFIG_AT_PRESENT && at.device->framework != GV_HOST_FRAMEWORK_MDEV_PF &&
+      at.device->framework != GV_HOST_FRAMEWORK_MDEV_VF)
     text = vendor_type_text (c, d->vgpu_type);
   else
     text = g_strdup_printf ("“%s”", d->vgpu_type);
-  s = add_step (c, STEP_COUNT, GPUVIRT_PHASE_VGPU, d->bdf,
+  s = add_step (c, GV_CONFIG_DO_COUNT, GPUVIRT_PHASE_VGPU, d->bdf,
                 g_strdup_printf ("create %u vGPU%s of %s", d->vgpu_count, d->vgpu_count == 1 ? "" : "s", text));
   s->vendor_id = d->vendor_id;
   s->device_id = d->device_id;
   s->type = g_strdup (d->vgpu_type);
   s->count = d->vgpu_count;
   s->gpu = g_strdup (d->bdf);
-  if (at.at != CFG_AT_PRESENT) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED, at.message ? g_steal_pointer (&at.message)
+  if (at.at != GV_CONFIG_AT_PRESENT) {
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, at.message ? g_steal_pointer (&at.message)
                                                      : g_strdup_printf ("%s does not exist yet", d->bdf));
-    cfg_lookup_clear (&at);
+    gv_config_lookup_clear (&at);
     return;
   }
   s->framework = at.device->framework;
   if (at.device->fn->physfn) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED, g_strdup_printf ("%s is a VF of %s: VgpuCount applies to a GPU (its PF)",
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_strdup_printf ("%s is a VF of %s: VgpuCount applies to a GPU (its PF)",
                                                            d->bdf, at.device->fn->physfn));
     return;
   }
-  if (s->framework == GV_VGPU_FRAMEWORK_NONE) {
-    cfg_step_set (s, GV_BOOT_STEP_FAILED, g_strdup_printf ("%s makes no vGPUs: it has no mdev types, no "
+  if (s->framework == GV_HOST_FRAMEWORK_NONE) {
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_strdup_printf ("%s makes no vGPUs: it has no mdev types, no "
                                                            "vendor-specific VFIO and no SR-IOV on the nvidia driver",
                                                            d->bdf));
     return;
   }
   s->depends = sriov_step_of (c, d->bdf);
-  if (s->depends >= 0 && ((BootStep *) c->plan->steps->pdata[s->depends])->pub.status != GV_BOOT_STEP_SKIPPED)
+  if (s->depends >= 0 && ((GvConfigPlanStep *) c->plan->steps->pdata[s->depends])->pub.status != GV_CONFIG_STEP_SKIPPED)
     return;
   s->depends = -1;
   for (guint i = 0; i < c->plan->steps->len; i++) {
-    const BootStep *o = c->plan->steps->pdata[i];
-    others_pending |= o != s && o->pub.status == GV_BOOT_STEP_PENDING && g_strcmp0 (o->gpu, d->bdf) == 0;
+    const GvConfigPlanStep *o = c->plan->steps->pdata[i];
+    others_pending |= o != s && o->pub.status == GV_CONFIG_STEP_PENDING && g_strcmp0 (o->gpu, d->bdf) == 0;
   }
-  have = cfg_count_vgpus (c->root, d->bdf, d->vgpu_type, c->names, &unknown);
+  have = gv_config_count_vgpus (c->root, d->bdf, d->vgpu_type, c->names, &unknown);
   if (!others_pending && have >= d->vgpu_count) {
-    cfg_step_set (s, GV_BOOT_STEP_SKIPPED,
+    gv_config_step_set (s, GV_CONFIG_STEP_SKIPPED,
                   g_strdup_printf ("%u vGPU%s of it exist already%s", have, have == 1 ? "" : "s",
                                    have > d->vgpu_count ? " (more than configured: gpuvirt never removes vGPUs "
                                                           "to match a count)" : ""));
@@ -577,14 +577,14 @@ plan_count (Compute *c, const GvConfigDevice *d)
 
 /* A step that needs a failed one fails too. */
 static void
-propagate_failures (GvBootPlan *plan)
+propagate_failures (GvConfigPlan *plan)
 {
   for (guint i = 0; i < plan->steps->len; i++) {
-    BootStep *s = plan->steps->pdata[i];
-    if (s->depends >= 0 && s->pub.status == GV_BOOT_STEP_PENDING &&
-        ((BootStep *) plan->steps->pdata[s->depends])->pub.status == GV_BOOT_STEP_FAILED) {
-      g_autofree char *name = cfg_step_name (plan, (guint) s->depends);
-      cfg_step_set (s, GV_BOOT_STEP_FAILED, g_strdup_printf ("not run: it needs %s, which failed", name));
+    GvConfigPlanStep *s = plan->steps->pdata[i];
+    if (s->depends >= 0 && s->pub.status == GV_CONFIG_STEP_PENDING &&
+        ((GvConfigPlanStep *) plan->steps->pdata[s->depends])->pub.status == GV_CONFIG_STEP_FAILED) {
+      g_autofree char *name = gv_config_step_name (plan, (guint) s->depends);
+      gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_strdup_printf ("not run: it needs %s, which failed", name));
     }
   }
 }
@@ -596,13 +596,13 @@ learn_names (Compute *c)
   GPtrArray *devices = gv_host_get_devices (c->host);
 
   for (guint i = 0; i < devices->len; i++) {
-    const GvDevice *d = devices->pdata[i];
+    const GvHostDevice *d = devices->pdata[i];
     for (guint j = 0; d->fn->vendor_vfio && j < d->fn->vendor_vfio->creatable->len; j++) {
-      const GvVendorVgpuType *t = d->fn->vendor_vfio->creatable->pdata[j];
-      cfg_type_names_learn (c->names, t->id, t->name);
+      const GvHostVendorType *t = d->fn->vendor_vfio->creatable->pdata[j];
+      gv_config_type_names_learn (c->names, t->id, t->name);
     }
   }
-  cfg_type_names_save (c->names);
+  gv_config_type_names_save (c->names);
 }
 
 static gint
@@ -613,12 +613,12 @@ mdev_by_parent (gconstpointer a, gconstpointer b)
   return c ? c : strcmp (x->uuid, y->uuid);
 }
 
-GvBootPlan *
-gv_boot_plan_compute (GvConfig *config, GvHost *host, const GvBootPlanOptions *options)
+GvConfigPlan *
+gv_config_plan_compute (GvConfig *config, GvHost *host, const GvConfigPlanOptions *options)
 {
-  g_autoptr (CfgTypeNames) names = cfg_type_names_open (options ? options->state_dir : NULL);
+  g_autoptr (GvConfigTypeNames) names = gv_config_type_names_open (options ? options->state_dir : NULL);
   g_autoptr (GHashTable) sriov_step = g_hash_table_new (g_str_hash, g_str_equal);
-  GvBootPlan *plan = g_new0 (GvBootPlan, 1);
+  GvConfigPlan *plan = g_new0 (GvConfigPlan, 1);
   GPtrArray *devices = gv_config_get_devices (config);
   GPtrArray *mdevs = gv_config_get_mdevs (config);
   g_autoptr (GPtrArray) by_parent = g_ptr_array_sized_new (mdevs->len); /* borrowed pointers */

@@ -14,26 +14,26 @@
 #define DEFAULT_MS 10000
 
 typedef struct {
-  GvBootPlan *plan;
-  const GvBootRunOptions *opts;
+  GvConfigPlan *plan;
+  const GvConfigRunOptions *opts;
   const char *root;
   GvVgpuContext ctx;
-  CfgTypeNames *names;
+  GvConfigTypeNames *names;
 } Run;
 
 static void
 report (Run *r, guint index)
 {
-  BootStep *s = r->plan->steps->pdata[index];
+  GvConfigPlanStep *s = r->plan->steps->pdata[index];
 
   if (r->opts->progress)
     r->opts->progress (index, &s->pub, r->opts->user_data);
 }
 
 static void
-finish (Run *r, guint index, GvBootStepStatus status, char *message)
+finish (Run *r, guint index, GvConfigStepStatus status, char *message)
 {
-  cfg_step_set (r->plan->steps->pdata[index], status, message);
+  gv_config_step_set (r->plan->steps->pdata[index], status, message);
   report (r, index);
 }
 
@@ -64,15 +64,15 @@ wait_for (Run *r, const char *bdf, const char *sub)
 /* The device at S's address is still the configured one; a failure
  * message otherwise. */
 static char *
-check_id (Run *r, const BootStep *s, const char *bdf, const char *role)
+check_id (Run *r, const GvConfigPlanStep *s, const char *bdf, const char *role)
 {
   guint16 vendor, device;
 
-  if (!cfg_read_id (r->root, bdf, &vendor, &device))
+  if (!gv_config_read_id (r->root, bdf, &vendor, &device))
     return g_strdup_printf ("%sno PCI function %s on this host: device moved or removed", role, bdf);
   if (vendor != s->vendor_id || device != s->device_id) {
-    g_autofree char *got = cfg_id_text (vendor, device);
-    g_autofree char *want = cfg_id_text (s->vendor_id, s->device_id);
+    g_autofree char *got = gv_config_id_text (vendor, device);
+    g_autofree char *want = gv_config_id_text (s->vendor_id, s->device_id);
     return g_strdup_printf ("%s%s is %s, configured %s: device moved or replaced", role, bdf, got, want);
   }
   return NULL;
@@ -97,7 +97,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Txn, txn_clear)
 /* Before the first write: the family as it is, journaled as the state to
  * go back to. */
 static gboolean
-txn_begin (Run *r, const BootStep *s, Txn *t, char **why)
+txn_begin (Run *r, const GvConfigPlanStep *s, Txn *t, char **why)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *what = g_strdup_printf ("boot plan: %s %s", s->pub.device, s->pub.action);
@@ -143,12 +143,12 @@ txn_end (Run *r, Txn *t, const GError *error, char **message)
 /* ---- steps ---- */
 
 static gboolean
-all_on_vfio (Run *r, const GvPlan *pt)
+all_on_vfio (Run *r, const GvPassthroughPlan *pt)
 {
   for (guint i = 0; pt->all_bdfs[i]; i++) {
     g_autofree char *dir = function_dir (r->root, pt->all_bdfs[i]);
-    g_autofree char *driver = gv_read_link_name (dir, "driver");
-    if (!gv_driver_is_vfio (driver))
+    g_autofree char *driver = gv_sysfs_read_link_name (dir, "driver");
+    if (!gv_host_driver_is_vfio (driver))
       return FALSE;
   }
   return TRUE;
@@ -157,7 +157,7 @@ all_on_vfio (Run *r, const GvPlan *pt)
 /* A VF made by an earlier step: planned now that it exists, on a model of
  * its own (the daemon's is not touched from here), managed as configured. */
 static gboolean
-plan_vf_bind (Run *r, BootStep *s, char **why)
+plan_vf_bind (Run *r, GvConfigPlanStep *s, char **why)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GvHost) host = gv_host_new (r->root, &error);
@@ -166,7 +166,7 @@ plan_vf_bind (Run *r, BootStep *s, char **why)
   if (host) {
     gv_config_apply_manage (r->plan->config, host);
     if (gv_host_rescan (host, NULL, &error))
-      s->pt = gv_passthrough_plan (host, GV_OP_BIND_VFIO, requested, NULL, &error);
+      s->pt = gv_passthrough_plan (host, GV_PASSTHROUGH_BIND_VFIO, requested, NULL, &error);
   }
   if (!s->pt)
     *why = g_strdup (error->message);
@@ -174,44 +174,44 @@ plan_vf_bind (Run *r, BootStep *s, char **why)
 }
 
 static void
-run_bind (Run *r, guint index, BootStep *s)
+run_bind (Run *r, guint index, GvConfigPlanStep *s)
 {
   GvPassthroughOptions opts = { .timeout_ms = r->opts->timeout_ms };
   g_autoptr (GString) done = g_string_new (NULL);
   char *why = check_id (r, s, s->pub.device, "");
 
   if (why) {
-    finish (r, index, GV_BOOT_STEP_FAILED, why);
+    finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }
   if (!s->pt && !plan_vf_bind (r, s, &why)) {
-    finish (r, index, GV_BOOT_STEP_FAILED, why);
+    finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }
   if (all_on_vfio (r, s->pt)) {
-    finish (r, index, GV_BOOT_STEP_SKIPPED, g_strdup ("already on vfio-pci"));
+    finish (r, index, GV_CONFIG_STEP_SKIPPED, g_strdup ("already on vfio-pci"));
     return;
   }
   for (guint i = 0; i < s->pt->groups->len; i++) {
     g_autoptr (GPtrArray) results = NULL;
     g_autoptr (GError) error = NULL;
 
-    if (!gv_transaction_run (r->root, r->opts->records, s->pt, s->pt->groups->pdata[i], &opts, NULL, NULL, &results,
+    if (!gv_passthrough_run (r->root, r->opts->records, s->pt, s->pt->groups->pdata[i], &opts, NULL, NULL, &results,
                              &error)) {
-      finish (r, index, GV_BOOT_STEP_FAILED,
+      finish (r, index, GV_CONFIG_STEP_FAILED,
               g_strdup_printf ("%s%s%s", error->message, done->len ? "; before that: " : "", done->str));
       return;
     }
     for (guint j = 0; results && j < results->len; j++) {
-      const GvFunctionResult *fr = results->pdata[j];
+      const GvPassthroughResult *fr = results->pdata[j];
       g_string_append_printf (done, "%s%s %s", done->len ? ", " : "", fr->bdf, fr->message);
     }
   }
-  finish (r, index, GV_BOOT_STEP_DONE, g_string_free (g_steal_pointer (&done), FALSE));
+  finish (r, index, GV_CONFIG_STEP_DONE, g_string_free (g_steal_pointer (&done), FALSE));
 }
 
 static void
-run_num_vfs (Run *r, guint index, BootStep *s)
+run_num_vfs (Run *r, guint index, GvConfigPlanStep *s)
 {
   g_auto (Txn) t = { 0 };
   g_autoptr (GError) error = NULL;
@@ -221,35 +221,35 @@ run_num_vfs (Run *r, guint index, BootStep *s)
   guint now = 0;
 
   if (why) {
-    finish (r, index, GV_BOOT_STEP_FAILED, why);
+    finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }
   {
     g_autofree char *dir = function_dir (r->root, s->pub.device);
     guint64 v = 0;
-    if (gv_read_uint (dir, "sriov_numvfs", FALSE, &v))
+    if (gv_sysfs_read_uint (dir, "sriov_numvfs", FALSE, &v))
       now = (guint) v;
-    if (now == s->count && gv_path_exists (dir, "sriov_numvfs")) {
-      finish (r, index, GV_BOOT_STEP_SKIPPED, s->count ? g_strdup_printf ("%u VFs are enabled already", s->count)
+    if (now == s->count && gv_sysfs_path_exists (dir, "sriov_numvfs")) {
+      finish (r, index, GV_CONFIG_STEP_SKIPPED, s->count ? g_strdup_printf ("%u VFs are enabled already", s->count)
                                                        : g_strdup ("no VFs are enabled"));
       return;
     }
   }
   if (!txn_begin (r, s, &t, &why)) {
-    finish (r, index, GV_BOOT_STEP_FAILED, why);
+    finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }
-  if (gv_sriov_set_num_vfs (&r->ctx, s->pub.device, s->count, &vfs, &error)) {
+  if (gv_vgpu_set_num_vfs (&r->ctx, s->pub.device, s->count, &vfs, &error)) {
     guint n = vfs ? g_strv_length (vfs) : 0;
     message = n ? g_strdup_printf ("%u VFs: %s to %s", n, vfs[0], vfs[n - 1]) : g_strdup ("VFs disabled");
     txn_end (r, &t, NULL, &message);
-    cfg_type_names_learn_family (r->names, r->root, s->pub.device);
-    finish (r, index, GV_BOOT_STEP_DONE, g_steal_pointer (&message));
+    gv_config_type_names_learn_family (r->names, r->root, s->pub.device);
+    finish (r, index, GV_CONFIG_STEP_DONE, g_steal_pointer (&message));
     return;
   }
   message = g_strdup (error->message);
   txn_end (r, &t, error, &message);
-  finish (r, index, GV_BOOT_STEP_FAILED, g_steal_pointer (&message));
+  finish (r, index, GV_CONFIG_STEP_FAILED, g_steal_pointer (&message));
 }
 
 /* The engine is given the type's id when its name is known: a VF that
@@ -257,12 +257,12 @@ run_num_vfs (Run *r, guint index, BootStep *s)
 static char *
 type_arg (Run *r, const char *wanted)
 {
-  guint id = cfg_type_names_resolve (r->names, wanted);
+  guint id = gv_config_type_names_resolve (r->names, wanted);
   return id ? g_strdup_printf ("%u", id) : g_strdup (wanted);
 }
 
 static void
-run_vf_type (Run *r, guint index, BootStep *s)
+run_vf_type (Run *r, guint index, GvConfigPlanStep *s)
 {
   g_auto (Txn) t = { 0 };
   g_autoptr (GError) error = NULL;
@@ -276,42 +276,42 @@ run_vf_type (Run *r, guint index, BootStep *s)
   wait_for (r, s->pub.device, "nvidia");
   why = check_id (r, s, s->pub.device, "");
   if (why) {
-    finish (r, index, GV_BOOT_STEP_FAILED, why);
+    finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }
-  cfg_type_names_learn_family (r->names, r->root, s->gpu);
+  gv_config_type_names_learn_family (r->names, r->root, s->gpu);
   arg = type_arg (r, s->type);
   {
     g_autofree char *dir = function_dir (r->root, s->pub.device);
-    g_autoptr (GvVendorVfio) vendor = gv_vendor_vfio_read (dir);
-    guint want = cfg_type_names_resolve (r->names, s->type);
+    g_autoptr (GvHostVendorVfio) vendor = gv_host_vendor_vfio_read (dir);
+    guint want = gv_config_type_names_resolve (r->names, s->type);
     if (vendor && vendor->current_known && want && vendor->current_type == want) {
-      const char *known = cfg_type_names_lookup (r->names, want);
-      finish (r, index, GV_BOOT_STEP_SKIPPED, g_strdup_printf ("carries %u%s%s%s already", want, known ? " (" : "",
+      const char *known = gv_config_type_names_lookup (r->names, want);
+      finish (r, index, GV_CONFIG_STEP_SKIPPED, g_strdup_printf ("carries %u%s%s%s already", want, known ? " (" : "",
                                                                known ? known : "", known ? ")" : ""));
       return;
     }
   }
   if (!txn_begin (r, s, &t, &why)) {
-    finish (r, index, GV_BOOT_STEP_FAILED, why);
+    finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }
-  if (gv_vendor_vfio_set_type (&r->ctx, s->pub.device, arg, &id, &name, &changed, &error)) {
-    cfg_type_names_learn (r->names, id, name);
+  if (gv_vgpu_set_type (&r->ctx, s->pub.device, arg, &id, &name, &changed, &error)) {
+    gv_config_type_names_learn (r->names, id, name);
     message = g_strdup_printf ("%s %u%s%s%s", changed ? "type" : "carries", id, name && *name ? " (" : "",
                                name && *name ? name : "", name && *name ? ")" : "");
     txn_end (r, &t, NULL, &message);
-    finish (r, index, changed ? GV_BOOT_STEP_DONE : GV_BOOT_STEP_SKIPPED,
+    finish (r, index, changed ? GV_CONFIG_STEP_DONE : GV_CONFIG_STEP_SKIPPED,
             changed ? g_steal_pointer (&message) : g_strdup_printf ("%s already", message));
     return;
   }
   message = g_strdup (error->message);
   txn_end (r, &t, error, &message);
-  finish (r, index, GV_BOOT_STEP_FAILED, g_steal_pointer (&message));
+  finish (r, index, GV_CONFIG_STEP_FAILED, g_steal_pointer (&message));
 }
 
 static void
-run_mdev (Run *r, guint index, BootStep *s)
+run_mdev (Run *r, guint index, GvConfigPlanStep *s)
 {
   g_auto (Txn) t = { 0 };
   g_autoptr (GError) error = NULL;
@@ -323,15 +323,15 @@ run_mdev (Run *r, guint index, BootStep *s)
   wait_for (r, s->pub.device, "mdev_supported_types");
   why = check_id (r, s, s->pub.device, "parent ");
   if (why) {
-    finish (r, index, GV_BOOT_STEP_FAILED, why);
+    finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }
   if (g_file_test (mdev_dir, G_FILE_TEST_IS_DIR)) {
-    g_autoptr (GPtrArray) mdevs = gv_mdevs_read (r->root);
+    g_autoptr (GPtrArray) mdevs = gv_host_mdevs_read (r->root);
     const char *parent = NULL, *type = NULL;
 
     for (guint i = 0; i < mdevs->len; i++) {
-      const GvMdev *m = mdevs->pdata[i];
+      const GvHostMdev *m = mdevs->pdata[i];
       if (g_str_equal (m->uuid, s->uuid)) {
         parent = m->parent;
         type = m->type_id;
@@ -340,30 +340,30 @@ run_mdev (Run *r, guint index, BootStep *s)
     if (g_strcmp0 (parent, s->pub.device) == 0 && type) {
       g_autofree char *tdir = g_build_filename (r->root, "sys", "bus", "pci", "devices", parent,
                                                 "mdev_supported_types", type, NULL);
-      g_autofree char *tname = gv_read_attr (tdir, "name");
+      g_autofree char *tname = gv_sysfs_read_attr (tdir, "name");
       if (gv_vgpu_type_matches (type, tname, s->type)) {
-        finish (r, index, GV_BOOT_STEP_SKIPPED, g_strdup_printf ("exists already (%s)", type));
+        finish (r, index, GV_CONFIG_STEP_SKIPPED, g_strdup_printf ("exists already (%s)", type));
         return;
       }
     }
-    finish (r, index, GV_BOOT_STEP_FAILED,
+    finish (r, index, GV_CONFIG_STEP_FAILED,
             g_strdup_printf ("mdev %s exists already on %s with type %s, configured %s “%s”", s->uuid,
                              parent ? parent : "?", type ? type : "?", s->pub.device, s->type));
     return;
   }
   if (!txn_begin (r, s, &t, &why)) {
-    finish (r, index, GV_BOOT_STEP_FAILED, why);
+    finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }
-  if (gv_mdev_create (&r->ctx, s->pub.device, s->type, s->uuid, NULL, &type_id, &error)) {
+  if (gv_vgpu_create_mdev (&r->ctx, s->pub.device, s->type, s->uuid, NULL, &type_id, &error)) {
     message = g_strdup_printf ("created, type %s", type_id);
     txn_end (r, &t, NULL, &message);
-    finish (r, index, GV_BOOT_STEP_DONE, g_steal_pointer (&message));
+    finish (r, index, GV_CONFIG_STEP_DONE, g_steal_pointer (&message));
     return;
   }
   message = g_strdup (error->message);
   txn_end (r, &t, error, &message);
-  finish (r, index, GV_BOOT_STEP_FAILED, g_steal_pointer (&message));
+  finish (r, index, GV_CONFIG_STEP_FAILED, g_steal_pointer (&message));
 }
 
 /* VFs show their vGPU files a moment after they appear. */
@@ -371,20 +371,20 @@ static void
 wait_for_vf_files (Run *r, const char *pf)
 {
   g_autofree char *dir = function_dir (r->root, pf);
-  g_autoptr (GPtrArray) entries = gv_list_dir (dir);
+  g_autoptr (GPtrArray) entries = gv_sysfs_list_dir (dir);
 
   for (guint i = 0; i < entries->len; i++) {
     g_autofree char *vf = NULL;
     if (!g_str_has_prefix (entries->pdata[i], "virtfn"))
       continue;
-    vf = gv_read_link_name (dir, entries->pdata[i]);
+    vf = gv_sysfs_read_link_name (dir, entries->pdata[i]);
     if (vf && !wait_for (r, vf, "nvidia"))
       wait_for (r, vf, "mdev_supported_types");
   }
 }
 
 static void
-run_count (Run *r, guint index, BootStep *s)
+run_count (Run *r, guint index, GvConfigPlanStep *s)
 {
   g_auto (Txn) t = { 0 };
   g_autoptr (GError) error = NULL;
@@ -396,40 +396,40 @@ run_count (Run *r, guint index, BootStep *s)
   char *why = check_id (r, s, s->pub.device, "");
 
   if (why) {
-    finish (r, index, GV_BOOT_STEP_FAILED, why);
+    finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }
-  if (s->framework != GV_VGPU_FRAMEWORK_MDEV_PF)
+  if (s->framework != GV_HOST_FRAMEWORK_MDEV_PF)
     wait_for_vf_files (r, s->pub.device);
-  cfg_type_names_learn_family (r->names, r->root, s->pub.device);
-  have = cfg_count_vgpus (r->root, s->pub.device, s->type, r->names, &unknown);
+  gv_config_type_names_learn_family (r->names, r->root, s->pub.device);
+  have = gv_config_count_vgpus (r->root, s->pub.device, s->type, r->names, &unknown);
   if (have >= s->count) {
-    finish (r, index, GV_BOOT_STEP_SKIPPED,
+    finish (r, index, GV_CONFIG_STEP_SKIPPED,
             g_strdup_printf ("%u vGPU%s of it exist already%s", have, have == 1 ? "" : "s",
                              have > s->count ? " (more than configured: gpuvirt never removes vGPUs to match a "
                                                "count)" : ""));
     return;
   }
   if (unknown) {
-    finish (r, index, GV_BOOT_STEP_FAILED,
+    finish (r, index, GV_CONFIG_STEP_FAILED,
             g_strdup_printf ("%u VF%s of %s carry vGPU types whose names no list shows now, so whether they are "
                              "“%s” cannot be told: give VgpuType by id", unknown, unknown == 1 ? "" : "s",
                              s->pub.device, s->type));
     return;
   }
   need = s->count - have;
-  arg = s->framework == GV_VGPU_FRAMEWORK_MDEV_PF || s->framework == GV_VGPU_FRAMEWORK_MDEV_VF
+  arg = s->framework == GV_HOST_FRAMEWORK_MDEV_PF || s->framework == GV_HOST_FRAMEWORK_MDEV_VF
           ? g_strdup (s->type) : type_arg (r, s->type);
   req.wanted = arg;
   if (!txn_begin (r, s, &t, &why)) {
-    finish (r, index, GV_BOOT_STEP_FAILED, why);
+    finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }
   for (i = 0; i < need; i++) {
     g_autoptr (GvVgpuResult) res = NULL;
     if (!gv_vgpu_create (&r->ctx, &req, &res, &error))
       break;
-    cfg_type_names_learn (r->names, (guint) g_ascii_strtoull (res->type_id, NULL, 10), res->type_name);
+    gv_config_type_names_learn (r->names, (guint) g_ascii_strtoull (res->type_id, NULL, 10), res->type_name);
     if (res->mdev_uuid)
       g_string_append_printf (made, "%smdev %s on %s", made->len ? ", " : "", res->mdev_uuid, res->address);
     else
@@ -438,20 +438,20 @@ run_count (Run *r, guint index, BootStep *s)
   if (error) {
     message = g_strdup_printf ("%s%s%s", error->message, made->len ? "; made before that: " : "", made->str);
     txn_end (r, &t, error, &message);
-    finish (r, index, GV_BOOT_STEP_FAILED, g_steal_pointer (&message));
+    finish (r, index, GV_CONFIG_STEP_FAILED, g_steal_pointer (&message));
     return;
   }
   if (have)
     g_string_append_printf (made, "; %u existed", have);
   message = g_strdup_printf ("created %u: %s", need, made->str);
   txn_end (r, &t, NULL, &message);
-  finish (r, index, GV_BOOT_STEP_DONE, g_steal_pointer (&message));
+  finish (r, index, GV_CONFIG_STEP_DONE, g_steal_pointer (&message));
 }
 
 gboolean
-gv_boot_plan_run (GvBootPlan *plan, const GvBootRunOptions *options, GError **error)
+gv_config_plan_run (GvConfigPlan *plan, const GvConfigRunOptions *options, GError **error)
 {
-  g_autoptr (CfgTypeNames) names = cfg_type_names_open (options->state_dir);
+  g_autoptr (GvConfigTypeNames) names = gv_config_type_names_open (options->state_dir);
   Run r = { plan, options, options->root ? options->root : plan->root, { 0 }, names };
   guint failed = 0, first_failed = 0;
 
@@ -466,34 +466,34 @@ gv_boot_plan_run (GvBootPlan *plan, const GvBootRunOptions *options, GError **er
   r.ctx.user_data = options->late_data;
 
   for (guint i = 0; i < plan->steps->len; i++) {
-    BootStep *s = plan->steps->pdata[i];
+    GvConfigPlanStep *s = plan->steps->pdata[i];
 
-    if (s->pub.status != GV_BOOT_STEP_PENDING)
+    if (s->pub.status != GV_CONFIG_STEP_PENDING)
       goto tally;
-    if (s->depends >= 0 && ((BootStep *) plan->steps->pdata[s->depends])->pub.status == GV_BOOT_STEP_FAILED) {
-      g_autofree char *name = cfg_step_name (plan, (guint) s->depends);
-      finish (&r, i, GV_BOOT_STEP_FAILED, g_strdup_printf ("not run: it needs %s, which failed", name));
+    if (s->depends >= 0 && ((GvConfigPlanStep *) plan->steps->pdata[s->depends])->pub.status == GV_CONFIG_STEP_FAILED) {
+      g_autofree char *name = gv_config_step_name (plan, (guint) s->depends);
+      finish (&r, i, GV_CONFIG_STEP_FAILED, g_strdup_printf ("not run: it needs %s, which failed", name));
       goto tally;
     }
-    cfg_step_set (s, GV_BOOT_STEP_RUNNING, NULL);
+    gv_config_step_set (s, GV_CONFIG_STEP_RUNNING, NULL);
     report (&r, i);
     switch (s->kind) {
-    case STEP_BIND: run_bind (&r, i, s); break;
-    case STEP_NUM_VFS: run_num_vfs (&r, i, s); break;
-    case STEP_VF_TYPE: run_vf_type (&r, i, s); break;
-    case STEP_MDEV: run_mdev (&r, i, s); break;
-    case STEP_COUNT: run_count (&r, i, s); break;
-    default: finish (&r, i, GV_BOOT_STEP_FAILED, g_strdup ("unknown step")); break;
+    case GV_CONFIG_DO_BIND: run_bind (&r, i, s); break;
+    case GV_CONFIG_DO_NUM_VFS: run_num_vfs (&r, i, s); break;
+    case GV_CONFIG_DO_VF_TYPE: run_vf_type (&r, i, s); break;
+    case GV_CONFIG_DO_MDEV: run_mdev (&r, i, s); break;
+    case GV_CONFIG_DO_COUNT: run_count (&r, i, s); break;
+    default: finish (&r, i, GV_CONFIG_STEP_FAILED, g_strdup ("unknown step")); break;
     }
   tally:
-    if (s->pub.status == GV_BOOT_STEP_FAILED && failed++ == 0)
+    if (s->pub.status == GV_CONFIG_STEP_FAILED && failed++ == 0)
       first_failed = i;
   }
-  cfg_type_names_save (names);
+  gv_config_type_names_save (names);
   if (failed) {
-    g_autofree char *name = cfg_step_name (plan, first_failed);
+    g_autofree char *name = gv_config_step_name (plan, first_failed);
     g_set_error (error, GV_ERROR, GV_ERROR_PLAN_FAILED, "%u of %u steps failed; first %s: %s", failed,
-                 plan->steps->len, name, ((BootStep *) plan->steps->pdata[first_failed])->pub.message);
+                 plan->steps->len, name, ((GvConfigPlanStep *) plan->steps->pdata[first_failed])->pub.message);
     return FALSE;
   }
   return TRUE;
@@ -502,7 +502,7 @@ gv_boot_plan_run (GvBootPlan *plan, const GvBootRunOptions *options, GError **er
 /* ---- recovery ---- */
 
 gboolean
-gv_config_recover (GvRecords *records, const char *root, GPtrArray **results, GError **error)
+gv_config_recover (GvJournal *records, const char *root, GPtrArray **results, GError **error)
 {
   g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) pt = NULL;
@@ -514,9 +514,9 @@ gv_config_recover (GvRecords *records, const char *root, GPtrArray **results, GE
 
   /* passthrough first: it gives functions back to drivers the vGPU
    * recovery may need (nvidia on a PF) */
-  ok = gv_records_recover (records, root, NULL, NULL, &pt, &pt_error);
+  ok = gv_passthrough_recover (records, root, NULL, NULL, &pt, &pt_error);
   for (guint i = 0; pt && i < pt->len; i++) {
-    const GvFunctionResult *fr = pt->pdata[i];
+    const GvPassthroughResult *fr = pt->pdata[i];
     g_ptr_array_add (out, g_strdup_printf ("%s: %s", fr->bdf, fr->message));
   }
   ok &= gv_vgpu_journal_recover (records, &ctx, &vg, vg_error ? NULL : &vg_error);

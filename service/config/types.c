@@ -19,10 +19,10 @@ struct _CfgTypeNames {
   gboolean dirty;
 };
 
-CfgTypeNames *
-cfg_type_names_open (const char *state_dir)
+GvConfigTypeNames *
+gv_config_type_names_open (const char *state_dir)
 {
-  CfgTypeNames *t = g_new0 (CfgTypeNames, 1);
+  GvConfigTypeNames *t = g_new0 (GvConfigTypeNames, 1);
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_auto (GStrv) keys = NULL;
 
@@ -43,7 +43,7 @@ cfg_type_names_open (const char *state_dir)
 }
 
 void
-cfg_type_names_free (CfgTypeNames *names)
+gv_config_type_names_free (GvConfigTypeNames *names)
 {
   if (!names)
     return;
@@ -53,7 +53,7 @@ cfg_type_names_free (CfgTypeNames *names)
 }
 
 void
-cfg_type_names_learn (CfgTypeNames *names, guint id, const char *name)
+gv_config_type_names_learn (GvConfigTypeNames *names, guint id, const char *name)
 {
   const char *known;
 
@@ -67,39 +67,39 @@ cfg_type_names_learn (CfgTypeNames *names, guint id, const char *name)
 }
 
 void
-cfg_type_names_learn_family (CfgTypeNames *names, const char *root, const char *pf)
+gv_config_type_names_learn_family (GvConfigTypeNames *names, const char *root, const char *pf)
 {
   g_autofree char *pf_dir = g_build_filename (root, "sys", "bus", "pci", "devices", pf, NULL);
-  g_autoptr (GPtrArray) entries = gv_list_dir (pf_dir);
+  g_autoptr (GPtrArray) entries = gv_sysfs_list_dir (pf_dir);
 
   for (guint i = 0; i < entries->len; i++) {
     const char *entry = entries->pdata[i];
     g_autofree char *vf = NULL;
     g_autofree char *vf_dir = NULL;
-    g_autoptr (GvVendorVfio) vendor = NULL;
+    g_autoptr (GvHostVendorVfio) vendor = NULL;
 
     if (!g_str_has_prefix (entry, "virtfn"))
       continue;
-    vf = gv_read_link_name (pf_dir, entry);
+    vf = gv_sysfs_read_link_name (pf_dir, entry);
     if (!vf)
       continue;
     vf_dir = g_build_filename (root, "sys", "bus", "pci", "devices", vf, NULL);
-    vendor = gv_vendor_vfio_read (vf_dir);
+    vendor = gv_host_vendor_vfio_read (vf_dir);
     for (guint j = 0; vendor && j < vendor->creatable->len; j++) {
-      const GvVendorVgpuType *type = vendor->creatable->pdata[j];
-      cfg_type_names_learn (names, type->id, type->name);
+      const GvHostVendorType *type = vendor->creatable->pdata[j];
+      gv_config_type_names_learn (names, type->id, type->name);
     }
   }
 }
 
 const char *
-cfg_type_names_lookup (CfgTypeNames *names, guint id)
+gv_config_type_names_lookup (GvConfigTypeNames *names, guint id)
 {
   return g_hash_table_lookup (names->names, GUINT_TO_POINTER (id));
 }
 
 guint
-cfg_type_names_resolve (CfgTypeNames *names, const char *wanted)
+gv_config_type_names_resolve (GvConfigTypeNames *names, const char *wanted)
 {
   GHashTableIter iter;
   gpointer key, value;
@@ -126,7 +126,7 @@ compare_ids (gconstpointer a, gconstpointer b)
 }
 
 void
-cfg_type_names_save (CfgTypeNames *names)
+gv_config_type_names_save (GvConfigTypeNames *names)
 {
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GList) ids = NULL;

@@ -100,23 +100,23 @@ row_free (gpointer p)
 }
 
 static DaemonPlanRow *
-row_new (const GvBootStep *step)
+row_new (const GvConfigStep *step)
 {
   DaemonPlanRow *row = g_new0 (DaemonPlanRow, 1);
   row->phase = g_strdup (step->phase);
   row->device = g_strdup (step->device);
   row->action = g_strdup (step->action);
-  row->status = g_strdup (gv_boot_step_status_to_string (step->status));
+  row->status = g_strdup (gv_config_step_status_to_string (step->status));
   row->message = g_strdup (step->message ? step->message : "");
   return row;
 }
 
 static GPtrArray *
-rows_of (GvBootPlan *plan)
+rows_of (GvConfigPlan *plan)
 {
   GPtrArray *rows = g_ptr_array_new_with_free_func (row_free);
-  for (guint i = 0; i < gv_boot_plan_get_n_steps (plan); i++)
-    g_ptr_array_add (rows, row_new (gv_boot_plan_get_step (plan, i)));
+  for (guint i = 0; i < gv_config_plan_get_n_steps (plan); i++)
+    g_ptr_array_add (rows, row_new (gv_config_plan_get_step (plan, i)));
   return rows;
 }
 
@@ -171,7 +171,7 @@ typedef struct {
 } PlanItem;
 
 static void
-on_progress (guint index, const GvBootStep *step, gpointer user_data)
+on_progress (guint index, const GvConfigStep *step, gpointer user_data)
 {
   Daemon *daemon = user_data;
   PlanItem *item = g_new0 (PlanItem, 1);
@@ -195,7 +195,7 @@ on_late (const char *what, int result, gpointer user_data)
 
 typedef struct {
   Daemon *daemon;
-  GvBootPlan *plan;
+  GvConfigPlan *plan;
   char *root;
   char *state_dir;
   guint timeout_ms;
@@ -207,7 +207,7 @@ plan_worker (gpointer data)
   PlanJob *job = data;
   Daemon *daemon = job->daemon;
   PlanItem *item = g_new0 (PlanItem, 1);
-  GvBootRunOptions options = {
+  GvConfigRunOptions options = {
     .root = job->root,
     .records = daemon->records,
     .state_dir = job->state_dir,
@@ -218,7 +218,7 @@ plan_worker (gpointer data)
     .user_data = daemon,
   };
 
-  gv_boot_plan_run (job->plan, &options, &item->error);
+  gv_config_plan_run (job->plan, &options, &item->error);
   item->kind = PLAN_ITEM_DONE;
   main_queue_push (daemon->plan_queue, item);
   g_free (job->root);
@@ -245,8 +245,8 @@ plan_busy_bdfs (Daemon *daemon)
   for (guint i = 0; i < mdevs->len; i++)
     g_ptr_array_add (named, ((GvConfigMdev *) mdevs->pdata[i])->parent);
   for (guint i = 0; i < named->len; i++) {
-    GvDevice *device = gv_host_lookup (daemon->host, named->pdata[i]);
-    GvDevice *gpu = device && device->fn->physfn ? gv_host_lookup (daemon->host, device->fn->physfn) : device;
+    GvHostDevice *device = gv_host_lookup (daemon->host, named->pdata[i]);
+    GvHostDevice *gpu = device && device->fn->physfn ? gv_host_lookup (daemon->host, device->fn->physfn) : device;
     g_hash_table_add (set, g_strdup (named->pdata[i]));
     if (!gpu)
       continue;
@@ -285,7 +285,7 @@ static void
 plan_finished (Daemon *daemon, GError *error)
 {
   g_autoptr (GError) rescan_error = NULL;
-  g_autofree char *text = gv_boot_plan_to_text (daemon->plan);
+  g_autofree char *text = gv_config_plan_to_text (daemon->plan);
 
   for (guint i = 0; daemon->plan_busy && daemon->plan_busy[i]; i++)
     g_hash_table_remove (daemon->busy, daemon->plan_busy[i]);
@@ -293,7 +293,7 @@ plan_finished (Daemon *daemon, GError *error)
   /* the rows as the plan ended, whatever progress reports were lost */
   g_clear_pointer (&daemon->plan_rows, g_ptr_array_unref);
   daemon->plan_rows = rows_of (daemon->plan);
-  g_clear_pointer (&daemon->plan, gv_boot_plan_free);
+  g_clear_pointer (&daemon->plan, gv_config_plan_free);
   daemon->plan_state = state_of_rows (daemon->plan_rows, FALSE);
   if (error)
     g_warning ("The boot plan ended with failures: %s\n%s", error->message, text);
@@ -324,7 +324,7 @@ daemon_plan_queue_item (gpointer data, gpointer user_data)
     plan_finished (daemon, item->error);
     break;
   case PLAN_ITEM_LATE: {
-    g_autofree char *bdf = gpuvirt_normalize_bdf (item->what);
+    g_autofree char *bdf = gv_host_bdf_normalize (item->what);
     const char *one[] = { bdf, NULL };
     g_autoptr (GError) error = NULL;
     /* a stuck write of the plan returned at last */
@@ -344,7 +344,7 @@ int
 daemon_plan_start (Daemon *daemon, sd_bus_message *request, gboolean dry_run, guint timeout_ms, sd_bus_error *error)
 {
   g_autoptr (GError) local = NULL;
-  GvBootPlanOptions options = { .state_dir = daemon->state_dir };
+  GvConfigPlanOptions options = { .state_dir = daemon->state_dir };
   PlanJob *job;
   GThread *thread;
 
@@ -357,7 +357,7 @@ daemon_plan_start (Daemon *daemon, sd_bus_message *request, gboolean dry_run, gu
     return sd_bus_error_setf (error, GPUVIRT_ERROR_KERNEL, "Could not read the host: %s", local->message);
 
   if (dry_run) {
-    g_autoptr (GvBootPlan) plan = gv_boot_plan_compute (daemon->config, daemon->host, &options);
+    g_autoptr (GvConfigPlan) plan = gv_config_plan_compute (daemon->config, daemon->host, &options);
     g_autoptr (GPtrArray) rows = rows_of (plan);
     g_autoptr (sd_bus_message) reply = NULL;
     int r = sd_bus_message_new_method_return (request, &reply);
@@ -380,7 +380,7 @@ daemon_plan_start (Daemon *daemon, sd_bus_message *request, gboolean dry_run, gu
   for (guint i = 0; daemon->plan_busy[i]; i++)
     g_hash_table_insert (daemon->busy, g_strdup (daemon->plan_busy[i]), daemon);
 
-  daemon->plan = gv_boot_plan_compute (daemon->config, daemon->host, &options);
+  daemon->plan = gv_config_plan_compute (daemon->config, daemon->host, &options);
   g_clear_pointer (&daemon->plan_rows, g_ptr_array_unref);
   daemon->plan_rows = rows_of (daemon->plan);
   daemon->plan_state = state_of_rows (daemon->plan_rows, TRUE);
@@ -388,7 +388,7 @@ daemon_plan_start (Daemon *daemon, sd_bus_message *request, gboolean dry_run, gu
     g_ptr_array_add (daemon->plan_waiters, sd_bus_message_ref (request));
   emit_manager (daemon, "BootPlan", "BootPlanState", NULL);
   {
-    g_autofree char *text = gv_boot_plan_to_text (daemon->plan);
+    g_autofree char *text = gv_config_plan_to_text (daemon->plan);
     g_message ("Running the boot plan:\n%s", text);
   }
 

@@ -31,7 +31,7 @@ daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_di
   daemon->host = gv_host_new (root, error);
   if (!daemon->host || !gv_host_rescan (daemon->host, NULL, error))
     return NULL;
-  daemon->interrupt_remapping = gv_iommu_interrupt_remapping (root);
+  daemon->interrupt_remapping = gv_host_iommu_interrupt_remapping (root);
   daemon->polkit = gpuvirt_polkit_new (bus);
   daemon->state_dir = g_strdup (state_dir);
   daemon->read_only = read_only;
@@ -61,7 +61,7 @@ daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_di
   }
   /* a read-only daemon never writes, not even its records */
   if (!read_only) {
-    daemon->records = gv_records_open (state_dir, error);
+    daemon->records = gv_journal_open (state_dir, error);
     if (!daemon->records)
       return NULL;
   }
@@ -69,10 +69,10 @@ daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_di
 }
 
 const char *
-daemon_device_state (Daemon *daemon, GvDevice *device)
+daemon_device_state (Daemon *daemon, GvHostDevice *device)
 {
   const char *state = g_hash_table_lookup (daemon->op_state, device->fn->bdf);
-  return state ? state : gv_pci_function_state (device->fn);
+  return state ? state : gv_host_function_state (device->fn);
 }
 
 void
@@ -167,7 +167,7 @@ daemon_free (Daemon *daemon)
     g_ptr_array_unref (daemon->stuck_ops);
   if (daemon->vendor_type_names)
     g_hash_table_unref (daemon->vendor_type_names);
-  gv_records_free (daemon->records);
+  gv_journal_free (daemon->records);
   if (daemon->op_state)
     g_hash_table_unref (daemon->op_state);
   if (daemon->op_message)
@@ -191,13 +191,13 @@ daemon_free (Daemon *daemon)
 }
 
 guint
-daemon_device_interfaces (GvDevice *device)
+daemon_device_interfaces (GvHostDevice *device)
 {
   guint ifaces = GPUVIRT_IFACE_DEVICE;
 
-  if (device->fn->sriov_capable && !gv_pci_function_is_vf (device->fn))
+  if (device->fn->sriov_capable && !gv_host_function_is_vf (device->fn))
     ifaces |= GPUVIRT_IFACE_SRIOV;
-  if (device->framework != GV_VGPU_FRAMEWORK_NONE)
+  if (device->framework != GV_HOST_FRAMEWORK_NONE)
     ifaces |= GPUVIRT_IFACE_VGPU;
   return ifaces;
 }
@@ -234,9 +234,9 @@ emit_changed (Daemon *daemon, const char *path, const char *iface, GStrv names)
 /* Brings what the bus was told about BDF in line with the model. OLD is
  * its snapshot before the change (NULL: announce every property). */
 static void
-announce_device (Daemon *daemon, const char *bdf, GvDevice *old, gboolean changed)
+announce_device (Daemon *daemon, const char *bdf, GvHostDevice *old, gboolean changed)
 {
-  GvDevice *device = gv_host_lookup (daemon->host, bdf);
+  GvHostDevice *device = gv_host_lookup (daemon->host, bdf);
   guint had = GPOINTER_TO_UINT (g_hash_table_lookup (daemon->published, bdf));
   guint now = device ? daemon_device_interfaces (device) : 0;
   guint added = now & ~had, removed = had & ~now, kept = now & had;
@@ -281,7 +281,7 @@ announce_mdevs (Daemon *daemon)
   gpointer key;
 
   for (guint i = 0; i < mdevs->len; i++) {
-    GvMdev *mdev = mdevs->pdata[i];
+    GvHostMdev *mdev = mdevs->pdata[i];
     g_hash_table_add (now, mdev->uuid);
     if (!g_hash_table_contains (daemon->published_mdevs, mdev->uuid)) {
       g_autofree char *path = gpuvirt_mdev_path (mdev->uuid);
@@ -306,12 +306,12 @@ announce_mdevs (Daemon *daemon)
 static GHashTable *
 snapshot (Daemon *daemon)
 {
-  GHashTable *before = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) gv_device_unref);
+  GHashTable *before = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) gv_host_device_unref);
   GPtrArray *devices = gv_host_get_devices (daemon->host);
 
   for (guint i = 0; i < devices->len; i++) {
-    GvDevice *d = devices->pdata[i];
-    g_hash_table_insert (before, d->fn->bdf, gv_device_ref (d));
+    GvHostDevice *d = devices->pdata[i];
+    g_hash_table_insert (before, d->fn->bdf, gv_host_device_ref (d));
   }
   return before;
 }
@@ -331,8 +331,8 @@ announce_changes (Daemon *daemon, GvHostChanges *changes, GHashTable *before)
   for (guint i = 0; changes->added && changes->added[i]; i++)
     announce_device (daemon, changes->added[i], NULL, FALSE);
   for (guint i = 0; changes->changed && changes->changed[i]; i++) {
-    GvDevice *old = g_hash_table_lookup (before, changes->changed[i]);
-    GvDevice *now = gv_host_lookup (daemon->host, changes->changed[i]);
+    GvHostDevice *old = g_hash_table_lookup (before, changes->changed[i]);
+    GvHostDevice *now = gv_host_lookup (daemon->host, changes->changed[i]);
     announce_device (daemon, changes->changed[i], old, TRUE);
     managed_set |= old && now && old->managed != now->managed;
   }
@@ -362,12 +362,12 @@ daemon_publish_all (Daemon *daemon)
   GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
 
   for (guint i = 0; i < devices->len; i++) {
-    GvDevice *device = devices->pdata[i];
+    GvHostDevice *device = devices->pdata[i];
     g_hash_table_insert (daemon->published, g_strdup (device->fn->bdf),
                          GUINT_TO_POINTER (daemon_device_interfaces (device)));
   }
   for (guint i = 0; i < mdevs->len; i++)
-    g_hash_table_add (daemon->published_mdevs, g_strdup (((GvMdev *) mdevs->pdata[i])->uuid));
+    g_hash_table_add (daemon->published_mdevs, g_strdup (((GvHostMdev *) mdevs->pdata[i])->uuid));
 }
 
 int
@@ -378,7 +378,7 @@ daemon_rescan (Daemon *daemon, GError **error)
 
   if (!gv_host_rescan (daemon->host, &changes, error))
     return -EIO;
-  daemon->interrupt_remapping = gv_iommu_interrupt_remapping (daemon->root);
+  daemon->interrupt_remapping = gv_host_iommu_interrupt_remapping (daemon->root);
   vgpu_check_learn_type_names (daemon);
   announce_changes (daemon, changes, before);
   return 0;
@@ -410,7 +410,7 @@ daemon_refresh_functions (Daemon *daemon, const char *const *bdfs, gboolean mdev
 GPtrArray *
 daemon_holders (Daemon *daemon, const char *bdf, GError **error)
 {
-  GvDevice *device = gv_host_lookup (daemon->host, bdf);
+  GvHostDevice *device = gv_host_lookup (daemon->host, bdf);
   GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
   g_auto (GStrv) mine = NULL;
   GPtrArray *result;
@@ -430,8 +430,8 @@ daemon_holders (Daemon *daemon, const char *bdf, GError **error)
     gpointer key;
 
     for (guint i = 0; i < devices->len; i++) {
-      GvDevice *d = devices->pdata[i];
-      g_auto (GStrv) n = gv_holder_nodes_for (d->fn, d->vfio_group_node, mdevs);
+      GvHostDevice *d = devices->pdata[i];
+      g_auto (GStrv) n = gv_host_holder_nodes_for (d->fn, d->vfio_group_node, mdevs);
       for (guint j = 0; n && n[j]; j++)
         g_hash_table_add (seen, g_strdup (n[j]));
     }
@@ -440,7 +440,7 @@ daemon_holders (Daemon *daemon, const char *bdf, GError **error)
     while (g_hash_table_iter_next (&iter, &key, NULL))
       g_ptr_array_add (nodes, key);
     g_ptr_array_add (nodes, NULL);
-    scan = gv_holders_scan (daemon->root, (const char *const *) nodes->pdata, NULL, error);
+    scan = gv_host_holders_scan (daemon->root, (const char *const *) nodes->pdata, NULL, error);
     if (!scan)
       return NULL;
     if (daemon->holders)
@@ -448,10 +448,10 @@ daemon_holders (Daemon *daemon, const char *bdf, GError **error)
     daemon->holders = scan;
     daemon->holders_at = now;
   }
-  mine = gv_holder_nodes_for (device->fn, device->vfio_group_node, mdevs);
+  mine = gv_host_holder_nodes_for (device->fn, device->vfio_group_node, mdevs);
   result = g_ptr_array_new ();
   for (guint i = 0; i < daemon->holders->len; i++) {
-    GvHolder *h = daemon->holders->pdata[i];
+    GvHostHolder *h = daemon->holders->pdata[i];
     if (mine && g_strv_contains ((const char *const *) mine, h->node))
       g_ptr_array_add (result, h);
   }

@@ -30,7 +30,7 @@ typedef struct {
   /* passthrough */
   char *state_dir;
   gboolean read_only;              /* serving this machine for reading only (tests) */
-  GvRecords *records;
+  GvJournal *records;
   MainQueue *queue;                /* worker threads -> main loop */
   MainQueue *vgpu_queue;           /* SR-IOV and vGPU workers -> main loop (bus-vgpu-op.c) */
   GPtrArray *stuck_ops;
@@ -47,14 +47,14 @@ typedef struct {
   GPtrArray *config_problems;      /* GvConfigProblem of the last read: ConfigErrors */
   GPtrArray *plan_rows;            /* DaemonPlanRow: BootPlan as the bus shows it */
   const char *plan_state;          /* BootPlanState */
-  GvBootPlan *plan;                /* the plan running, owned by its worker until it ends */
+  GvConfigPlan *plan;                /* the plan running, owned by its worker until it ends */
   GPtrArray *plan_waiters;         /* ApplyConfig/SaveConfig calls answered when the plan ends */
   GStrv plan_busy;                 /* what the running plan marked busy */
   MainQueue *plan_queue;           /* the plan's worker -> main loop */
   gboolean ready_sent;             /* READY=1 told to systemd (after the plan at start) */
 
   /* holders: one /proc scan serves every object for a moment */
-  GPtrArray *holders;              /* GvHolder of every function's nodes */
+  GPtrArray *holders;              /* GvHostHolder of every function's nodes */
   gint64 holders_at;               /* monotonic µs of that scan */
 } Daemon;
 
@@ -69,7 +69,7 @@ Daemon *daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *
 void daemon_free (Daemon *daemon);
 
 /* Which interfaces a function's object carries. */
-guint daemon_device_interfaces (GvDevice *device);
+guint daemon_device_interfaces (GvHostDevice *device);
 /* Re-reads everything (Refresh) or the given functions (uevents), then
  * announces what changed on the bus. */
 int daemon_rescan (Daemon *daemon, GError **error);
@@ -78,10 +78,10 @@ int daemon_refresh_functions (Daemon *daemon, const char *const *bdfs, gboolean 
 void daemon_publish_all (Daemon *daemon);
 
 /* Device.State as the bus shows it: an operation's override, else sysfs. */
-const char *daemon_device_state (Daemon *daemon, GvDevice *device);
+const char *daemon_device_state (Daemon *daemon, GvHostDevice *device);
 /* Announces State and StateMessage of BDF. */
 void daemon_emit_state (Daemon *daemon, const char *bdf);
-/* The processes holding BDF's nodes (borrowed GvHolder pointers, valid
+/* The processes holding BDF's nodes (borrowed GvHostHolder pointers, valid
  * until the next call): all functions' nodes are scanned in one pass of
  * /proc, reused for a moment, so GetManagedObjects costs one scan. */
 GPtrArray *daemon_holders (Daemon *daemon, const char *bdf, GError **error);

@@ -10,25 +10,25 @@
 #include <string.h>
 
 const char *
-gv_severity_to_string (GvSeverity severity)
+gv_doctor_severity_to_string (GvDoctorSeverity severity)
 {
   switch (severity) {
-  case GV_SEVERITY_OK:
+  case GV_DOCTOR_SEVERITY_OK:
     return GPUVIRT_SEVERITY_OK;
-  case GV_SEVERITY_INFO:
+  case GV_DOCTOR_SEVERITY_INFO:
     return GPUVIRT_SEVERITY_INFO;
-  case GV_SEVERITY_WARNING:
+  case GV_DOCTOR_SEVERITY_WARNING:
     return GPUVIRT_SEVERITY_WARNING;
-  case GV_SEVERITY_ERROR:
+  case GV_DOCTOR_SEVERITY_ERROR:
     return GPUVIRT_SEVERITY_ERROR;
   }
   g_return_val_if_reached (GPUVIRT_SEVERITY_ERROR);
 }
 
-GvFinding *
-gv_finding_new (const char *id, GvSeverity severity, const char *subject, const char *message, const char *fix)
+GvDoctorFinding *
+gv_doctor_finding_new (const char *id, GvDoctorSeverity severity, const char *subject, const char *message, const char *fix)
 {
-  GvFinding *f = g_new0 (GvFinding, 1);
+  GvDoctorFinding *f = g_new0 (GvDoctorFinding, 1);
 
   f->id = g_strdup (id);
   f->severity = severity;
@@ -39,7 +39,7 @@ gv_finding_new (const char *id, GvSeverity severity, const char *subject, const 
 }
 
 void
-gv_finding_free (GvFinding *finding)
+gv_doctor_finding_free (GvDoctorFinding *finding)
 {
   if (!finding)
     return;
@@ -50,20 +50,20 @@ gv_finding_free (GvFinding *finding)
   g_free (finding);
 }
 
-GvSeverity
+GvDoctorSeverity
 gv_doctor_worst (GPtrArray *findings)
 {
-  GvSeverity worst = GV_SEVERITY_OK;
+  GvDoctorSeverity worst = GV_DOCTOR_SEVERITY_OK;
 
   for (guint i = 0; findings && i < findings->len; i++)
-    worst = MAX (worst, ((GvFinding *) findings->pdata[i])->severity);
+    worst = MAX (worst, ((GvDoctorFinding *) findings->pdata[i])->severity);
   return worst;
 }
 
 void
-doctor_add (Doctor *d, const char *id, GvSeverity severity, const char *subject, char *message, char *fix)
+gv_doctor_add (GvDoctorRun *d, const char *id, GvDoctorSeverity severity, const char *subject, char *message, char *fix)
 {
-  g_ptr_array_add (d->findings, gv_finding_new (id, severity, subject, message, fix));
+  g_ptr_array_add (d->findings, gv_doctor_finding_new (id, severity, subject, message, fix));
   g_free (message);
   g_free (fix);
 }
@@ -75,9 +75,9 @@ gv_doctor_cpu_vendor (GvHost *host)
 {
   const char *root = gv_host_get_root (host);
   g_autofree char *proc = g_build_filename (root, "proc", NULL);
-  g_autofree char *cpuinfo = gv_read_attr (proc, "cpuinfo");
+  g_autofree char *cpuinfo = gv_sysfs_read_attr (proc, "cpuinfo");
   const char *kind;
-  GvDevice *bridge;
+  GvHostDevice *bridge;
 
   if (cpuinfo) {
     g_auto (GStrv) lines = g_strsplit (cpuinfo, "\n", -1);
@@ -96,7 +96,7 @@ gv_doctor_cpu_vendor (GvHost *host)
   /* The simulator and some containers have no cpuinfo: an IOMMU unit
    * (dmar, ivhd) is the CPU vendor's, and so is, on x86, the root
    * complex's host bridge. */
-  kind = gv_iommu_kind (gv_host_get_facts (host));
+  kind = gv_host_iommu_kind (gv_host_get_facts (host));
   if (g_str_equal (kind, "intel") || g_str_equal (kind, "amd"))
     return kind;
   bridge = gv_host_lookup (host, "0000:00:00.0");
@@ -131,7 +131,7 @@ split_cmdline (const char *cmdline)
 
 /* The value of the last KEY= on the command line, or NULL. */
 static const char *
-cmdline_value (Doctor *d, const char *key)
+cmdline_value (GvDoctorRun *d, const char *key)
 {
   const char *value = NULL;
   gsize n = strlen (key);
@@ -156,7 +156,7 @@ has_option (const char *value, const char *word)
 
 /* The option that turns the IOMMU on for this CPU. */
 static const char *
-enable_option (Doctor *d)
+enable_option (GvDoctorRun *d)
 {
   if (g_strcmp0 (d->cpu, "amd") == 0)
     return "amd_iommu=on";
@@ -167,7 +167,7 @@ enable_option (Doctor *d)
 
 /* What on the command line turns the IOMMU off ("intel_iommu=off"), or NULL. */
 static char *
-disabling_option (Doctor *d)
+disabling_option (GvDoctorRun *d)
 {
   static const char *const keys[] = { "intel_iommu", "amd_iommu", "iommu" };
 
@@ -243,15 +243,15 @@ rewrite_value (const char *value, const char *const *add, const char *const *dro
  * line with "..." for what is there; NOTE (may be NULL); the command that
  * regenerates grub.cfg; the reboot. */
 static char *
-grub_fix (Doctor *d, const char *first_step, const char *const *add, const char *const *drop, const char *note)
+grub_fix (GvDoctorRun *d, const char *first_step, const char *const *add, const char *const *drop, const char *note)
 {
   g_autofree char *etc = g_build_filename (d->root, "etc", "default", NULL);
-  g_autofree char *text = gv_read_attr (etc, "grub");
+  g_autofree char *text = gv_sysfs_read_attr (etc, "grub");
   g_autofree char *joined = g_strjoinv (" ", (char **) add);
   g_autofree char *sbin = g_build_filename (d->root, "usr", "sbin", NULL);
   GString *fix = g_string_new (NULL);
-  gboolean debian = gv_path_exists (sbin, "update-grub");
-  gboolean fedora = gv_path_exists (sbin, "grub2-mkconfig");
+  gboolean debian = gv_sysfs_path_exists (sbin, "update-grub");
+  gboolean fedora = gv_sysfs_path_exists (sbin, "grub2-mkconfig");
 
   if (first_step)
     g_string_append_printf (fix, "%s\n", first_step);
@@ -295,7 +295,7 @@ grub_fix (Doctor *d, const char *first_step, const char *const *add, const char 
 /* ---- host checks ---- */
 
 static const char *
-firmware_switch (Doctor *d)
+firmware_switch (GvDoctorRun *d)
 {
   if (g_strcmp0 (d->cpu, "amd") == 0)
     return "Enable the IOMMU (AMD-Vi, often \"IOMMU\" under the chipset or NBIO settings) in the firmware setup.";
@@ -305,7 +305,7 @@ firmware_switch (Doctor *d)
 }
 
 static gboolean
-on_cmdline (Doctor *d, const char *word)
+on_cmdline (GvDoctorRun *d, const char *word)
 {
   return g_strv_contains ((const char *const *) d->cmdline, word);
 }
@@ -313,7 +313,7 @@ on_cmdline (Doctor *d, const char *word)
 /* The options to add that are not there yet: the CPU's enabling option
  * (none when the CPU is unknown) and iommu=pt. */
 static GPtrArray *
-options_to_add (Doctor *d)
+options_to_add (GvDoctorRun *d)
 {
   GPtrArray *add = g_ptr_array_new ();
 
@@ -330,7 +330,7 @@ options_to_add (Doctor *d)
  * but the AMD driver knows no "on": its IOMMU is on unless turned off, so
  * on AMD the firmware switch is what matters. */
 static gboolean
-cmdline_enables (Doctor *d)
+cmdline_enables (GvDoctorRun *d)
 {
   gboolean intel = has_option (cmdline_value (d, "intel_iommu"), "on");
   gboolean amd = has_option (cmdline_value (d, "amd_iommu"), "on");
@@ -343,10 +343,10 @@ cmdline_enables (Doctor *d)
 }
 
 static guint
-count_groups (Doctor *d)
+count_groups (GvDoctorRun *d)
 {
   g_autofree char *dir = g_build_filename (d->root, "sys", "kernel", "iommu_groups", NULL);
-  g_autoptr (GPtrArray) groups = gv_list_dir (dir);
+  g_autoptr (GPtrArray) groups = gv_sysfs_list_dir (dir);
 
   return groups->len;
 }
@@ -355,7 +355,7 @@ count_groups (Doctor *d)
  * away), after FIRST_STEP (may be NULL). When the CPU is unknown, the
  * line has iommu=pt only and a note names both vendors' options. */
 static char *
-enable_fix (Doctor *d, const char *first_step, const char *off)
+enable_fix (GvDoctorRun *d, const char *first_step, const char *off)
 {
   g_autoptr (GPtrArray) add = options_to_add (d);
   const char *drop[] = { off, NULL };
@@ -365,9 +365,9 @@ enable_fix (Doctor *d, const char *first_step, const char *off)
 }
 
 static void
-check_iommu_present (Doctor *d)
+check_iommu_present (GvDoctorRun *d)
 {
-  const char *kind = gv_iommu_kind (d->facts);
+  const char *kind = gv_host_iommu_kind (d->facts);
   g_autofree char *off = disabling_option (d);
   char *message, *fix;
 
@@ -381,7 +381,7 @@ check_iommu_present (Doctor *d)
     else
       message = g_strdup_printf ("IOMMU on: %u IOMMU groups (no dmar or ivhd unit: e.g. virtio-iommu or an SMMU)",
                                  groups);
-    doctor_add (d, GV_DOCTOR_IOMMU_PRESENT, GV_SEVERITY_OK, GV_DOCTOR_SUBJECT_HOST, message, NULL);
+    gv_doctor_add (d, GV_DOCTOR_IOMMU_PRESENT, GV_DOCTOR_SEVERITY_OK, GV_DOCTOR_SUBJECT_HOST, message, NULL);
     return;
   }
 
@@ -398,28 +398,28 @@ check_iommu_present (Doctor *d)
                         "passed through");
     fix = enable_fix (d, firmware_switch (d), NULL);
   }
-  doctor_add (d, GV_DOCTOR_IOMMU_PRESENT, GV_SEVERITY_ERROR, GV_DOCTOR_SUBJECT_HOST, message, fix);
+  gv_doctor_add (d, GV_DOCTOR_IOMMU_PRESENT, GV_DOCTOR_SEVERITY_ERROR, GV_DOCTOR_SUBJECT_HOST, message, fix);
 }
 
 /* ROOT/sys/kernel/iommu_groups/<first>/type: "identity" under iommu=pt,
  * "DMA" or "DMA-FQ" when host DMA is translated; NULL when unknown. */
 static char *
-group_type (Doctor *d)
+group_type (GvDoctorRun *d)
 {
   g_autofree char *dir = g_build_filename (d->root, "sys", "kernel", "iommu_groups", NULL);
-  g_autoptr (GPtrArray) groups = gv_list_dir (dir);
+  g_autoptr (GPtrArray) groups = gv_sysfs_list_dir (dir);
   g_autofree char *group = NULL;
 
   if (groups->len == 0)
     return NULL;
   group = g_build_filename (dir, groups->pdata[0], NULL);
-  return gv_read_attr (group, "type");
+  return gv_sysfs_read_attr (group, "type");
 }
 
 static void
-check_iommu_cmdline (Doctor *d)
+check_iommu_cmdline (GvDoctorRun *d)
 {
-  const char *kind = gv_iommu_kind (d->facts);
+  const char *kind = gv_host_iommu_kind (d->facts);
   gboolean on = d->facts->iommu_present || d->facts->iommu_groups;
   const char *enable = enable_option (d);
   gboolean pt = has_option (cmdline_value (d, "iommu"), "pt") || g_strcmp0 (cmdline_value (d, "iommu.passthrough"), "1") == 0;
@@ -427,43 +427,43 @@ check_iommu_cmdline (Doctor *d)
   g_autofree char *off = disabling_option (d);
 
   if (off) {
-    doctor_add (d, GV_DOCTOR_IOMMU_CMDLINE, GV_SEVERITY_ERROR, GV_DOCTOR_SUBJECT_HOST,
+    gv_doctor_add (d, GV_DOCTOR_IOMMU_CMDLINE, GV_DOCTOR_SEVERITY_ERROR, GV_DOCTOR_SUBJECT_HOST,
                 g_strdup_printf ("The kernel command line has %s, which turns the IOMMU off", off),
                 enable_fix (d, NULL, off));
     return;
   }
   if (!on) {
     if (cmdline_enables (d))
-      doctor_add (d, GV_DOCTOR_IOMMU_CMDLINE, GV_SEVERITY_OK, GV_DOCTOR_SUBJECT_HOST,
+      gv_doctor_add (d, GV_DOCTOR_IOMMU_CMDLINE, GV_DOCTOR_SEVERITY_OK, GV_DOCTOR_SUBJECT_HOST,
                   g_strdup ("The kernel command line asks for the IOMMU (it is off elsewhere: see iommu-present)"),
                   NULL);
     else
-      doctor_add (d, GV_DOCTOR_IOMMU_CMDLINE, GV_SEVERITY_WARNING, GV_DOCTOR_SUBJECT_HOST,
+      gv_doctor_add (d, GV_DOCTOR_IOMMU_CMDLINE, GV_DOCTOR_SEVERITY_WARNING, GV_DOCTOR_SUBJECT_HOST,
                   enable ? g_strdup_printf ("The kernel command line lacks %s", enable)
                          : g_strdup ("The kernel command line has neither intel_iommu=on nor amd_iommu=on"),
                   enable_fix (d, NULL, NULL));
     return;
   }
   if (g_str_equal (kind, "other")) {
-    doctor_add (d, GV_DOCTOR_IOMMU_CMDLINE, GV_SEVERITY_OK, GV_DOCTOR_SUBJECT_HOST,
+    gv_doctor_add (d, GV_DOCTOR_IOMMU_CMDLINE, GV_DOCTOR_SEVERITY_OK, GV_DOCTOR_SUBJECT_HOST,
                 g_strdup ("This IOMMU needs no option on the kernel command line"), NULL);
     return;
   }
   if (pt) {
-    doctor_add (d, GV_DOCTOR_IOMMU_CMDLINE, GV_SEVERITY_OK, GV_DOCTOR_SUBJECT_HOST,
+    gv_doctor_add (d, GV_DOCTOR_IOMMU_CMDLINE, GV_DOCTOR_SEVERITY_OK, GV_DOCTOR_SUBJECT_HOST,
                 cmdline_enables (d) && enable ? g_strdup_printf ("The kernel command line has %s iommu=pt", enable)
                                               : g_strdup ("The kernel command line has iommu=pt"),
                 NULL);
     return;
   }
   if (g_strcmp0 (type, "identity") == 0) {
-    doctor_add (d, GV_DOCTOR_IOMMU_CMDLINE, GV_SEVERITY_OK, GV_DOCTOR_SUBJECT_HOST,
+    gv_doctor_add (d, GV_DOCTOR_IOMMU_CMDLINE, GV_DOCTOR_SEVERITY_OK, GV_DOCTOR_SUBJECT_HOST,
                 g_strdup ("Host devices bypass IOMMU translation (identity domains, as with iommu=pt)"), NULL);
     return;
   }
   {
     const char *add[] = { "iommu=pt", NULL };
-    doctor_add (d, GV_DOCTOR_IOMMU_CMDLINE, GV_SEVERITY_INFO, GV_DOCTOR_SUBJECT_HOST,
+    gv_doctor_add (d, GV_DOCTOR_IOMMU_CMDLINE, GV_DOCTOR_SEVERITY_INFO, GV_DOCTOR_SUBJECT_HOST,
                 g_strdup_printf ("iommu=pt is not set: the host's own devices' DMA is translated too (IOMMU group "
                                  "type %s); passthrough mode spares the host that cost, and VFIO devices stay "
                                  "isolated either way", type ? type : "DMA"),
@@ -472,31 +472,31 @@ check_iommu_cmdline (Doctor *d)
 }
 
 static void
-check_interrupt_remapping (Doctor *d)
+check_interrupt_remapping (GvDoctorRun *d)
 {
   g_autofree char *params = g_build_filename (d->root, "sys", "module", "vfio_iommu_type1", "parameters", NULL);
-  g_autofree char *unsafe = gv_read_attr (params, "allow_unsafe_interrupts");
+  g_autofree char *unsafe = gv_sysfs_read_attr (params, "allow_unsafe_interrupts");
   const char *intremap = cmdline_value (d, "intremap");
-  gboolean remapping = gv_iommu_interrupt_remapping (d->root) && !has_option (intremap, "off");
+  gboolean remapping = gv_host_iommu_interrupt_remapping (d->root) && !has_option (intremap, "off");
 
   if (!d->facts->iommu_present && !d->facts->iommu_groups) {
-    doctor_add (d, GV_DOCTOR_INTERRUPT_REMAPPING, GV_SEVERITY_INFO, GV_DOCTOR_SUBJECT_HOST,
+    gv_doctor_add (d, GV_DOCTOR_INTERRUPT_REMAPPING, GV_DOCTOR_SEVERITY_INFO, GV_DOCTOR_SUBJECT_HOST,
                 g_strdup ("Interrupt remapping cannot be checked without an IOMMU (see iommu-present)"), NULL);
     return;
   }
   if (remapping) {
-    doctor_add (d, GV_DOCTOR_INTERRUPT_REMAPPING, GV_SEVERITY_OK, GV_DOCTOR_SUBJECT_HOST,
+    gv_doctor_add (d, GV_DOCTOR_INTERRUPT_REMAPPING, GV_DOCTOR_SEVERITY_OK, GV_DOCTOR_SUBJECT_HOST,
                 g_strdup ("The IOMMU remaps interrupts"), NULL);
     return;
   }
-  if (g_str_equal (gv_iommu_kind (d->facts), "other")) {
+  if (g_str_equal (gv_host_iommu_kind (d->facts), "other")) {
     /* e.g. an SMMU, whose MSI remapping is the interrupt controller's */
-    doctor_add (d, GV_DOCTOR_INTERRUPT_REMAPPING, GV_SEVERITY_INFO, GV_DOCTOR_SUBJECT_HOST,
+    gv_doctor_add (d, GV_DOCTOR_INTERRUPT_REMAPPING, GV_DOCTOR_SEVERITY_INFO, GV_DOCTOR_SUBJECT_HOST,
                 g_strdup ("Interrupt remapping is not checked for this IOMMU (no dmar or ivhd unit)"), NULL);
     return;
   }
   if (unsafe && (g_str_equal (unsafe, "Y") || g_str_equal (unsafe, "1"))) {
-    doctor_add (d, GV_DOCTOR_INTERRUPT_REMAPPING, GV_SEVERITY_WARNING, GV_DOCTOR_SUBJECT_HOST,
+    gv_doctor_add (d, GV_DOCTOR_INTERRUPT_REMAPPING, GV_DOCTOR_SEVERITY_WARNING, GV_DOCTOR_SUBJECT_HOST,
                 g_strdup ("No interrupt remapping; vfio_iommu_type1 allow_unsafe_interrupts=Y lets VFIO work, "
                           "but a VM's device can then inject interrupts into the host"),
                 g_strdup_printf ("Enable interrupt remapping (x2APIC) in the firmware setup%s, then remove "
@@ -504,7 +504,7 @@ check_interrupt_remapping (Doctor *d)
                                  intremap ? " and remove intremap= from the kernel command line" : ""));
     return;
   }
-  doctor_add (d, GV_DOCTOR_INTERRUPT_REMAPPING, GV_SEVERITY_ERROR, GV_DOCTOR_SUBJECT_HOST,
+  gv_doctor_add (d, GV_DOCTOR_INTERRUPT_REMAPPING, GV_DOCTOR_SEVERITY_ERROR, GV_DOCTOR_SUBJECT_HOST,
               g_strdup_printf ("No interrupt remapping%s: VFIO refuses to assign devices",
                                has_option (intremap, "off") ? " (intremap=off on the kernel command line)" : ""),
               g_strdup_printf ("Enable interrupt remapping (x2APIC) in the firmware setup%s and reboot.\n"
@@ -517,7 +517,7 @@ check_interrupt_remapping (Doctor *d)
 /* Does ROOT/lib/modules/<release> list vfio-pci? TRUE/FALSE, or -1 when
  * that directory cannot be read (a simulated host, a container). */
 static int
-vfio_pci_available (Doctor *d)
+vfio_pci_available (GvDoctorRun *d)
 {
   g_autofree char *dir = NULL;
   g_autofree char *dep = NULL;
@@ -526,15 +526,15 @@ vfio_pci_available (Doctor *d)
   if (!*d->facts->kernel_release)
     return -1;
   dir = g_build_filename (d->root, "lib", "modules", d->facts->kernel_release, NULL);
-  dep = gv_read_attr (dir, "modules.dep");
-  builtin = gv_read_attr (dir, "modules.builtin");
+  dep = gv_sysfs_read_attr (dir, "modules.dep");
+  builtin = gv_sysfs_read_attr (dir, "modules.builtin");
   if (!dep && !builtin)
     return -1;
   return (dep && strstr (dep, "/vfio-pci.ko")) || (builtin && strstr (builtin, "/vfio-pci.ko"));
 }
 
 static void
-check_vfio_pci (Doctor *d)
+check_vfio_pci (GvDoctorRun *d)
 {
   const char *load = "sudo modprobe vfio-pci\n"
                      "To load it at every boot: echo vfio-pci | sudo tee /etc/modules-load.d/vfio-pci.conf";
@@ -542,20 +542,20 @@ check_vfio_pci (Doctor *d)
 
   if (d->facts->vfio_pci_loaded) {
     g_autofree char *drv = g_build_filename (d->root, "sys", "bus", "pci", "drivers", "vfio-pci", NULL);
-    g_autofree char *module = gv_read_link_name (drv, "module");
-    doctor_add (d, GV_DOCTOR_VFIO_PCI_MODULE, GV_SEVERITY_OK, GV_DOCTOR_SUBJECT_HOST,
+    g_autofree char *module = gv_sysfs_read_link_name (drv, "module");
+    gv_doctor_add (d, GV_DOCTOR_VFIO_PCI_MODULE, GV_DOCTOR_SEVERITY_OK, GV_DOCTOR_SUBJECT_HOST,
                 g_strdup_printf ("vfio-pci is loaded (%s)", module ? "module vfio_pci" : "built into the kernel"),
                 NULL);
     return;
   }
   available = vfio_pci_available (d);
   if (available == 0)
-    doctor_add (d, GV_DOCTOR_VFIO_PCI_MODULE, GV_SEVERITY_ERROR, GV_DOCTOR_SUBJECT_HOST,
+    gv_doctor_add (d, GV_DOCTOR_VFIO_PCI_MODULE, GV_DOCTOR_SEVERITY_ERROR, GV_DOCTOR_SUBJECT_HOST,
                 g_strdup_printf ("This kernel (%s) has no vfio-pci module: nothing can be passed through",
                                  d->facts->kernel_release),
                 g_strdup ("Boot a kernel built with CONFIG_VFIO_PCI (every major distribution's own kernel is)."));
   else
-    doctor_add (d, GV_DOCTOR_VFIO_PCI_MODULE, GV_SEVERITY_WARNING, GV_DOCTOR_SUBJECT_HOST,
+    gv_doctor_add (d, GV_DOCTOR_VFIO_PCI_MODULE, GV_DOCTOR_SEVERITY_WARNING, GV_DOCTOR_SUBJECT_HOST,
                 g_strdup_printf ("vfio-pci is not loaded%s: passthrough needs it (gpuvirtd never loads modules)",
                                  available > 0 ? " (this kernel has it as a module)" : ""),
                 g_strdup (load));
@@ -565,8 +565,8 @@ GPtrArray *
 gv_doctor_run (GvHost *host, GError **error)
 {
   g_autofree char *proc = g_build_filename (gv_host_get_root (host), "proc", NULL);
-  g_autoptr (GPtrArray) findings = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_finding_free);
-  Doctor d = {
+  g_autoptr (GPtrArray) findings = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_doctor_finding_free);
+  GvDoctorRun d = {
     .host = host,
     .root = gv_host_get_root (host),
     .findings = findings,
@@ -582,7 +582,7 @@ gv_doctor_run (GvHost *host, GError **error)
   check_iommu_cmdline (&d);
   check_interrupt_remapping (&d);
   check_vfio_pci (&d);
-  ok = doctor_check_devices (&d, error);
+  ok = gv_doctor_check_devices (&d, error);
 
   g_strfreev (d.cmdline);
   gv_host_names_free (d.names);

@@ -15,10 +15,10 @@
  * GPUs vgpu-manager and for SR-IOV GPUs sriov-unused); functions the
  * configuration makes managed get their group-shared row.
  *
- * The result is a plain GPtrArray of GvFinding that the caller may extend:
+ * The result is a plain GPtrArray of GvDoctorFinding that the caller may extend:
  * the configuration module appends its config-invalid, config-device-moved
  * and config-device-missing rows (subject: the file, or the address the
- * configuration names) with gv_finding_new(). */
+ * configuration names) with gv_doctor_finding_new(). */
 #pragma once
 
 #include <glib.h>
@@ -46,35 +46,35 @@ G_BEGIN_DECLS
 #define GV_DOCTOR_SUBJECT_HOST "host"
 
 typedef enum {
-  GV_SEVERITY_OK,
-  GV_SEVERITY_INFO,
-  GV_SEVERITY_WARNING,
-  GV_SEVERITY_ERROR,
-} GvSeverity;
+  GV_DOCTOR_SEVERITY_OK,
+  GV_DOCTOR_SEVERITY_INFO,
+  GV_DOCTOR_SEVERITY_WARNING,
+  GV_DOCTOR_SEVERITY_ERROR,
+} GvDoctorSeverity;
 
 /* "ok", "info", "warning", "error" (GPUVIRT_SEVERITY_*). */
-const char *gv_severity_to_string (GvSeverity severity);
+const char *gv_doctor_severity_to_string (GvDoctorSeverity severity);
 
 typedef struct {
   char *id;         /* GV_DOCTOR_* */
-  GvSeverity severity;
+  GvDoctorSeverity severity;
   char *subject;    /* "host", a PCI address or a configuration file */
   char *message;    /* what was found; one line */
   char *fix;        /* how to fix it: exact commands, one step per line; "" when nothing to do */
-} GvFinding;
+} GvDoctorFinding;
 
 /* FIX may be NULL (""). */
-GvFinding *gv_finding_new (const char *id, GvSeverity severity, const char *subject,
+GvDoctorFinding *gv_doctor_finding_new (const char *id, GvDoctorSeverity severity, const char *subject,
                            const char *message, const char *fix);
-void gv_finding_free (GvFinding *finding);
+void gv_doctor_finding_free (GvDoctorFinding *finding);
 
-/* Runs every check on HOST (see above). A new array of GvFinding that
+/* Runs every check on HOST (see above). A new array of GvDoctorFinding that
  * frees them. Fails only when ROOT/proc cannot be read at all (holders
  * cannot be checked). */
 GPtrArray *gv_doctor_run (GvHost *host, GError **error);
 
-/* The worst severity among FINDINGS (GV_SEVERITY_OK when empty). */
-GvSeverity gv_doctor_worst (GPtrArray *findings);
+/* The worst severity among FINDINGS (GV_DOCTOR_SEVERITY_OK when empty). */
+GvDoctorSeverity gv_doctor_worst (GPtrArray *findings);
 
 /* The CPU vendor the IOMMU option follows: "intel" or "amd", from
  * ROOT/proc/cpuinfo's vendor_id, else from the IOMMU units (dmar, ivhd),
@@ -82,6 +82,6 @@ GvSeverity gv_doctor_worst (GPtrArray *findings);
  * 1022, Hygon 1d94); NULL when none says. */
 const char *gv_doctor_cpu_vendor (GvHost *host);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvFinding, gv_finding_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvDoctorFinding, gv_doctor_finding_free)
 
 G_END_DECLS

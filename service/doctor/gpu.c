@@ -9,9 +9,9 @@
 
 /* "0000:3b:00.0 (3D controller)" */
 static char *
-describe_function (Doctor *d, const char *bdf)
+describe_function (GvDoctorRun *d, const char *bdf)
 {
-  GvDevice *o = gv_host_lookup (d->host, bdf);
+  GvHostDevice *o = gv_host_lookup (d->host, bdf);
   g_autofree char *cls = NULL;
 
   if (!o)
@@ -25,7 +25,7 @@ describe_function (Doctor *d, const char *bdf)
 }
 
 static char *
-join_described (Doctor *d, const char *const *bdfs)
+join_described (GvDoctorRun *d, const char *const *bdfs)
 {
   GString *out = g_string_new (NULL);
 
@@ -39,22 +39,22 @@ join_described (Doctor *d, const char *const *bdfs)
 /* ---- group-shared ---- */
 
 static void
-check_group (Doctor *d, GvDevice *gpu)
+check_group (GvDoctorRun *d, GvHostDevice *gpu)
 {
   const char *bdf = gpu->fn->bdf;
   int group = gpu->fn->iommu_group;
   g_autoptr (GPtrArray) bridges = g_ptr_array_new ();
   g_autoptr (GPtrArray) own = g_ptr_array_new ();
 
-  if (gpu->verdict == GV_GROUP_NONE) {
-    doctor_add (d, GV_DOCTOR_GROUP_SHARED, GV_SEVERITY_ERROR, bdf,
+  if (gpu->verdict == GV_HOST_GROUP_NONE) {
+    gv_doctor_add (d, GV_DOCTOR_GROUP_SHARED, GV_DOCTOR_SEVERITY_ERROR, bdf,
                 g_strdup_printf ("%s is in no IOMMU group: VFIO cannot take it", bdf),
                 g_strdup ("Turn the IOMMU on (see iommu-present)."));
     return;
   }
   for (guint i = 0; gpu->group_members[i]; i++) {
-    GvDevice *m = gv_host_lookup (d->host, gpu->group_members[i]);
-    if (m && gv_pci_function_is_bridge (m->fn))
+    GvHostDevice *m = gv_host_lookup (d->host, gpu->group_members[i]);
+    if (m && gv_host_function_is_bridge (m->fn))
       g_ptr_array_add (bridges, gpu->group_members[i]);
     else if (!g_strv_contains ((const char *const *) gpu->foreign, gpu->group_members[i]))
       g_ptr_array_add (own, gpu->group_members[i]);
@@ -62,9 +62,9 @@ check_group (Doctor *d, GvDevice *gpu)
   g_ptr_array_add (bridges, NULL);
   g_ptr_array_add (own, NULL);
 
-  if (gpu->verdict == GV_GROUP_VIABLE) {
+  if (gpu->verdict == GV_HOST_GROUP_VIABLE) {
     g_autofree char *list = g_strjoinv (", ", (char **) own->pdata);
-    doctor_add (d, GV_DOCTOR_GROUP_SHARED, GV_SEVERITY_OK, bdf,
+    gv_doctor_add (d, GV_DOCTOR_GROUP_SHARED, GV_DOCTOR_SEVERITY_OK, bdf,
                 own->len - 1 <= 4
                   ? g_strdup_printf ("%s's IOMMU group %d holds only its own functions (%s)%s", bdf, group, list,
                                      bridges->len > 1 ? " and bridges" : "")
@@ -93,7 +93,7 @@ check_group (Doctor *d, GvDevice *gpu)
     g_string_append (fix, "pcie_acs_override= (the ACS override patch, only on patched kernels such as linux-zen or "
                           "Proxmox VE's) splits the group but weakens isolation: the devices could still reach "
                           "each other's memory.");
-    doctor_add (d, GV_DOCTOR_GROUP_SHARED, GV_SEVERITY_WARNING, bdf, g_string_free (message, FALSE),
+    gv_doctor_add (d, GV_DOCTOR_GROUP_SHARED, GV_DOCTOR_SEVERITY_WARNING, bdf, g_string_free (message, FALSE),
                 g_string_free (fix, FALSE));
   }
 }
@@ -103,19 +103,19 @@ check_group (Doctor *d, GvDevice *gpu)
 /* The nodes that stand for GPU: its own and those of its VFs (a VM holds
  * a vendor-VFIO VF's node, or an mdev's on a VF). */
 static GStrv
-gpu_nodes (Doctor *d, GvDevice *gpu)
+gpu_nodes (GvDoctorRun *d, GvHostDevice *gpu)
 {
   GPtrArray *mdevs = gv_host_get_mdevs (d->host);
   GPtrArray *nodes = g_ptr_array_new ();
-  g_auto (GStrv) own = gv_holder_nodes_for (gpu->fn, gpu->vfio_group_node, mdevs);
+  g_auto (GStrv) own = gv_host_holder_nodes_for (gpu->fn, gpu->vfio_group_node, mdevs);
 
   for (guint i = 0; own && own[i]; i++)
     g_ptr_array_add (nodes, g_strdup (own[i]));
   for (guint i = 0; gpu->fn->vfs[i]; i++) {
-    GvDevice *vf = gv_host_lookup (d->host, gpu->fn->vfs[i]);
-    g_auto (GStrv) vf_nodes = vf ? gv_holder_nodes_for (vf->fn, vf->vfio_group_node, mdevs) : NULL;
+    GvHostDevice *vf = gv_host_lookup (d->host, gpu->fn->vfs[i]);
+    g_auto (GStrv) vf_nodes = vf ? gv_host_holder_nodes_for (vf->fn, vf->vfio_group_node, mdevs) : NULL;
     for (guint j = 0; vf_nodes && vf_nodes[j]; j++)
-      if (!gv_ptr_array_has_str (nodes, vf_nodes[j]))
+      if (!g_ptr_array_find_with_equal_func (nodes, vf_nodes[j], g_str_equal, NULL))
         g_ptr_array_add (nodes, g_strdup (vf_nodes[j]));
   }
   g_ptr_array_add (nodes, NULL);
@@ -125,10 +125,10 @@ gpu_nodes (Doctor *d, GvDevice *gpu)
 /* comm is cut at 15 characters ("nvidia-persiste"): the program name from
  * cmdline reads better when it is the same program. */
 static char *
-holder_name (Doctor *d, const GvHolder *h)
+holder_name (GvDoctorRun *d, const GvHostHolder *h)
 {
   g_autofree char *dir = g_strdup_printf ("%s/proc/%d", d->root, h->pid);
-  g_autofree char *cmdline = gv_read_attr_raw (dir, "cmdline");
+  g_autofree char *cmdline = gv_sysfs_read_attr_raw (dir, "cmdline");
   g_autofree char *base = cmdline && *cmdline ? g_path_get_basename (cmdline) : NULL;
 
   if (base && strlen (h->comm) == 15 && g_str_has_prefix (base, h->comm))
@@ -154,14 +154,14 @@ is_display_server (const char *name)
 /* "Xorg (pid 1834: /dev/dri/card1, /dev/nvidia0), ..." for HOLDERS
  * (sorted by pid); one fix line per program into FIX. */
 static char *
-describe_holders (Doctor *d, GPtrArray *holders, GString *fix)
+describe_holders (GvDoctorRun *d, GPtrArray *holders, GString *fix)
 {
   GString *text = g_string_new (NULL);
   gboolean display_said = FALSE;
   int last_pid = -1;
 
   for (guint i = 0; i < holders->len; i++) {
-    const GvHolder *h = holders->pdata[i];
+    const GvHostHolder *h = holders->pdata[i];
     if (h->pid != last_pid) {
       g_autofree char *name = holder_name (d, h);
       if (last_pid != -1)
@@ -188,7 +188,7 @@ describe_holders (Doctor *d, GPtrArray *holders, GString *fix)
 }
 
 static void
-check_held (Doctor *d, GvDevice *gpu, GPtrArray *all_holders)
+check_held (GvDoctorRun *d, GvHostDevice *gpu, GPtrArray *all_holders)
 {
   const char *bdf = gpu->fn->bdf;
   g_auto (GStrv) nodes = gpu_nodes (d, gpu);
@@ -196,7 +196,7 @@ check_held (Doctor *d, GvDevice *gpu, GPtrArray *all_holders)
   g_autoptr (GPtrArray) vms = g_ptr_array_new ();
 
   for (guint i = 0; i < all_holders->len; i++) {
-    GvHolder *h = all_holders->pdata[i];
+    GvHostHolder *h = all_holders->pdata[i];
     if (!g_strv_contains ((const char *const *) nodes, h->node))
       continue;
     g_ptr_array_add (g_str_has_prefix (h->node, "/dev/vfio/") ? vms : host, h);
@@ -206,41 +206,41 @@ check_held (Doctor *d, GvDevice *gpu, GPtrArray *all_holders)
     g_autofree char *who = describe_holders (d, host, fix);
     g_strchomp (fix->str);
     fix->len = strlen (fix->str);
-    doctor_add (d, GV_DOCTOR_GPU_HELD, GV_SEVERITY_WARNING, bdf,
+    gv_doctor_add (d, GV_DOCTOR_GPU_HELD, GV_DOCTOR_SEVERITY_WARNING, bdf,
                 g_strdup_printf ("%s is in use on the host by %s; bind refuses it until they let go", bdf, who),
                 g_string_free (fix, FALSE));
   }
   if (vms->len) {
     g_autofree char *who = describe_holders (d, vms, NULL);
-    doctor_add (d, GV_DOCTOR_GPU_HELD, GV_SEVERITY_INFO, bdf,
+    gv_doctor_add (d, GV_DOCTOR_GPU_HELD, GV_DOCTOR_SEVERITY_INFO, bdf,
                 g_strdup_printf ("%s is in use by a virtual machine: %s", bdf, who), NULL);
   }
   if (!host->len && !vms->len)
-    doctor_add (d, GV_DOCTOR_GPU_HELD, GV_SEVERITY_OK, bdf,
+    gv_doctor_add (d, GV_DOCTOR_GPU_HELD, GV_DOCTOR_SEVERITY_OK, bdf,
                 g_strdup_printf ("No process holds %s's device nodes", bdf), NULL);
 }
 
 /* ---- boot-vga ---- */
 
 static void
-check_boot_vga (Doctor *d, GvDevice *gpu, guint n_gpus)
+check_boot_vga (GvDoctorRun *d, GvHostDevice *gpu, guint n_gpus)
 {
   const char *bdf = gpu->fn->bdf;
 
   if (gpu->fn->boot_vga != 1) {
-    doctor_add (d, GV_DOCTOR_BOOT_VGA, GV_SEVERITY_OK, bdf,
+    gv_doctor_add (d, GV_DOCTOR_BOOT_VGA, GV_DOCTOR_SEVERITY_OK, bdf,
                 g_strdup_printf ("%s does not show the boot console", bdf), NULL);
     return;
   }
   /* only a lone GPU is worth a warning: that is single-GPU passthrough;
    * beside others (an iGPU, a BMC's VGA) it is what the host keeps */
   if (n_gpus > 1)
-    doctor_add (d, GV_DOCTOR_BOOT_VGA, GV_SEVERITY_INFO, bdf,
+    gv_doctor_add (d, GV_DOCTOR_BOOT_VGA, GV_DOCTOR_SEVERITY_INFO, bdf,
                 g_strdup_printf ("%s shows the boot console (boot_vga): bind needs --force, and the console "
                                  "goes dark; keep it for the host", bdf),
                 g_strdup ("To pass it through, make another GPU the primary display in the firmware setup."));
   else
-    doctor_add (d, GV_DOCTOR_BOOT_VGA, GV_SEVERITY_WARNING, bdf,
+    gv_doctor_add (d, GV_DOCTOR_BOOT_VGA, GV_DOCTOR_SEVERITY_WARNING, bdf,
                 g_strdup_printf ("%s is the host's only GPU and shows the boot console: passing it through "
                                  "needs --force and leaves the host without a display", bdf),
                 g_strdup ("Add a second GPU (or enable the integrated one) and make it the primary display in the "
@@ -250,12 +250,12 @@ check_boot_vga (Doctor *d, GvDevice *gpu, guint n_gpus)
 /* ---- vgpu-manager ---- */
 
 static guint
-count_vfs_with (Doctor *d, GvDevice *gpu, gboolean typed)
+count_vfs_with (GvDoctorRun *d, GvHostDevice *gpu, gboolean typed)
 {
   guint n = 0;
 
   for (guint i = 0; gpu->fn->vfs[i]; i++) {
-    GvDevice *vf = gv_host_lookup (d->host, gpu->fn->vfs[i]);
+    GvHostDevice *vf = gv_host_lookup (d->host, gpu->fn->vfs[i]);
     if (!vf)
       continue;
     if (!typed && (vf->fn->vendor_vfio || vf->fn->mdev_parent))
@@ -267,7 +267,7 @@ count_vfs_with (Doctor *d, GvDevice *gpu, gboolean typed)
 }
 
 static void
-check_vgpu (Doctor *d, GvDevice *gpu)
+check_vgpu (GvDoctorRun *d, GvHostDevice *gpu)
 {
   const char *bdf = gpu->fn->bdf;
   const char *driver = *gpu->fn->driver ? gpu->fn->driver : "no driver";
@@ -276,61 +276,61 @@ check_vgpu (Doctor *d, GvDevice *gpu)
   const char *install = "Install NVIDIA's vGPU host driver (the vGPU manager, NVIDIA-Linux-x86_64-*-vgpu-kvm.run "
                         "from the NVIDIA Licensing Portal), if this GPU supports vGPU.";
 
-  if (gpu->framework == GV_VGPU_FRAMEWORK_NONE && gpu->fn->vendor_id != 0x10de)
+  if (gpu->framework == GV_HOST_FRAMEWORK_NONE && gpu->fn->vendor_id != 0x10de)
     return;
 
-  if (gpu->framework != GV_VGPU_FRAMEWORK_NONE && gpu->framework != GV_VGPU_FRAMEWORK_PENDING && !manager) {
-    doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_SEVERITY_WARNING, bdf,
+  if (gpu->framework != GV_HOST_FRAMEWORK_NONE && gpu->framework != GV_HOST_FRAMEWORK_PENDING && !manager) {
+    gv_doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_DOCTOR_SEVERITY_WARNING, bdf,
                 g_strdup_printf ("%s shows vGPU types (%s), but the NVIDIA vGPU manager's module nvidia_vgpu_vfio "
-                                 "is not loaded", bdf, gv_vgpu_framework_to_string (gpu->framework)),
+                                 "is not loaded", bdf, gv_host_framework_to_string (gpu->framework)),
                 g_strdup ("sudo modprobe nvidia_vgpu_vfio && sudo systemctl restart nvidia-vgpu-mgr"));
     return;
   }
   switch (gpu->framework) {
-  case GV_VGPU_FRAMEWORK_MDEV_PF:
-    doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_SEVERITY_OK, bdf,
+  case GV_HOST_FRAMEWORK_MDEV_PF:
+    gv_doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_DOCTOR_SEVERITY_OK, bdf,
                 g_strdup_printf ("%s: vGPUs are mdevs on the GPU itself (mdev-pf, %u types); %s", bdf,
                                  gpu->fn->mdev_types ? gpu->fn->mdev_types->len : 0, have),
                 NULL);
     return;
-  case GV_VGPU_FRAMEWORK_MDEV_VF:
-    doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_SEVERITY_OK, bdf,
+  case GV_HOST_FRAMEWORK_MDEV_VF:
+    gv_doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_DOCTOR_SEVERITY_OK, bdf,
                 g_strdup_printf ("%s: vGPUs are mdevs on its VFs (mdev-vf, %u VFs); %s", bdf,
                                  count_vfs_with (d, gpu, FALSE), have),
                 NULL);
     return;
-  case GV_VGPU_FRAMEWORK_VENDOR_VFIO:
-    doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_SEVERITY_OK, bdf,
+  case GV_HOST_FRAMEWORK_VENDOR_VFIO:
+    gv_doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_DOCTOR_SEVERITY_OK, bdf,
                 g_strdup_printf ("%s: vGPUs are VFs with a type (NVIDIA vendor-specific VFIO, vendor-vfio; %u of "
                                  "%u VFs carry one); %s", bdf, count_vfs_with (d, gpu, TRUE),
                                  count_vfs_with (d, gpu, FALSE), have),
                 NULL);
     return;
-  case GV_VGPU_FRAMEWORK_PENDING:
+  case GV_HOST_FRAMEWORK_PENDING:
     if (manager)
-      doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_SEVERITY_OK, bdf,
+      gv_doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_DOCTOR_SEVERITY_OK, bdf,
                   g_strdup_printf ("%s: %s; its vGPU framework (mdevs on VFs or vendor-specific VFIO) shows once "
                                    "its VFs are enabled (see sriov-unused)", bdf, have),
                   NULL);
     else
-      doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_SEVERITY_INFO, bdf,
+      gv_doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_DOCTOR_SEVERITY_INFO, bdf,
                   g_strdup_printf ("%s: no vGPU, the NVIDIA vGPU manager is not installed (passthrough does not "
                                    "need it)", bdf),
                   g_strdup (install));
     return;
-  case GV_VGPU_FRAMEWORK_NONE:
+  case GV_HOST_FRAMEWORK_NONE:
     break;
   }
-  if (gv_driver_is_vfio (gpu->fn->driver))
-    doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_SEVERITY_OK, bdf,
+  if (gv_host_driver_is_vfio (gpu->fn->driver))
+    gv_doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_DOCTOR_SEVERITY_OK, bdf,
                 g_strdup_printf ("%s is on %s: passed through whole, no vGPU", bdf, driver), NULL);
   else if (manager)
-    doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_SEVERITY_INFO, bdf,
+    gv_doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_DOCTOR_SEVERITY_INFO, bdf,
                 g_strdup_printf ("%s (on %s) shows no vGPU types although the NVIDIA vGPU manager is installed: "
                                  "this GPU may not support vGPU", bdf, driver),
                 NULL);
   else
-    doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_SEVERITY_INFO, bdf,
+    gv_doctor_add (d, GV_DOCTOR_VGPU_MANAGER, GV_DOCTOR_SEVERITY_INFO, bdf,
                 g_strdup_printf ("%s (on %s): no vGPU, the NVIDIA vGPU manager is not installed (passthrough "
                                  "does not need it)", bdf, driver),
                 g_strdup (install));
@@ -339,7 +339,7 @@ check_vgpu (Doctor *d, GvDevice *gpu)
 /* ---- sriov-unused ---- */
 
 static void
-check_sriov (Doctor *d, GvDevice *gpu)
+check_sriov (GvDoctorRun *d, GvHostDevice *gpu)
 {
   const char *bdf = gpu->fn->bdf;
   guint total = gpu->fn->sriov_totalvfs;
@@ -347,34 +347,34 @@ check_sriov (Doctor *d, GvDevice *gpu)
 
   if (!gpu->fn->sriov_capable || total == 0)
     return;
-  if (gpu->framework == GV_VGPU_FRAMEWORK_MDEV_PF) {
-    doctor_add (d, GV_DOCTOR_SRIOV_UNUSED, GV_SEVERITY_INFO, bdf,
+  if (gpu->framework == GV_HOST_FRAMEWORK_MDEV_PF) {
+    gv_doctor_add (d, GV_DOCTOR_SRIOV_UNUSED, GV_DOCTOR_SEVERITY_INFO, bdf,
                 g_strdup_printf ("%s advertises %u SR-IOV VFs, but its vGPUs are mdevs on the GPU itself "
                                  "(mdev-pf): VFs are not needed for them", bdf, total),
                 NULL);
     return;
   }
   if (enabled > 0) {
-    doctor_add (d, GV_DOCTOR_SRIOV_UNUSED, GV_SEVERITY_OK, bdf,
+    gv_doctor_add (d, GV_DOCTOR_SRIOV_UNUSED, GV_DOCTOR_SEVERITY_OK, bdf,
                 g_strdup_printf ("%s has %u of %u SR-IOV VFs enabled", bdf, enabled, total), NULL);
     return;
   }
-  if (gv_driver_is_vfio (gpu->fn->driver)) {
-    doctor_add (d, GV_DOCTOR_SRIOV_UNUSED, GV_SEVERITY_OK, bdf,
+  if (gv_host_driver_is_vfio (gpu->fn->driver)) {
+    gv_doctor_add (d, GV_DOCTOR_SRIOV_UNUSED, GV_DOCTOR_SEVERITY_OK, bdf,
                 g_strdup_printf ("%s is passed through whole (%s); its %u SR-IOV VFs are not used", bdf,
                                  gpu->fn->driver, total),
                 NULL);
     return;
   }
-  if (gpu->framework == GV_VGPU_FRAMEWORK_PENDING)
-    doctor_add (d, GV_DOCTOR_SRIOV_UNUSED, GV_SEVERITY_INFO, bdf,
+  if (gpu->framework == GV_HOST_FRAMEWORK_PENDING)
+    gv_doctor_add (d, GV_DOCTOR_SRIOV_UNUSED, GV_DOCTOR_SEVERITY_INFO, bdf,
                 g_strdup_printf ("%s has none of its %u SR-IOV VFs enabled, and its vGPUs live on VFs (pending)",
                                  bdf, total),
                 g_strdup_printf ("gpuvirtctl sriov %s %u\n"
                                  "Or let the first vGPU enable them: gpuvirtctl vgpu create %s TYPE",
                                  bdf, total, bdf));
   else
-    doctor_add (d, GV_DOCTOR_SRIOV_UNUSED, GV_SEVERITY_INFO, bdf,
+    gv_doctor_add (d, GV_DOCTOR_SRIOV_UNUSED, GV_DOCTOR_SEVERITY_INFO, bdf,
                 g_strdup_printf ("%s advertises %u SR-IOV VFs, none enabled", bdf, total),
                 g_strdup_printf ("To use them: gpuvirtctl sriov %s N (N up to %u)", bdf, total));
 }
@@ -382,7 +382,7 @@ check_sriov (Doctor *d, GvDevice *gpu)
 /* ---- all devices ---- */
 
 gboolean
-doctor_check_devices (Doctor *d, GError **error)
+gv_doctor_check_devices (GvDoctorRun *d, GError **error)
 {
   GPtrArray *devices = gv_host_get_devices (d->host);
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -394,9 +394,9 @@ doctor_check_devices (Doctor *d, GError **error)
 
   /* one pass over ROOT/proc for every GPU's nodes */
   for (guint i = 0; i < devices->len; i++) {
-    GvDevice *dev = devices->pdata[i];
+    GvHostDevice *dev = devices->pdata[i];
     g_auto (GStrv) mine = NULL;
-    if (dev->role != GV_ROLE_GPU)
+    if (dev->role != GV_HOST_ROLE_GPU)
       continue;
     n_gpus++;
     mine = gpu_nodes (d, dev);
@@ -407,17 +407,17 @@ doctor_check_devices (Doctor *d, GError **error)
   while (g_hash_table_iter_next (&iter, &key, NULL))
     g_ptr_array_add (nodes, key);
   g_ptr_array_add (nodes, NULL);
-  holders = gv_holders_scan (d->root, (const char *const *) nodes->pdata, NULL, error);
+  holders = gv_host_holders_scan (d->root, (const char *const *) nodes->pdata, NULL, error);
   if (!holders)
     return FALSE;
 
   for (guint i = 0; i < devices->len; i++) {
-    GvDevice *dev = devices->pdata[i];
-    if (dev->role == GV_ROLE_EXTRA) {
+    GvHostDevice *dev = devices->pdata[i];
+    if (dev->role == GV_HOST_ROLE_EXTRA) {
       check_group (d, dev);
       continue;
     }
-    if (dev->role != GV_ROLE_GPU)
+    if (dev->role != GV_HOST_ROLE_GPU)
       continue;
     check_group (d, dev);
     check_held (d, dev, holders);

@@ -12,10 +12,10 @@ typedef struct {
   GStrv cmdline;          /* ROOT/proc/cmdline split into words, up to a lone "--" */
   const char *cpu;        /* "intel", "amd" or NULL */
   GPtrArray *findings;
-} Doctor;
+} GvDoctorRun;
 
 /* Appends a finding; takes MESSAGE and FIX (FIX may be NULL). */
-void doctor_add (Doctor *d, const char *id, GvSeverity severity, const char *subject, char *message, char *fix);
+void gv_doctor_add (GvDoctorRun *d, const char *id, GvDoctorSeverity severity, const char *subject, char *message, char *fix);
 
 /* The per-GPU rows (doctor-gpu.c). FALSE only when ROOT/proc cannot be read. */
-gboolean doctor_check_devices (Doctor *d, GError **error);
+gboolean gv_doctor_check_devices (GvDoctorRun *d, GError **error);

@@ -11,21 +11,21 @@ gv_host_facts_read (const char *root)
   g_autofree char *proc_kernel = g_build_filename (root, "proc", "sys", "kernel", NULL);
   g_autofree char *drivers = g_build_filename (root, "sys", "bus", "pci", "drivers", NULL);
   g_autofree char *modules = g_build_filename (root, "sys", "module", NULL);
-  GPtrArray *units = gv_list_dir (iommu);
+  GPtrArray *units = gv_sysfs_list_dir (iommu);
 
   g_ptr_array_set_free_func (units, NULL);
   g_ptr_array_add (units, NULL);
   facts->iommu_units = (GStrv) g_ptr_array_free (units, FALSE);
-  facts->iommu_groups = gv_dir_has_entries (groups);
+  facts->iommu_groups = gv_sysfs_dir_has_entries (groups);
   facts->iommu_present = facts->iommu_units[0] != NULL && facts->iommu_groups;
-  facts->kernel_cmdline = gv_read_attr (proc, "cmdline");
+  facts->kernel_cmdline = gv_sysfs_read_attr (proc, "cmdline");
   if (!facts->kernel_cmdline)
     facts->kernel_cmdline = g_strdup ("");
-  facts->kernel_release = gv_read_attr (proc_kernel, "osrelease");
+  facts->kernel_release = gv_sysfs_read_attr (proc_kernel, "osrelease");
   if (!facts->kernel_release)
     facts->kernel_release = g_strdup ("");
-  facts->vfio_pci_loaded = gv_dir_exists (drivers, "vfio-pci");
-  facts->nvidia_vgpu_manager = gv_path_exists (modules, "nvidia_vgpu_vfio");
+  facts->vfio_pci_loaded = gv_sysfs_dir_exists (drivers, "vfio-pci");
+  facts->nvidia_vgpu_manager = gv_sysfs_path_exists (modules, "nvidia_vgpu_vfio");
   return facts;
 }
 

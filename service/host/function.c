@@ -9,7 +9,7 @@
 static void
 pci_function_clear (gpointer data)
 {
-  GvPciFunction *fn = data;
+  GvHostFunction *fn = data;
 
   g_free (fn->bdf);
   g_free (fn->vendor_name);
@@ -23,17 +23,17 @@ pci_function_clear (gpointer data)
   g_strfreev (fn->consumers);
   g_strfreev (fn->drm_nodes);
   g_clear_pointer (&fn->mdev_types, g_ptr_array_unref);
-  g_clear_pointer (&fn->vendor_vfio, gv_vendor_vfio_free);
+  g_clear_pointer (&fn->vendor_vfio, gv_host_vendor_vfio_free);
 }
 
-GvPciFunction *
-gv_pci_function_ref (GvPciFunction *fn)
+GvHostFunction *
+gv_host_function_ref (GvHostFunction *fn)
 {
   return g_atomic_rc_box_acquire (fn);
 }
 
 void
-gv_pci_function_unref (GvPciFunction *fn)
+gv_host_function_unref (GvHostFunction *fn)
 {
   if (fn)
     g_atomic_rc_box_release_full (fn, pci_function_clear);
@@ -52,7 +52,7 @@ read_hex (const char *dir, const char *name, guint64 max)
 {
   guint64 v = 0;
 
-  if (!gv_read_uint (dir, name, TRUE, &v) || v > max)
+  if (!gv_sysfs_read_uint (dir, name, TRUE, &v) || v > max)
     return 0;
   return v;
 }
@@ -61,7 +61,7 @@ read_hex (const char *dir, const char *name, guint64 max)
 static int
 read_iommu_group (const char *dir)
 {
-  g_autofree char *name = gv_read_link_name (dir, "iommu_group");
+  g_autofree char *name = gv_sysfs_read_link_name (dir, "iommu_group");
   char *end = NULL;
   guint64 g;
 
@@ -106,8 +106,8 @@ read_vfs (const char *dir, GHashTable *entries)
     vf.n = g_ascii_strtoull (num, &end, 10);
     if (*end != '\0')
       continue;
-    vf.bdf = gv_read_link_name (dir, e);
-    if (!vf.bdf || !gv_bdf_is_valid (vf.bdf)) {
+    vf.bdf = gv_sysfs_read_link_name (dir, e);
+    if (!vf.bdf || !gv_host_bdf_is_valid (vf.bdf)) {
       g_free (vf.bdf);
       continue;
     }
@@ -132,10 +132,10 @@ read_consumers (GHashTable *entries)
   while (g_hash_table_iter_next (&iter, &key, NULL)) {
     const char *e = key;
     const char *bdf = e + strlen ("consumer:pci:");
-    if (g_str_has_prefix (e, "consumer:pci:") && gv_bdf_is_valid (bdf))
+    if (g_str_has_prefix (e, "consumer:pci:") && gv_host_bdf_is_valid (bdf))
       g_ptr_array_add (out, g_strdup (bdf));
   }
-  g_ptr_array_sort (out, gv_strv_compare);
+  g_ptr_array_sort (out, gv_sysfs_compare_names);
   return strv_from_array (out);
 }
 
@@ -159,7 +159,7 @@ static GStrv
 read_drm_nodes (const char *dir)
 {
   g_autofree char *drm = g_build_filename (dir, "drm", NULL);
-  g_autoptr (GPtrArray) entries = gv_list_dir (drm);
+  g_autoptr (GPtrArray) entries = gv_sysfs_list_dir (drm);
   GPtrArray *out = g_ptr_array_new ();
 
   for (guint i = 0; i < entries->len; i++) {
@@ -185,7 +185,7 @@ read_upstream_bridge (const char *devices_dir, const char *bdf)
     return NULL;
   parent_dir = g_path_get_dirname (target);
   parent = g_path_get_basename (parent_dir);
-  if (!gv_bdf_is_valid (parent)) {
+  if (!gv_host_bdf_is_valid (parent)) {
     g_free (parent);
     return NULL;
   }
@@ -197,7 +197,7 @@ static int
 read_nvidia_minor (const char *root, const char *bdf)
 {
   g_autofree char *dir = g_build_filename (root, "proc", "driver", "nvidia", "gpus", bdf, NULL);
-  g_autofree char *info = gv_read_attr_raw (dir, "information");
+  g_autofree char *info = gv_sysfs_read_attr_raw (dir, "information");
   g_auto (GStrv) lines = NULL;
 
   if (!info)
@@ -248,12 +248,12 @@ struct _GvPciReadCache {
 static GHashTable *
 list_entries (const char *dir);
 
-GvPciReadCache *
-gv_pci_read_cache_new (const char *root)
+GvHostReadCache *
+gv_host_read_cache_new (const char *root)
 {
   g_autofree char *mdev_bus = g_build_filename (root, "sys", "class", "mdev_bus", NULL);
   g_autofree char *gpus = g_build_filename (root, "proc", "driver", "nvidia", "gpus", NULL);
-  GvPciReadCache *cache = g_new0 (GvPciReadCache, 1);
+  GvHostReadCache *cache = g_new0 (GvHostReadCache, 1);
 
   cache->mdev_bus = list_entries (mdev_bus);
   cache->nvidia_gpus = list_entries (gpus);
@@ -261,7 +261,7 @@ gv_pci_read_cache_new (const char *root)
 }
 
 void
-gv_pci_read_cache_free (GvPciReadCache *cache)
+gv_host_read_cache_free (GvHostReadCache *cache)
 {
   if (!cache)
     return;
@@ -279,29 +279,29 @@ listed (GHashTable *listing, gboolean have_cache, const char *root, const char *
   if (have_cache)
     return listing && g_hash_table_contains (listing, name);
   path = g_build_filename (root, sub, name, NULL);
-  return gv_file_exists (path);
+  return gv_sysfs_file_exists (path);
 }
 
-GvPciFunction *
-gv_pci_function_read (const char *root, const char *bdf, GvHostNames *names, GError **error)
+GvHostFunction *
+gv_host_function_read (const char *root, const char *bdf, GvHostNames *names, GError **error)
 {
-  return gv_pci_function_read_cached (root, bdf, names, NULL, error);
+  return gv_host_function_read_cached (root, bdf, names, NULL, error);
 }
 
-GvPciFunction *
-gv_pci_function_read_cached (const char *root, const char *bdf, GvHostNames *names,
-                             GvPciReadCache *cache, GError **error)
+GvHostFunction *
+gv_host_function_read_cached (const char *root, const char *bdf, GvHostNames *names,
+                             GvHostReadCache *cache, GError **error)
 {
   g_autofree char *devices_dir = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *override = NULL;
   g_autoptr (GHashTable) has = NULL;
-  GvPciFunction *fn;
-  GvBdf address;
+  GvHostFunction *fn;
+  GvHostBdf address;
   guint64 v;
   gint64 n;
 
-  if (!gv_bdf_parse (bdf, &address)) {
+  if (!gv_host_bdf_parse (bdf, &address)) {
     g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS,
                  "“%s” is not a PCI address of the form dddd:bb:ss.f", bdf ? bdf : "(null)");
     return NULL;
@@ -316,7 +316,7 @@ gv_pci_function_read_cached (const char *root, const char *bdf, GvHostNames *nam
   }
 #define HAS(name) g_hash_table_contains (has, name)
 
-  fn = g_atomic_rc_box_new0 (GvPciFunction);
+  fn = g_atomic_rc_box_new0 (GvHostFunction);
   fn->bdf = g_strdup (bdf);
   fn->address = address;
   fn->vendor_id = HAS ("vendor") ? read_hex (dir, "vendor", 0xffff) : 0;
@@ -328,31 +328,31 @@ gv_pci_function_read_cached (const char *root, const char *bdf, GvHostNames *nam
   fn->vendor_name = gv_host_names_vendor (names, fn->vendor_id);
   fn->model_name = gv_host_names_model (names, fn->vendor_id, fn->device_id);
 
-  fn->driver = HAS ("driver") ? gv_read_link_name (dir, "driver") : NULL;
+  fn->driver = HAS ("driver") ? gv_sysfs_read_link_name (dir, "driver") : NULL;
   if (!fn->driver)
     fn->driver = g_strdup ("");
-  override = HAS ("driver_override") ? gv_read_attr (dir, "driver_override") : NULL;
+  override = HAS ("driver_override") ? gv_sysfs_read_attr (dir, "driver_override") : NULL;
   if (override && *override && !g_str_equal (override, "(null)"))
     fn->driver_override = g_steal_pointer (&override);
 
   fn->upstream_bridge = read_upstream_bridge (devices_dir, bdf);
   fn->iommu_group = HAS ("iommu_group") ? read_iommu_group (dir) : -1;
-  fn->vfio_cdev_node = HAS ("vfio-dev") ? gv_read_vfio_cdev (root, dir) : NULL;
+  fn->vfio_cdev_node = HAS ("vfio-dev") ? gv_host_read_vfio_cdev (root, dir) : NULL;
 
   fn->boot_vga = -1;
-  if (HAS ("boot_vga") && gv_read_uint (dir, "boot_vga", FALSE, &v))
+  if (HAS ("boot_vga") && gv_sysfs_read_uint (dir, "boot_vga", FALSE, &v))
     fn->boot_vga = v != 0;
-  fn->numa_node = HAS ("numa_node") && gv_read_int (dir, "numa_node", &n) && n >= -1 && n <= G_MAXINT ? (int) n : -1;
+  fn->numa_node = HAS ("numa_node") && gv_sysfs_read_int (dir, "numa_node", &n) && n >= -1 && n <= G_MAXINT ? (int) n : -1;
 
-  if (HAS ("sriov_totalvfs") && gv_read_uint (dir, "sriov_totalvfs", FALSE, &v)) {
+  if (HAS ("sriov_totalvfs") && gv_sysfs_read_uint (dir, "sriov_totalvfs", FALSE, &v)) {
     fn->sriov_capable = TRUE;
     fn->sriov_totalvfs = MIN (v, G_MAXUINT);
-    if (gv_read_uint (dir, "sriov_numvfs", FALSE, &v))
+    if (gv_sysfs_read_uint (dir, "sriov_numvfs", FALSE, &v))
       fn->sriov_numvfs = MIN (v, G_MAXUINT);
   }
   fn->vfs = read_vfs (dir, has);
-  fn->physfn = HAS ("physfn") ? gv_read_link_name (dir, "physfn") : NULL;
-  if (fn->physfn && !gv_bdf_is_valid (fn->physfn))
+  fn->physfn = HAS ("physfn") ? gv_sysfs_read_link_name (dir, "physfn") : NULL;
+  if (fn->physfn && !gv_host_bdf_is_valid (fn->physfn))
     g_clear_pointer (&fn->physfn, g_free);
   fn->consumers = read_consumers (has);
   fn->drm_nodes = HAS ("drm") ? read_drm_nodes (dir) : g_new0 (char *, 1);
@@ -362,36 +362,36 @@ gv_pci_function_read_cached (const char *root, const char *bdf, GvHostNames *nam
       listed (cache ? cache->nvidia_gpus : NULL, cache != NULL, root, "proc/driver/nvidia/gpus", bdf))
     fn->nvidia_minor = read_nvidia_minor (root, bdf);
 
-  fn->mdev_types = HAS ("mdev_supported_types") ? gv_mdev_types_read (dir) : NULL;
+  fn->mdev_types = HAS ("mdev_supported_types") ? gv_host_mdev_types_read (dir) : NULL;
   fn->mdev_parent = fn->mdev_types != NULL;
   /* an mdev parent needs a driver; the class lists every parent */
   if (!fn->mdev_parent && *fn->driver)
     fn->mdev_parent = listed (cache ? cache->mdev_bus : NULL, cache != NULL, root, "sys/class/mdev_bus", bdf);
-  fn->vendor_vfio = HAS ("nvidia") ? gv_vendor_vfio_read (dir) : NULL;
+  fn->vendor_vfio = HAS ("nvidia") ? gv_host_vendor_vfio_read (dir) : NULL;
 #undef HAS
   return fn;
 }
 
 gboolean
-gv_pci_function_is_gpu (const GvPciFunction *fn)
+gv_host_function_is_gpu (const GvHostFunction *fn)
 {
   return (fn->class_code >> 16) == 0x03;
 }
 
 gboolean
-gv_pci_function_is_bridge (const GvPciFunction *fn)
+gv_host_function_is_bridge (const GvHostFunction *fn)
 {
   return (fn->class_code >> 8) == 0x0604;
 }
 
 gboolean
-gv_pci_function_is_vf (const GvPciFunction *fn)
+gv_host_function_is_vf (const GvHostFunction *fn)
 {
   return fn->physfn != NULL;
 }
 
 gboolean
-gv_driver_is_vfio (const char *driver)
+gv_host_driver_is_vfio (const char *driver)
 {
   return driver && (g_str_equal (driver, "vfio-pci") ||
                     g_str_has_suffix (driver, "-vfio-pci") ||
@@ -399,17 +399,17 @@ gv_driver_is_vfio (const char *driver)
 }
 
 const char *
-gv_pci_function_state (const GvPciFunction *fn)
+gv_host_function_state (const GvHostFunction *fn)
 {
   if (!fn->driver || !*fn->driver)
     return GPUVIRT_STATE_UNBOUND;
-  if (gv_driver_is_vfio (fn->driver))
+  if (gv_host_driver_is_vfio (fn->driver))
     return GPUVIRT_STATE_VFIO;
   return GPUVIRT_STATE_HOST;
 }
 
 char *
-gv_pci_function_nvidia_node (const GvPciFunction *fn)
+gv_host_function_nvidia_node (const GvHostFunction *fn)
 {
   return fn->nvidia_minor >= 0 ? g_strdup_printf ("/dev/nvidia%d", fn->nvidia_minor) : NULL;
 }
@@ -425,14 +425,14 @@ strv_equal (GStrv a, GStrv b)
 }
 
 static gboolean
-type_name_equal (const GvVgpuTypeName *a, const GvVgpuTypeName *b)
+type_name_equal (const GvHostTypeName *a, const GvHostTypeName *b)
 {
   return g_strcmp0 (a->short_name, b->short_name) == 0 &&
          a->framebuffer_mb == b->framebuffer_mb && a->series == b->series;
 }
 
 static gboolean
-mdev_type_equal (const GvMdevType *a, const GvMdevType *b)
+mdev_type_equal (const GvHostMdevType *a, const GvHostMdevType *b)
 {
   return g_str_equal (a->id, b->id) && g_str_equal (a->name, b->name) &&
          g_str_equal (a->description, b->description) && g_str_equal (a->device_api, b->device_api) &&
@@ -456,7 +456,7 @@ mdev_types_equal (GPtrArray *a, GPtrArray *b)
 }
 
 static gboolean
-vendor_vfio_equal (const GvVendorVfio *a, const GvVendorVfio *b)
+vendor_vfio_equal (const GvHostVendorVfio *a, const GvHostVendorVfio *b)
 {
   if (!a || !b)
     return a == b;
@@ -464,7 +464,7 @@ vendor_vfio_equal (const GvVendorVfio *a, const GvVendorVfio *b)
       a->creatable->len != b->creatable->len)
     return FALSE;
   for (guint i = 0; i < a->creatable->len; i++) {
-    const GvVendorVgpuType *x = a->creatable->pdata[i], *y = b->creatable->pdata[i];
+    const GvHostVendorType *x = a->creatable->pdata[i], *y = b->creatable->pdata[i];
     if (x->id != y->id || !g_str_equal (x->name, y->name))
       return FALSE;
   }
@@ -472,7 +472,7 @@ vendor_vfio_equal (const GvVendorVfio *a, const GvVendorVfio *b)
 }
 
 gboolean
-gv_pci_function_equal (const GvPciFunction *a, const GvPciFunction *b)
+gv_host_function_equal (const GvHostFunction *a, const GvHostFunction *b)
 {
   if (a == b)
     return TRUE;

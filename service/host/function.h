@@ -1,12 +1,14 @@
 /* One PCI function as sysfs shows it under a root prefix ("/" on a real
- * host, a simulator mount in tests). A GvPciFunction is a snapshot: it is
- * never changed after gv_pci_function_read(); re-reading makes a new one.
+ * host, a simulator mount in tests). A GvHostFunction is a snapshot: it is
+ * never changed after gv_host_function_read(); re-reading makes a new one.
  * It is reference counted so that callers can keep an old snapshot to
  * compare with a new one. */
 #pragma once
 
 #include <glib.h>
 
+#include "common/gv-error.h"
+#include "host/bdf.h"
 #include "host/names.h"
 #include "sysfs/read.h"
 #include "host/vgpu-files.h"
@@ -15,7 +17,7 @@ G_BEGIN_DECLS
 
 typedef struct {
   char *bdf;                  /* "0000:01:00.0" */
-  GvBdf address;
+  GvHostBdf address;
   guint16 vendor_id;
   guint16 device_id;
   guint16 subsystem_vendor_id;
@@ -28,7 +30,7 @@ typedef struct {
   char *driver_override;      /* NULL for "(null)" or when missing */
   char *upstream_bridge;      /* BDF of the bridge above it; NULL on a root bus */
   int iommu_group;            /* -1 without an IOMMU group (members and the
-                               * /dev/vfio node are group facts: see GvDevice) */
+                               * /dev/vfio node are group facts: see GvHostDevice) */
   char *vfio_cdev_node;       /* "/dev/vfio/devices/vfioN" from vfio-dev/vfioN, else NULL */
   int boot_vga;               /* 0 or 1; -1 where there is no boot_vga file */
   int numa_node;              /* -1 when unknown */
@@ -41,47 +43,47 @@ typedef struct {
   GStrv drm_nodes;            /* "/dev/dri/card1", "/dev/dri/renderD129" from drm/ */
   int nvidia_minor;           /* "Device Minor:" of proc/driver/nvidia/gpus/<BDF>/information, else -1 */
   gboolean mdev_parent;       /* under sys/class/mdev_bus or has mdev_supported_types */
-  GPtrArray *mdev_types;      /* GvMdevType when an mdev parent with types, else NULL */
-  GvVendorVfio *vendor_vfio;  /* its nvidia/ directory (vendor-VFIO VF), else NULL */
-} GvPciFunction;
+  GPtrArray *mdev_types;      /* GvHostMdevType when an mdev parent with types, else NULL */
+  GvHostVendorVfio *vendor_vfio;  /* its nvidia/ directory (vendor-VFIO VF), else NULL */
+} GvHostFunction;
 
 /* Reads ROOT/sys/bus/pci/devices/BDF. NAMES may be NULL (names stay "").
  * Fails only when BDF is malformed or the function does not exist; any
  * missing or odd attribute leaves its field at the "unknown" value. */
-GvPciFunction *gv_pci_function_read (const char *root, const char *bdf,
+GvHostFunction *gv_host_function_read (const char *root, const char *bdf,
                                      GvHostNames *names, GError **error);
 
 /* Listings a scan of many functions reads once instead of per function
  * (ROOT/sys/class/mdev_bus, ROOT/proc/driver/nvidia/gpus). */
-typedef struct _GvPciReadCache GvPciReadCache;
+typedef struct _GvPciReadCache GvHostReadCache;
 
-GvPciReadCache *gv_pci_read_cache_new (const char *root);
-void gv_pci_read_cache_free (GvPciReadCache *cache);
-/* gv_pci_function_read() with CACHE (may be NULL). */
-GvPciFunction *gv_pci_function_read_cached (const char *root, const char *bdf, GvHostNames *names,
-                                            GvPciReadCache *cache, GError **error);
+GvHostReadCache *gv_host_read_cache_new (const char *root);
+void gv_host_read_cache_free (GvHostReadCache *cache);
+/* gv_host_function_read() with CACHE (may be NULL). */
+GvHostFunction *gv_host_function_read_cached (const char *root, const char *bdf, GvHostNames *names,
+                                            GvHostReadCache *cache, GError **error);
 
-GvPciFunction *gv_pci_function_ref (GvPciFunction *fn);
-void gv_pci_function_unref (GvPciFunction *fn);
+GvHostFunction *gv_host_function_ref (GvHostFunction *fn);
+void gv_host_function_unref (GvHostFunction *fn);
 
 /* Every field equal (names, vGPU types and all). */
-gboolean gv_pci_function_equal (const GvPciFunction *a, const GvPciFunction *b);
+gboolean gv_host_function_equal (const GvHostFunction *a, const GvHostFunction *b);
 
 /* Display controller, class 03xxxx. */
-gboolean gv_pci_function_is_gpu (const GvPciFunction *fn);
+gboolean gv_host_function_is_gpu (const GvHostFunction *fn);
 /* PCI-to-PCI bridge, class 0604xx. */
-gboolean gv_pci_function_is_bridge (const GvPciFunction *fn);
+gboolean gv_host_function_is_bridge (const GvHostFunction *fn);
 /* An SR-IOV virtual function (has physfn). */
-gboolean gv_pci_function_is_vf (const GvPciFunction *fn);
+gboolean gv_host_function_is_vf (const GvHostFunction *fn);
 /* Bound to a VFIO driver: vfio-pci or a variant driver (…vfio-pci / …_vfio_pci). */
-gboolean gv_driver_is_vfio (const char *driver);
+gboolean gv_host_driver_is_vfio (const char *driver);
 /* The Device.State the function is in as far as sysfs tells:
  * GPUVIRT_STATE_UNBOUND, GPUVIRT_STATE_VFIO or GPUVIRT_STATE_HOST. */
-const char *gv_pci_function_state (const GvPciFunction *fn);
+const char *gv_host_function_state (const GvHostFunction *fn);
 /* "/dev/nvidiaN" when the nvidia driver gave it a minor, else NULL (to be freed). */
-char *gv_pci_function_nvidia_node (const GvPciFunction *fn);
+char *gv_host_function_nvidia_node (const GvHostFunction *fn);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvPciFunction, gv_pci_function_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvPciReadCache, gv_pci_read_cache_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvHostFunction, gv_host_function_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvHostReadCache, gv_host_read_cache_free)
 
 G_END_DECLS

@@ -4,7 +4,7 @@
 #include <string.h>
 
 void
-gv_holder_free (GvHolder *holder)
+gv_host_holder_free (GvHostHolder *holder)
 {
   if (!holder)
     return;
@@ -16,15 +16,15 @@ gv_holder_free (GvHolder *holder)
 static void
 add_unique (GPtrArray *nodes, const char *node)
 {
-  if (node && !gv_ptr_array_has_str (nodes, node))
+  if (node && !g_ptr_array_find_with_equal_func (nodes, node, g_str_equal, NULL))
     g_ptr_array_add (nodes, g_strdup (node));
 }
 
 GStrv
-gv_holder_nodes_for (const GvPciFunction *fn, const char *vfio_group_node, GPtrArray *mdevs)
+gv_host_holder_nodes_for (const GvHostFunction *fn, const char *vfio_group_node, GPtrArray *mdevs)
 {
   g_autoptr (GPtrArray) nodes = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *nvidia = gv_pci_function_nvidia_node (fn);
+  g_autofree char *nvidia = gv_host_function_nvidia_node (fn);
 
   add_unique (nodes, nvidia);
   for (guint i = 0; fn->drm_nodes && fn->drm_nodes[i]; i++)
@@ -32,7 +32,7 @@ gv_holder_nodes_for (const GvPciFunction *fn, const char *vfio_group_node, GPtrA
   add_unique (nodes, vfio_group_node);
   add_unique (nodes, fn->vfio_cdev_node);
   for (guint i = 0; mdevs && i < mdevs->len; i++) {
-    const GvMdev *mdev = mdevs->pdata[i];
+    const GvHostMdev *mdev = mdevs->pdata[i];
     if (!g_str_equal (mdev->parent, fn->bdf))
       continue;
     add_unique (nodes, mdev->vfio_group_node);
@@ -46,7 +46,7 @@ gv_holder_nodes_for (const GvPciFunction *fn, const char *vfio_group_node, GPtrA
 static gint
 holder_compare (gconstpointer a, gconstpointer b)
 {
-  const GvHolder *x = *(const GvHolder *const *) a, *y = *(const GvHolder *const *) b;
+  const GvHostHolder *x = *(const GvHostHolder *const *) a, *y = *(const GvHostHolder *const *) b;
 
   if (x->pid != y->pid)
     return x->pid < y->pid ? -1 : 1;
@@ -65,10 +65,10 @@ all_digits (const char *s)
 }
 
 GPtrArray *
-gv_holders_scan (const char *root, const char *const *nodes, guint *n_unreadable, GError **error)
+gv_host_holders_scan (const char *root, const char *const *nodes, guint *n_unreadable, GError **error)
 {
   g_autofree char *proc = g_build_filename (root, "proc", NULL);
-  g_autoptr (GPtrArray) holders = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_holder_free);
+  g_autoptr (GPtrArray) holders = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_host_holder_free);
   g_autoptr (GHashTable) wanted = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GDir) dir = NULL;
   g_autoptr (GError) local = NULL;
@@ -111,16 +111,16 @@ gv_holders_scan (const char *root, const char *const *nodes, guint *n_unreadable
     while ((fd = g_dir_read_name (fds))) {
       g_autofree char *link = g_build_filename (fd_dir, fd, NULL);
       g_autofree char *target = g_file_read_link (link, NULL);
-      GvHolder *holder;
+      GvHostHolder *holder;
 
       if (!target || !g_hash_table_contains (wanted, target) || g_hash_table_contains (seen, target))
         continue;
       if (!comm) {
-        comm = gv_read_attr (pid_dir, "comm");
+        comm = gv_sysfs_read_attr (pid_dir, "comm");
         if (!comm)
           comm = g_strdup ("");
       }
-      holder = g_new0 (GvHolder, 1);
+      holder = g_new0 (GvHostHolder, 1);
       holder->pid = (int) pid;
       holder->comm = g_strdup (comm);
       holder->node = g_strdup (target);

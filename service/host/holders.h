@@ -14,22 +14,22 @@ typedef struct {
   int pid;
   char *comm;   /* proc/<pid>/comm; "" when unreadable */
   char *node;   /* the node it holds, e.g. "/dev/nvidia0" */
-} GvHolder;
+} GvHostHolder;
 
-void gv_holder_free (GvHolder *holder);
+void gv_host_holder_free (GvHostHolder *holder);
 
 /* The nodes that stand for FN: its /dev/nvidiaN, drm nodes, its VFIO group
  * node VFIO_GROUP_NODE (may be NULL) and cdev, plus the VFIO nodes of the
- * mdevs in MDEVS (GvMdev, may be NULL) whose parent it is. */
-GStrv gv_holder_nodes_for (const GvPciFunction *fn, const char *vfio_group_node, GPtrArray *mdevs);
+ * mdevs in MDEVS (GvHostMdev, may be NULL) whose parent it is. */
+GStrv gv_host_holder_nodes_for (const GvHostFunction *fn, const char *vfio_group_node, GPtrArray *mdevs);
 
 /* Every (process, node) pair for the NODES held, sorted by pid then node.
  * Processes whose fd directory cannot be read (gone, or not ours) are
  * skipped and counted in N_UNREADABLE (may be NULL). Fails only when
  * ROOT/proc cannot be read at all. */
-GPtrArray *gv_holders_scan (const char *root, const char *const *nodes,
+GPtrArray *gv_host_holders_scan (const char *root, const char *const *nodes,
                             guint *n_unreadable, GError **error);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvHolder, gv_holder_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvHostHolder, gv_host_holder_free)
 
 G_END_DECLS

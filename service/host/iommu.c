@@ -5,7 +5,7 @@
 #include <string.h>
 
 const char *
-gv_iommu_kind (const GvHostFacts *facts)
+gv_host_iommu_kind (const GvHostFacts *facts)
 {
   for (guint i = 0; facts->iommu_units && facts->iommu_units[i]; i++) {
     if (g_str_has_prefix (facts->iommu_units[i], "dmar"))
@@ -34,7 +34,7 @@ first_unit (const char *root, const char *prefix)
 }
 
 gboolean
-gv_iommu_interrupt_remapping (const char *root)
+gv_host_iommu_interrupt_remapping (const char *root)
 {
   g_autofree char *dmar = first_unit (root, "dmar");
   g_autofree char *ivhd = NULL;

@@ -5,47 +5,47 @@
 struct _GvHost {
   char *root;
   GvHostNames *names;
-  GHashTable *fns;       /* BDF → GvPciFunction (reference): the facts */
-  GPtrArray *devices;    /* GvDevice, sorted by BDF: facts plus derived data */
-  GHashTable *by_bdf;    /* BDF → GvDevice, borrowed from devices */
-  GPtrArray *mdevs;      /* GvMdev */
+  GHashTable *fns;       /* BDF → GvHostFunction (reference): the facts */
+  GPtrArray *devices;    /* GvHostDevice, sorted by BDF: facts plus derived data */
+  GHashTable *by_bdf;    /* BDF → GvHostDevice, borrowed from devices */
+  GPtrArray *mdevs;      /* GvHostMdev */
   GvHostFacts *facts;
   GPtrArray *extra_bdfs; /* char * */
-  GArray *extra_classes; /* GvClassMatch */
+  GArray *extra_classes; /* GvHostClassMatch */
 };
 
 const char *
-gv_role_to_string (GvRole role)
+gv_host_role_to_string (GvHostRole role)
 {
   switch (role) {
-  case GV_ROLE_GPU: return "gpu";
-  case GV_ROLE_EXTRA: return "extra";
-  case GV_ROLE_COMPANION: return "companion";
-  case GV_ROLE_VF: return "vf";
-  case GV_ROLE_UNMANAGED:
+  case GV_HOST_ROLE_GPU: return "gpu";
+  case GV_HOST_ROLE_EXTRA: return "extra";
+  case GV_HOST_ROLE_COMPANION: return "companion";
+  case GV_HOST_ROLE_VF: return "vf";
+  case GV_HOST_ROLE_UNMANAGED:
   default: return "unmanaged";
   }
 }
 
 const char *
-gv_group_verdict_to_string (GvGroupVerdict verdict)
+gv_host_verdict_to_string (GvHostVerdict verdict)
 {
   switch (verdict) {
-  case GV_GROUP_VIABLE: return "viable";
-  case GV_GROUP_SHARED: return "shared";
-  case GV_GROUP_NONE:
+  case GV_HOST_GROUP_VIABLE: return "viable";
+  case GV_HOST_GROUP_SHARED: return "shared";
+  case GV_HOST_GROUP_NONE:
   default: return "none";
   }
 }
 
-/* ---- GvDevice ---- */
+/* ---- GvHostDevice ---- */
 
 static void
 device_clear (gpointer data)
 {
-  GvDevice *d = data;
+  GvHostDevice *d = data;
 
-  gv_pci_function_unref (d->fn);
+  gv_host_function_unref (d->fn);
   g_free (d->owner);
   g_strfreev (d->companions);
   g_strfreev (d->group_members);
@@ -53,14 +53,14 @@ device_clear (gpointer data)
   g_strfreev (d->foreign);
 }
 
-GvDevice *
-gv_device_ref (GvDevice *device)
+GvHostDevice *
+gv_host_device_ref (GvHostDevice *device)
 {
   return g_atomic_rc_box_acquire (device);
 }
 
 void
-gv_device_unref (GvDevice *device)
+gv_host_device_unref (GvHostDevice *device)
 {
   if (device)
     g_atomic_rc_box_release_full (device, device_clear);
@@ -75,13 +75,13 @@ strv_equal (GStrv a, GStrv b)
 }
 
 gboolean
-gv_device_equal (const GvDevice *a, const GvDevice *b)
+gv_host_device_equal (const GvHostDevice *a, const GvHostDevice *b)
 {
   if (a == b)
     return TRUE;
   if (!a || !b)
     return FALSE;
-  return gv_pci_function_equal (a->fn, b->fn) && a->role == b->role && a->managed == b->managed &&
+  return gv_host_function_equal (a->fn, b->fn) && a->role == b->role && a->managed == b->managed &&
          g_strcmp0 (a->owner, b->owner) == 0 && strv_equal (a->companions, b->companions) &&
          strv_equal (a->group_members, b->group_members) &&
          g_strcmp0 (a->vfio_group_node, b->vfio_group_node) == 0 && a->verdict == b->verdict &&
@@ -91,7 +91,7 @@ gv_device_equal (const GvDevice *a, const GvDevice *b)
 /* ---- class matches ---- */
 
 gboolean
-gv_class_match_parse (const char *text, GvClassMatch *out)
+gv_host_class_match_parse (const char *text, GvHostClassMatch *out)
 {
   const char *p = text;
   gsize len;
@@ -136,7 +136,7 @@ gv_host_changes_is_empty (const GvHostChanges *c)
 static GStrv
 strv_take_sorted (GPtrArray *array)
 {
-  g_ptr_array_sort (array, gv_strv_compare);
+  g_ptr_array_sort (array, gv_sysfs_compare_names);
   g_ptr_array_add (array, NULL);
   return (GStrv) g_ptr_array_free (array, FALSE);
 }
@@ -162,13 +162,13 @@ gv_host_new (const char *root, GError **error)
   host = g_new0 (GvHost, 1);
   host->root = g_strdup (root);
   host->names = gv_host_names_new ();
-  host->fns = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) gv_pci_function_unref);
-  host->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_device_unref);
+  host->fns = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) gv_host_function_unref);
+  host->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_host_device_unref);
   host->by_bdf = g_hash_table_new (g_str_hash, g_str_equal);
-  host->mdevs = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_mdev_free);
+  host->mdevs = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_host_mdev_free);
   host->facts = gv_host_facts_read (root);
   host->extra_bdfs = g_ptr_array_new_with_free_func (g_free);
-  host->extra_classes = g_array_new (FALSE, FALSE, sizeof (GvClassMatch));
+  host->extra_classes = g_array_new (FALSE, FALSE, sizeof (GvHostClassMatch));
   return host;
 }
 
@@ -201,7 +201,7 @@ gv_host_get_devices (GvHost *host)
   return host->devices;
 }
 
-GvDevice *
+GvHostDevice *
 gv_host_lookup (GvHost *host, const char *bdf)
 {
   return bdf ? g_hash_table_lookup (host->by_bdf, bdf) : NULL;
@@ -210,12 +210,12 @@ gv_host_lookup (GvHost *host, const char *bdf)
 GPtrArray *
 gv_host_dup_managed (GvHost *host)
 {
-  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_device_unref);
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_host_device_unref);
 
   for (guint i = 0; i < host->devices->len; i++) {
-    GvDevice *d = host->devices->pdata[i];
+    GvHostDevice *d = host->devices->pdata[i];
     if (d->managed)
-      g_ptr_array_add (out, gv_device_ref (d));
+      g_ptr_array_add (out, gv_host_device_ref (d));
   }
   return out;
 }
@@ -235,18 +235,18 @@ gv_host_get_facts (GvHost *host)
 /* ---- classification ---- */
 
 typedef struct {
-  GvPciFunction *fn;
-  GvRole role;
+  GvHostFunction *fn;
+  GvHostRole role;
   const char *owner; /* BDF of the managed function it belongs to (borrowed) */
 } Work;
 
 static gboolean
-extra_match (GvHost *host, const GvPciFunction *fn)
+extra_match (GvHost *host, const GvHostFunction *fn)
 {
-  if (gv_ptr_array_has_str (host->extra_bdfs, fn->bdf))
+  if (g_ptr_array_find_with_equal_func (host->extra_bdfs, fn->bdf, g_str_equal, NULL))
     return TRUE;
   for (guint i = 0; i < host->extra_classes->len; i++) {
-    const GvClassMatch *m = &g_array_index (host->extra_classes, GvClassMatch, i);
+    const GvHostClassMatch *m = &g_array_index (host->extra_classes, GvHostClassMatch, i);
     if ((fn->class_code & m->mask) == m->value)
       return TRUE;
   }
@@ -256,7 +256,7 @@ extra_match (GvHost *host, const GvPciFunction *fn)
 static gboolean
 is_primary (const Work *w)
 {
-  return w->role == GV_ROLE_GPU || w->role == GV_ROLE_EXTRA;
+  return w->role == GV_HOST_ROLE_GPU || w->role == GV_HOST_ROLE_EXTRA;
 }
 
 /* The managed function whose own set W belongs to: itself for a GPU or
@@ -270,7 +270,7 @@ unit_of (const Work *w)
 }
 
 static void
-claim (Work *w, GvRole role, const char *owner)
+claim (Work *w, GvHostRole role, const char *owner)
 {
   w->role = role;
   w->owner = owner;
@@ -298,13 +298,13 @@ model_init (Model *m, GvHost *host)
   g_hash_table_iter_init (&iter, host->fns);
   while (g_hash_table_iter_next (&iter, &key, &value))
     g_ptr_array_add (keys, key);
-  g_ptr_array_sort (keys, gv_strv_compare);
+  g_ptr_array_sort (keys, gv_sysfs_compare_names);
   for (guint i = 0; i < keys->len; i++) {
     Work *w = g_new0 (Work, 1);
     GPtrArray *members;
 
     w->fn = g_hash_table_lookup (host->fns, keys->pdata[i]);
-    w->role = GV_ROLE_UNMANAGED;
+    w->role = GV_HOST_ROLE_UNMANAGED;
     g_ptr_array_add (m->works, w);
     g_hash_table_insert (m->by_bdf, w->fn->bdf, w);
     if (w->fn->iommu_group < 0)
@@ -340,9 +340,9 @@ classify_primaries (Model *m, gboolean vfs)
 {
   for (guint i = 0; i < m->works->len; i++) {
     Work *w = m->works->pdata[i];
-    gboolean gpu = gv_pci_function_is_gpu (w->fn);
+    gboolean gpu = gv_host_function_is_gpu (w->fn);
 
-    if (w->role != GV_ROLE_UNMANAGED || gv_pci_function_is_vf (w->fn) != vfs)
+    if (w->role != GV_HOST_ROLE_UNMANAGED || gv_host_function_is_vf (w->fn) != vfs)
       continue;
     if (!gpu && !extra_match (m->host, w->fn))
       continue;
@@ -350,23 +350,23 @@ classify_primaries (Model *m, gboolean vfs)
       Work *first = NULL;
       for (guint j = 0; j < i && !first; j++) {
         Work *o = m->works->pdata[j];
-        if (is_primary (o) && !gv_pci_function_is_vf (o->fn) && gv_bdf_same_slot (&o->fn->address, &w->fn->address))
+        if (is_primary (o) && !gv_host_function_is_vf (o->fn) && gv_host_bdf_same_slot (&o->fn->address, &w->fn->address))
           first = o;
       }
       if (first) {
-        claim (w, GV_ROLE_COMPANION, first->fn->bdf);
+        claim (w, GV_HOST_ROLE_COMPANION, first->fn->bdf);
         continue;
       }
     }
-    claim (w, gpu ? GV_ROLE_GPU : GV_ROLE_EXTRA, NULL);
+    claim (w, gpu ? GV_HOST_ROLE_GPU : GV_HOST_ROLE_EXTRA, NULL);
   }
 }
 
 static void
 claim_companion (Work *w, Work *primary)
 {
-  if (w && w != primary && w->role == GV_ROLE_UNMANAGED && !gv_pci_function_is_vf (w->fn))
-    claim (w, GV_ROLE_COMPANION, primary->fn->bdf);
+  if (w && w != primary && w->role == GV_HOST_ROLE_UNMANAGED && !gv_host_function_is_vf (w->fn))
+    claim (w, GV_HOST_ROLE_COMPANION, primary->fn->bdf);
 }
 
 static void
@@ -375,11 +375,11 @@ classify_companions (Model *m)
   /* Same slot and device links first: they are certain. */
   for (guint i = 0; i < m->works->len; i++) {
     Work *p = m->works->pdata[i];
-    if (!is_primary (p) || gv_pci_function_is_vf (p->fn))
+    if (!is_primary (p) || gv_host_function_is_vf (p->fn))
       continue;
     for (guint j = 0; j < m->works->len; j++) {
       Work *w = m->works->pdata[j];
-      if (gv_bdf_same_slot (&w->fn->address, &p->fn->address))
+      if (gv_host_bdf_same_slot (&w->fn->address, &p->fn->address))
         claim_companion (w, p);
     }
     for (guint j = 0; p->fn->consumers[j]; j++)
@@ -391,12 +391,12 @@ classify_companions (Model *m)
     Work *p = m->works->pdata[i];
     GPtrArray *members;
 
-    if (!is_primary (p) || gv_pci_function_is_vf (p->fn) || p->fn->iommu_group < 0 || !p->fn->upstream_bridge)
+    if (!is_primary (p) || gv_host_function_is_vf (p->fn) || p->fn->iommu_group < 0 || !p->fn->upstream_bridge)
       continue;
     members = g_hash_table_lookup (m->groups, GINT_TO_POINTER (p->fn->iommu_group));
     for (guint j = 0; members && j < members->len; j++) {
       Work *w = model_find (m, members->pdata[j]);
-      if (!w || gv_pci_function_is_bridge (w->fn) || w->fn->vendor_id != p->fn->vendor_id ||
+      if (!w || gv_host_function_is_bridge (w->fn) || w->fn->vendor_id != p->fn->vendor_id ||
           g_strcmp0 (w->fn->upstream_bridge, p->fn->upstream_bridge) != 0)
         continue;
       claim_companion (w, p);
@@ -410,19 +410,19 @@ classify_vfs (Model *m)
   for (guint i = 0; i < m->works->len; i++) {
     Work *w = m->works->pdata[i];
     Work *pf = model_find (m, w->fn->physfn);
-    if (w->role != GV_ROLE_UNMANAGED || !pf || pf->role == GV_ROLE_UNMANAGED)
+    if (w->role != GV_HOST_ROLE_UNMANAGED || !pf || pf->role == GV_HOST_ROLE_UNMANAGED)
       continue;
-    claim (w, GV_ROLE_VF, unit_of (pf));
+    claim (w, GV_HOST_ROLE_VF, unit_of (pf));
   }
 }
 
-static GvVgpuFramework
+static GvHostFramework
 framework_of (Model *m, const Work *w)
 {
-  GvVgpuEvidence e = { 0 };
+  GvHostFrameworkEvidence e = { 0 };
 
   if (!is_primary (w))
-    return GV_VGPU_FRAMEWORK_NONE;
+    return GV_HOST_FRAMEWORK_NONE;
   e.pf_is_mdev_parent = w->fn->mdev_parent;
   e.pf_driver = w->fn->driver;
   e.sriov_totalvfs = w->fn->sriov_totalvfs;
@@ -434,28 +434,28 @@ framework_of (Model *m, const Work *w)
     if (vf && vf->fn->vendor_vfio)
       e.any_vf_vendor_vfio = TRUE;
   }
-  return gv_vgpu_framework_detect (&e);
+  return gv_host_framework_detect (&e);
 }
 
-static GvDevice *
+static GvHostDevice *
 make_device (Model *m, Work *w, GHashTable *group_nodes, GHashTable *frameworks)
 {
-  GvDevice *d = g_atomic_rc_box_new0 (GvDevice);
+  GvHostDevice *d = g_atomic_rc_box_new0 (GvHostDevice);
   const char *unit = unit_of (w);
   GPtrArray *members = NULL;
   GPtrArray *companions = g_ptr_array_new ();
   GPtrArray *foreign = g_ptr_array_new ();
   GPtrArray *group = g_ptr_array_new ();
 
-  d->fn = gv_pci_function_ref (w->fn);
+  d->fn = gv_host_function_ref (w->fn);
   d->role = w->role;
-  d->managed = w->role != GV_ROLE_UNMANAGED;
+  d->managed = w->role != GV_HOST_ROLE_UNMANAGED;
   d->owner = g_strdup (w->owner);
 
   if (is_primary (w)) {
     for (guint i = 0; i < m->works->len; i++) {
       Work *o = m->works->pdata[i];
-      if (o->role == GV_ROLE_COMPANION && g_strcmp0 (o->owner, w->fn->bdf) == 0)
+      if (o->role == GV_HOST_ROLE_COMPANION && g_strcmp0 (o->owner, w->fn->bdf) == 0)
         g_ptr_array_add (companions, g_strdup (o->fn->bdf));
     }
   }
@@ -467,31 +467,31 @@ make_device (Model *m, Work *w, GHashTable *group_nodes, GHashTable *frameworks)
     Work *o = model_find (m, members->pdata[i]);
     gboolean own = o == w || (unit && g_strcmp0 (unit_of (o), unit) == 0);
     g_ptr_array_add (group, g_strdup (o->fn->bdf));
-    if (!own && !gv_pci_function_is_bridge (o->fn))
+    if (!own && !gv_host_function_is_bridge (o->fn))
       g_ptr_array_add (foreign, g_strdup (o->fn->bdf));
   }
   d->group_members = strv_take_sorted (group);
   d->foreign = strv_take_sorted (foreign);
   if (w->fn->iommu_group < 0)
-    d->verdict = GV_GROUP_NONE;
+    d->verdict = GV_HOST_GROUP_NONE;
   else
-    d->verdict = d->foreign[0] ? GV_GROUP_SHARED : GV_GROUP_VIABLE;
+    d->verdict = d->foreign[0] ? GV_HOST_GROUP_SHARED : GV_HOST_GROUP_VIABLE;
 
   if (w->fn->iommu_group >= 0) {
     gpointer key = GINT_TO_POINTER (w->fn->iommu_group);
     if (!g_hash_table_contains (group_nodes, key))
-      g_hash_table_insert (group_nodes, key, gv_vfio_group_node (m->host->root, w->fn->iommu_group));
+      g_hash_table_insert (group_nodes, key, gv_host_vfio_group_node (m->host->root, w->fn->iommu_group));
     d->vfio_group_node = g_strdup (g_hash_table_lookup (group_nodes, key));
   }
 
   if (is_primary (w))
     d->framework = GPOINTER_TO_INT (g_hash_table_lookup (frameworks, w->fn->bdf));
-  else if (w->role == GV_ROLE_VF && w->fn->physfn)
+  else if (w->role == GV_HOST_ROLE_VF && w->fn->physfn)
     d->framework = GPOINTER_TO_INT (g_hash_table_lookup (frameworks, w->fn->physfn));
   return d;
 }
 
-/* Derives every GvDevice from the facts in host->fns. */
+/* Derives every GvHostDevice from the facts in host->fns. */
 static void
 rebuild (GvHost *host)
 {
@@ -515,7 +515,7 @@ rebuild (GvHost *host)
   g_hash_table_remove_all (host->by_bdf);
   g_ptr_array_set_size (host->devices, 0);
   for (guint i = 0; i < m.works->len; i++) {
-    GvDevice *d = make_device (&m, m.works->pdata[i], group_nodes, frameworks);
+    GvHostDevice *d = make_device (&m, m.works->pdata[i], group_nodes, frameworks);
     g_ptr_array_add (host->devices, d);
     g_hash_table_insert (host->by_bdf, d->fn->bdf, d);
   }
@@ -524,15 +524,15 @@ rebuild (GvHost *host)
 
 /* ---- changes between two models ---- */
 
-/* BDF → GvDevice reference, to compare a model before and after. */
+/* BDF → GvHostDevice reference, to compare a model before and after. */
 static GHashTable *
 snapshot (GvHost *host)
 {
-  GHashTable *snap = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) gv_device_unref);
+  GHashTable *snap = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) gv_host_device_unref);
 
   for (guint i = 0; i < host->devices->len; i++) {
-    GvDevice *d = host->devices->pdata[i];
-    g_hash_table_insert (snap, d->fn->bdf, gv_device_ref (d));
+    GvHostDevice *d = host->devices->pdata[i];
+    g_hash_table_insert (snap, d->fn->bdf, gv_host_device_ref (d));
   }
   return snap;
 }
@@ -543,7 +543,7 @@ mdevs_equal (GPtrArray *a, GPtrArray *b)
   if (a->len != b->len)
     return FALSE;
   for (guint i = 0; i < a->len; i++) {
-    const GvMdev *x = a->pdata[i], *y = b->pdata[i];
+    const GvHostMdev *x = a->pdata[i], *y = b->pdata[i];
     if (!g_str_equal (x->uuid, y->uuid) || !g_str_equal (x->type_id, y->type_id) ||
         !g_str_equal (x->parent, y->parent) || x->iommu_group != y->iommu_group ||
         g_strcmp0 (x->vfio_group_node, y->vfio_group_node) != 0 ||
@@ -562,11 +562,11 @@ diff (GvHost *host, GHashTable *before, gboolean mdevs_changed, gboolean facts_c
   gpointer key, value;
 
   for (guint i = 0; i < host->devices->len; i++) {
-    GvDevice *d = host->devices->pdata[i];
-    GvDevice *old = g_hash_table_lookup (before, d->fn->bdf);
+    GvHostDevice *d = host->devices->pdata[i];
+    GvHostDevice *old = g_hash_table_lookup (before, d->fn->bdf);
     if (!old)
       g_ptr_array_add (added, g_strdup (d->fn->bdf));
-    else if (!gv_device_equal (old, d))
+    else if (!gv_host_device_equal (old, d))
       g_ptr_array_add (changed, g_strdup (d->fn->bdf));
   }
   g_hash_table_iter_init (&iter, before);
@@ -586,12 +586,12 @@ diff (GvHost *host, GHashTable *before, gboolean mdevs_changed, gboolean facts_c
 /* Keeps the old snapshot when nothing changed, so that unchanged devices
  * share their facts with the previous model. */
 static void
-store_function (GvHost *host, GvPciFunction *fn)
+store_function (GvHost *host, GvHostFunction *fn)
 {
-  GvPciFunction *old = g_hash_table_lookup (host->fns, fn->bdf);
+  GvHostFunction *old = g_hash_table_lookup (host->fns, fn->bdf);
 
-  if (old && gv_pci_function_equal (old, fn)) {
-    gv_pci_function_unref (fn);
+  if (old && gv_host_function_equal (old, fn)) {
+    gv_host_function_unref (fn);
     return;
   }
   g_hash_table_replace (host->fns, fn->bdf, fn);
@@ -611,7 +611,7 @@ read_facts (GvHost *host)
 static gboolean
 read_mdevs (GvHost *host)
 {
-  GPtrArray *mdevs = gv_mdevs_read (host->root);
+  GPtrArray *mdevs = gv_host_mdevs_read (host->root);
   gboolean changed = !mdevs_equal (mdevs, host->mdevs);
 
   g_ptr_array_unref (host->mdevs);
@@ -626,7 +626,7 @@ gv_host_rescan (GvHost *host, GvHostChanges **changes, GError **error)
   g_autoptr (GHashTable) before = NULL;
   g_autoptr (GPtrArray) names = NULL;
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr (GvPciReadCache) cache = NULL;
+  g_autoptr (GvHostReadCache) cache = NULL;
   GHashTableIter iter;
   gpointer key;
   gboolean mdevs_changed, facts_changed;
@@ -637,14 +637,14 @@ gv_host_rescan (GvHost *host, GvHostChanges **changes, GError **error)
     return FALSE;
   }
   before = snapshot (host);
-  cache = gv_pci_read_cache_new (host->root);
-  names = gv_list_dir (devices_dir);
+  cache = gv_host_read_cache_new (host->root);
+  names = gv_sysfs_list_dir (devices_dir);
   for (guint i = 0; i < names->len; i++) {
-    GvPciFunction *fn;
-    if (!gv_bdf_is_valid (names->pdata[i]))
+    GvHostFunction *fn;
+    if (!gv_host_bdf_is_valid (names->pdata[i]))
       continue;
     /* A function removed while we list is simply not there. */
-    fn = gv_pci_function_read_cached (host->root, names->pdata[i], host->names, cache, NULL);
+    fn = gv_host_function_read_cached (host->root, names->pdata[i], host->names, cache, NULL);
     if (!fn)
       continue;
     g_hash_table_add (seen, names->pdata[i]);
@@ -664,14 +664,14 @@ gv_host_rescan (GvHost *host, GvHostChanges **changes, GError **error)
 
 /* The VFs a function lists now or listed before. */
 static void
-queue_vfs (GPtrArray *queue, const GvPciFunction *fn)
+queue_vfs (GPtrArray *queue, const GvHostFunction *fn)
 {
   for (guint i = 0; fn && fn->vfs[i]; i++)
     g_ptr_array_add (queue, g_strdup (fn->vfs[i]));
 }
 
 static gboolean
-has_vgpu (const GvPciFunction *fn)
+has_vgpu (const GvHostFunction *fn)
 {
   return fn && (fn->mdev_parent || fn->vendor_vfio);
 }
@@ -681,20 +681,20 @@ has_vgpu (const GvPciFunction *fn)
 static void
 reread (GvHost *host, GPtrArray *queue, GHashTable *done)
 {
-  g_autoptr (GvPciReadCache) cache = queue->len > 1 ? gv_pci_read_cache_new (host->root) : NULL;
+  g_autoptr (GvHostReadCache) cache = queue->len > 1 ? gv_host_read_cache_new (host->root) : NULL;
 
   for (guint i = 0; i < queue->len; i++) {
     const char *bdf = queue->pdata[i];
-    g_autoptr (GvPciFunction) old = NULL;
-    GvPciFunction *fn;
+    g_autoptr (GvHostFunction) old = NULL;
+    GvHostFunction *fn;
 
     if (g_hash_table_contains (done, bdf))
       continue;
     g_hash_table_add (done, g_strdup (bdf));
     old = g_hash_table_lookup (host->fns, bdf);
     if (old)
-      gv_pci_function_ref (old);
-    fn = gv_pci_function_read_cached (host->root, bdf, host->names, cache, NULL);
+      gv_host_function_ref (old);
+    fn = gv_host_function_read_cached (host->root, bdf, host->names, cache, NULL);
 
     /* VFs that come or go with it; a vGPU family's type lists change
      * together, so a VF pulls in its PF, and the PF all its VFs. */
@@ -717,7 +717,7 @@ static void
 queue_mdev_parents (GPtrArray *queue, GPtrArray *mdevs)
 {
   for (guint i = 0; i < mdevs->len; i++) {
-    const GvMdev *mdev = mdevs->pdata[i];
+    const GvHostMdev *mdev = mdevs->pdata[i];
     if (*mdev->parent)
       g_ptr_array_add (queue, g_strdup (mdev->parent));
   }
@@ -736,7 +736,7 @@ refresh (GvHost *host, const char *const *bdfs, gboolean strict, gboolean mdevs_
   for (guint i = 0; bdfs && bdfs[i]; i++) {
     g_autofree char *dir = NULL;
 
-    if (!gv_bdf_is_valid (bdfs[i])) {
+    if (!gv_host_bdf_is_valid (bdfs[i])) {
       g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS,
                    "“%s” is not a PCI address of the form dddd:bb:ss.f", bdfs[i]);
       return FALSE;
@@ -795,7 +795,7 @@ gv_host_refresh_mdevs (GvHost *host, GvHostChanges **changes, GError **error)
 }
 
 void
-gv_host_set_extra_managed (GvHost *host, const char *const *bdfs, const GvClassMatch *classes, gsize n_classes)
+gv_host_set_extra_managed (GvHost *host, const char *const *bdfs, const GvHostClassMatch *classes, gsize n_classes)
 {
   g_ptr_array_set_size (host->extra_bdfs, 0);
   g_array_set_size (host->extra_classes, 0);
@@ -809,17 +809,17 @@ gv_host_set_extra_managed (GvHost *host, const char *const *bdfs, const GvClassM
 GPtrArray *
 gv_host_get_holders (GvHost *host, const char *bdf, GError **error)
 {
-  GvDevice *d = gv_host_lookup (host, bdf);
+  GvHostDevice *d = gv_host_lookup (host, bdf);
   g_auto (GStrv) nodes = NULL;
 
   if (!d) {
-    if (!gv_bdf_is_valid (bdf))
+    if (!gv_host_bdf_is_valid (bdf))
       g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS,
                    "“%s” is not a PCI address of the form dddd:bb:ss.f", bdf ? bdf : "(null)");
     else
       g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE, "No PCI function %s on this host", bdf);
     return NULL;
   }
-  nodes = gv_holder_nodes_for (d->fn, d->vfio_group_node, host->mdevs);
-  return gv_holders_scan (host->root, (const char *const *) nodes, NULL, error);
+  nodes = gv_host_holder_nodes_for (d->fn, d->vfio_group_node, host->mdevs);
+  return gv_host_holders_scan (host->root, (const char *const *) nodes, NULL, error);
 }

@@ -27,55 +27,55 @@
 G_BEGIN_DECLS
 
 typedef enum {
-  GV_ROLE_UNMANAGED, /* listed read-only in the All view */
-  GV_ROLE_GPU,       /* a display controller (class 03xxxx) */
-  GV_ROLE_EXTRA,     /* made managed by gv_host_set_extra_managed() */
-  GV_ROLE_COMPANION, /* a companion function of a GPU or extra function */
-  GV_ROLE_VF,        /* a virtual function of a managed function */
-} GvRole;
+  GV_HOST_ROLE_UNMANAGED, /* listed read-only in the All view */
+  GV_HOST_ROLE_GPU,       /* a display controller (class 03xxxx) */
+  GV_HOST_ROLE_EXTRA,     /* made managed by gv_host_set_extra_managed() */
+  GV_HOST_ROLE_COMPANION, /* a companion function of a GPU or extra function */
+  GV_HOST_ROLE_VF,        /* a virtual function of a managed function */
+} GvHostRole;
 
 /* "unmanaged", "gpu", "extra", "companion", "vf" */
-const char *gv_role_to_string (GvRole role);
+const char *gv_host_role_to_string (GvHostRole role);
 
 typedef enum {
-  GV_GROUP_NONE,   /* no IOMMU group: VFIO impossible */
-  GV_GROUP_VIABLE, /* only its own functions and bridges */
-  GV_GROUP_SHARED, /* foreign functions share the group */
-} GvGroupVerdict;
+  GV_HOST_GROUP_NONE,   /* no IOMMU group: VFIO impossible */
+  GV_HOST_GROUP_VIABLE, /* only its own functions and bridges */
+  GV_HOST_GROUP_SHARED, /* foreign functions share the group */
+} GvHostVerdict;
 
 /* "none", "viable", "shared" */
-const char *gv_group_verdict_to_string (GvGroupVerdict verdict);
+const char *gv_host_verdict_to_string (GvHostVerdict verdict);
 
 /* A function as the host model sees it: the facts read from sysfs plus
  * what follows from the other functions. A snapshot, never changed once
  * made: a refresh makes new ones. Reference counted. */
 typedef struct {
-  GvPciFunction *fn;          /* the facts (BDF, IDs, driver, SR-IOV, vGPU, ...) */
-  GvRole role;
+  GvHostFunction *fn;          /* the facts (BDF, IDs, driver, SR-IOV, vGPU, ...) */
+  GvHostRole role;
   gboolean managed;           /* role is GPU, EXTRA, COMPANION or VF */
   char *owner;                /* the GPU or extra function a companion or VF belongs to; else NULL */
   GStrv companions;           /* of a GPU or extra function, sorted; empty otherwise */
   GStrv group_members;        /* every PCI function in its IOMMU group (itself included), sorted */
   char *vfio_group_node;      /* "/dev/vfio/<group>" when ROOT/dev/vfio/<group> exists, else NULL */
-  GvGroupVerdict verdict;
+  GvHostVerdict verdict;
   GStrv foreign;              /* the group members that make it "shared", sorted; empty otherwise */
-  GvVgpuFramework framework;  /* of the GPU (a VF reports its PF's); none for others */
-} GvDevice;
+  GvHostFramework framework;  /* of the GPU (a VF reports its PF's); none for others */
+} GvHostDevice;
 
-GvDevice *gv_device_ref (GvDevice *device);
-void gv_device_unref (GvDevice *device);
+GvHostDevice *gv_host_device_ref (GvHostDevice *device);
+void gv_host_device_unref (GvHostDevice *device);
 /* Same facts and same derived data. */
-gboolean gv_device_equal (const GvDevice *a, const GvDevice *b);
+gboolean gv_host_device_equal (const GvHostDevice *a, const GvHostDevice *b);
 
 /* A class match for gv_host_set_extra_managed(): CLASS & MASK == VALUE. */
 typedef struct {
   guint32 value;
   guint32 mask;
-} GvClassMatch;
+} GvHostClassMatch;
 
 /* "01", "0108" or "010802" (an optional "0x" first): class, class and
  * subclass, or all three bytes. FALSE on anything else. */
-gboolean gv_class_match_parse (const char *text, GvClassMatch *out);
+gboolean gv_host_class_match_parse (const char *text, GvHostClassMatch *out);
 
 /* What a rescan or refresh changed, by BDF, each list sorted. */
 typedef struct {
@@ -102,7 +102,7 @@ const char *gv_host_get_root (GvHost *host);
 /* Also manage these BDFs and classes (e.g. NVMe for tests), on top of the
  * GPUs. Either may be NULL. Takes effect at once (no re-read needed). */
 void gv_host_set_extra_managed (GvHost *host, const char *const *bdfs,
-                                const GvClassMatch *classes, gsize n_classes);
+                                const GvHostClassMatch *classes, gsize n_classes);
 
 /* Reads everything again. CHANGES (may be NULL) gets what differs from
  * the model before the call. */
@@ -126,18 +126,18 @@ GPtrArray *gv_host_get_devices (GvHost *host);
 /* The managed ones (a new array holding references). */
 GPtrArray *gv_host_dup_managed (GvHost *host);
 /* A function by BDF (borrowed), or NULL. */
-GvDevice *gv_host_lookup (GvHost *host, const char *bdf);
-/* The existing mdevs (GvMdev, sorted by UUID; borrowed). */
+GvHostDevice *gv_host_lookup (GvHost *host, const char *bdf);
+/* The existing mdevs (GvHostMdev, sorted by UUID; borrowed). */
 GPtrArray *gv_host_get_mdevs (GvHost *host);
 /* Host-wide facts (borrowed). */
 const GvHostFacts *gv_host_get_facts (GvHost *host);
 
-/* The processes holding BDF's nodes now (GvHolder): its /dev/nvidiaN,
+/* The processes holding BDF's nodes now (GvHostHolder): its /dev/nvidiaN,
  * /dev/dri nodes, /dev/vfio/<group>, its cdev and its mdevs' VFIO nodes.
  * Read from ROOT/proc on each call. */
 GPtrArray *gv_host_get_holders (GvHost *host, const char *bdf, GError **error);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvDevice, gv_device_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvHostDevice, gv_host_device_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvHostChanges, gv_host_changes_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvHost, gv_host_free)
 

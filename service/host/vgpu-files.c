@@ -1,4 +1,5 @@
 #include "host/vgpu-files.h"
+#include "host/bdf.h"
 #include "sysfs/read.h"
 
 #include <errno.h>
@@ -6,38 +7,38 @@
 #include <unistd.h>
 
 const char *
-gv_vgpu_framework_to_string (GvVgpuFramework framework)
+gv_host_framework_to_string (GvHostFramework framework)
 {
   switch (framework) {
-  case GV_VGPU_FRAMEWORK_PENDING: return "pending";
-  case GV_VGPU_FRAMEWORK_MDEV_PF: return "mdev-pf";
-  case GV_VGPU_FRAMEWORK_MDEV_VF: return "mdev-vf";
-  case GV_VGPU_FRAMEWORK_VENDOR_VFIO: return "vendor-vfio";
-  case GV_VGPU_FRAMEWORK_NONE:
+  case GV_HOST_FRAMEWORK_PENDING: return "pending";
+  case GV_HOST_FRAMEWORK_MDEV_PF: return "mdev-pf";
+  case GV_HOST_FRAMEWORK_MDEV_VF: return "mdev-vf";
+  case GV_HOST_FRAMEWORK_VENDOR_VFIO: return "vendor-vfio";
+  case GV_HOST_FRAMEWORK_NONE:
   default: return "none";
   }
 }
 
-GvVgpuFramework
-gv_vgpu_framework_detect (const GvVgpuEvidence *e)
+GvHostFramework
+gv_host_framework_detect (const GvHostFrameworkEvidence *e)
 {
   /* The mdev parent wins: a T4 advertises sriov_totalvfs=16 yet does its
    * vGPUs on the PF (gpu-operator#2365). */
   if (e->pf_is_mdev_parent)
-    return GV_VGPU_FRAMEWORK_MDEV_PF;
+    return GV_HOST_FRAMEWORK_MDEV_PF;
   if (e->n_vfs > 0 && e->any_vf_mdev_parent)
-    return GV_VGPU_FRAMEWORK_MDEV_VF;
+    return GV_HOST_FRAMEWORK_MDEV_VF;
   if (e->n_vfs > 0 && e->any_vf_vendor_vfio)
-    return GV_VGPU_FRAMEWORK_VENDOR_VFIO;
+    return GV_HOST_FRAMEWORK_VENDOR_VFIO;
   /* SR-IOV on nvidia without VFs: mdev-on-VF and vendor VFIO both look
    * like this until sriov-manage -e; only the VFs tell them apart. */
   if (e->sriov_totalvfs > 0 && e->n_vfs == 0 && g_strcmp0 (e->pf_driver, "nvidia") == 0)
-    return GV_VGPU_FRAMEWORK_PENDING;
-  return GV_VGPU_FRAMEWORK_NONE;
+    return GV_HOST_FRAMEWORK_PENDING;
+  return GV_HOST_FRAMEWORK_NONE;
 }
 
 void
-gv_vgpu_type_name_clear (GvVgpuTypeName *name)
+gv_host_type_name_clear (GvHostTypeName *name)
 {
   g_clear_pointer (&name->short_name, g_free);
   name->framebuffer_mb = 0;
@@ -45,7 +46,7 @@ gv_vgpu_type_name_clear (GvVgpuTypeName *name)
 }
 
 gboolean
-gv_vgpu_type_name_parse (const char *name, GvVgpuTypeName *out)
+gv_host_type_name_parse (const char *name, GvHostTypeName *out)
 {
   g_autofree char *copy = g_strstrip (g_strdup (name ? name : ""));
   const char *word, *suffix, *p;
@@ -79,7 +80,7 @@ gv_vgpu_type_name_parse (const char *name, GvVgpuTypeName *out)
 /* ---- mdev types ---- */
 
 void
-gv_mdev_type_free (GvMdevType *type)
+gv_host_mdev_type_free (GvHostMdevType *type)
 {
   if (!type)
     return;
@@ -90,12 +91,12 @@ gv_mdev_type_free (GvMdevType *type)
   g_strfreev (type->field_values);
   g_free (type->device_api);
   g_strfreev (type->devices);
-  gv_vgpu_type_name_clear (&type->parsed);
+  gv_host_type_name_clear (&type->parsed);
   g_free (type);
 }
 
 const char *
-gv_mdev_type_get_field (const GvMdevType *type, const char *key)
+gv_host_mdev_type_get_field (const GvHostMdevType *type, const char *key)
 {
   for (guint i = 0; type->field_keys && type->field_keys[i]; i++)
     if (g_str_equal (type->field_keys[i], key))
@@ -104,7 +105,7 @@ gv_mdev_type_get_field (const GvMdevType *type, const char *key)
 }
 
 void
-gv_mdev_description_parse (const char *description, GStrv *keys, GStrv *values)
+gv_host_mdev_description_parse (const char *description, GStrv *keys, GStrv *values)
 {
   g_autoptr (GStrvBuilder) kb = g_strv_builder_new ();
   g_autoptr (GStrvBuilder) vb = g_strv_builder_new ();
@@ -124,7 +125,7 @@ gv_mdev_description_parse (const char *description, GStrv *keys, GStrv *values)
 }
 
 gboolean
-gv_parse_size_mb (const char *text, guint *mb)
+gv_host_parse_size_mb (const char *text, guint *mb)
 {
   guint64 v = 0;
   const char *p = text;
@@ -167,28 +168,28 @@ gv_parse_size_mb (const char *text, guint *mb)
 static GStrv
 list_dir_strv (const char *path)
 {
-  g_autoptr (GPtrArray) names = gv_list_dir (path);
+  g_autoptr (GPtrArray) names = gv_sysfs_list_dir (path);
   g_ptr_array_set_free_func (names, NULL);
   g_ptr_array_add (names, NULL);
   return (GStrv) g_ptr_array_free (g_steal_pointer (&names), FALSE);
 }
 
-static GvMdevType *
+static GvHostMdevType *
 mdev_type_read (const char *types_dir, const char *id)
 {
   g_autofree char *dir = g_build_filename (types_dir, id, NULL);
   g_autofree char *devices = g_build_filename (dir, "devices", NULL);
-  GvMdevType *type = g_new0 (GvMdevType, 1);
+  GvHostMdevType *type = g_new0 (GvHostMdevType, 1);
   const char *v;
   gint64 n;
 
   type->id = g_strdup (id);
-  type->name = gv_read_attr (dir, "name");
-  type->description = gv_read_attr (dir, "description");
-  type->device_api = gv_read_attr (dir, "device_api");
-  type->available_instances = gv_read_int (dir, "available_instances", &n) && n >= 0 && n <= G_MAXINT ? (int) n : -1;
+  type->name = gv_sysfs_read_attr (dir, "name");
+  type->description = gv_sysfs_read_attr (dir, "description");
+  type->device_api = gv_sysfs_read_attr (dir, "device_api");
+  type->available_instances = gv_sysfs_read_int (dir, "available_instances", &n) && n >= 0 && n <= G_MAXINT ? (int) n : -1;
   if (!type->name && !type->description && !type->device_api && type->available_instances < 0) {
-    gv_mdev_type_free (type);
+    gv_host_mdev_type_free (type);
     return NULL;
   }
   if (!type->name)
@@ -198,14 +199,14 @@ mdev_type_read (const char *types_dir, const char *id)
   if (!type->device_api)
     type->device_api = g_strdup ("");
   type->devices = list_dir_strv (devices);
-  gv_mdev_description_parse (type->description, &type->field_keys, &type->field_values);
-  gv_vgpu_type_name_parse (type->name, &type->parsed);
+  gv_host_mdev_description_parse (type->description, &type->field_keys, &type->field_values);
+  gv_host_type_name_parse (type->name, &type->parsed);
 
-  v = gv_mdev_type_get_field (type, "framebuffer");
-  if (!v || !gv_parse_size_mb (v, &type->framebuffer_mb))
+  v = gv_host_mdev_type_get_field (type, "framebuffer");
+  if (!v || !gv_host_parse_size_mb (v, &type->framebuffer_mb))
     type->framebuffer_mb = type->parsed.framebuffer_mb;
   type->max_instance = -1;
-  v = gv_mdev_type_get_field (type, "max_instance");
+  v = gv_host_mdev_type_get_field (type, "max_instance");
   if (v) {
     char *end = NULL;
     guint64 m = g_ascii_strtoull (v, &end, 10);
@@ -216,7 +217,7 @@ mdev_type_read (const char *types_dir, const char *id)
 }
 
 GPtrArray *
-gv_mdev_types_read (const char *device_dir)
+gv_host_mdev_types_read (const char *device_dir)
 {
   g_autofree char *types_dir = g_build_filename (device_dir, "mdev_supported_types", NULL);
   g_autoptr (GDir) d = g_dir_open (types_dir, 0, NULL);
@@ -225,10 +226,10 @@ gv_mdev_types_read (const char *device_dir)
 
   if (!d)
     return NULL;
-  ids = gv_list_dir (types_dir);
-  types = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_mdev_type_free);
+  ids = gv_sysfs_list_dir (types_dir);
+  types = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_host_mdev_type_free);
   for (guint i = 0; i < ids->len; i++) {
-    GvMdevType *type = mdev_type_read (types_dir, ids->pdata[i]);
+    GvHostMdevType *type = mdev_type_read (types_dir, ids->pdata[i]);
     /* a stray file is no type: nothing of a type could be read from it */
     if (!type)
       continue;
@@ -240,12 +241,12 @@ gv_mdev_types_read (const char *device_dir)
 /* ---- vendor-specific VFIO ---- */
 
 void
-gv_vendor_vgpu_type_free (GvVendorVgpuType *type)
+gv_host_vendor_type_free (GvHostVendorType *type)
 {
   if (!type)
     return;
   g_free (type->name);
-  gv_vgpu_type_name_clear (&type->parsed);
+  gv_host_type_name_clear (&type->parsed);
   g_free (type);
 }
 
@@ -312,14 +313,14 @@ parse_name_first (const char *line, guint *id, char **name)
 }
 
 GPtrArray *
-gv_vendor_vgpu_types_parse (const char *text)
+gv_host_vendor_types_parse (const char *text)
 {
-  GPtrArray *types = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_vendor_vgpu_type_free);
+  GPtrArray *types = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_host_vendor_type_free);
   g_auto (GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
 
   for (guint i = 0; lines[i]; i++) {
     char *line = g_strstrip (lines[i]);
-    GvVendorVgpuType *type;
+    GvHostVendorType *type;
     char *name = NULL;
     guint id = 0;
 
@@ -328,17 +329,17 @@ gv_vendor_vgpu_types_parse (const char *text)
       continue;
     if (!parse_id_first (line, &id, &name) && !parse_name_first (line, &id, &name))
       continue;
-    type = g_new0 (GvVendorVgpuType, 1);
+    type = g_new0 (GvHostVendorType, 1);
     type->id = id;
     type->name = name;
-    gv_vgpu_type_name_parse (name, &type->parsed);
+    gv_host_type_name_parse (name, &type->parsed);
     g_ptr_array_add (types, type);
   }
   return types;
 }
 
 void
-gv_vendor_vfio_free (GvVendorVfio *vendor)
+gv_host_vendor_vfio_free (GvHostVendorVfio *vendor)
 {
   if (!vendor)
     return;
@@ -346,20 +347,20 @@ gv_vendor_vfio_free (GvVendorVfio *vendor)
   g_free (vendor);
 }
 
-GvVendorVfio *
-gv_vendor_vfio_read (const char *device_dir)
+GvHostVendorVfio *
+gv_host_vendor_vfio_read (const char *device_dir)
 {
   g_autofree char *dir = g_build_filename (device_dir, "nvidia", NULL);
   g_autofree char *creatable = NULL;
-  GvVendorVfio *vendor;
+  GvHostVendorVfio *vendor;
   guint64 current;
 
-  creatable = gv_read_attr_raw (dir, "creatable_vgpu_types");
-  if (!creatable && !gv_read_uint (dir, "current_vgpu_type", FALSE, &current))
+  creatable = gv_sysfs_read_attr_raw (dir, "creatable_vgpu_types");
+  if (!creatable && !gv_sysfs_read_uint (dir, "current_vgpu_type", FALSE, &current))
     return NULL; /* no nvidia/ directory, or nothing in it we know */
-  vendor = g_new0 (GvVendorVfio, 1);
-  vendor->creatable = gv_vendor_vgpu_types_parse (creatable);
-  if (gv_read_uint (dir, "current_vgpu_type", FALSE, &current) && current <= G_MAXUINT) {
+  vendor = g_new0 (GvHostVendorVfio, 1);
+  vendor->creatable = gv_host_vendor_types_parse (creatable);
+  if (gv_sysfs_read_uint (dir, "current_vgpu_type", FALSE, &current) && current <= G_MAXUINT) {
     vendor->current_type = (guint) current;
     vendor->current_known = TRUE;
   }
@@ -369,10 +370,10 @@ gv_vendor_vfio_read (const char *device_dir)
 /* ---- VFIO nodes ---- */
 
 char *
-gv_read_vfio_cdev (const char *root, const char *dir)
+gv_host_read_vfio_cdev (const char *root, const char *dir)
 {
   g_autofree char *vfio_dev = g_build_filename (dir, "vfio-dev", NULL);
-  g_autoptr (GPtrArray) entries = gv_list_dir (vfio_dev);
+  g_autoptr (GPtrArray) entries = gv_sysfs_list_dir (vfio_dev);
 
   for (guint i = 0; i < entries->len; i++) {
     const char *e = entries->pdata[i];
@@ -385,14 +386,14 @@ gv_read_vfio_cdev (const char *root, const char *dir)
      * make no /dev/vfio/devices/vfioN: report only a node that exists. */
     if (*p == '\0') {
       g_autofree char *node = g_build_filename (root, "dev", "vfio", "devices", e, NULL);
-      return gv_file_exists (node) ? g_strconcat ("/dev/vfio/devices/", e, NULL) : NULL;
+      return gv_sysfs_file_exists (node) ? g_strconcat ("/dev/vfio/devices/", e, NULL) : NULL;
     }
   }
   return NULL;
 }
 
 char *
-gv_vfio_group_node (const char *root, int group)
+gv_host_vfio_group_node (const char *root, int group)
 {
   g_autofree char *name = NULL;
   g_autofree char *path = NULL;
@@ -401,7 +402,7 @@ gv_vfio_group_node (const char *root, int group)
     return NULL;
   name = g_strdup_printf ("%d", group);
   path = g_build_filename (root, "dev", "vfio", name, NULL);
-  if (!gv_file_exists (path))
+  if (!gv_sysfs_file_exists (path))
     return NULL;
   return g_strconcat ("/dev/vfio/", name, NULL);
 }
@@ -409,7 +410,7 @@ gv_vfio_group_node (const char *root, int group)
 /* ---- mdevs ---- */
 
 void
-gv_mdev_free (GvMdev *mdev)
+gv_host_mdev_free (GvHostMdev *mdev)
 {
   if (!mdev)
     return;
@@ -435,7 +436,7 @@ mdev_parent (const char *devices_dir, const char *uuid)
     return g_strdup ("");
   dir = g_path_get_dirname (target);
   parent = g_path_get_basename (dir);
-  if (!gv_bdf_is_valid (parent)) {
+  if (!gv_host_bdf_is_valid (parent)) {
     g_free (parent);
     return g_strdup ("");
   }
@@ -443,36 +444,36 @@ mdev_parent (const char *devices_dir, const char *uuid)
 }
 
 GPtrArray *
-gv_mdevs_read (const char *root)
+gv_host_mdevs_read (const char *root)
 {
   g_autofree char *devices_dir = g_build_filename (root, "sys", "bus", "mdev", "devices", NULL);
-  g_autoptr (GPtrArray) uuids = gv_list_dir (devices_dir);
-  GPtrArray *mdevs = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_mdev_free);
+  g_autoptr (GPtrArray) uuids = gv_sysfs_list_dir (devices_dir);
+  GPtrArray *mdevs = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_host_mdev_free);
 
   for (guint i = 0; i < uuids->len; i++) {
     const char *uuid = uuids->pdata[i];
     g_autofree char *dir = g_build_filename (devices_dir, uuid, NULL);
     g_autofree char *group = NULL;
-    GvMdev *mdev;
+    GvHostMdev *mdev;
 
     if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
       continue;
-    mdev = g_new0 (GvMdev, 1);
+    mdev = g_new0 (GvHostMdev, 1);
     mdev->uuid = g_strdup (uuid);
-    mdev->type_id = gv_read_link_name (dir, "mdev_type");
+    mdev->type_id = gv_sysfs_read_link_name (dir, "mdev_type");
     if (!mdev->type_id)
       mdev->type_id = g_strdup ("");
     mdev->parent = mdev_parent (devices_dir, uuid);
     mdev->iommu_group = -1;
-    group = gv_read_link_name (dir, "iommu_group");
+    group = gv_sysfs_read_link_name (dir, "iommu_group");
     if (group) {
       char *end = NULL;
       guint64 g = g_ascii_strtoull (group, &end, 10);
       if (end != group && *end == '\0' && g <= G_MAXINT)
         mdev->iommu_group = (int) g;
     }
-    mdev->vfio_group_node = gv_vfio_group_node (root, mdev->iommu_group);
-    mdev->vfio_cdev_node = gv_read_vfio_cdev (root, dir);
+    mdev->vfio_group_node = gv_host_vfio_group_node (root, mdev->iommu_group);
+    mdev->vfio_cdev_node = gv_host_read_vfio_cdev (root, dir);
     g_ptr_array_add (mdevs, mdev);
   }
   return mdevs;

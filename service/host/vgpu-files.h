@@ -9,15 +9,15 @@
 G_BEGIN_DECLS
 
 typedef enum {
-  GV_VGPU_FRAMEWORK_NONE,        /* no vGPU on this GPU */
-  GV_VGPU_FRAMEWORK_PENDING,     /* SR-IOV GPU on nvidia whose VFs are not enabled yet */
-  GV_VGPU_FRAMEWORK_MDEV_PF,     /* mdev parent is the GPU itself (T4, older) */
-  GV_VGPU_FRAMEWORK_MDEV_VF,     /* mdev parents are its VFs (A40, A100) */
-  GV_VGPU_FRAMEWORK_VENDOR_VFIO, /* VFs with nvidia/current_vgpu_type (Ada, Hopper+) */
-} GvVgpuFramework;
+  GV_HOST_FRAMEWORK_NONE,        /* no vGPU on this GPU */
+  GV_HOST_FRAMEWORK_PENDING,     /* SR-IOV GPU on nvidia whose VFs are not enabled yet */
+  GV_HOST_FRAMEWORK_MDEV_PF,     /* mdev parent is the GPU itself (T4, older) */
+  GV_HOST_FRAMEWORK_MDEV_VF,     /* mdev parents are its VFs (A40, A100) */
+  GV_HOST_FRAMEWORK_VENDOR_VFIO, /* VFs with nvidia/current_vgpu_type (Ada, Hopper+) */
+} GvHostFramework;
 
 /* "none", "pending", "mdev-pf", "mdev-vf", "vendor-vfio" */
-const char *gv_vgpu_framework_to_string (GvVgpuFramework framework);
+const char *gv_host_framework_to_string (GvHostFramework framework);
 
 /* The facts a framework is decided from, gathered by the caller. */
 typedef struct {
@@ -27,11 +27,11 @@ typedef struct {
   guint n_vfs;                  /* VFs that exist now */
   gboolean any_vf_mdev_parent;
   gboolean any_vf_vendor_vfio;  /* a VF has an nvidia/ directory */
-} GvVgpuEvidence;
+} GvHostFrameworkEvidence;
 
 /* Never from sriov_totalvfs alone: a T4 advertises 16 VFs but uses mdev on
  * the PF, and an SR-IOV GPU only shows its framework once VFs exist. */
-GvVgpuFramework gv_vgpu_framework_detect (const GvVgpuEvidence *evidence);
+GvHostFramework gv_host_framework_detect (const GvHostFrameworkEvidence *evidence);
 
 /* What a type name says: "NVIDIA L40S-24Q" is short name "L40S-24Q",
  * 24576 MB, series 'Q'; "GRID A100-4-20C" is "A100-4-20C", 20480 MB, 'C'. */
@@ -39,12 +39,12 @@ typedef struct {
   char *short_name;     /* the last word of the name */
   guint framebuffer_mb; /* 0 when the name does not say */
   char series;          /* the suffix letter ('A', 'B', 'C', 'Q', ...), or '\0' */
-} GvVgpuTypeName;
+} GvHostTypeName;
 
 /* FALSE (OUT cleared, short_name still set when there is a word) when the
  * suffix is not "<number><letter>". */
-gboolean gv_vgpu_type_name_parse (const char *name, GvVgpuTypeName *out);
-void gv_vgpu_type_name_clear (GvVgpuTypeName *name);
+gboolean gv_host_type_name_parse (const char *name, GvHostTypeName *out);
+void gv_host_type_name_clear (GvHostTypeName *name);
 
 /* One entry of mdev_supported_types/. */
 typedef struct {
@@ -58,46 +58,46 @@ typedef struct {
   int available_instances;/* -1 when unreadable */
   char *device_api;       /* "vfio-pci"; "" when missing */
   GStrv devices;          /* UUIDs of its existing mdevs, sorted */
-  GvVgpuTypeName parsed;  /* what the name says */
-} GvMdevType;
+  GvHostTypeName parsed;  /* what the name says */
+} GvHostMdevType;
 
-void gv_mdev_type_free (GvMdevType *type);
+void gv_host_mdev_type_free (GvHostMdevType *type);
 /* The value of a description field, or NULL. */
-const char *gv_mdev_type_get_field (const GvMdevType *type, const char *key);
+const char *gv_host_mdev_type_get_field (const GvHostMdevType *type, const char *key);
 /* Splits "a=1, b=2M" into keys and values (both set, possibly empty). */
-void gv_mdev_description_parse (const char *description, GStrv *keys, GStrv *values);
+void gv_host_mdev_description_parse (const char *description, GStrv *keys, GStrv *values);
 /* "1024M" → 1024, "48G" → 49152, "512K" → 0 (rounded down); FALSE when garbled. */
-gboolean gv_parse_size_mb (const char *text, guint *mb);
-/* DEVICE_DIR/mdev_supported_types/ as GvMdevType, sorted by id; NULL when
+gboolean gv_host_parse_size_mb (const char *text, guint *mb);
+/* DEVICE_DIR/mdev_supported_types/ as GvHostMdevType, sorted by id; NULL when
  * there is no such directory. */
-GPtrArray *gv_mdev_types_read (const char *device_dir);
+GPtrArray *gv_host_mdev_types_read (const char *device_dir);
 
 /* One line of creatable_vgpu_types. */
 typedef struct {
   guint id;     /* the decimal id written to current_vgpu_type */
   char *name;   /* "NVIDIA L40S-24Q" */
-  GvVgpuTypeName parsed;
-} GvVendorVgpuType;
+  GvHostTypeName parsed;
+} GvHostVendorType;
 
-void gv_vendor_vgpu_type_free (GvVendorVgpuType *type);
+void gv_host_vendor_type_free (GvHostVendorType *type);
 
 /* Parses creatable_vgpu_types. Both line forms are accepted, as public
  * sources disagree: id-first "1155  : NVIDIA L40S-24Q" (kubevirt device
  * plugin README, Proxmox) and name-first "NVIDIA L40S-24Q  1155" (a
  * dra-driver comment), each with or without a header line ("ID : vGPU
  * Name", "vGPU Name  ID"). Lines that fit neither are skipped. */
-GPtrArray *gv_vendor_vgpu_types_parse (const char *text);
+GPtrArray *gv_host_vendor_types_parse (const char *text);
 
 /* The nvidia/ directory of a vendor-VFIO VF. */
 typedef struct {
-  GPtrArray *creatable;   /* GvVendorVgpuType, in file order; shrinks as vGPUs are made */
+  GPtrArray *creatable;   /* GvHostVendorType, in file order; shrinks as vGPUs are made */
   guint current_type;     /* current_vgpu_type; 0 means the VF is free */
   gboolean current_known; /* FALSE when current_vgpu_type could not be read */
-} GvVendorVfio;
+} GvHostVendorVfio;
 
-void gv_vendor_vfio_free (GvVendorVfio *vendor);
+void gv_host_vendor_vfio_free (GvHostVendorVfio *vendor);
 /* NULL when DEVICE_DIR has no nvidia/ directory (or neither of its files). */
-GvVendorVfio *gv_vendor_vfio_read (const char *device_dir);
+GvHostVendorVfio *gv_host_vendor_vfio_read (const char *device_dir);
 
 /* An existing mediated device, from ROOT/sys/bus/mdev/devices/<uuid>. */
 typedef struct {
@@ -107,21 +107,21 @@ typedef struct {
   int iommu_group;        /* -1 without one */
   char *vfio_group_node;  /* "/dev/vfio/<group>" when ROOT/dev/vfio/<group> exists, else NULL */
   char *vfio_cdev_node;   /* "/dev/vfio/devices/vfioN" from vfio-dev/, else NULL */
-} GvMdev;
+} GvHostMdev;
 
-void gv_mdev_free (GvMdev *mdev);
+void gv_host_mdev_free (GvHostMdev *mdev);
 /* Every mdev of ROOT, sorted by UUID; empty without an mdev bus. */
-GPtrArray *gv_mdevs_read (const char *root);
+GPtrArray *gv_host_mdevs_read (const char *root);
 
 /* "/dev/vfio/devices/vfioN" for the vfio-dev/vfioN entry of DIR when
  * ROOT/dev/vfio/devices/vfioN exists, or NULL. */
-char *gv_read_vfio_cdev (const char *root, const char *dir);
+char *gv_host_read_vfio_cdev (const char *root, const char *dir);
 /* "/dev/vfio/<group>" when ROOT/dev/vfio/<group> exists, or NULL. */
-char *gv_vfio_group_node (const char *root, int group);
+char *gv_host_vfio_group_node (const char *root, int group);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvMdevType, gv_mdev_type_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvVendorVgpuType, gv_vendor_vgpu_type_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvVendorVfio, gv_vendor_vfio_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvMdev, gv_mdev_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvHostMdevType, gv_host_mdev_type_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvHostVendorType, gv_host_vendor_type_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvHostVendorVfio, gv_host_vendor_vfio_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvHostMdev, gv_host_mdev_free)
 
 G_END_DECLS

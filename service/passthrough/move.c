@@ -11,17 +11,17 @@
 #include <string.h>
 
 const char *
-pt_state_for_driver (const char *driver)
+gv_passthrough_state_for_driver (const char *driver)
 {
   if (!driver || !*driver)
     return GPUVIRT_STATE_UNBOUND;
-  return gv_driver_is_vfio (driver) ? GPUVIRT_STATE_VFIO : GPUVIRT_STATE_HOST;
+  return gv_host_driver_is_vfio (driver) ? GPUVIRT_STATE_VFIO : GPUVIRT_STATE_HOST;
 }
 
-GvFunctionResult *
-pt_result_new (const char *bdf, const char *state, const char *driver, const char *message)
+GvPassthroughResult *
+gv_passthrough_result_new (const char *bdf, const char *state, const char *driver, const char *message)
 {
-  GvFunctionResult *r = g_new0 (GvFunctionResult, 1);
+  GvPassthroughResult *r = g_new0 (GvPassthroughResult, 1);
 
   r->bdf = g_strdup (bdf);
   r->state = g_strdup (state);
@@ -31,7 +31,7 @@ pt_result_new (const char *bdf, const char *state, const char *driver, const cha
 }
 
 void
-pt_failure_free (PtFailure *failure)
+gv_passthrough_failure_free (GvPassthroughFailure *failure)
 {
   if (!failure)
     return;
@@ -43,7 +43,7 @@ pt_failure_free (PtFailure *failure)
 }
 
 char *
-pt_failure_describe (const PtFailure *f)
+gv_passthrough_failure_describe (const GvPassthroughFailure *f)
 {
   g_autofree char *shown = g_strescape (f->data ? f->data : "", NULL);
 
@@ -51,14 +51,14 @@ pt_failure_describe (const PtFailure *f)
     return g_strdup_printf ("%s did not return within %u ms (writing “%s” to %s)", f->step, f->waited_ms, shown,
                             f->path);
   if (f->err) {
-    g_autofree char *text = pt_errno_text (f->err);
+    g_autofree char *text = gv_sysfs_errno_text (f->err);
     return g_strdup_printf ("%s failed: %s (writing “%s” to %s)", f->step, text, shown, f->path);
   }
   return g_strdup_printf ("%s returned success, but %s (writing “%s” to %s)", f->step, f->mismatch, shown, f->path);
 }
 
 char *
-pt_recovery_commands (const char *root, const char *bdf, const char *cur_driver, const char *driver,
+gv_passthrough_recovery_commands (const char *root, const char *bdf, const char *cur_driver, const char *driver,
                       const char *override)
 {
   g_autoptr (GPtrArray) cmds = g_ptr_array_new_with_free_func (g_free);
@@ -90,7 +90,7 @@ typedef struct {
   char *step;
   char *home_driver;    /* where it should be if it ends up stranded */
   char *home_override;
-  GvProgressFunc progress;
+  GvPassthroughProgressFunc progress;
   gpointer user_data;
 } Late;
 
@@ -115,12 +115,12 @@ late_report (int result, guint waited_ms, gpointer p)
   Late *l = p;
   g_autofree char *driver = NULL;
   g_autofree char *override = NULL;
-  g_autofree char *outcome = result ? pt_errno_text (-result) : g_strdup ("success");
+  g_autofree char *outcome = result ? gv_sysfs_errno_text (-result) : g_strdup ("success");
   g_autofree char *message = NULL;
 
   if (!l->progress)
     return;
-  if (!pt_read_function (l->root, l->bdf, &driver, &override)) {
+  if (!gv_passthrough_read_function (l->root, l->bdf, &driver, &override)) {
     message = g_strdup_printf ("%s returned after %u ms (%s); the function is gone", l->step, waited_ms, outcome);
     l->progress (l->bdf, GPUVIRT_STATE_UNBOUND, message, l->user_data);
     return;
@@ -129,30 +129,30 @@ late_report (int result, guint waited_ms, gpointer p)
     message = g_strdup_printf ("%s returned after %u ms (%s); it is on %s, where it was", l->step, waited_ms,
                                outcome, *driver ? driver : "no driver");
   } else {
-    g_autofree char *cmds = pt_recovery_commands (l->root, l->bdf, driver, l->home_driver, l->home_override);
+    g_autofree char *cmds = gv_passthrough_recovery_commands (l->root, l->bdf, driver, l->home_driver, l->home_override);
     message = g_strdup_printf ("%s returned after %u ms (%s); it is now on %s (driver_override %s); "
                                "to put it back on %s: %s",
                                l->step, waited_ms, outcome, *driver ? driver : "no driver",
                                *override ? override : "none", *l->home_driver ? l->home_driver : "no driver", cmds);
   }
-  l->progress (l->bdf, pt_state_for_driver (driver), message, l->user_data);
+  l->progress (l->bdf, gv_passthrough_state_for_driver (driver), message, l->user_data);
 }
 
 /* ---- steps ---- */
 
 typedef struct {
-  const PtContext *ctx;
+  const GvPassthroughContext *ctx;
   const char *bdf;
   const char *home_driver;
   const char *home_override;
-  PtFailure **failure;
+  GvPassthroughFailure **failure;
 } Move;
 
 /* Records what went wrong with STEP on ROOT/REL; takes MISMATCH. */
 static gboolean
 fail (Move *m, const char *step, const char *rel, const char *data, int err, gboolean stuck, char *mismatch)
 {
-  PtFailure *f = g_new0 (PtFailure, 1);
+  GvPassthroughFailure *f = g_new0 (GvPassthroughFailure, 1);
 
   f->step = g_strdup (step);
   f->path = g_build_filename (m->ctx->root, rel, NULL);
@@ -171,7 +171,7 @@ step_write (Move *m, const char *step, const char *rel, const char *data)
 {
   Late *late = g_new0 (Late, 1);
   int result = 0;
-  PtWriteStatus status;
+  GvSysfsWriteStatus status;
 
   late->root = g_strdup (m->ctx->root);
   late->bdf = g_strdup (m->bdf);
@@ -180,8 +180,8 @@ step_write (Move *m, const char *step, const char *rel, const char *data)
   late->home_override = g_strdup (m->home_override);
   late->progress = m->ctx->progress;
   late->user_data = m->ctx->user_data;
-  status = pt_sysfs_write (m->ctx->root, rel, data, m->ctx->timeout_ms, &result, late_report, late, late_free);
-  if (status == PT_WRITE_TIMEOUT)
+  status = gv_sysfs_write (m->ctx->root, rel, data, m->ctx->timeout_ms, &result, late_report, late, late_free);
+  if (status == GV_SYSFS_WRITE_TIMEOUT)
     return fail (m, step, rel, data, 0, TRUE, NULL);
   if (result < 0)
     return fail (m, step, rel, data, -result, FALSE, NULL);
@@ -196,7 +196,7 @@ verify (Move *m, const char *step, const char *rel, const char *data, const char
   g_autofree char *driver = NULL;
   g_autofree char *override = NULL;
 
-  if (!pt_read_function (m->ctx->root, m->bdf, &driver, &override))
+  if (!gv_passthrough_read_function (m->ctx->root, m->bdf, &driver, &override))
     return fail (m, step, rel, data, 0, FALSE, g_strdup ("the function is gone"));
   if (want_driver && !g_str_equal (driver, want_driver))
     return fail (m, step, rel, data, 0, FALSE,
@@ -210,8 +210,8 @@ verify (Move *m, const char *step, const char *rel, const char *data, const char
 }
 
 gboolean
-pt_move (const PtContext *ctx, const char *bdf, const char *driver, const char *override, PtAttach attach,
-         const char *home_driver, const char *home_override, PtFailure **failure)
+gv_passthrough_move (const GvPassthroughContext *ctx, const char *bdf, const char *driver, const char *override, GvPassthroughAttach attach,
+         const char *home_driver, const char *home_override, GvPassthroughFailure **failure)
 {
   g_autofree char *cur_driver = NULL;
   g_autofree char *cur_override = NULL;
@@ -219,7 +219,7 @@ pt_move (const PtContext *ctx, const char *bdf, const char *driver, const char *
   g_autofree char *dev_rel = g_build_filename ("sys", "bus", "pci", "devices", bdf, NULL);
 
   *failure = NULL;
-  if (!pt_read_function (ctx->root, bdf, &cur_driver, &cur_override))
+  if (!gv_passthrough_read_function (ctx->root, bdf, &cur_driver, &cur_override))
     return fail (&m, "reading the function", dev_rel, "", 0, FALSE, g_strdup ("the function is gone"));
   /* Should a write hang, the late report says how to get to HOME (by
    * default where it was before this move). */
@@ -253,7 +253,7 @@ pt_move (const PtContext *ctx, const char *bdf, const char *driver, const char *
     g_autofree char *rel = NULL;
     g_autofree char *step_name = NULL;
 
-    if (attach == PT_ATTACH_PROBE) {
+    if (attach == GV_PASSTHROUGH_ATTACH_PROBE) {
       rel = g_build_filename ("sys", "bus", "pci", "drivers_probe", NULL);
       step_name = g_strdup_printf ("drivers_probe of %s (for %s)", bdf, driver);
     } else {

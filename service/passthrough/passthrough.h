@@ -1,7 +1,7 @@
 /* Passthrough: moving a GPU and its companion functions to vfio-pci and
  * back, as transactions. No D-Bus here. The bus layer plans with
  * gv_passthrough_plan() on the main loop, then runs each planned group
- * with gv_transaction_run() in a worker thread (groups in parallel).
+ * with gv_passthrough_run() in a worker thread (groups in parallel).
  *
  * Sysfs writes follow the kernel's documented sequence:
  *   to vfio-pci:  driver_override="vfio-pci", drivers/<old>/unbind, drivers_probe
@@ -15,14 +15,15 @@
 #include "common/gv-error.h"
 
 #include "host/model.h"
+#include "journal/journal.h"
 
 G_BEGIN_DECLS
 
 typedef enum {
-  GV_OP_BIND_VFIO,   /* to vfio-pci, with companions and the rest of the IOMMU group */
-  GV_OP_GIVE_BACK,   /* to the recorded original driver (or a named one) */
-  GV_OP_UNBIND,      /* leave driverless (experts) */
-} GvOperation;
+  GV_PASSTHROUGH_BIND_VFIO,   /* to vfio-pci, with companions and the rest of the IOMMU group */
+  GV_PASSTHROUGH_GIVE_BACK,   /* to the recorded original driver (or a named one) */
+  GV_PASSTHROUGH_UNBIND,      /* leave driverless (experts) */
+} GvPassthroughOp;
 
 typedef struct {
   gboolean force;          /* past holders of the GPU's nodes, the boot VGA, an open VFIO node */
@@ -36,16 +37,16 @@ typedef struct {
   int iommu_group;         /* -1 without IOMMU (only for GIVE_BACK and UNBIND) */
   GStrv bdfs;              /* in the order they are moved: companions first, the GPU last
                             * (reversed when giving back) */
-} GvPlanGroup;
+} GvPassthroughGroup;
 
 typedef struct {
-  GvOperation operation;
-  GPtrArray *groups;       /* GvPlanGroup */
+  GvPassthroughOp operation;
+  GPtrArray *groups;       /* GvPassthroughGroup */
   GStrv all_bdfs;          /* every function touched, sorted */
   gboolean needs_force;    /* FALSE unless options.force was needed to pass a check */
-} GvPlan;
+} GvPassthroughPlan;
 
-void gv_plan_free (GvPlan *plan);
+void gv_passthrough_plan_free (GvPassthroughPlan *plan);
 
 /* Checks and plans, reading only the model and ROOT/proc (holders).
  * REQUESTED: full BDFs. For BIND_VFIO each requested function pulls in its
@@ -57,12 +58,12 @@ void gv_plan_free (GvPlan *plan);
  * GIVE_BACK refuses a function whose VFIO nodes are held (a running VM)
  * unless force. Functions already where the operation would put them are
  * planned anyway (the transaction skips them). */
-GvPlan *gv_passthrough_plan (GvHost *host, GvOperation operation, const char *const *requested,
+GvPassthroughPlan *gv_passthrough_plan (GvHost *host, GvPassthroughOp operation, const char *const *requested,
                              const GvPassthroughOptions *options, GError **error);
 
 /* Progress, called from the worker thread: STATE is a Device.State value
  * ("releasing", "vfio", "returning", "host", "unbound", "stuck"). */
-typedef void (*GvProgressFunc) (const char *bdf, const char *state, const char *message, gpointer user_data);
+typedef void (*GvPassthroughProgressFunc) (const char *bdf, const char *state, const char *message, gpointer user_data);
 
 /* How one function ended. */
 typedef struct {
@@ -70,20 +71,9 @@ typedef struct {
   char *state;     /* Device.State value it ended in */
   char *driver;    /* driver it ended on, "" when none */
   char *message;   /* what happened, e.g. "on vfio-pci", "rolled back to nvidia after unbind failed: EIO" */
-} GvFunctionResult;
+} GvPassthroughResult;
 
-void gv_function_result_free (GvFunctionResult *result);
-
-/* Where originals are recorded (crash-safe: write temp, fsync, rename,
- * fsync dir) before the first write to a function, and the journal of
- * transactions in progress. STATE_DIR is created if missing. */
-typedef struct _GvRecords GvRecords;
-
-GvRecords *gv_records_open (const char *state_dir, GError **error);
-void gv_records_free (GvRecords *records);
-/* The driver and driver_override a function had before gpuvirt first
- * changed it ("" = none). FALSE when there is no record. */
-gboolean gv_records_lookup (GvRecords *records, const char *bdf, char **driver, char **override);
+void gv_passthrough_result_free (GvPassthroughResult *result);
 
 /* Runs GROUP of PLAN, blocking (call it in a worker thread; several
  * groups run at once in their own threads, so RECORDS is thread-safe). Writes go to
@@ -95,8 +85,8 @@ gboolean gv_records_lookup (GvRecords *records, const char *bdf, char **driver, 
  * write); the others are. When that write returns at last, PROGRESS is
  * called once more for the function (from the thread that made it) with
  * the state read back, so a stuck function is never forgotten. */
-gboolean gv_transaction_run (const char *root, GvRecords *records, const GvPlan *plan, const GvPlanGroup *group,
-                             const GvPassthroughOptions *options, GvProgressFunc progress, gpointer user_data,
+gboolean gv_passthrough_run (const char *root, GvJournal *records, const GvPassthroughPlan *plan, const GvPassthroughGroup *group,
+                             const GvPassthroughOptions *options, GvPassthroughProgressFunc progress, gpointer user_data,
                              GPtrArray **results, GError **error);
 
 /* At daemon start: finds journaled transactions that did not finish (the
@@ -104,11 +94,10 @@ gboolean gv_transaction_run (const char *root, GvRecords *records, const GvPlan 
  * driver, and removes the journal. RESULTS says what was done. Journals
  * of SR-IOV and vGPU operations are left alone (gv_vgpu_journal_recover;
  * gv_config_recover does both). */
-gboolean gv_records_recover (GvRecords *records, const char *root, GvProgressFunc progress, gpointer user_data,
+gboolean gv_passthrough_recover (GvJournal *records, const char *root, GvPassthroughProgressFunc progress, gpointer user_data,
                              GPtrArray **results, GError **error);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvPlan, gv_plan_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvRecords, gv_records_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvFunctionResult, gv_function_result_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvPassthroughPlan, gv_passthrough_plan_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvPassthroughResult, gv_passthrough_result_free)
 
 G_END_DECLS

@@ -7,12 +7,12 @@
 #include <string.h>
 
 void
-gv_plan_free (GvPlan *plan)
+gv_passthrough_plan_free (GvPassthroughPlan *plan)
 {
   if (!plan)
     return;
   for (guint i = 0; plan->groups && i < plan->groups->len; i++) {
-    GvPlanGroup *g = plan->groups->pdata[i];
+    GvPassthroughGroup *g = plan->groups->pdata[i];
     g_strfreev (g->bdfs);
     g_free (g);
   }
@@ -23,7 +23,7 @@ gv_plan_free (GvPlan *plan)
 }
 
 void
-gv_function_result_free (GvFunctionResult *result)
+gv_passthrough_result_free (GvPassthroughResult *result)
 {
   if (!result)
     return;
@@ -37,7 +37,7 @@ gv_function_result_free (GvFunctionResult *result)
 /* The GPU or extra function a managed function belongs to (itself for a
  * primary), NULL for an unmanaged one. */
 static const char *
-unit_of (const GvDevice *d)
+unit_of (const GvHostDevice *d)
 {
   if (!d->managed)
     return NULL;
@@ -45,21 +45,21 @@ unit_of (const GvDevice *d)
 }
 
 static gboolean
-on_vfio (const GvDevice *d)
+on_vfio (const GvHostDevice *d)
 {
-  return gv_driver_is_vfio (d->fn->driver);
+  return gv_host_driver_is_vfio (d->fn->driver);
 }
 
 static gboolean
-on_host_driver (const GvDevice *d)
+on_host_driver (const GvHostDevice *d)
 {
   return *d->fn->driver && !on_vfio (d);
 }
 
 static gboolean
-is_vendor_vfio_vf (const GvDevice *d)
+is_vendor_vfio_vf (const GvHostDevice *d)
 {
-  return d->fn->vendor_vfio || (gv_pci_function_is_vf (d->fn) && d->framework == GV_VGPU_FRAMEWORK_VENDOR_VFIO);
+  return d->fn->vendor_vfio || (gv_host_function_is_vf (d->fn) && d->framework == GV_HOST_FRAMEWORK_VENDOR_VFIO);
 }
 
 /* "0000:3b:00.0 (and its 32 VFs), 0000:3c:00.0": VFs of a listed PF are
@@ -75,7 +75,7 @@ describe_bdfs (GvHost *host, GPtrArray *bdfs)
   for (guint i = 0; i < bdfs->len; i++)
     g_hash_table_add (listed, bdfs->pdata[i]);
   for (guint i = 0; i < bdfs->len; i++) {
-    GvDevice *d = gv_host_lookup (host, bdfs->pdata[i]);
+    GvHostDevice *d = gv_host_lookup (host, bdfs->pdata[i]);
     if (d && d->fn->physfn && g_hash_table_contains (listed, d->fn->physfn)) {
       guint n = GPOINTER_TO_UINT (g_hash_table_lookup (vf_count, d->fn->physfn));
       g_hash_table_insert (vf_count, d->fn->physfn, GUINT_TO_POINTER (n + 1));
@@ -83,7 +83,7 @@ describe_bdfs (GvHost *host, GPtrArray *bdfs)
   }
   for (guint i = 0; i < bdfs->len; i++) {
     const char *bdf = bdfs->pdata[i];
-    GvDevice *d = gv_host_lookup (host, bdf);
+    GvHostDevice *d = gv_host_lookup (host, bdf);
     guint vfs = GPOINTER_TO_UINT (g_hash_table_lookup (vf_count, bdf));
 
     if (d && d->fn->physfn && g_hash_table_contains (listed, d->fn->physfn))
@@ -106,10 +106,10 @@ describe_bdfs (GvHost *host, GPtrArray *bdfs)
 /* comm is cut at 15 characters ("nvidia-persiste"): the program name from
  * cmdline reads better when it is the same program. */
 static char *
-holder_name (const char *root, const GvHolder *h)
+holder_name (const char *root, const GvHostHolder *h)
 {
   g_autofree char *dir = g_strdup_printf ("%s/proc/%d", root, h->pid);
-  g_autofree char *cmdline = gv_read_attr_raw (dir, "cmdline");
+  g_autofree char *cmdline = gv_sysfs_read_attr_raw (dir, "cmdline");
   g_autofree char *base = cmdline && *cmdline ? g_path_get_basename (cmdline) : NULL;
 
   if (base && strlen (h->comm) == 15 && g_str_has_prefix (base, h->comm))
@@ -131,7 +131,7 @@ find_holders (GvHost *host, const char *bdf, const char *const *prefixes, char *
   if (!holders)
     return FALSE;
   for (guint i = 0; i < holders->len; i++) {
-    const GvHolder *h = holders->pdata[i];
+    const GvHostHolder *h = holders->pdata[i];
     gboolean wanted = prefixes == NULL;
 
     for (guint p = 0; prefixes && prefixes[p]; p++)
@@ -158,17 +158,17 @@ find_holders (GvHost *host, const char *bdf, const char *const *prefixes, char *
 
 typedef struct {
   GvHost *host;
-  GvOperation op;
+  GvPassthroughOp op;
   GvPassthroughOptions opts;
-  GPtrArray *requested;    /* GvDevice (borrowed), in the order asked */
+  GPtrArray *requested;    /* GvHostDevice (borrowed), in the order asked */
   GHashTable *units;       /* units of the requested functions */
-  GPtrArray *set;          /* GvDevice (borrowed): every function to move */
+  GPtrArray *set;          /* GvHostDevice (borrowed): every function to move */
   GHashTable *in_set;
   gboolean needs_force;
 } Planner;
 
 static void
-add (Planner *p, GvDevice *d)
+add (Planner *p, GvHostDevice *d)
 {
   if (d && !g_hash_table_contains (p->in_set, d->fn->bdf)) {
     g_hash_table_add (p->in_set, d->fn->bdf);
@@ -177,7 +177,7 @@ add (Planner *p, GvDevice *d)
 }
 
 static gboolean
-is_requested (Planner *p, const GvDevice *d)
+is_requested (Planner *p, const GvHostDevice *d)
 {
   for (guint i = 0; i < p->requested->len; i++)
     if (p->requested->pdata[i] == d)
@@ -186,7 +186,7 @@ is_requested (Planner *p, const GvDevice *d)
 }
 
 static gboolean
-is_foreign (Planner *p, const GvDevice *d)
+is_foreign (Planner *p, const GvHostDevice *d)
 {
   const char *unit = unit_of (d);
   return !is_requested (p, d) && !(unit && g_hash_table_contains (p->units, unit));
@@ -200,9 +200,9 @@ resolve_requested (Planner *p, const char *const *requested, GError **error)
     return FALSE;
   }
   for (guint i = 0; requested[i]; i++) {
-    GvDevice *d;
+    GvHostDevice *d;
 
-    if (!gv_bdf_is_valid (requested[i])) {
+    if (!gv_host_bdf_is_valid (requested[i])) {
       g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE,
                    "“%s” is not a PCI address; write it in full, as dddd:bb:ss.f (e.g. 0000:01:00.0)", requested[i]);
       return FALSE;
@@ -231,14 +231,14 @@ resolve_requested (Planner *p, const char *const *requested, GError **error)
 
 /* The function, its companions and the rest of its IOMMU group. */
 static void
-add_with_group (Planner *p, GvDevice *d, gboolean foreign_only_on_vfio)
+add_with_group (Planner *p, GvHostDevice *d, gboolean foreign_only_on_vfio)
 {
   add (p, d);
   for (guint i = 0; d->companions && d->companions[i]; i++)
     add (p, gv_host_lookup (p->host, d->companions[i]));
   for (guint i = 0; d->fn->iommu_group >= 0 && d->group_members[i]; i++) {
-    GvDevice *m = gv_host_lookup (p->host, d->group_members[i]);
-    if (!m || gv_pci_function_is_bridge (m->fn))
+    GvHostDevice *m = gv_host_lookup (p->host, d->group_members[i]);
+    if (!m || gv_host_function_is_bridge (m->fn))
       continue;
     if (foreign_only_on_vfio && is_foreign (p, m) && !on_vfio (m))
       continue;
@@ -251,11 +251,11 @@ check_foreign (Planner *p, GError **error)
 {
   g_autoptr (GPtrArray) foreign = g_ptr_array_new ();
   g_autofree char *list = NULL;
-  const GvDevice *first = p->requested->pdata[0];
+  const GvHostDevice *first = p->requested->pdata[0];
   int group = -1;
 
   for (guint i = 0; i < p->set->len; i++) {
-    GvDevice *d = p->set->pdata[i];
+    GvHostDevice *d = p->set->pdata[i];
     if (is_foreign (p, d)) {
       g_ptr_array_add (foreign, d->fn->bdf);
       group = d->fn->iommu_group;
@@ -264,7 +264,7 @@ check_foreign (Planner *p, GError **error)
   if (foreign->len == 0 || p->opts.allow_foreign)
     return TRUE;
   for (guint i = 0; i < p->requested->len; i++) {
-    const GvDevice *r = p->requested->pdata[i];
+    const GvHostDevice *r = p->requested->pdata[i];
     if (r->fn->iommu_group == group)
       first = r;
   }
@@ -283,7 +283,7 @@ check_foreign (Planner *p, GError **error)
  * refuse the move unless forced; forcing past them needs the stronger
  * polkit action. */
 static gboolean
-refuse_unless_forced_held (Planner *p, const GvDevice *d, const char *const *prefixes, GError **error)
+refuse_unless_forced_held (Planner *p, const GvHostDevice *d, const char *const *prefixes, GError **error)
 {
   g_autofree char *holders = NULL;
 
@@ -307,7 +307,7 @@ check_bind (Planner *p, GError **error)
   static const char *const host_nodes[] = { "/dev/nvidia", "/dev/dri/", NULL };
 
   for (guint i = 0; i < p->requested->len; i++) {
-    const GvDevice *r = p->requested->pdata[i];
+    const GvHostDevice *r = p->requested->pdata[i];
     if (r->fn->iommu_group < 0) {
       g_set_error (error, GV_ERROR, GV_ERROR_NO_IOMMU,
                    "%s has no IOMMU group, so VFIO cannot isolate it: turn on VT-d or AMD-Vi in the firmware "
@@ -321,7 +321,7 @@ check_bind (Planner *p, GError **error)
     return FALSE;
 
   for (guint i = 0; i < p->set->len; i++) {
-    const GvDevice *d = p->set->pdata[i];
+    const GvHostDevice *d = p->set->pdata[i];
     guint nvfs = d->fn->vfs ? g_strv_length (d->fn->vfs) : 0;
 
     if (on_vfio (d))
@@ -342,7 +342,7 @@ check_bind (Planner *p, GError **error)
   }
 
   for (guint i = 0; i < p->set->len; i++) {
-    const GvDevice *d = p->set->pdata[i];
+    const GvHostDevice *d = p->set->pdata[i];
 
     if (d->fn->boot_vga == 1 && on_host_driver (d)) {
       if (!p->opts.force) {
@@ -373,7 +373,7 @@ check_give_back (Planner *p, GError **error)
   if (!check_foreign (p, error))
     return FALSE;
   for (guint i = 0; i < p->set->len; i++) {
-    const GvDevice *d = p->set->pdata[i];
+    const GvHostDevice *d = p->set->pdata[i];
     g_autofree char *holders = NULL;
 
     if (!on_vfio (d))
@@ -399,7 +399,7 @@ check_unbind (Planner *p, GError **error)
   for (guint i = 0; i < p->requested->len; i++)
     add (p, p->requested->pdata[i]);
   for (guint i = 0; i < p->set->len; i++) {
-    const GvDevice *d = p->set->pdata[i];
+    const GvHostDevice *d = p->set->pdata[i];
 
     if (d->fn->boot_vga == 1 && on_host_driver (d)) {
       if (!p->opts.force) {
@@ -421,7 +421,7 @@ check_unbind (Planner *p, GError **error)
 static gint
 group_compare (gconstpointer a, gconstpointer b)
 {
-  const GvPlanGroup *x = *(const GvPlanGroup *const *) a, *y = *(const GvPlanGroup *const *) b;
+  const GvPassthroughGroup *x = *(const GvPassthroughGroup *const *) a, *y = *(const GvPassthroughGroup *const *) b;
   return x->iommu_group < y->iommu_group ? -1 : x->iommu_group > y->iommu_group;
 }
 
@@ -440,13 +440,13 @@ make_groups (Planner *p)
   for (guint pass = 0; pass < 2; pass++) {
     g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
     for (guint i = 0; i < p->set->len; i++) {
-      GvDevice *d = p->set->pdata[i];
+      GvHostDevice *d = p->set->pdata[i];
       if (is_requested (p, d) == (pass == 1))
         g_ptr_array_add (sorted, d->fn->bdf);
     }
-    g_ptr_array_sort (sorted, gv_strv_compare);
+    g_ptr_array_sort (sorted, gv_sysfs_compare_names);
     for (guint i = 0; i < sorted->len; i++) {
-      GvDevice *d = gv_host_lookup (p->host, sorted->pdata[i]);
+      GvHostDevice *d = gv_host_lookup (p->host, sorted->pdata[i]);
       int group_no = MAX (d->fn->iommu_group, -1);
       GPtrArray *list = g_hash_table_lookup (by_group, GINT_TO_POINTER (group_no));
       if (!list) {
@@ -460,11 +460,11 @@ make_groups (Planner *p)
   g_hash_table_iter_init (&iter, by_group);
   while (g_hash_table_iter_next (&iter, &key, &value)) {
     GPtrArray *list = value;
-    GvPlanGroup *g = g_new0 (GvPlanGroup, 1);
+    GvPassthroughGroup *g = g_new0 (GvPassthroughGroup, 1);
     g->iommu_group = GPOINTER_TO_INT (key);
     g->bdfs = g_new0 (char *, list->len + 1);
     for (guint i = 0; i < list->len; i++) {
-      guint from = p->op == GV_OP_GIVE_BACK ? list->len - 1 - i : i;
+      guint from = p->op == GV_PASSTHROUGH_GIVE_BACK ? list->len - 1 - i : i;
       g->bdfs[i] = g_strdup (list->pdata[from]);
     }
     g_ptr_array_unref (list);
@@ -474,12 +474,12 @@ make_groups (Planner *p)
   return groups;
 }
 
-GvPlan *
-gv_passthrough_plan (GvHost *host, GvOperation operation, const char *const *requested,
+GvPassthroughPlan *
+gv_passthrough_plan (GvHost *host, GvPassthroughOp operation, const char *const *requested,
                      const GvPassthroughOptions *options, GError **error)
 {
   Planner p = { 0 };
-  GvPlan *plan = NULL;
+  GvPassthroughPlan *plan = NULL;
   gboolean ok = FALSE;
   GPtrArray *all;
 
@@ -492,7 +492,7 @@ gv_passthrough_plan (GvHost *host, GvOperation operation, const char *const *req
   p.set = g_ptr_array_new ();
   p.in_set = g_hash_table_new (g_str_hash, g_str_equal);
 
-  if (p.opts.driver && !pt_driver_name_is_valid (p.opts.driver)) {
+  if (p.opts.driver && !gv_passthrough_driver_name_is_valid (p.opts.driver)) {
     g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DRIVER,
                  "“%s” is not a driver name (letters, digits, '_', '-' and '.' only)", p.opts.driver);
     goto out;
@@ -500,9 +500,9 @@ gv_passthrough_plan (GvHost *host, GvOperation operation, const char *const *req
   if (!resolve_requested (&p, requested, error))
     goto out;
   switch (operation) {
-  case GV_OP_BIND_VFIO: ok = check_bind (&p, error); break;
-  case GV_OP_GIVE_BACK: ok = check_give_back (&p, error); break;
-  case GV_OP_UNBIND: ok = check_unbind (&p, error); break;
+  case GV_PASSTHROUGH_BIND_VFIO: ok = check_bind (&p, error); break;
+  case GV_PASSTHROUGH_GIVE_BACK: ok = check_give_back (&p, error); break;
+  case GV_PASSTHROUGH_UNBIND: ok = check_unbind (&p, error); break;
   default:
     g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED, "Unknown operation %d",
                  (int) operation);
@@ -510,14 +510,14 @@ gv_passthrough_plan (GvHost *host, GvOperation operation, const char *const *req
   if (!ok)
     goto out;
 
-  plan = g_new0 (GvPlan, 1);
+  plan = g_new0 (GvPassthroughPlan, 1);
   plan->operation = operation;
   plan->groups = make_groups (&p);
   plan->needs_force = p.needs_force;
   all = g_ptr_array_new ();
   for (guint i = 0; i < p.set->len; i++)
-    g_ptr_array_add (all, g_strdup (((GvDevice *) p.set->pdata[i])->fn->bdf));
-  g_ptr_array_sort (all, gv_strv_compare);
+    g_ptr_array_add (all, g_strdup (((GvHostDevice *) p.set->pdata[i])->fn->bdf));
+  g_ptr_array_sort (all, gv_sysfs_compare_names);
   g_ptr_array_add (all, NULL);
   plan->all_bdfs = (GStrv) g_ptr_array_free (all, FALSE);
 

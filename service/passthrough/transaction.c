@@ -57,7 +57,7 @@ name_or_none (const char *driver)
 }
 
 static void
-report (const PtContext *ctx, const Fn *f)
+report (const GvPassthroughContext *ctx, const Fn *f)
 {
   if (ctx->progress)
     ctx->progress (f->bdf, f->state, f->message, ctx->user_data);
@@ -65,7 +65,7 @@ report (const PtContext *ctx, const Fn *f)
 
 /* Where each function goes, checked before anything is written. */
 static gboolean
-resolve_targets (const char *root, GvRecords *records, GvOperation op, const GvPassthroughOptions *opts,
+resolve_targets (const char *root, GvJournal *records, GvPassthroughOp op, const GvPassthroughOptions *opts,
                  GPtrArray *fns, GError **error)
 {
   for (guint i = 0; i < fns->len; i++) {
@@ -75,24 +75,24 @@ resolve_targets (const char *root, GvRecords *records, GvOperation op, const GvP
     gboolean has_record;
 
     switch (op) {
-    case GV_OP_BIND_VFIO:
+    case GV_PASSTHROUGH_BIND_VFIO:
       f->driver = g_strdup ("vfio-pci");
       f->override = g_strdup ("vfio-pci");
       /* vfio-pci or a variant driver: a VFIO driver already, leave it. */
-      f->skip = gv_driver_is_vfio (f->pre_driver);
+      f->skip = gv_host_driver_is_vfio (f->pre_driver);
       break;
 
-    case GV_OP_UNBIND:
+    case GV_PASSTHROUGH_UNBIND:
       f->driver = g_strdup ("");
       f->override = NULL;
       f->skip = !*f->pre_driver;
       break;
 
-    case GV_OP_GIVE_BACK:
-      has_record = gv_records_lookup (records, f->bdf, &rec_driver, &rec_override);
+    case GV_PASSTHROUGH_GIVE_BACK:
+      has_record = gv_journal_lookup_original (records, f->bdf, &rec_driver, &rec_override);
       /* a named driver takes the display controllers; HDMI audio, USB and
        * UCSI functions go back to their own drivers */
-      if (opts->driver && pt_function_is_display (root, f->bdf)) {
+      if (opts->driver && gv_passthrough_is_display (root, f->bdf)) {
         f->driver = g_strdup (opts->driver);
         /* An override naming another driver would keep the named one out. */
         f->override = g_strdup (has_record && (!*rec_override || g_str_equal (rec_override, opts->driver))
@@ -100,12 +100,12 @@ resolve_targets (const char *root, GvRecords *records, GvOperation op, const GvP
       } else if (has_record) {
         f->driver = g_steal_pointer (&rec_driver);
         f->override = g_steal_pointer (&rec_override);
-      } else if (gv_driver_is_vfio (f->pre_driver) && opts->driver) {
+      } else if (gv_host_driver_is_vfio (f->pre_driver) && opts->driver) {
         /* the GPU was named a driver; this companion has no record of its
          * own: better on vfio-pci than on a guessed driver */
         f->driver = g_strdup (f->pre_driver);
         f->override = g_strdup (f->pre_override);
-      } else if (gv_driver_is_vfio (f->pre_driver)) {
+      } else if (gv_host_driver_is_vfio (f->pre_driver)) {
         g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DRIVER,
                      "%s is on %s, and gpuvirt has no record of the driver it had before (it was there before "
                      "gpuvirt saw it, or another tool put it there): name the driver to give it to "
@@ -116,7 +116,7 @@ resolve_targets (const char *root, GvRecords *records, GvOperation op, const GvP
         f->driver = g_strdup (f->pre_driver);
         f->override = g_strdup (f->pre_override);
       }
-      if (*f->driver && !pt_driver_exists (root, f->driver)) {
+      if (*f->driver && !gv_passthrough_driver_exists (root, f->driver)) {
         g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DRIVER,
                      "No driver “%s” on this host (%s/sys/bus/pci/drivers/%s is missing), so %s cannot go back "
                      "to it: load its module first (modprobe %s) or name another driver (--driver NAME)",
@@ -134,15 +134,15 @@ resolve_targets (const char *root, GvRecords *records, GvOperation op, const GvP
  * that gpuvirt never moved is recorded as such, so that no give-back
  * ever takes it to a host driver it never had. */
 static gboolean
-record_originals (GvRecords *records, GvOperation op, GPtrArray *fns, GError **error)
+record_originals (GvJournal *records, GvPassthroughOp op, GPtrArray *fns, GError **error)
 {
-  if (op == GV_OP_GIVE_BACK)
+  if (op == GV_PASSTHROUGH_GIVE_BACK)
     return TRUE;
   for (guint i = 0; i < fns->len; i++) {
     Fn *f = fns->pdata[i];
-    if (f->skip && op == GV_OP_UNBIND)
+    if (f->skip && op == GV_PASSTHROUGH_UNBIND)
       continue;
-    if (!pt_records_remember (records, f->bdf, f->pre_driver, f->pre_override, &f->record_created, error))
+    if (!gv_journal_remember_original (records, f->bdf, f->pre_driver, f->pre_override, &f->record_created, error))
       return FALSE;
   }
   return TRUE;
@@ -151,41 +151,41 @@ record_originals (GvRecords *records, GvOperation op, GPtrArray *fns, GError **e
 /* Where recovery puts each function should this process die mid-way:
  * its original for BIND and UNBIND, the give-back's target otherwise. */
 static char *
-begin_journal (GvRecords *records, GvOperation op, GPtrArray *fns, GError **error)
+begin_journal (GvJournal *records, GvPassthroughOp op, GPtrArray *fns, GError **error)
 {
-  g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) pt_journal_entry_free);
+  g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_journal_entry_free);
 
   for (guint i = 0; i < fns->len; i++) {
     Fn *f = fns->pdata[i];
-    PtJournalEntry *e;
+    GvJournalEntry *e;
 
     if (f->skip)
       continue;
-    e = g_new0 (PtJournalEntry, 1);
+    e = g_new0 (GvJournalEntry, 1);
     e->bdf = g_strdup (f->bdf);
-    if (op == GV_OP_GIVE_BACK || !gv_records_lookup (records, f->bdf, &e->driver, &e->override)) {
-      e->driver = g_strdup (op == GV_OP_GIVE_BACK ? f->driver : f->pre_driver);
-      e->override = g_strdup (op == GV_OP_GIVE_BACK ? f->override : f->pre_override);
+    if (op == GV_PASSTHROUGH_GIVE_BACK || !gv_journal_lookup_original (records, f->bdf, &e->driver, &e->override)) {
+      e->driver = g_strdup (op == GV_PASSTHROUGH_GIVE_BACK ? f->driver : f->pre_driver);
+      e->override = g_strdup (op == GV_PASSTHROUGH_GIVE_BACK ? f->override : f->pre_override);
     }
     g_ptr_array_add (entries, e);
   }
-  return pt_records_journal_begin (records, op, entries, error);
+  return gv_journal_begin_functions (records, gv_passthrough_op_to_string (op), entries, error);
 }
 
 static char *
-success_message (GvOperation op, const Fn *f)
+success_message (GvPassthroughOp op, const Fn *f)
 {
   if (f->skip) {
-    if (op == GV_OP_GIVE_BACK && gv_driver_is_vfio (f->driver))
+    if (op == GV_PASSTHROUGH_GIVE_BACK && gv_host_driver_is_vfio (f->driver))
       return g_strdup_printf ("left on %s, where it was before gpuvirt first moved it", f->driver);
     return g_strdup_printf ("already on %s", name_or_none (f->pre_driver));
   }
   switch (op) {
-  case GV_OP_BIND_VFIO:
+  case GV_PASSTHROUGH_BIND_VFIO:
     return g_strdup_printf ("on %s (was on %s)", f->driver, name_or_none (f->pre_driver));
-  case GV_OP_UNBIND:
+  case GV_PASSTHROUGH_UNBIND:
     return g_strdup_printf ("unbound from %s", f->pre_driver);
-  case GV_OP_GIVE_BACK:
+  case GV_PASSTHROUGH_GIVE_BACK:
   default:
     if (!*f->driver)
       return g_strdup_printf ("released from %s and left without a driver, as it was", f->pre_driver);
@@ -196,32 +196,32 @@ success_message (GvOperation op, const Fn *f)
 /* Puts a touched function back where it was; FALSE leaves it stranded,
  * with a message saying exactly where it is and how to recover it. */
 static void
-roll_back (const PtContext *ctx, Fn *f, const char *cause)
+roll_back (const GvPassthroughContext *ctx, Fn *f, const char *cause)
 {
-  g_autoptr (PtFailure) failure = NULL;
+  g_autoptr (GvPassthroughFailure) failure = NULL;
   g_autofree char *driver = NULL;
   g_autofree char *override = NULL;
   g_autofree char *what = NULL;
   g_autofree char *cmds = NULL;
 
-  if (pt_move (ctx, f->bdf, f->pre_driver, f->pre_override, PT_ATTACH_BIND, f->pre_driver, f->pre_override,
+  if (gv_passthrough_move (ctx, f->bdf, f->pre_driver, f->pre_override, GV_PASSTHROUGH_ATTACH_BIND, f->pre_driver, f->pre_override,
                &failure)) {
     f->rolled_back = TRUE;
-    fn_end (f, pt_state_for_driver (f->pre_driver),
+    fn_end (f, gv_passthrough_state_for_driver (f->pre_driver),
             g_strdup_printf ("rolled back to %s after %s", name_or_none (f->pre_driver), cause));
     report (ctx, f);
     return;
   }
   f->stranded = TRUE;
   f->rollback_failed = TRUE;
-  what = pt_failure_describe (failure);
-  if (!pt_read_function (ctx->root, f->bdf, &driver, &override)) {
+  what = gv_passthrough_failure_describe (failure);
+  if (!gv_passthrough_read_function (ctx->root, f->bdf, &driver, &override)) {
     fn_end (f, GPUVIRT_STATE_UNBOUND, g_strdup_printf ("rollback failed: %s; the function is gone", what));
     report (ctx, f);
     return;
   }
-  cmds = pt_recovery_commands (ctx->root, f->bdf, driver, f->pre_driver, f->pre_override);
-  fn_end (f, failure->stuck ? GPUVIRT_STATE_STUCK : pt_state_for_driver (driver),
+  cmds = gv_passthrough_recovery_commands (ctx->root, f->bdf, driver, f->pre_driver, f->pre_override);
+  fn_end (f, failure->stuck ? GPUVIRT_STATE_STUCK : gv_passthrough_state_for_driver (driver),
           g_strdup_printf ("NOT rolled back: %s; it is on %s with driver_override %s; to put it back on %s "
                            "by hand: %s",
                            what, name_or_none (driver), *override ? override : "(null)",
@@ -263,15 +263,15 @@ summarize (GPtrArray *fns, guint failed)
 static GPtrArray *
 make_results (const char *root, GPtrArray *fns)
 {
-  GPtrArray *results = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_function_result_free);
+  GPtrArray *results = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_passthrough_result_free);
 
   for (guint i = 0; i < fns->len; i++) {
     Fn *f = fns->pdata[i];
     g_autofree char *driver = NULL;
 
-    if (!pt_read_function (root, f->bdf, &driver, NULL))
+    if (!gv_passthrough_read_function (root, f->bdf, &driver, NULL))
       driver = g_strdup ("");
-    g_ptr_array_add (results, pt_result_new (f->bdf, f->state ? f->state : pt_state_for_driver (driver), driver,
+    g_ptr_array_add (results, gv_passthrough_result_new (f->bdf, f->state ? f->state : gv_passthrough_state_for_driver (driver), driver,
                                              f->message ? f->message : "unchanged"));
   }
   return results;
@@ -280,8 +280,8 @@ make_results (const char *root, GPtrArray *fns)
 /* Everything before the first write: the functions as found, their
  * targets, their originals and the journal. Nothing is changed on failure. */
 static gboolean
-prepare (const char *root, GvRecords *records, GvOperation op, const GvPassthroughOptions *opts,
-         const GvPlanGroup *group, GPtrArray *fns, char **journal, GError **error)
+prepare (const char *root, GvJournal *records, GvPassthroughOp op, const GvPassthroughOptions *opts,
+         const GvPassthroughGroup *group, GPtrArray *fns, char **journal, GError **error)
 {
   gboolean all_skipped = TRUE;
 
@@ -289,7 +289,7 @@ prepare (const char *root, GvRecords *records, GvOperation op, const GvPassthrou
     Fn *f = g_new0 (Fn, 1);
     f->bdf = g_strdup (group->bdfs[i]);
     g_ptr_array_add (fns, f);
-    if (!gv_bdf_is_valid (f->bdf) || !pt_read_function (root, f->bdf, &f->pre_driver, &f->pre_override)) {
+    if (!gv_host_bdf_is_valid (f->bdf) || !gv_passthrough_read_function (root, f->bdf, &f->pre_driver, &f->pre_override)) {
       g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE,
                    "No PCI function %s on this host (any more); nothing was changed", f->bdf);
       return FALSE;
@@ -306,7 +306,7 @@ prepare (const char *root, GvRecords *records, GvOperation op, const GvPassthrou
   for (guint i = 0; i < fns->len; i++) {
     Fn *f = fns->pdata[i];
     if (f->record_created)
-      pt_records_forget (records, f->bdf, NULL);
+      gv_journal_forget_original (records, f->bdf, NULL);
   }
   return FALSE;
 }
@@ -314,18 +314,18 @@ prepare (const char *root, GvRecords *records, GvOperation op, const GvPassthrou
 /* All done: a give-back ends gpuvirt's change, so its records go (a VFIO
  * original stays: it says the function must never leave VFIO). */
 static void
-finish (GvRecords *records, GvOperation op, GPtrArray *fns, const char *journal)
+finish (GvJournal *records, GvPassthroughOp op, GPtrArray *fns, const char *journal)
 {
   g_autoptr (GError) local = NULL;
 
-  for (guint i = 0; i < fns->len && op == GV_OP_GIVE_BACK; i++) {
+  for (guint i = 0; i < fns->len && op == GV_PASSTHROUGH_GIVE_BACK; i++) {
     Fn *f = fns->pdata[i];
-    if (!gv_driver_is_vfio (f->driver) && !pt_records_forget (records, f->bdf, &local)) {
+    if (!gv_host_driver_is_vfio (f->driver) && !gv_journal_forget_original (records, f->bdf, &local)) {
       g_warning ("%s", local->message);
       g_clear_error (&local);
     }
   }
-  if (journal && !pt_records_journal_end (records, journal, &local))
+  if (journal && !gv_journal_end (records, journal, &local))
     g_warning ("%s", local->message);
 }
 
@@ -334,31 +334,31 @@ finish (GvRecords *records, GvOperation op, GPtrArray *fns, const char *journal)
  * replaced by one naming only those, with the place the rollback meant
  * for them, for recovery at the next start. */
 static void
-settle_journal (GvRecords *records, GvOperation op, GPtrArray *fns, const char *journal)
+settle_journal (GvJournal *records, GvPassthroughOp op, GPtrArray *fns, const char *journal)
 {
-  g_autoptr (GPtrArray) stranded = g_ptr_array_new_with_free_func ((GDestroyNotify) pt_journal_entry_free);
+  g_autoptr (GPtrArray) stranded = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_journal_entry_free);
   g_autoptr (GError) local = NULL;
   g_autofree char *kept = NULL;
 
   for (guint i = 0; i < fns->len; i++) {
     Fn *f = fns->pdata[i];
     if (f->stranded) {
-      PtJournalEntry *e = g_new0 (PtJournalEntry, 1);
+      GvJournalEntry *e = g_new0 (GvJournalEntry, 1);
       e->bdf = g_strdup (f->bdf);
       e->driver = g_strdup (f->pre_driver);
       e->override = g_strdup (f->pre_override);
       g_ptr_array_add (stranded, e);
-    } else if (f->record_created && !pt_records_forget (records, f->bdf, &local)) {
+    } else if (f->record_created && !gv_journal_forget_original (records, f->bdf, &local)) {
       g_warning ("%s", local->message);
       g_clear_error (&local);
     }
   }
-  if (stranded->len > 0 && !(kept = pt_records_journal_begin (records, op, stranded, &local))) {
+  if (stranded->len > 0 && !(kept = gv_journal_begin_functions (records, gv_passthrough_op_to_string (op), stranded, &local))) {
     /* the old journal is better than none */
     g_warning ("%s", local->message);
     return;
   }
-  if (!pt_records_journal_end (records, journal, &local))
+  if (!gv_journal_end (records, journal, &local))
     g_warning ("%s", local->message);
 }
 
@@ -366,11 +366,11 @@ settle_journal (GvRecords *records, GvOperation op, GPtrArray *fns, const char *
  * one, newest first. A stuck one is the kernel's until its write returns:
  * touching it now would only queue behind it. */
 static void
-fail_and_roll_back (const PtContext *ctx, GvRecords *records, GvOperation op, GPtrArray *fns, guint failed,
-                    const PtFailure *failure, const char *journal, GError **error)
+fail_and_roll_back (const GvPassthroughContext *ctx, GvJournal *records, GvPassthroughOp op, GPtrArray *fns, guint failed,
+                    const GvPassthroughFailure *failure, const char *journal, GError **error)
 {
   Fn *f = fns->pdata[failed];
-  g_autofree char *what = pt_failure_describe (failure);
+  g_autofree char *what = gv_passthrough_failure_describe (failure);
   g_autofree char *cause = NULL;
   g_autofree char *summary = NULL;
 
@@ -403,25 +403,25 @@ fail_and_roll_back (const PtContext *ctx, GvRecords *records, GvOperation op, GP
 }
 
 gboolean
-gv_transaction_run (const char *root, GvRecords *records, const GvPlan *plan, const GvPlanGroup *group,
-                    const GvPassthroughOptions *options, GvProgressFunc progress, gpointer user_data,
+gv_passthrough_run (const char *root, GvJournal *records, const GvPassthroughPlan *plan, const GvPassthroughGroup *group,
+                    const GvPassthroughOptions *options, GvPassthroughProgressFunc progress, gpointer user_data,
                     GPtrArray **results, GError **error)
 {
   static const GvPassthroughOptions no_options = { 0 };
   const GvPassthroughOptions *opts = options ? options : &no_options;
-  PtContext ctx = { root, opts->timeout_ms ? opts->timeout_ms : PT_DEFAULT_TIMEOUT_MS, progress, user_data };
+  GvPassthroughContext ctx = { root, opts->timeout_ms ? opts->timeout_ms : GV_PASSTHROUGH_DEFAULT_TIMEOUT_MS, progress, user_data };
   g_autoptr (GPtrArray) fns = g_ptr_array_new_with_free_func (fn_free);
-  g_autoptr (PtFailure) failure = NULL;
+  g_autoptr (GvPassthroughFailure) failure = NULL;
   g_autofree char *journal = NULL;
-  GvOperation op = plan->operation;
+  GvPassthroughOp op = plan->operation;
   gboolean ok = TRUE;
   guint i;
 
   if (results)
     *results = NULL;
-  if (!pt_root_check (root, error)) {
+  if (!gv_sysfs_root_check (root, error)) {
     if (results)
-      *results = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_function_result_free);
+      *results = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_passthrough_result_free);
     return FALSE;
   }
 
@@ -430,19 +430,19 @@ gv_transaction_run (const char *root, GvRecords *records, const GvPlan *plan, co
       Fn *f = fns->pdata[i];
 
       if (f->skip) {
-        fn_end (f, pt_state_for_driver (f->pre_driver), success_message (op, f));
+        fn_end (f, gv_passthrough_state_for_driver (f->pre_driver), success_message (op, f));
         continue;
       }
       f->touched = TRUE;
-      fn_end (f, op == GV_OP_GIVE_BACK ? GPUVIRT_STATE_RETURNING : GPUVIRT_STATE_RELEASING,
+      fn_end (f, op == GV_PASSTHROUGH_GIVE_BACK ? GPUVIRT_STATE_RETURNING : GPUVIRT_STATE_RELEASING,
               g_strdup_printf ("leaving %s for %s", name_or_none (f->pre_driver), name_or_none (f->driver)));
       report (&ctx, f);
-      ok = pt_move (&ctx, f->bdf, f->driver, f->override,
-                    op == GV_OP_BIND_VFIO ? PT_ATTACH_PROBE : PT_ATTACH_BIND, f->pre_driver, f->pre_override,
+      ok = gv_passthrough_move (&ctx, f->bdf, f->driver, f->override,
+                    op == GV_PASSTHROUGH_BIND_VFIO ? GV_PASSTHROUGH_ATTACH_PROBE : GV_PASSTHROUGH_ATTACH_BIND, f->pre_driver, f->pre_override,
                     &failure);
       if (!ok)
         break;
-      fn_end (f, pt_state_for_driver (f->driver), success_message (op, f));
+      fn_end (f, gv_passthrough_state_for_driver (f->driver), success_message (op, f));
       report (&ctx, f);
     }
     if (ok)

@@ -7,12 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Reads at most GV_ATTR_MAX_SIZE bytes. sysfs reports a size of 4096 and
+/* Reads at most GV_SYSFS_ATTR_MAX_SIZE bytes. sysfs reports a size of 4096 and
  * procfs of 0 whatever the content, so read until EOF instead of trusting
  * st_size. O_NONBLOCK keeps a FIFO planted in a test tree from hanging us
  * (EAGAIN fails the read). */
 char *
-gv_read_attr_raw (const char *dir, const char *name)
+gv_sysfs_read_attr_raw (const char *dir, const char *name)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
   g_autoptr (GString) buf = NULL;
@@ -36,8 +36,8 @@ gv_read_attr_raw (const char *dir, const char *name)
     if (n == 0)
       break;
     g_string_append_len (buf, chunk, n);
-    if (buf->len >= GV_ATTR_MAX_SIZE) {
-      g_string_truncate (buf, GV_ATTR_MAX_SIZE);
+    if (buf->len >= GV_SYSFS_ATTR_MAX_SIZE) {
+      g_string_truncate (buf, GV_SYSFS_ATTR_MAX_SIZE);
       break;
     }
   }
@@ -48,9 +48,9 @@ gv_read_attr_raw (const char *dir, const char *name)
 }
 
 char *
-gv_read_attr (const char *dir, const char *name)
+gv_sysfs_read_attr (const char *dir, const char *name)
 {
-  char *s = gv_read_attr_raw (dir, name);
+  char *s = gv_sysfs_read_attr_raw (dir, name);
 
   if (s)
     g_strchomp (s);
@@ -58,9 +58,9 @@ gv_read_attr (const char *dir, const char *name)
 }
 
 gboolean
-gv_read_uint (const char *dir, const char *name, gboolean hex, guint64 *out)
+gv_sysfs_read_uint (const char *dir, const char *name, gboolean hex, guint64 *out)
 {
-  g_autofree char *s = gv_read_attr (dir, name);
+  g_autofree char *s = gv_sysfs_read_attr (dir, name);
   const char *p;
   char *end = NULL;
   guint64 v;
@@ -81,9 +81,9 @@ gv_read_uint (const char *dir, const char *name, gboolean hex, guint64 *out)
 }
 
 gboolean
-gv_read_int (const char *dir, const char *name, gint64 *out)
+gv_sysfs_read_int (const char *dir, const char *name, gint64 *out)
 {
-  g_autofree char *s = gv_read_attr (dir, name);
+  g_autofree char *s = gv_sysfs_read_attr (dir, name);
   const char *p;
   char *end = NULL;
   gint64 v;
@@ -102,7 +102,7 @@ gv_read_int (const char *dir, const char *name, gint64 *out)
 }
 
 char *
-gv_read_link_name (const char *dir, const char *name)
+gv_sysfs_read_link_name (const char *dir, const char *name)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
   g_autofree char *target = g_file_read_link (path, NULL);
@@ -123,7 +123,7 @@ gv_read_link_name (const char *dir, const char *name)
  * cgroup answers access() on a device node it does not allow with EPERM,
  * so access() would call /dev/vfio/<group> missing while it exists. */
 gboolean
-gv_file_exists (const char *path)
+gv_sysfs_file_exists (const char *path)
 {
   struct stat st;
 
@@ -131,34 +131,34 @@ gv_file_exists (const char *path)
 }
 
 gboolean
-gv_path_exists (const char *dir, const char *name)
+gv_sysfs_path_exists (const char *dir, const char *name)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  return gv_file_exists (path);
+  return gv_sysfs_file_exists (path);
 }
 
 gboolean
-gv_dir_exists (const char *dir, const char *name)
+gv_sysfs_dir_exists (const char *dir, const char *name)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
   return g_file_test (path, G_FILE_TEST_IS_DIR);
 }
 
 gboolean
-gv_dir_has_entries (const char *path)
+gv_sysfs_dir_has_entries (const char *path)
 {
   g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
   return d && g_dir_read_name (d) != NULL;
 }
 
 gint
-gv_strv_compare (gconstpointer a, gconstpointer b)
+gv_sysfs_compare_names (gconstpointer a, gconstpointer b)
 {
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
 GPtrArray *
-gv_list_dir (const char *path)
+gv_sysfs_list_dir (const char *path)
 {
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
@@ -168,70 +168,6 @@ gv_list_dir (const char *path)
     return names;
   while ((name = g_dir_read_name (d)))
     g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, gv_strv_compare);
+  g_ptr_array_sort (names, gv_sysfs_compare_names);
   return names;
 }
-
-static gboolean
-parse_hex_field (const char **p, guint min_digits, guint max_digits, guint *out)
-{
-  guint v = 0, n = 0;
-
-  while (g_ascii_isxdigit (**p) && n < max_digits) {
-    if (g_ascii_isupper (**p))
-      return FALSE; /* sysfs names are lower case; keep one spelling */
-    v = v * 16 + g_ascii_xdigit_value (**p);
-    (*p)++;
-    n++;
-  }
-  if (n < min_digits || g_ascii_isxdigit (**p))
-    return FALSE;
-  *out = v;
-  return TRUE;
-}
-
-gboolean
-gv_bdf_parse (const char *text, GvBdf *out)
-{
-  const char *p = text;
-  GvBdf bdf;
-
-  if (!text)
-    return FALSE;
-  if (!parse_hex_field (&p, 4, 8, &bdf.domain) || *p++ != ':')
-    return FALSE;
-  if (!parse_hex_field (&p, 2, 2, &bdf.bus) || *p++ != ':')
-    return FALSE;
-  if (!parse_hex_field (&p, 2, 2, &bdf.slot) || *p++ != '.')
-    return FALSE;
-  if (!g_ascii_isdigit (*p) || *p > '7' || p[1] != '\0')
-    return FALSE;
-  bdf.function = *p - '0';
-  if (bdf.slot > 0x1f)
-    return FALSE;
-  if (out)
-    *out = bdf;
-  return TRUE;
-}
-
-gboolean
-gv_bdf_is_valid (const char *text)
-{
-  return gv_bdf_parse (text, NULL);
-}
-
-gboolean
-gv_bdf_same_slot (const GvBdf *a, const GvBdf *b)
-{
-  return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot;
-}
-
-gboolean
-gv_ptr_array_has_str (GPtrArray *array, const char *str)
-{
-  for (guint i = 0; array && i < array->len; i++)
-    if (g_strcmp0 (array->pdata[i], str) == 0)
-      return TRUE;
-  return FALSE;
-}
-

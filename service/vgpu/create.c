@@ -96,39 +96,39 @@ count_files (const char *root, const char *const *vfs, guint *vendor, guint *mde
 {
   *vendor = *mdev = 0;
   for (guint i = 0; vfs[i]; i++) {
-    g_autofree char *dir = vg_function_dir (root, vfs[i]);
-    if (gv_dir_exists (dir, "nvidia"))
+    g_autofree char *dir = gv_vgpu_function_dir (root, vfs[i]);
+    if (gv_sysfs_dir_exists (dir, "nvidia"))
       (*vendor)++;
-    if (gv_dir_exists (dir, "mdev_supported_types"))
+    if (gv_sysfs_dir_exists (dir, "mdev_supported_types"))
       (*mdev)++;
   }
 }
 
 /* Decides the framework by what the VFs show; with WAIT, waits
  * (appear_ms) for every VF to show it. NONE when no VF shows anything. */
-static GvVgpuFramework
-vf_framework (const GvVgpuContext *ctx, const char *const *vfs, GvVgpuFramework framework, gboolean wait)
+static GvHostFramework
+vf_framework (const GvVgpuContext *ctx, const char *const *vfs, GvHostFramework framework, gboolean wait)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) vg_appear_ms (ctx) * 1000;
+  gint64 deadline = g_get_monotonic_time () + (gint64) gv_vgpu_appear_ms (ctx) * 1000;
   guint n = g_strv_length ((GStrv) vfs);
   guint vendor, mdev;
 
   for (;;) {
     guint have;
     count_files (ctx->root, vfs, &vendor, &mdev);
-    have = framework == GV_VGPU_FRAMEWORK_VENDOR_VFIO ? vendor
-           : framework == GV_VGPU_FRAMEWORK_MDEV_VF   ? mdev
+    have = framework == GV_HOST_FRAMEWORK_VENDOR_VFIO ? vendor
+           : framework == GV_HOST_FRAMEWORK_MDEV_VF   ? mdev
                                                       : MAX (vendor, mdev);
-    if (have >= n || !wait || !vg_sleep_until (deadline, VG_POLL_MS))
+    if (have >= n || !wait || !gv_vgpu_sleep_until (deadline, GV_VGPU_POLL_MS))
       break;
   }
-  if (framework == GV_VGPU_FRAMEWORK_VENDOR_VFIO)
-    return vendor ? framework : GV_VGPU_FRAMEWORK_NONE;
-  if (framework == GV_VGPU_FRAMEWORK_MDEV_VF)
-    return mdev ? framework : GV_VGPU_FRAMEWORK_NONE;
-  return vendor >= mdev && vendor ? GV_VGPU_FRAMEWORK_VENDOR_VFIO
-         : mdev                   ? GV_VGPU_FRAMEWORK_MDEV_VF
-                                  : GV_VGPU_FRAMEWORK_NONE;
+  if (framework == GV_HOST_FRAMEWORK_VENDOR_VFIO)
+    return vendor ? framework : GV_HOST_FRAMEWORK_NONE;
+  if (framework == GV_HOST_FRAMEWORK_MDEV_VF)
+    return mdev ? framework : GV_HOST_FRAMEWORK_NONE;
+  return vendor >= mdev && vendor ? GV_HOST_FRAMEWORK_VENDOR_VFIO
+         : mdev                   ? GV_HOST_FRAMEWORK_MDEV_VF
+                                  : GV_HOST_FRAMEWORK_NONE;
 }
 
 /* ---- vendor-specific VFIO ---- */
@@ -144,14 +144,14 @@ create_vendor (const GvVgpuContext *ctx, const char *pf, const char *const *cand
   g_autofree char *carried = NULL;
   g_autofree char *list = NULL;
   GString *why;
-  VgTypeStanding standing;
+  GvVgpuStanding standing;
   guint id = 0;
 
   for (guint i = 0; candidates[i]; i++) {
-    g_autofree char *dir = vg_function_dir (ctx->root, candidates[i]);
-    g_autoptr (GvVendorVfio) vendor = gv_vendor_vfio_read (dir);
+    g_autofree char *dir = gv_vgpu_function_dir (ctx->root, candidates[i]);
+    g_autoptr (GvHostVendorVfio) vendor = gv_host_vendor_vfio_read (dir);
     g_autoptr (GError) local = NULL;
-    const GvVendorVgpuType *type;
+    const GvHostVendorType *type;
     int err = 0;
 
     t.candidates++;
@@ -163,7 +163,7 @@ create_vendor (const GvVgpuContext *ctx, const char *pf, const char *const *cand
       t.taken++;
       continue;
     }
-    type = vg_vendor_find (vendor->creatable, wanted);
+    type = gv_vgpu_vendor_find (vendor->creatable, wanted);
     if (!type) {
       if (vendor->creatable->len)
         t.offer_other++;
@@ -171,8 +171,8 @@ create_vendor (const GvVgpuContext *ctx, const char *pf, const char *const *cand
         t.offer_none++;
       continue;
     }
-    if (vg_vendor_apply (ctx, candidates[i], type, &err, &local)) {
-      result->framework = GV_VGPU_FRAMEWORK_VENDOR_VFIO;
+    if (gv_vgpu_vendor_apply (ctx, candidates[i], type, &err, &local)) {
+      result->framework = GV_HOST_FRAMEWORK_VENDOR_VFIO;
       result->address = g_strdup (candidates[i]);
       result->type_id = g_strdup_printf ("%u", type->id);
       result->type_name = g_strdup (type->name);
@@ -191,23 +191,23 @@ create_vendor (const GvVgpuContext *ctx, const char *pf, const char *const *cand
     return FALSE;
 
   /* why not: the GPU's VFs as a whole */
-  survey = vg_vendor_survey (ctx->root, pf);
-  standing = vg_vendor_standing (survey, wanted, &id, &name);
-  carried = vg_vendor_carried_text (survey);
-  if (t.raced == 0 && standing == VG_TYPE_UNKNOWN) {
+  survey = gv_vgpu_vendor_survey (ctx->root, pf);
+  standing = gv_vgpu_vendor_standing (survey, wanted, &id, &name);
+  carried = gv_vgpu_vendor_carried_text (survey);
+  if (t.raced == 0 && standing == GV_VGPU_TYPE_UNKNOWN) {
     offered = g_ptr_array_new ();
     for (guint i = 0; i < survey->len; i++) {
-      VgVendorVf *vf = survey->pdata[i];
+      GvVgpuVendorVf *vf = survey->pdata[i];
       for (guint j = 0; vf->vendor && j < vf->vendor->creatable->len; j++) {
-        GvVendorVgpuType *type = vf->vendor->creatable->pdata[j];
+        GvHostVendorType *type = vf->vendor->creatable->pdata[j];
         gboolean seen = FALSE;
         for (guint k = 0; k < offered->len && !seen; k++)
-          seen = ((GvVendorVgpuType *) offered->pdata[k])->id == type->id;
+          seen = ((GvHostVendorType *) offered->pdata[k])->id == type->id;
         if (!seen)
           g_ptr_array_add (offered, type);
       }
     }
-    list = vg_vendor_list_text (offered);
+    list = gv_vgpu_vendor_list_text (offered);
     g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE,
                  "No VF of %s offers a vGPU type “%s”; offered now: %s%s%s", pf, wanted, list, *carried ? "; " : "",
                  carried);
@@ -224,9 +224,9 @@ create_vendor (const GvVgpuContext *ctx, const char *pf, const char *const *cand
   if (*carried)
     g_string_prepend (why, why->len ? "; of the other VFs, " : "");
   g_string_prepend (why, carried);
-  if (standing == VG_TYPE_FULL)
+  if (standing == GV_VGPU_TYPE_FULL)
     g_string_append (why, "; the GPU is full: no VF offers any type now");
-  else if (standing == VG_TYPE_MAYBE)
+  else if (standing == GV_VGPU_TYPE_MAYBE)
     g_string_append_printf (why, "; no list shows “%s”, and the types the VFs carry may include it", wanted);
   if (candidates[0] && !candidates[1])
     g_set_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY, "%s cannot create %s%s%s now: %s%s%s%s%s%s",
@@ -252,30 +252,30 @@ create_mdev_vf (const GvVgpuContext *ctx, const char *pf, const char *const *can
                 const char *uuid, GvVgpuResult *result, GError **error)
 {
   g_auto (Tally) t = { 0 };
-  g_autoptr (GPtrArray) mdevs = gv_mdevs_read (ctx->root);
+  g_autoptr (GPtrArray) mdevs = gv_host_mdevs_read (ctx->root);
   g_autoptr (GPtrArray) some_types = NULL;
   g_autofree char *known = NULL;
   GString *why;
 
   for (guint i = 0; candidates[i]; i++) {
-    g_autofree char *dir = vg_function_dir (ctx->root, candidates[i]);
+    g_autofree char *dir = gv_vgpu_function_dir (ctx->root, candidates[i]);
     g_autoptr (GPtrArray) types = NULL;
     g_autoptr (GError) local = NULL;
-    const GvMdevType *type;
+    const GvHostMdevType *type;
     int err = 0;
 
     t.candidates++;
     /* one vGPU per VF: a VF hosting an mdev is not looked into */
-    if (vg_mdev_parent_busy (mdevs, candidates[i], NULL)) {
+    if (gv_vgpu_mdev_parent_busy (mdevs, candidates[i], NULL)) {
       t.taken++;
       continue;
     }
-    types = gv_mdev_types_read (dir);
+    types = gv_host_mdev_types_read (dir);
     if (!types) {
       t.no_files++;
       continue;
     }
-    type = vg_mdev_find (types, wanted);
+    type = gv_vgpu_mdev_find (types, wanted);
     if (!type) {
       t.offer_other++;
       if (!some_types)
@@ -288,8 +288,8 @@ create_mdev_vf (const GvVgpuContext *ctx, const char *pf, const char *const *can
       t.no_room++;
       continue;
     }
-    if (vg_mdev_apply (ctx, candidates[i], type, uuid, &err, &local)) {
-      result->framework = GV_VGPU_FRAMEWORK_MDEV_VF;
+    if (gv_vgpu_mdev_apply (ctx, candidates[i], type, uuid, &err, &local)) {
+      result->framework = GV_HOST_FRAMEWORK_MDEV_VF;
       result->address = g_strdup (candidates[i]);
       result->type_id = g_strdup (type->id);
       result->type_name = g_strdup (type->name);
@@ -308,14 +308,14 @@ create_mdev_vf (const GvVgpuContext *ctx, const char *pf, const char *const *can
     return FALSE;
   if (!known) {
     /* every parent lists all its types, available or not */
-    const GvMdevType *type;
+    const GvHostMdevType *type;
     for (guint i = 0; candidates[i] && !some_types; i++) {
-      g_autofree char *dir = vg_function_dir (ctx->root, candidates[i]);
-      some_types = gv_mdev_types_read (dir);
+      g_autofree char *dir = gv_vgpu_function_dir (ctx->root, candidates[i]);
+      some_types = gv_host_mdev_types_read (dir);
     }
-    type = vg_mdev_find (some_types, wanted);
+    type = gv_vgpu_mdev_find (some_types, wanted);
     if (!type) {
-      g_autofree char *list = vg_mdev_list_text (some_types);
+      g_autofree char *list = gv_vgpu_mdev_list_text (some_types);
       g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE, "The VFs of %s have no mdev type “%s”; their "
                    "types: %s", pf, wanted, list);
       return FALSE;
@@ -352,22 +352,22 @@ create_mdev_pf (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRe
 {
   g_autofree char *uuid = NULL;
   g_autofree char *type_id = NULL;
-  g_autofree char *pf = vg_read_physfn (ctx->root, request->function);
+  g_autofree char *pf = gv_vgpu_read_physfn (ctx->root, request->function);
 
-  if (!gv_mdev_create (ctx, request->function, request->wanted, request->uuid, &uuid, &type_id, error))
+  if (!gv_vgpu_create_mdev (ctx, request->function, request->wanted, request->uuid, &uuid, &type_id, error))
     return FALSE;
-  result->framework = GV_VGPU_FRAMEWORK_MDEV_PF;
+  result->framework = GV_HOST_FRAMEWORK_MDEV_PF;
   result->address = g_strdup (request->function);
   {
-    g_autofree char *dir = vg_function_dir (ctx->root, request->function);
+    g_autofree char *dir = gv_vgpu_function_dir (ctx->root, request->function);
     g_autofree char *type_dir = g_build_filename (dir, "mdev_supported_types", type_id, NULL);
-    result->type_name = gv_read_attr (type_dir, "name");
+    result->type_name = gv_sysfs_read_attr (type_dir, "name");
   }
   if (!result->type_name)
     result->type_name = g_strdup ("");
   result->type_id = g_steal_pointer (&type_id);
   result->mdev_uuid = g_steal_pointer (&uuid);
-  result->vfs = vg_read_vfs (ctx->root, pf ? pf : request->function);
+  result->vfs = gv_vgpu_read_vfs (ctx->root, pf ? pf : request->function);
   return TRUE;
 }
 
@@ -375,21 +375,21 @@ static gboolean
 create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuResult *result, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  g_autofree char *physfn = vg_read_physfn (ctx->root, request->function);
+  g_autofree char *physfn = gv_vgpu_read_physfn (ctx->root, request->function);
   g_autofree char *uuid = NULL;
   g_auto (GStrv) vfs = NULL;
   const char *pf = physfn ? physfn : request->function;
   const char *only[] = { request->function, NULL };
   const char *const *candidates;
-  GvVgpuFramework framework;
+  GvHostFramework framework;
   gboolean enabled = FALSE;
   gboolean ok = FALSE;
 
   /* a taken UUID fails before anything is changed */
-  if (request->framework != GV_VGPU_FRAMEWORK_VENDOR_VFIO) {
-    uuid = request->uuid && *request->uuid ? g_ascii_strdown (request->uuid, -1) : gv_uuid_generate ();
+  if (request->framework != GV_HOST_FRAMEWORK_VENDOR_VFIO) {
+    uuid = request->uuid && *request->uuid ? g_ascii_strdown (request->uuid, -1) : gv_vgpu_uuid_generate ();
     {
-      g_autofree char *dir = vg_mdev_dir (ctx->root, uuid);
+      g_autofree char *dir = gv_vgpu_mdev_dir (ctx->root, uuid);
       if (g_file_test (dir, G_FILE_TEST_IS_DIR)) {
         g_set_error (error, GV_ERROR, GV_ERROR_EXISTS, "mdev %s exists already; choose another UUID", uuid);
         return FALSE;
@@ -397,24 +397,24 @@ create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRes
     }
   }
 
-  vfs = vg_read_vfs (ctx->root, pf);
+  vfs = gv_vgpu_read_vfs (ctx->root, pf);
   if (!vfs[0] && !physfn) {
-    g_autofree char *dir = vg_function_dir (ctx->root, pf);
+    g_autofree char *dir = gv_vgpu_function_dir (ctx->root, pf);
     guint64 total = 0;
     guint count;
 
-    if (!gv_read_uint (dir, "sriov_totalvfs", FALSE, &total) || total == 0) {
+    if (!gv_sysfs_read_uint (dir, "sriov_totalvfs", FALSE, &total) || total == 0) {
       g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                    "%s has no VFs and does not support SR-IOV (no sriov_totalvfs), yet its vGPU framework is %s", pf,
-                   gv_vgpu_framework_to_string (request->framework));
+                   gv_host_framework_to_string (request->framework));
       return FALSE;
     }
     count = request->num_vfs ? request->num_vfs : (guint) total;
     g_clear_pointer (&vfs, g_strfreev);
-    if (!gv_sriov_set_num_vfs (ctx, pf, count, &vfs, &local)) {
-      vg_error_append (local, "; no vGPU was made");
+    if (!gv_vgpu_set_num_vfs (ctx, pf, count, &vfs, &local)) {
+      gv_vgpu_error_append (local, "; no vGPU was made");
       if (local->code == GV_ERROR_STUCK)
-        vg_error_append (local, "; should that write enable VFs when it returns, they stay enabled (echo 0 > "
+        gv_vgpu_error_append (local, "; should that write enable VFs when it returns, they stay enabled (echo 0 > "
                          "%s/sys/bus/pci/devices/%s/sriov_numvfs disables them)", ctx->root, pf);
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
@@ -424,32 +424,32 @@ create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRes
 
   framework = vf_framework (ctx, (const char *const *) vfs, request->framework, enabled);
   candidates = physfn ? only : (const char *const *) vfs;
-  if (framework == GV_VGPU_FRAMEWORK_NONE)
+  if (framework == GV_HOST_FRAMEWORK_NONE)
     g_set_error (&local, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                  "None of the %u VFs of %s shows %s%s: the vGPU manager is not loaded, or the VFs are not on the "
                  "nvidia driver", g_strv_length (vfs), pf,
-                 request->framework == GV_VGPU_FRAMEWORK_MDEV_VF ? "mdev_supported_types" : "an nvidia/ directory",
-                 request->framework == GV_VGPU_FRAMEWORK_PENDING ? " or mdev_supported_types" : "");
-  else if (framework == GV_VGPU_FRAMEWORK_VENDOR_VFIO)
+                 request->framework == GV_HOST_FRAMEWORK_MDEV_VF ? "mdev_supported_types" : "an nvidia/ directory",
+                 request->framework == GV_HOST_FRAMEWORK_PENDING ? " or mdev_supported_types" : "");
+  else if (framework == GV_HOST_FRAMEWORK_VENDOR_VFIO)
     ok = create_vendor (ctx, pf, candidates, request->wanted, result, &local);
   else
     ok = create_mdev_vf (ctx, pf, candidates, request->wanted, uuid, result, &local);
 
   if (ok) {
     result->enabled_vfs = enabled;
-    result->vfs = vg_read_vfs (ctx->root, pf);
+    result->vfs = gv_vgpu_read_vfs (ctx->root, pf);
     return TRUE;
   }
 
   if (enabled && local->code == GV_ERROR_STUCK) {
-    vg_error_append (local, "; the %u VFs this call enabled on %s stay enabled until that write returns; disable them "
+    gv_vgpu_error_append (local, "; the %u VFs this call enabled on %s stay enabled until that write returns; disable them "
                      "then (echo 0 > %s/sys/bus/pci/devices/%s/sriov_numvfs)", g_strv_length (vfs), pf, ctx->root, pf);
   } else if (enabled) {
     g_autoptr (GError) undo = NULL;
-    if (gv_sriov_set_num_vfs (ctx, pf, 0, NULL, &undo))
-      vg_error_append (local, "; the %u VFs this call enabled on %s were disabled again", g_strv_length (vfs), pf);
+    if (gv_vgpu_set_num_vfs (ctx, pf, 0, NULL, &undo))
+      gv_vgpu_error_append (local, "; the %u VFs this call enabled on %s were disabled again", g_strv_length (vfs), pf);
     else
-      vg_error_append (local, "; disabling the VFs this call enabled failed: %s; to disable them: echo 0 > "
+      gv_vgpu_error_append (local, "; disabling the VFs this call enabled failed: %s; to disable them: echo 0 > "
                        "%s/sys/bus/pci/devices/%s/sriov_numvfs", undo->message, ctx->root, pf);
   }
   g_propagate_error (error, g_steal_pointer (&local));
@@ -463,13 +463,13 @@ gv_vgpu_create (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRe
   gboolean ok;
 
   *result = NULL;
-  if (!vg_check_root (ctx, error) || !vg_check_function (ctx, request->function, "GPU or VF", NULL, error))
+  if (!gv_vgpu_check_root (ctx, error) || !gv_vgpu_check_function (ctx, request->function, "GPU or VF", NULL, error))
     return FALSE;
   if (!request->wanted || !*request->wanted) {
     g_set_error_literal (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "No vGPU type given (an id or a name)");
     return FALSE;
   }
-  if (request->uuid && *request->uuid && !gv_uuid_is_valid (request->uuid)) {
+  if (request->uuid && *request->uuid && !gv_vgpu_uuid_is_valid (request->uuid)) {
     g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "“%s” is not a UUID (8-4-4-4-12 hex digits)",
                  request->uuid);
     return FALSE;
@@ -477,15 +477,15 @@ gv_vgpu_create (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRe
 
   made = g_new0 (GvVgpuResult, 1);
   switch (request->framework) {
-  case GV_VGPU_FRAMEWORK_MDEV_PF:
+  case GV_HOST_FRAMEWORK_MDEV_PF:
     ok = create_mdev_pf (ctx, request, made, error);
     break;
-  case GV_VGPU_FRAMEWORK_PENDING:
-  case GV_VGPU_FRAMEWORK_MDEV_VF:
-  case GV_VGPU_FRAMEWORK_VENDOR_VFIO:
+  case GV_HOST_FRAMEWORK_PENDING:
+  case GV_HOST_FRAMEWORK_MDEV_VF:
+  case GV_HOST_FRAMEWORK_VENDOR_VFIO:
     ok = create_on_vfs (ctx, request, made, error);
     break;
-  case GV_VGPU_FRAMEWORK_NONE:
+  case GV_HOST_FRAMEWORK_NONE:
   default:
     g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                  "%s makes no vGPUs: it has no mdev types, no vendor-specific VFIO and no SR-IOV on the nvidia driver",

@@ -4,7 +4,8 @@
  * by callers that undo a failed multi-write step. */
 #include "vgpu/family.h"
 #include "vgpu/internal.h"
-#include "passthrough/internal.h"
+#include "journal/journal.h"
+#include "sysfs/write.h"
 #include "host/holders.h"
 #include "host/function.h"
 #include "sysfs/read.h"
@@ -45,32 +46,32 @@ in_family (const char *pf, const char *const *vfs, const char *bdf)
 GvVgpuFamily *
 gv_vgpu_family_read (const char *root, const char *gpu, GError **error)
 {
-  g_autofree char *dir = vg_function_dir (root, gpu);
+  g_autofree char *dir = gv_vgpu_function_dir (root, gpu);
   g_autofree char *physfn = NULL;
   g_autoptr (GPtrArray) mdevs = NULL;
   g_auto (GStrv) vfs = NULL;
   GvVgpuFamily *family;
   const char *pf;
 
-  if (!gv_bdf_is_valid (gpu) || !g_file_test (dir, G_FILE_TEST_IS_DIR)) {
+  if (!gv_host_bdf_is_valid (gpu) || !g_file_test (dir, G_FILE_TEST_IS_DIR)) {
     g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE, "No PCI function %s on this host", gpu);
     return NULL;
   }
-  physfn = vg_read_physfn (root, gpu);
+  physfn = gv_vgpu_read_physfn (root, gpu);
   pf = physfn ? physfn : gpu;
   family = family_new (pf);
-  if (!vg_read_numvfs (root, pf, &family->num_vfs))
+  if (!gv_vgpu_read_numvfs (root, pf, &family->num_vfs))
     family->num_vfs = 0;
-  vfs = vg_read_vfs (root, pf);
+  vfs = gv_vgpu_read_vfs (root, pf);
   for (guint i = 0; vfs[i]; i++) {
-    g_autofree char *vf_dir = vg_function_dir (root, vfs[i]);
-    g_autoptr (GvVendorVfio) vendor = gv_vendor_vfio_read (vf_dir);
+    g_autofree char *vf_dir = gv_vgpu_function_dir (root, vfs[i]);
+    g_autoptr (GvHostVendorVfio) vendor = gv_host_vendor_vfio_read (vf_dir);
     if (vendor && vendor->current_known && vendor->current_type != 0)
       g_hash_table_insert (family->vf_types, g_strdup (vfs[i]), GUINT_TO_POINTER (vendor->current_type));
   }
-  mdevs = gv_mdevs_read (root);
+  mdevs = gv_host_mdevs_read (root);
   for (guint i = 0; i < mdevs->len; i++) {
-    const GvMdev *m = mdevs->pdata[i];
+    const GvHostMdev *m = mdevs->pdata[i];
     if (in_family (pf, (const char *const *) vfs, m->parent))
       g_hash_table_add (family->mdevs, g_strdup (m->uuid));
   }
@@ -89,12 +90,12 @@ sorted_keys (GHashTable *table)
   g_hash_table_iter_init (&iter, table);
   while (g_hash_table_iter_next (&iter, &key, NULL))
     g_ptr_array_add (keys, key);
-  g_ptr_array_sort (keys, gv_strv_compare);
+  g_ptr_array_sort (keys, gv_sysfs_compare_names);
   return keys;
 }
 
 char *
-gv_vgpu_journal_begin (GvRecords *records, const char *operation, const GvVgpuFamily *target, GError **error)
+gv_vgpu_journal_begin (GvJournal *records, const char *operation, const GvVgpuFamily *target, GError **error)
 {
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GPtrArray) vfs = sorted_keys (target->vf_types);
@@ -109,13 +110,13 @@ gv_vgpu_journal_begin (GvRecords *records, const char *operation, const GvVgpuFa
   g_key_file_set_uint64 (kf, "Transaction", "NumVfs", target->num_vfs);
   g_key_file_set_string_list (kf, "Transaction", "VfTypes", (const char *const *) types->pdata, types->len);
   g_key_file_set_string_list (kf, "Transaction", "Mdevs", (const char *const *) mdevs->pdata, mdevs->len);
-  return pt_records_journal_begin_kind (records, GV_VGPU_JOURNAL_KIND, target->gpu, kf, error);
+  return gv_journal_begin (records, GV_VGPU_JOURNAL_KIND, target->gpu, kf, error);
 }
 
 gboolean
-gv_vgpu_journal_end (GvRecords *records, const char *id, GError **error)
+gv_vgpu_journal_end (GvJournal *records, const char *id, GError **error)
 {
-  return pt_records_journal_end (records, id, error);
+  return gv_journal_end (records, id, error);
 }
 
 /* The target a journal names, or NULL when it does not parse. */
@@ -131,7 +132,7 @@ family_from_journal (GKeyFile *kf, char **operation, GError **error)
 
   if (!gpu)
     return NULL;
-  if (!gv_bdf_is_valid (gpu)) {
+  if (!gv_host_bdf_is_valid (gpu)) {
     g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "Subject “%s” is no PCI address", gpu);
     return NULL;
   }
@@ -166,11 +167,11 @@ static char *
 held_by (const char *root, const char *const *nodes)
 {
   g_autoptr (GPtrArray) holders = NULL;
-  const GvHolder *h;
+  const GvHostHolder *h;
 
   if (!nodes || !nodes[0])
     return NULL;
-  holders = gv_holders_scan (root, nodes, NULL, NULL);
+  holders = gv_host_holders_scan (root, nodes, NULL, NULL);
   if (!holders || holders->len == 0)
     return NULL;
   h = holders->pdata[0];
@@ -180,19 +181,19 @@ held_by (const char *root, const char *const *nodes)
 static char *
 function_held_by (const char *root, const char *bdf)
 {
-  g_autoptr (GvPciFunction) fn = gv_pci_function_read (root, bdf, NULL, NULL);
+  g_autoptr (GvHostFunction) fn = gv_host_function_read (root, bdf, NULL, NULL);
   g_autofree char *group = NULL;
   g_auto (GStrv) nodes = NULL;
 
   if (!fn)
     return NULL;
-  group = gv_vfio_group_node (root, fn->iommu_group);
-  nodes = gv_holder_nodes_for (fn, group, NULL);
+  group = gv_host_vfio_group_node (root, fn->iommu_group);
+  nodes = gv_host_holder_nodes_for (fn, group, NULL);
   return held_by (root, (const char *const *) nodes);
 }
 
 static char *
-mdev_held_by (const char *root, const GvMdev *m)
+mdev_held_by (const char *root, const GvHostMdev *m)
 {
   const char *nodes[3] = { NULL, NULL, NULL };
   guint n = 0;
@@ -241,19 +242,19 @@ gv_vgpu_family_restore (const GvVgpuContext *ctx, const GvVgpuFamily *target, GS
   g_auto (GStrv) vfs = NULL;
   gboolean in_use = FALSE;
 
-  if (!vg_check_root (ctx, error))
+  if (!gv_vgpu_check_root (ctx, error))
     return FALSE;
   now = gv_vgpu_family_read (ctx->root, target->gpu, NULL);
   if (!now) {
     note (report, "%s is no longer on this host", target->gpu);
     return TRUE;
   }
-  vfs = vg_read_vfs (ctx->root, target->gpu);
+  vfs = gv_vgpu_read_vfs (ctx->root, target->gpu);
 
   /* mdevs made since */
-  mdevs = gv_mdevs_read (ctx->root);
+  mdevs = gv_host_mdevs_read (ctx->root);
   for (guint i = 0; i < mdevs->len; i++) {
-    const GvMdev *m = mdevs->pdata[i];
+    const GvHostMdev *m = mdevs->pdata[i];
     g_autofree char *holder = NULL;
     g_autoptr (GError) local = NULL;
 
@@ -265,7 +266,7 @@ gv_vgpu_family_restore (const GvVgpuContext *ctx, const GvVgpuFamily *target, GS
       in_use = TRUE;
       continue;
     }
-    if (gv_mdev_remove (ctx, m->uuid, &local))
+    if (gv_vgpu_remove_mdev (ctx, m->uuid, &local))
       note (report, "mdev %s on %s removed", m->uuid, m->parent);
     else
       keep_error (&first, local);
@@ -287,7 +288,7 @@ gv_vgpu_family_restore (const GvVgpuContext *ctx, const GvVgpuFamily *target, GS
       in_use = TRUE;
       continue;
     }
-    if (gv_vendor_vfio_release (ctx, vf, NULL, &local))
+    if (gv_vgpu_release_type (ctx, vf, NULL, &local))
       note (report, "vGPU type %u of %s released", type, vf);
     else
       keep_error (&first, local);
@@ -303,7 +304,7 @@ gv_vgpu_family_restore (const GvVgpuContext *ctx, const GvVgpuFamily *target, GS
     if (holder || in_use || first)
       note (report, "%u VFs of %s left enabled (%u before): %s", now->num_vfs, target->gpu, target->num_vfs,
             holder ? holder : first ? "an earlier step of the undo failed" : "a VF is in use");
-    else if (gv_sriov_set_num_vfs (ctx, target->gpu, target->num_vfs, NULL, &local))
+    else if (gv_vgpu_set_num_vfs (ctx, target->gpu, target->num_vfs, NULL, &local))
       note (report, "VFs of %s %u -> %u", target->gpu, now->num_vfs, target->num_vfs);
     else
       keep_error (&first, local);
@@ -317,7 +318,7 @@ gv_vgpu_family_restore (const GvVgpuContext *ctx, const GvVgpuFamily *target, GS
 }
 
 gboolean
-gv_vgpu_journal_recover (GvRecords *records, const GvVgpuContext *ctx, GPtrArray **results, GError **error)
+gv_vgpu_journal_recover (GvJournal *records, const GvVgpuContext *ctx, GPtrArray **results, GError **error)
 {
   g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GString) problems = g_string_new (NULL);
@@ -326,12 +327,12 @@ gv_vgpu_journal_recover (GvRecords *records, const GvVgpuContext *ctx, GPtrArray
 
   if (results)
     *results = NULL;
-  if (!vg_check_root (ctx, error))
+  if (!gv_vgpu_check_root (ctx, error))
     return FALSE;
-  ids = pt_records_journal_list (records);
+  ids = gv_journal_list (records);
   /* newest first, as an undo goes */
   for (guint i = g_strv_length (ids); i-- > 0;) {
-    g_autofree char *kind = pt_records_journal_kind (records, ids[i]);
+    g_autofree char *kind = gv_journal_kind (records, ids[i]);
     g_autoptr (GKeyFile) kf = NULL;
     g_autoptr (GvVgpuFamily) target = NULL;
     g_autoptr (GString) report = g_string_new (NULL);
@@ -340,7 +341,7 @@ gv_vgpu_journal_recover (GvRecords *records, const GvVgpuContext *ctx, GPtrArray
 
     if (!kind || !g_str_equal (kind, GV_VGPU_JOURNAL_KIND))
       continue;
-    kf = pt_records_journal_load (records, ids[i], &local);
+    kf = gv_journal_load (records, ids[i], &local);
     if (kf)
       target = family_from_journal (kf, &operation, &local);
     if (!target) {
@@ -358,7 +359,7 @@ gv_vgpu_journal_recover (GvRecords *records, const GvVgpuContext *ctx, GPtrArray
     }
     g_ptr_array_add (out, g_strdup_printf ("%s (%s interrupted): %s", target->gpu, operation,
                                            report->len ? report->str : "nothing was left half-done"));
-    if (!pt_records_journal_end (records, ids[i], &local))
+    if (!gv_journal_end (records, ids[i], &local))
       g_string_append_printf (problems, "; journal %s: %s", ids[i], local->message);
   }
   if (results)

@@ -1,5 +1,5 @@
 /* Crash safety for SR-IOV and vGPU operations, on the passthrough
- * engine's journal (GvRecords: same directory, same durable writes, one
+ * engine's journal (GvJournal: same directory, same durable writes, one
  * recovery at start).
  *
  * Every operation of the vGPU engine changes one GPU's family: its PF's
@@ -25,7 +25,7 @@
 
 #include <glib.h>
 
-#include "passthrough/passthrough.h"
+#include "journal/journal.h"
 #include "vgpu/vgpu.h"
 
 G_BEGIN_DECLS
@@ -48,9 +48,9 @@ void gv_vgpu_family_free (GvVgpuFamily *family);
 /* Journals TARGET as where recovery takes the family; OPERATION says what
  * runs, for messages. An older unfinished journal of the same GPU is
  * superseded. Returns the journal's id. */
-char *gv_vgpu_journal_begin (GvRecords *records, const char *operation, const GvVgpuFamily *target, GError **error);
+char *gv_vgpu_journal_begin (GvJournal *records, const char *operation, const GvVgpuFamily *target, GError **error);
 /* The operation ended (succeeded, or failed and undid itself). */
-gboolean gv_vgpu_journal_end (GvRecords *records, const char *id, GError **error);
+gboolean gv_vgpu_journal_end (GvJournal *records, const char *id, GError **error);
 
 /* Takes TARGET's family to TARGET by taking away (see above). REPORT (may
  * be NULL) gets "; "-separated notes of what was done and what was left
@@ -62,7 +62,7 @@ gboolean gv_vgpu_family_restore (const GvVgpuContext *ctx, const GvVgpuFamily *t
  * and removes the journal (kept when a write failed). RESULTS (may be
  * NULL) gets a line per journal, e.g. "0000:81:00.0 (sriov interrupted):
  * VFs 4 -> 0". */
-gboolean gv_vgpu_journal_recover (GvRecords *records, const GvVgpuContext *ctx, GPtrArray **results,
+gboolean gv_vgpu_journal_recover (GvJournal *records, const GvVgpuContext *ctx, GPtrArray **results,
                                   GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvVgpuFamily, gv_vgpu_family_free)

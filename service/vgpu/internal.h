@@ -4,57 +4,58 @@
 
 #include <glib.h>
 
+#include "host/bdf.h"
 #include "vgpu/vgpu.h"
 
 G_BEGIN_DECLS
 
-#define VG_DEFAULT_MS 10000
-#define VG_DEFAULT_RETRY_EVERY_MS 1000
+#define GV_VGPU_DEFAULT_MS 10000
+#define GV_VGPU_DEFAULT_RETRY_EVERY_MS 1000
 /* How often a wait for sysfs to change looks again. */
-#define VG_POLL_MS 10
+#define GV_VGPU_POLL_MS 10
 
-guint vg_timeout_ms (const GvVgpuContext *ctx);
-guint vg_appear_ms (const GvVgpuContext *ctx);
+guint gv_vgpu_timeout_ms (const GvVgpuContext *ctx);
+guint gv_vgpu_appear_ms (const GvVgpuContext *ctx);
 
 /* ---- vg-util.c ---- */
 
-/* ctx->root passes pt_root_check(); INVALID otherwise. */
-gboolean vg_check_root (const GvVgpuContext *ctx, GError **error);
+/* ctx->root passes gv_sysfs_root_check(); INVALID otherwise. */
+gboolean gv_vgpu_check_root (const GvVgpuContext *ctx, GError **error);
 /* BDF is well formed (INVALID) and ROOT has it (NO_SUCH_DEVICE). ROLE
  * names it in the message ("VF", "mdev parent"). *DIR (may be NULL) gets
  * ROOT/sys/bus/pci/devices/BDF. */
-gboolean vg_check_function (const GvVgpuContext *ctx, const char *bdf, const char *role, char **dir, GError **error);
+gboolean gv_vgpu_check_function (const GvVgpuContext *ctx, const char *bdf, const char *role, char **dir, GError **error);
 
 /* ROOT/sys/bus/pci/devices/BDF */
-char *vg_function_dir (const char *root, const char *bdf);
+char *gv_vgpu_function_dir (const char *root, const char *bdf);
 /* ROOT/sys/bus/mdev/devices/UUID */
-char *vg_mdev_dir (const char *root, const char *uuid);
+char *gv_vgpu_mdev_dir (const char *root, const char *uuid);
 /* The PF of a VF (its physfn link), or NULL. */
-char *vg_read_physfn (const char *root, const char *bdf);
+char *gv_vgpu_read_physfn (const char *root, const char *bdf);
 /* sriov_numvfs of PF; FALSE when it cannot be read. */
-gboolean vg_read_numvfs (const char *root, const char *pf, guint *count);
+gboolean gv_vgpu_read_numvfs (const char *root, const char *pf, guint *count);
 /* The VFs of PF from its virtfnN links, in index order (never NULL). */
-GStrv vg_read_vfs (const char *root, const char *pf);
+GStrv gv_vgpu_read_vfs (const char *root, const char *pf);
 
 /* Sleeps MS, never past DEADLINE (monotonic µs). FALSE when DEADLINE has passed. */
-gboolean vg_sleep_until (gint64 deadline, guint ms);
+gboolean gv_vgpu_sleep_until (gint64 deadline, guint ms);
 
 /* GError helpers: extend the message, change the code. */
-void vg_error_append (GError *error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+void gv_vgpu_error_append (GError *error, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 typedef enum {
-  VG_WRITE_OK,
-  VG_WRITE_FAILED, /* *ERR is the errno; ERROR is KERNEL */
-  VG_WRITE_STUCK,  /* ERROR is STUCK; ctx->late will hear of it */
-} VgWriteStatus;
+  GV_VGPU_WRITE_OK,
+  GV_VGPU_WRITE_FAILED, /* *ERR is the errno; ERROR is KERNEL */
+  GV_VGPU_WRITE_STUCK,  /* ERROR is STUCK; ctx->late will hear of it */
+} GvVgpuWriteStatus;
 
-/* Writes DATA to ROOT/REL through pt_sysfs_write(), bounded by the
+/* Writes DATA to ROOT/REL through gv_sysfs_write(), bounded by the
  * context's timeout. STEP says what the write is for ("setting vGPU type
  * 1163 on 0000:01:00.4"), WHAT is the BDF or UUID the late callback is
  * given. The error names the step, the file, the data and the errno;
  * callers add the state things are in. *ERR (may be NULL) gets the errno,
  * 0 unless FAILED. */
-VgWriteStatus vg_write (const GvVgpuContext *ctx, const char *what, const char *step, const char *rel, const char *data,
+GvVgpuWriteStatus gv_vgpu_write (const GvVgpuContext *ctx, const char *what, const char *step, const char *rel, const char *data,
                         int *err, GError **error);
 
 /* ---- vg-vendor.c ---- */
@@ -62,52 +63,52 @@ VgWriteStatus vg_write (const GvVgpuContext *ctx, const char *what, const char *
 /* The VFs of PF with what their nvidia/ directory says. */
 typedef struct {
   char *bdf;
-  GvVendorVfio *vendor; /* NULL: no nvidia/ directory (not on nvidia, or not vendor-VFIO) */
-} VgVendorVf;
+  GvHostVendorVfio *vendor; /* NULL: no nvidia/ directory (not on nvidia, or not vendor-VFIO) */
+} GvVgpuVendorVf;
 
-void vg_vendor_vf_free (VgVendorVf *vf);
-/* Every VF of PF in index order (VgVendorVf). */
-GPtrArray *vg_vendor_survey (const char *root, const char *pf);
+void gv_vgpu_vendor_vf_free (GvVgpuVendorVf *vf);
+/* Every VF of PF in index order (GvVgpuVendorVf). */
+GPtrArray *gv_vgpu_vendor_survey (const char *root, const char *pf);
 
-/* The entry of CREATABLE (GvVendorVgpuType) that WANTED names, or NULL. */
-const GvVendorVgpuType *vg_vendor_find (GPtrArray *creatable, const char *wanted);
+/* The entry of CREATABLE (GvHostVendorType) that WANTED names, or NULL. */
+const GvHostVendorType *gv_vgpu_vendor_find (GPtrArray *creatable, const char *wanted);
 /* "1155 NVIDIA L40S-1Q, 1156 NVIDIA L40S-2Q", or "none". */
-char *vg_vendor_list_text (GPtrArray *creatable);
+char *gv_vgpu_vendor_list_text (GPtrArray *creatable);
 
 /* How WANTED stands on a GPU whose VFs are SURVEY. */
 typedef enum {
-  VG_TYPE_UNKNOWN,   /* no VF offers it and none is known to carry it */
-  VG_TYPE_OFFERED,   /* a VF of SURVEY offers it now */
-  VG_TYPE_CARRIED,   /* a VF carries it */
-  VG_TYPE_FULL,      /* not offered nor known carried, but no VF offers anything: the GPU is full */
-  VG_TYPE_MAYBE,     /* not offered; VFs carry types whose names no list shows, it may be one */
-} VgTypeStanding;
+  GV_VGPU_TYPE_UNKNOWN,   /* no VF offers it and none is known to carry it */
+  GV_VGPU_TYPE_OFFERED,   /* a VF of SURVEY offers it now */
+  GV_VGPU_TYPE_CARRIED,   /* a VF carries it */
+  GV_VGPU_TYPE_FULL,      /* not offered nor known carried, but no VF offers anything: the GPU is full */
+  GV_VGPU_TYPE_MAYBE,     /* not offered; VFs carry types whose names no list shows, it may be one */
+} GvVgpuStanding;
 
 /* Also *ID, *NAME (may be NULL) of the type when known. */
-VgTypeStanding vg_vendor_standing (GPtrArray *survey, const char *wanted, guint *id, char **name);
+GvVgpuStanding gv_vgpu_vendor_standing (GPtrArray *survey, const char *wanted, guint *id, char **name);
 /* The name of type ID from any list of SURVEY, or NULL. */
-const char *vg_vendor_type_name (GPtrArray *survey, guint id);
+const char *gv_vgpu_vendor_type_name (GPtrArray *survey, guint id);
 /* "2 VFs carry vGPU types (1163 on 0000:01:00.4, 1163 on 0000:01:00.5)" or "" */
-char *vg_vendor_carried_text (GPtrArray *survey);
+char *gv_vgpu_vendor_carried_text (GPtrArray *survey);
 
 /* Writes TYPE's id to VF's current_vgpu_type and reads it back (undoing
  * with 0 when it does not show). *ERR: the errno of the failed write. */
-gboolean vg_vendor_apply (const GvVgpuContext *ctx, const char *vf, const GvVendorVgpuType *type, int *err,
+gboolean gv_vgpu_vendor_apply (const GvVgpuContext *ctx, const char *vf, const GvHostVendorType *type, int *err,
                           GError **error);
 
 /* ---- vg-mdev.c ---- */
 
-/* The type of TYPES (GvMdevType) that WANTED names, or NULL. */
-const GvMdevType *vg_mdev_find (GPtrArray *types, const char *wanted);
+/* The type of TYPES (GvHostMdevType) that WANTED names, or NULL. */
+const GvHostMdevType *gv_vgpu_mdev_find (GPtrArray *types, const char *wanted);
 /* "nvidia-555 NVIDIA A40-1B, ..." or "none" */
-char *vg_mdev_list_text (GPtrArray *types);
+char *gv_vgpu_mdev_list_text (GPtrArray *types);
 /* Does an mdev of ROOT have PARENT as parent? *UUID (may be NULL) gets the first one. */
-gboolean vg_mdev_parent_busy (GPtrArray *mdevs, const char *parent, const char **uuid);
+gboolean gv_vgpu_mdev_parent_busy (GPtrArray *mdevs, const char *parent, const char **uuid);
 
 /* Creates mdev UUID (valid, lowercase, free) of TYPE on PARENT: writes
  * create, checks the mdev appeared with that type (removing what
  * appeared otherwise). *ERR: the errno of a failed create write. */
-gboolean vg_mdev_apply (const GvVgpuContext *ctx, const char *parent, const GvMdevType *type, const char *uuid,
+gboolean gv_vgpu_mdev_apply (const GvVgpuContext *ctx, const char *parent, const GvHostMdevType *type, const char *uuid,
                         int *err, GError **error);
 
 G_END_DECLS

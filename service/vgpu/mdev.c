@@ -8,11 +8,11 @@
 #include <errno.h>
 #include <unistd.h>
 
-const GvMdevType *
-vg_mdev_find (GPtrArray *types, const char *wanted)
+const GvHostMdevType *
+gv_vgpu_mdev_find (GPtrArray *types, const char *wanted)
 {
   for (guint i = 0; types && i < types->len; i++) {
-    const GvMdevType *type = types->pdata[i];
+    const GvHostMdevType *type = types->pdata[i];
     if (gv_vgpu_type_matches (type->id, type->name, wanted))
       return type;
   }
@@ -20,12 +20,12 @@ vg_mdev_find (GPtrArray *types, const char *wanted)
 }
 
 char *
-vg_mdev_list_text (GPtrArray *types)
+gv_vgpu_mdev_list_text (GPtrArray *types)
 {
   GString *text = g_string_new (NULL);
 
   for (guint i = 0; types && i < types->len; i++) {
-    const GvMdevType *type = types->pdata[i];
+    const GvHostMdevType *type = types->pdata[i];
     g_string_append_printf (text, "%s%s%s%s", i ? ", " : "", type->id, *type->name ? " " : "", type->name);
   }
   if (text->len == 0)
@@ -34,10 +34,10 @@ vg_mdev_list_text (GPtrArray *types)
 }
 
 gboolean
-vg_mdev_parent_busy (GPtrArray *mdevs, const char *parent, const char **uuid)
+gv_vgpu_mdev_parent_busy (GPtrArray *mdevs, const char *parent, const char **uuid)
 {
   for (guint i = 0; mdevs && i < mdevs->len; i++) {
-    const GvMdev *mdev = mdevs->pdata[i];
+    const GvHostMdev *mdev = mdevs->pdata[i];
     if (g_str_equal (mdev->parent, parent)) {
       if (uuid)
         *uuid = mdev->uuid;
@@ -50,7 +50,7 @@ vg_mdev_parent_busy (GPtrArray *mdevs, const char *parent, const char **uuid)
 static gboolean
 mdev_exists (const char *root, const char *uuid)
 {
-  g_autofree char *dir = vg_mdev_dir (root, uuid);
+  g_autofree char *dir = gv_vgpu_mdev_dir (root, uuid);
   return g_file_test (dir, G_FILE_TEST_IS_DIR);
 }
 
@@ -58,10 +58,10 @@ mdev_exists (const char *root, const char *uuid)
 static gboolean
 wait_mdev (const GvVgpuContext *ctx, const char *uuid, gboolean present)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) vg_appear_ms (ctx) * 1000;
+  gint64 deadline = g_get_monotonic_time () + (gint64) gv_vgpu_appear_ms (ctx) * 1000;
 
   while (mdev_exists (ctx->root, uuid) != present)
-    if (!vg_sleep_until (deadline, VG_POLL_MS))
+    if (!gv_vgpu_sleep_until (deadline, GV_VGPU_POLL_MS))
       return FALSE;
   return TRUE;
 }
@@ -70,15 +70,15 @@ wait_mdev (const GvVgpuContext *ctx, const char *uuid, gboolean present)
 static void
 mdev_facts (const char *root, const char *uuid, char **type, char **parent)
 {
-  g_autofree char *dir = vg_mdev_dir (root, uuid);
+  g_autofree char *dir = gv_vgpu_mdev_dir (root, uuid);
   g_autofree char *target = g_file_read_link (dir, NULL);
   g_autofree char *up = target ? g_path_get_dirname (target) : NULL;
   char *p = up ? g_path_get_basename (up) : NULL;
 
-  *type = gv_read_link_name (dir, "mdev_type");
+  *type = gv_sysfs_read_link_name (dir, "mdev_type");
   if (!*type)
     *type = g_strdup ("");
-  if (!p || !gv_bdf_is_valid (p)) {
+  if (!p || !gv_host_bdf_is_valid (p)) {
     g_free (p);
     p = g_strdup ("");
   }
@@ -96,15 +96,15 @@ mdev_text (const char *root, const char *uuid)
   return g_strdup_printf ("mdev %s (type %s on %s)", uuid, *type ? type : "unknown", *parent ? parent : "unknown");
 }
 
-static VgWriteStatus
+static GvVgpuWriteStatus
 write_remove (const GvVgpuContext *ctx, const char *uuid, const char *step, GError **error)
 {
   g_autofree char *rel = g_build_filename ("sys", "bus", "mdev", "devices", uuid, "remove", NULL);
-  return vg_write (ctx, uuid, step, rel, "1", NULL, error);
+  return gv_vgpu_write (ctx, uuid, step, rel, "1", NULL, error);
 }
 
 gboolean
-vg_mdev_apply (const GvVgpuContext *ctx, const char *parent, const GvMdevType *type, const char *uuid, int *err,
+gv_vgpu_mdev_apply (const GvVgpuContext *ctx, const char *parent, const GvHostMdevType *type, const char *uuid, int *err,
                GError **error)
 {
   g_autofree char *rel = g_build_filename ("sys", "bus", "pci", "devices", parent, "mdev_supported_types", type->id,
@@ -117,10 +117,10 @@ vg_mdev_apply (const GvVgpuContext *ctx, const char *parent, const GvMdevType *t
   g_autoptr (GError) undo = NULL;
   int e = 0;
 
-  switch (vg_write (ctx, parent, step, rel, uuid, &e, error)) {
-  case VG_WRITE_STUCK:
+  switch (gv_vgpu_write (ctx, parent, step, rel, uuid, &e, error)) {
+  case GV_VGPU_WRITE_STUCK:
     return FALSE;
-  case VG_WRITE_FAILED:
+  case GV_VGPU_WRITE_FAILED:
     if (err)
       *err = e;
     if (e == EEXIST)
@@ -129,12 +129,12 @@ vg_mdev_apply (const GvVgpuContext *ctx, const char *parent, const GvMdevType *t
       (*error)->code = GV_ERROR_NO_CAPACITY;
     if (mdev_exists (ctx->root, uuid)) {
       g_autofree char *what = mdev_text (ctx->root, uuid);
-      vg_error_append (*error, "; %s exists", what);
+      gv_vgpu_error_append (*error, "; %s exists", what);
     } else {
-      vg_error_append (*error, "; no mdev %s exists", uuid);
+      gv_vgpu_error_append (*error, "; no mdev %s exists", uuid);
     }
     return FALSE;
-  case VG_WRITE_OK:
+  case GV_VGPU_WRITE_OK:
     break;
   }
   if (err)
@@ -142,7 +142,7 @@ vg_mdev_apply (const GvVgpuContext *ctx, const char *parent, const GvMdevType *t
   if (!wait_mdev (ctx, uuid, TRUE)) {
     g_set_error (error, GV_ERROR, GV_ERROR_KERNEL,
                  "%s: writing “%s” to %s was accepted, but no sys/bus/mdev/devices/%s appeared within %u ms", step,
-                 uuid, path, uuid, vg_appear_ms (ctx));
+                 uuid, path, uuid, gv_vgpu_appear_ms (ctx));
     return FALSE;
   }
   mdev_facts (ctx->root, uuid, &got_type, &got_parent);
@@ -155,13 +155,13 @@ vg_mdev_apply (const GvVgpuContext *ctx, const char *parent, const GvMdevType *t
                got_type, got_parent);
   {
     g_autofree char *undo_step = g_strdup_printf ("undoing: removing mdev %s", uuid);
-    if (write_remove (ctx, uuid, undo_step, &undo) == VG_WRITE_OK && wait_mdev (ctx, uuid, FALSE)) {
-      vg_error_append (*error, "; it was removed again");
+    if (write_remove (ctx, uuid, undo_step, &undo) == GV_VGPU_WRITE_OK && wait_mdev (ctx, uuid, FALSE)) {
+      gv_vgpu_error_append (*error, "; it was removed again");
     } else if (undo) {
-      vg_error_append (*error, "; then %s; to remove it: echo 1 > %s/sys/bus/mdev/devices/%s/remove", undo->message,
+      gv_vgpu_error_append (*error, "; then %s; to remove it: echo 1 > %s/sys/bus/mdev/devices/%s/remove", undo->message,
                        ctx->root, uuid);
     } else {
-      vg_error_append (*error, "; removing it was accepted but it is still there; to remove it: echo 1 > "
+      gv_vgpu_error_append (*error, "; removing it was accepted but it is still there; to remove it: echo 1 > "
                        "%s/sys/bus/mdev/devices/%s/remove", ctx->root, uuid);
     }
   }
@@ -169,42 +169,42 @@ vg_mdev_apply (const GvVgpuContext *ctx, const char *parent, const GvMdevType *t
 }
 
 gboolean
-gv_mdev_create (const GvVgpuContext *ctx, const char *parent, const char *wanted, const char *uuid,
+gv_vgpu_create_mdev (const GvVgpuContext *ctx, const char *parent, const char *wanted, const char *uuid,
                 char **uuid_out, char **type_id, GError **error)
 {
   g_autoptr (GPtrArray) types = NULL;
   g_autoptr (GError) local = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *id = NULL;
-  const GvMdevType *type;
+  const GvHostMdevType *type;
 
   if (uuid_out)
     *uuid_out = NULL;
   if (type_id)
     *type_id = NULL;
-  if (!vg_check_root (ctx, error) || !vg_check_function (ctx, parent, "mdev parent", &dir, error))
+  if (!gv_vgpu_check_root (ctx, error) || !gv_vgpu_check_function (ctx, parent, "mdev parent", &dir, error))
     return FALSE;
   if (!wanted || !*wanted) {
     g_set_error_literal (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "No mdev type given (an id or a name)");
     return FALSE;
   }
-  if (uuid && *uuid && !gv_uuid_is_valid (uuid)) {
+  if (uuid && *uuid && !gv_vgpu_uuid_is_valid (uuid)) {
     g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS,
                  "“%s” is not a UUID (8-4-4-4-12 hex digits, such as 0b4e1d3c-5a2f-4c1e-9d7a-3f2b8c6e1a90)", uuid);
     return FALSE;
   }
-  id = uuid && *uuid ? g_ascii_strdown (uuid, -1) : gv_uuid_generate ();
+  id = uuid && *uuid ? g_ascii_strdown (uuid, -1) : gv_vgpu_uuid_generate ();
 
-  types = gv_mdev_types_read (dir);
+  types = gv_host_mdev_types_read (dir);
   if (!types) {
     g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                  "%s is not an mdev parent (no mdev_supported_types): it has no vGPU driver, or its GPU makes "
                  "vGPUs another way", parent);
     return FALSE;
   }
-  type = vg_mdev_find (types, wanted);
+  type = gv_vgpu_mdev_find (types, wanted);
   if (!type) {
-    g_autofree char *list = vg_mdev_list_text (types);
+    g_autofree char *list = gv_vgpu_mdev_list_text (types);
     g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_TYPE, "%s has no mdev type “%s”; its types: %s", parent,
                  wanted, list);
     return FALSE;
@@ -215,12 +215,12 @@ gv_mdev_create (const GvVgpuContext *ctx, const char *parent, const char *wanted
     return FALSE;
   }
   if (type->available_instances == 0) {
-    g_autoptr (GPtrArray) mdevs = gv_mdevs_read (ctx->root);
+    g_autoptr (GPtrArray) mdevs = gv_host_mdevs_read (ctx->root);
     GString *hosted = g_string_new (NULL);
     guint n = 0;
 
     for (guint i = 0; i < mdevs->len; i++) {
-      const GvMdev *mdev = mdevs->pdata[i];
+      const GvHostMdev *mdev = mdevs->pdata[i];
       if (!g_str_equal (mdev->parent, parent))
         continue;
       if (n++ < 4)
@@ -240,7 +240,7 @@ gv_mdev_create (const GvVgpuContext *ctx, const char *parent, const char *wanted
     return FALSE;
   }
 
-  if (!vg_mdev_apply (ctx, parent, type, id, NULL, &local)) {
+  if (!gv_vgpu_mdev_apply (ctx, parent, type, id, NULL, &local)) {
     g_propagate_error (error, g_steal_pointer (&local));
     return FALSE;
   }
@@ -252,7 +252,7 @@ gv_mdev_create (const GvVgpuContext *ctx, const char *parent, const char *wanted
 }
 
 gboolean
-gv_mdev_remove (const GvVgpuContext *ctx, const char *uuid, GError **error)
+gv_vgpu_remove_mdev (const GvVgpuContext *ctx, const char *uuid, GError **error)
 {
   g_autoptr (GError) local = NULL;
   g_autofree char *id = NULL;
@@ -260,9 +260,9 @@ gv_mdev_remove (const GvVgpuContext *ctx, const char *uuid, GError **error)
   g_autofree char *step = NULL;
   g_autofree char *group = NULL;
 
-  if (!vg_check_root (ctx, error))
+  if (!gv_vgpu_check_root (ctx, error))
     return FALSE;
-  if (!gv_uuid_is_valid (uuid)) {
+  if (!gv_vgpu_uuid_is_valid (uuid)) {
     g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "“%s” is not a UUID (8-4-4-4-12 hex digits)",
                  uuid ? uuid : "");
     return FALSE;
@@ -275,26 +275,26 @@ gv_mdev_remove (const GvVgpuContext *ctx, const char *uuid, GError **error)
   what = mdev_text (ctx->root, id);
   step = g_strdup_printf ("removing %s", what);
   {
-    g_autofree char *dir = vg_mdev_dir (ctx->root, id);
-    group = gv_read_link_name (dir, "iommu_group");
+    g_autofree char *dir = gv_vgpu_mdev_dir (ctx->root, id);
+    group = gv_sysfs_read_link_name (dir, "iommu_group");
   }
   switch (write_remove (ctx, id, step, &local)) {
-  case VG_WRITE_STUCK:
-    vg_error_append (local, "; the kernel removes an mdev only once its VFIO node%s%s is closed: is a VM still "
+  case GV_VGPU_WRITE_STUCK:
+    gv_vgpu_error_append (local, "; the kernel removes an mdev only once its VFIO node%s%s is closed: is a VM still "
                      "using it?", group ? " /dev/vfio/" : "", group ? group : "");
     g_propagate_error (error, g_steal_pointer (&local));
     return FALSE;
-  case VG_WRITE_FAILED:
-    vg_error_append (local, mdev_exists (ctx->root, id) ? "; mdev %s is still there" : "; mdev %s is gone", id);
+  case GV_VGPU_WRITE_FAILED:
+    gv_vgpu_error_append (local, mdev_exists (ctx->root, id) ? "; mdev %s is still there" : "; mdev %s is gone", id);
     g_propagate_error (error, g_steal_pointer (&local));
     return FALSE;
-  case VG_WRITE_OK:
+  case GV_VGPU_WRITE_OK:
     break;
   }
   if (!wait_mdev (ctx, id, FALSE)) {
     g_set_error (error, GV_ERROR, GV_ERROR_KERNEL,
                  "%s: writing “1” to %s/sys/bus/mdev/devices/%s/remove was accepted, but the mdev is still there "
-                 "after %u ms", step, ctx->root, id, vg_appear_ms (ctx));
+                 "after %u ms", step, ctx->root, id, gv_vgpu_appear_ms (ctx));
     return FALSE;
   }
   return TRUE;

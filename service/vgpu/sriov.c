@@ -26,14 +26,14 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Sriov, sriov_clear)
 static gboolean
 wait_for_vfs (Sriov *s, guint count, guint *seen)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) vg_appear_ms (s->ctx) * 1000;
+  gint64 deadline = g_get_monotonic_time () + (gint64) gv_vgpu_appear_ms (s->ctx) * 1000;
 
   for (;;) {
-    g_auto (GStrv) vfs = vg_read_vfs (s->ctx->root, s->pf);
+    g_auto (GStrv) vfs = gv_vgpu_read_vfs (s->ctx->root, s->pf);
     *seen = g_strv_length (vfs);
     if (*seen >= count)
       return TRUE;
-    if (!vg_sleep_until (deadline, VG_POLL_MS))
+    if (!gv_vgpu_sleep_until (deadline, GV_VGPU_POLL_MS))
       return FALSE;
   }
 }
@@ -46,20 +46,20 @@ set_count (Sriov *s, guint value, const char *step, gboolean *stuck, GError **er
   guint now = 0, seen = 0;
   int err = 0;
 
-  switch (vg_write (s->ctx, s->pf, step, s->rel, data, &err, error)) {
-  case VG_WRITE_STUCK:
+  switch (gv_vgpu_write (s->ctx, s->pf, step, s->rel, data, &err, error)) {
+  case GV_VGPU_WRITE_STUCK:
     *stuck = TRUE;
     return FALSE;
-  case VG_WRITE_FAILED:
+  case GV_VGPU_WRITE_FAILED:
     if (err == ENOENT) {
       (*error)->code = GV_ERROR_NOT_SUPPORTED;
-      vg_error_append (*error, " (%s has no driver, or its driver cannot configure SR-IOV)", s->pf);
+      gv_vgpu_error_append (*error, " (%s has no driver, or its driver cannot configure SR-IOV)", s->pf);
     }
     return FALSE;
-  case VG_WRITE_OK:
+  case GV_VGPU_WRITE_OK:
     break;
   }
-  if (!vg_read_numvfs (s->ctx->root, s->pf, &now)) {
+  if (!gv_vgpu_read_numvfs (s->ctx->root, s->pf, &now)) {
     g_set_error (error, GV_ERROR, GV_ERROR_KERNEL,
                  "%s: writing “%s” to %s was accepted, but sriov_numvfs can no longer be read", step, data, s->path);
     return FALSE;
@@ -72,7 +72,7 @@ set_count (Sriov *s, guint value, const char *step, gboolean *stuck, GError **er
   if (value > 0 && !wait_for_vfs (s, value, &seen)) {
     g_set_error (error, GV_ERROR, GV_ERROR_KERNEL,
                  "%s: sriov_numvfs reads %u, but only %u virtfn links of %s appeared within %u ms", step, value,
-                 seen, s->pf, vg_appear_ms (s->ctx));
+                 seen, s->pf, gv_vgpu_appear_ms (s->ctx));
     return FALSE;
   }
   return TRUE;
@@ -86,49 +86,49 @@ put_back (Sriov *s, guint old, GError *error)
   g_autoptr (GError) again = NULL;
   gboolean stuck = FALSE;
   guint now = 0;
-  gboolean known = vg_read_numvfs (s->ctx->root, s->pf, &now);
+  gboolean known = gv_vgpu_read_numvfs (s->ctx->root, s->pf, &now);
 
   if (known && now == old) {
-    vg_error_append (error, "; sriov_numvfs of %s is %u, as before", s->pf, now);
+    gv_vgpu_error_append (error, "; sriov_numvfs of %s is %u, as before", s->pf, now);
     return;
   }
   if (!known || now != 0) {
     g_autofree char *step = g_strdup_printf ("undoing: disabling the VFs of %s", s->pf);
     if (!set_count (s, 0, step, &stuck, &again)) {
-      vg_error_append (error, "; then %s", again->message);
+      gv_vgpu_error_append (error, "; then %s", again->message);
       goto state;
     }
   }
   if (old > 0) {
     g_autofree char *step = g_strdup_printf ("restoring the previous %u VFs of %s", old, s->pf);
     if (!set_count (s, old, step, &stuck, &again)) {
-      vg_error_append (error, "; then %s", again->message);
+      gv_vgpu_error_append (error, "; then %s", again->message);
       goto state;
     }
-    vg_error_append (error, "; the previous %u VFs of %s were restored", old, s->pf);
+    gv_vgpu_error_append (error, "; the previous %u VFs of %s were restored", old, s->pf);
   } else {
-    vg_error_append (error, "; the VFs of %s were disabled again", s->pf);
+    gv_vgpu_error_append (error, "; the VFs of %s were disabled again", s->pf);
   }
   return;
 
 state:
   if (stuck)
     return;
-  known = vg_read_numvfs (s->ctx->root, s->pf, &now);
+  known = gv_vgpu_read_numvfs (s->ctx->root, s->pf, &now);
   if (known)
-    vg_error_append (error, "; sriov_numvfs of %s is now %u, not %u as before", s->pf, now, old);
+    gv_vgpu_error_append (error, "; sriov_numvfs of %s is now %u, not %u as before", s->pf, now, old);
   else
-    vg_error_append (error, "; sriov_numvfs of %s cannot be read now", s->pf);
+    gv_vgpu_error_append (error, "; sriov_numvfs of %s cannot be read now", s->pf);
   if (old > 0 && known && now == 0)
-    vg_error_append (error, "; to put it back: echo %u > %s", old, s->path);
+    gv_vgpu_error_append (error, "; to put it back: echo %u > %s", old, s->path);
   else if (old > 0)
-    vg_error_append (error, "; to put it back: echo 0 > %s; echo %u > %s", s->path, old, s->path);
+    gv_vgpu_error_append (error, "; to put it back: echo 0 > %s; echo %u > %s", s->path, old, s->path);
   else
-    vg_error_append (error, "; to put it back: echo 0 > %s", s->path);
+    gv_vgpu_error_append (error, "; to put it back: echo 0 > %s", s->path);
 }
 
 gboolean
-gv_sriov_set_num_vfs (const GvVgpuContext *ctx, const char *pf, guint count, GStrv *vfs, GError **error)
+gv_vgpu_set_num_vfs (const GvVgpuContext *ctx, const char *pf, guint count, GStrv *vfs, GError **error)
 {
   g_auto (Sriov) s = { ctx, pf, NULL, NULL };
   g_autoptr (GError) local = NULL;
@@ -141,15 +141,15 @@ gv_sriov_set_num_vfs (const GvVgpuContext *ctx, const char *pf, guint count, GSt
 
   if (vfs)
     *vfs = NULL;
-  if (!vg_check_root (ctx, error) || !vg_check_function (ctx, pf, "PF", &dir, error))
+  if (!gv_vgpu_check_root (ctx, error) || !gv_vgpu_check_function (ctx, pf, "PF", &dir, error))
     return FALSE;
-  physfn = vg_read_physfn (ctx->root, pf);
+  physfn = gv_vgpu_read_physfn (ctx->root, pf);
   if (physfn) {
     g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                  "%s is a VF itself: only its PF %s has VFs", pf, physfn);
     return FALSE;
   }
-  if (!gv_read_uint (dir, "sriov_totalvfs", FALSE, &total) || total == 0) {
+  if (!gv_sysfs_read_uint (dir, "sriov_totalvfs", FALSE, &total) || total == 0) {
     g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                  "%s does not support SR-IOV (no sriov_totalvfs)", pf);
     return FALSE;
@@ -159,7 +159,7 @@ gv_sriov_set_num_vfs (const GvVgpuContext *ctx, const char *pf, guint count, GSt
                  "%s supports at most %u VFs (sriov_totalvfs), not %u", pf, (guint) total, count);
     return FALSE;
   }
-  if (!vg_read_numvfs (ctx->root, pf, &old)) {
+  if (!gv_vgpu_read_numvfs (ctx->root, pf, &old)) {
     g_set_error (error, GV_ERROR, GV_ERROR_KERNEL, "sriov_numvfs of %s cannot be read", pf);
     return FALSE;
   }
@@ -178,12 +178,12 @@ gv_sriov_set_num_vfs (const GvVgpuContext *ctx, const char *pf, guint count, GSt
       ok = set_count (&s, count, step, &stuck, &local);
     }
     if (!ok && stuck)
-      vg_error_append (local, "; the VFs of %s cannot be changed until it returns", pf);
+      gv_vgpu_error_append (local, "; the VFs of %s cannot be changed until it returns", pf);
     else if (!ok)
       put_back (&s, old, local);
   }
   if (vfs)
-    *vfs = vg_read_vfs (ctx->root, pf);
+    *vfs = gv_vgpu_read_vfs (ctx->root, pf);
   if (!ok)
     g_propagate_error (error, g_steal_pointer (&local));
   return ok;

@@ -1,9 +1,9 @@
 /* What the vGPU engine's files share: the error domain, type and UUID
  * checks, paths below the root, and the bounded write that turns
- * pt_sysfs_write()'s answer into a GV_ERROR. */
+ * gv_sysfs_write()'s answer into a GV_ERROR. */
 #include "vgpu/internal.h"
 #include "sysfs/read.h"
-#include "passthrough/internal.h"
+#include "sysfs/write.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,15 +11,15 @@
 #include <string.h>
 
 guint
-vg_timeout_ms (const GvVgpuContext *ctx)
+gv_vgpu_timeout_ms (const GvVgpuContext *ctx)
 {
-  return ctx->timeout_ms ? ctx->timeout_ms : VG_DEFAULT_MS;
+  return ctx->timeout_ms ? ctx->timeout_ms : GV_VGPU_DEFAULT_MS;
 }
 
 guint
-vg_appear_ms (const GvVgpuContext *ctx)
+gv_vgpu_appear_ms (const GvVgpuContext *ctx)
 {
-  return ctx->appear_ms ? ctx->appear_ms : vg_timeout_ms (ctx);
+  return ctx->appear_ms ? ctx->appear_ms : gv_vgpu_timeout_ms (ctx);
 }
 
 gboolean
@@ -43,7 +43,7 @@ gv_vgpu_type_matches (const char *id, const char *name, const char *wanted)
 }
 
 gboolean
-gv_uuid_is_valid (const char *uuid)
+gv_vgpu_uuid_is_valid (const char *uuid)
 {
   if (!uuid || strlen (uuid) != 36)
     return FALSE;
@@ -59,7 +59,7 @@ gv_uuid_is_valid (const char *uuid)
 }
 
 char *
-gv_uuid_generate (void)
+gv_vgpu_uuid_generate (void)
 {
   /* version 4, lower case */
   return g_uuid_string_random ();
@@ -68,11 +68,11 @@ gv_uuid_generate (void)
 /* ---- checks and paths ---- */
 
 gboolean
-vg_check_root (const GvVgpuContext *ctx, GError **error)
+gv_vgpu_check_root (const GvVgpuContext *ctx, GError **error)
 {
   g_autoptr (GError) local = NULL;
 
-  if (!pt_root_check (ctx->root, &local)) {
+  if (!gv_sysfs_root_check (ctx->root, &local)) {
     g_set_error_literal (error, GV_ERROR, GV_ERROR_INVALID_ARGS, local->message);
     return FALSE;
   }
@@ -80,28 +80,28 @@ vg_check_root (const GvVgpuContext *ctx, GError **error)
 }
 
 char *
-vg_function_dir (const char *root, const char *bdf)
+gv_vgpu_function_dir (const char *root, const char *bdf)
 {
   return g_build_filename (root, "sys", "bus", "pci", "devices", bdf, NULL);
 }
 
 char *
-vg_mdev_dir (const char *root, const char *uuid)
+gv_vgpu_mdev_dir (const char *root, const char *uuid)
 {
   return g_build_filename (root, "sys", "bus", "mdev", "devices", uuid, NULL);
 }
 
 gboolean
-vg_check_function (const GvVgpuContext *ctx, const char *bdf, const char *role, char **dir, GError **error)
+gv_vgpu_check_function (const GvVgpuContext *ctx, const char *bdf, const char *role, char **dir, GError **error)
 {
   g_autofree char *path = NULL;
 
-  if (!gv_bdf_is_valid (bdf)) {
+  if (!gv_host_bdf_is_valid (bdf)) {
     g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS,
                  "“%s” is not a PCI address of the form 0000:01:00.0 (the %s)", bdf ? bdf : "", role);
     return FALSE;
   }
-  path = vg_function_dir (ctx->root, bdf);
+  path = gv_vgpu_function_dir (ctx->root, bdf);
   if (!g_file_test (path, G_FILE_TEST_IS_DIR)) {
     g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE, "%s (the %s) is not on this host (no %s)", bdf,
                  role, path);
@@ -113,23 +113,23 @@ vg_check_function (const GvVgpuContext *ctx, const char *bdf, const char *role, 
 }
 
 char *
-vg_read_physfn (const char *root, const char *bdf)
+gv_vgpu_read_physfn (const char *root, const char *bdf)
 {
-  g_autofree char *dir = vg_function_dir (root, bdf);
-  char *pf = gv_read_link_name (dir, "physfn");
+  g_autofree char *dir = gv_vgpu_function_dir (root, bdf);
+  char *pf = gv_sysfs_read_link_name (dir, "physfn");
 
-  if (pf && !gv_bdf_is_valid (pf))
+  if (pf && !gv_host_bdf_is_valid (pf))
     g_clear_pointer (&pf, g_free);
   return pf;
 }
 
 gboolean
-vg_read_numvfs (const char *root, const char *pf, guint *count)
+gv_vgpu_read_numvfs (const char *root, const char *pf, guint *count)
 {
-  g_autofree char *dir = vg_function_dir (root, pf);
+  g_autofree char *dir = gv_vgpu_function_dir (root, pf);
   guint64 n;
 
-  if (!gv_read_uint (dir, "sriov_numvfs", FALSE, &n) || n > G_MAXUINT16)
+  if (!gv_sysfs_read_uint (dir, "sriov_numvfs", FALSE, &n) || n > G_MAXUINT16)
     return FALSE;
   *count = (guint) n;
   return TRUE;
@@ -154,10 +154,10 @@ virtfn_clear (gpointer p)
 }
 
 GStrv
-vg_read_vfs (const char *root, const char *pf)
+gv_vgpu_read_vfs (const char *root, const char *pf)
 {
-  g_autofree char *dir = vg_function_dir (root, pf);
-  g_autoptr (GPtrArray) names = gv_list_dir (dir);
+  g_autofree char *dir = gv_vgpu_function_dir (root, pf);
+  g_autoptr (GPtrArray) names = gv_sysfs_list_dir (dir);
   g_autoptr (GArray) found = g_array_new (FALSE, FALSE, sizeof (Virtfn));
   GStrvBuilder *builder = g_strv_builder_new ();
   GStrv vfs;
@@ -171,8 +171,8 @@ vg_read_vfs (const char *root, const char *pf)
     if (!g_str_has_prefix (name, "virtfn") ||
         !g_ascii_string_to_unsigned (name + strlen ("virtfn"), 10, 0, G_MAXUINT16, &index, NULL))
       continue;
-    v.bdf = gv_read_link_name (dir, name);
-    if (!v.bdf || !gv_bdf_is_valid (v.bdf)) {
+    v.bdf = gv_sysfs_read_link_name (dir, name);
+    if (!v.bdf || !gv_host_bdf_is_valid (v.bdf)) {
       g_free (v.bdf);
       continue;
     }
@@ -188,7 +188,7 @@ vg_read_vfs (const char *root, const char *pf)
 }
 
 gboolean
-vg_sleep_until (gint64 deadline, guint ms)
+gv_vgpu_sleep_until (gint64 deadline, guint ms)
 {
   gint64 now = g_get_monotonic_time ();
   gint64 us = (gint64) ms * 1000;
@@ -200,7 +200,7 @@ vg_sleep_until (gint64 deadline, guint ms)
 }
 
 void
-vg_error_append (GError *error, const char *format, ...)
+gv_vgpu_error_append (GError *error, const char *format, ...)
 {
   g_autofree char *more = NULL;
   char *old;
@@ -240,20 +240,20 @@ on_late (int result, guint waited_ms, gpointer data)
   if (late->late) {
     late->late (late->what, result, late->user_data);
   } else if (result < 0) {
-    g_autofree char *err = pt_errno_text (-result);
+    g_autofree char *err = gv_sysfs_errno_text (-result);
     g_message ("A stuck write about %s returned after %u ms: %s", late->what, waited_ms, err);
   } else {
     g_message ("A stuck write about %s returned after %u ms and succeeded", late->what, waited_ms);
   }
 }
 
-VgWriteStatus
-vg_write (const GvVgpuContext *ctx, const char *what, const char *step, const char *rel, const char *data, int *err,
+GvVgpuWriteStatus
+gv_vgpu_write (const GvVgpuContext *ctx, const char *what, const char *step, const char *rel, const char *data, int *err,
           GError **error)
 {
   g_autofree char *path = g_build_filename (ctx->root, rel, NULL);
   Late *late = g_new0 (Late, 1);
-  guint timeout = vg_timeout_ms (ctx);
+  guint timeout = gv_vgpu_timeout_ms (ctx);
   int result = 0;
 
   if (err)
@@ -261,20 +261,20 @@ vg_write (const GvVgpuContext *ctx, const char *what, const char *step, const ch
   late->late = ctx->late;
   late->user_data = ctx->user_data;
   late->what = g_strdup (what);
-  if (pt_sysfs_write (ctx->root, rel, data, timeout, &result, on_late, late, late_free) == PT_WRITE_TIMEOUT) {
+  if (gv_sysfs_write (ctx->root, rel, data, timeout, &result, on_late, late, late_free) == GV_SYSFS_WRITE_TIMEOUT) {
     g_set_error (error, GV_ERROR, GV_ERROR_STUCK,
                  "%s: writing “%s” to %s did not return within %u ms; the write is still pending in the kernel, "
                  "and what it does to %s shows only when it returns",
                  step, data, path, timeout, what);
-    return VG_WRITE_STUCK;
+    return GV_VGPU_WRITE_STUCK;
   }
   if (result < 0) {
-    g_autofree char *text = pt_errno_text (-result);
+    g_autofree char *text = gv_sysfs_errno_text (-result);
     if (err)
       *err = -result;
     g_set_error (error, GV_ERROR, GV_ERROR_KERNEL, "%s: writing “%s” to %s failed: %s", step, data, path,
                  text);
-    return VG_WRITE_FAILED;
+    return GV_VGPU_WRITE_FAILED;
   }
-  return VG_WRITE_OK;
+  return GV_VGPU_WRITE_OK;
 }

@@ -5,8 +5,8 @@
  * the host model is a snapshot and a sibling may have changed since (a
  * vendor-VFIO VF's creatable list shrinks as its siblings get types).
  *
- * Writes go through pt_sysfs_write() (bounded, abandoned when stuck) to
- * ROOT/sys only; ROOT follows pt_root_check(). Each write is read back:
+ * Writes go through gv_sysfs_write() (bounded, abandoned when stuck) to
+ * ROOT/sys only; ROOT follows gv_sysfs_root_check(). Each write is read back:
  * a write the kernel accepted but that did not take effect is an error.
  * On any failure, what the call itself changed is undone before it
  * returns, and the error message says what failed and the state now. */
@@ -43,9 +43,9 @@ typedef struct {
 gboolean gv_vgpu_type_matches (const char *id, const char *name, const char *wanted);
 
 /* A canonical UUID: 8-4-4-4-12 hex digits (either case). */
-gboolean gv_uuid_is_valid (const char *uuid);
+gboolean gv_vgpu_uuid_is_valid (const char *uuid);
 /* A random (version 4) UUID, lowercase. */
-char *gv_uuid_generate (void);
+char *gv_vgpu_uuid_generate (void);
 
 /* ---- SR-IOV ---- */
 
@@ -54,7 +54,7 @@ char *gv_uuid_generate (void);
  * fails. Then waits (appear_ms) for the virtfnN links. *VFS (may be NULL)
  * gets the VFs after the call, in index order, even on failure. Does not
  * check whether VFs are in use: the caller does (the kernel only blocks). */
-gboolean gv_sriov_set_num_vfs (const GvVgpuContext *ctx, const char *pf, guint count, GStrv *vfs, GError **error);
+gboolean gv_vgpu_set_num_vfs (const GvVgpuContext *ctx, const char *pf, guint count, GStrv *vfs, GError **error);
 
 /* ---- NVIDIA vendor-specific VFIO (a VF's nvidia/ directory) ---- */
 
@@ -65,14 +65,14 @@ gboolean gv_sriov_set_num_vfs (const GvVgpuContext *ctx, const char *pf, guint c
  * otherwise. current_vgpu_type is read back; when it does not show the
  * type, 0 is written to undo and the error is KERNEL. *TYPE_ID and
  * *TYPE_NAME (may be NULL) get the type set. */
-gboolean gv_vendor_vfio_set_type (const GvVgpuContext *ctx, const char *vf, const char *wanted, guint *type_id,
+gboolean gv_vgpu_set_type (const GvVgpuContext *ctx, const char *vf, const char *wanted, guint *type_id,
                                   char **type_name, gboolean *changed, GError **error);
 
 /* Frees VF (writes 0 to current_vgpu_type). A free VF: nothing written.
  * EBUSY (the driver is not ready just after a VM closed the VF) is
  * retried every busy_retry_every_ms for busy_retry_ms, then IN_USE.
  * Whether the VFIO node is open is the caller's check, made before. */
-gboolean gv_vendor_vfio_release (const GvVgpuContext *ctx, const char *vf, gboolean *changed, GError **error);
+gboolean gv_vgpu_release_type (const GvVgpuContext *ctx, const char *vf, gboolean *changed, GError **error);
 
 /* ---- mdev ---- */
 
@@ -81,24 +81,24 @@ gboolean gv_vendor_vfio_release (const GvVgpuContext *ctx, const char *vf, gbool
  * NO_CAPACITY; UUID NULL or "" generates one; an existing UUID is EXISTS.
  * Checks that sys/bus/mdev/devices/UUID appeared with that type (else
  * removes what appeared, KERNEL). *UUID_OUT, *TYPE_ID (may be NULL). */
-gboolean gv_mdev_create (const GvVgpuContext *ctx, const char *parent, const char *wanted, const char *uuid,
+gboolean gv_vgpu_create_mdev (const GvVgpuContext *ctx, const char *parent, const char *wanted, const char *uuid,
                          char **uuid_out, char **type_id, GError **error);
 
 /* Removes mdev UUID (writes 1 to its remove) and checks it is gone. */
-gboolean gv_mdev_remove (const GvVgpuContext *ctx, const char *uuid, GError **error);
+gboolean gv_vgpu_remove_mdev (const GvVgpuContext *ctx, const char *uuid, GError **error);
 
 /* ---- one vGPU of a type ---- */
 
 typedef struct {
   const char *function;        /* a GPU's PF, or one VF to use only that VF */
-  GvVgpuFramework framework;   /* the GPU's, from the host model */
+  GvHostFramework framework;   /* the GPU's, from the host model */
   const char *wanted;          /* type id or name */
   const char *uuid;            /* mdev frameworks; NULL or "" = generate */
   guint num_vfs;               /* VFs to enable when none are; 0 = sriov_totalvfs */
 } GvVgpuRequest;
 
 typedef struct {
-  GvVgpuFramework framework;   /* the framework used ("pending" resolved) */
+  GvHostFramework framework;   /* the framework used ("pending" resolved) */
   char *address;               /* the VF carrying it, or the mdev's parent */
   char *type_id;               /* "1155" or "nvidia-558" */
   char *type_name;             /* "NVIDIA L40S-24Q"; "" when unknown */

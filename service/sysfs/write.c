@@ -1,10 +1,12 @@
-/* The one way the engine writes to sysfs: one open/write/close in a thread
+/* The one way gpuvirtd writes to sysfs: one open/write/close in a thread
  * of its own, so that the caller can give up waiting. A driver's remove()
  * may block for as long as its users keep the device (nvidia with Xorg
  * running); the write cannot be cancelled, so it is abandoned and tells
- * its caller when it returns at last. */
-#include "passthrough/internal.h"
-#include "sysfs/read.h"
+ * its caller when it returns at last. Every write is below a root prefix
+ * that gv_sysfs_root_check() accepted. */
+#include "sysfs/write.h"
+
+#include "common/gv-error.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +16,7 @@
 #include <unistd.h>
 
 gboolean
-pt_root_check (const char *root, GError **error)
+gv_sysfs_root_check (const char *root, GError **error)
 {
   g_autofree char *real = NULL;
   g_autofree char *sys = NULL;
@@ -48,59 +50,8 @@ pt_root_check (const char *root, GError **error)
   return TRUE;
 }
 
-gboolean
-pt_driver_name_is_valid (const char *name)
-{
-  if (!name || !*name || g_str_equal (name, ".") || g_str_equal (name, "..") || strlen (name) > 64)
-    return FALSE;
-  for (const char *p = name; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-' && *p != '.')
-      return FALSE;
-  return TRUE;
-}
-
-gboolean
-pt_driver_exists (const char *root, const char *name)
-{
-  g_autofree char *dir = NULL;
-
-  if (!pt_driver_name_is_valid (name))
-    return FALSE;
-  dir = g_build_filename (root, "sys", "bus", "pci", "drivers", name, NULL);
-  return g_file_test (dir, G_FILE_TEST_IS_DIR);
-}
-
-gboolean
-pt_read_function (const char *root, const char *bdf, char **driver, char **override)
-{
-  g_autofree char *dir = g_build_filename (root, "sys", "bus", "pci", "devices", bdf, NULL);
-  g_autofree char *drv = NULL;
-  g_autofree char *ovr = NULL;
-
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
-    return FALSE;
-  drv = gv_read_link_name (dir, "driver");
-  ovr = gv_read_attr (dir, "driver_override");
-  if (ovr && g_str_equal (ovr, "(null)"))
-    g_clear_pointer (&ovr, g_free);
-  if (driver)
-    *driver = drv ? g_steal_pointer (&drv) : g_strdup ("");
-  if (override)
-    *override = ovr ? g_steal_pointer (&ovr) : g_strdup ("");
-  return TRUE;
-}
-
-gboolean
-pt_function_is_display (const char *root, const char *bdf)
-{
-  g_autofree char *dir = g_build_filename (root, "sys", "bus", "pci", "devices", bdf, NULL);
-  g_autofree char *cls = gv_read_attr (dir, "class");
-
-  return cls && (g_ascii_strtoull (cls, NULL, 16) >> 16) == 0x03;
-}
-
 char *
-pt_errno_text (int err)
+gv_sysfs_errno_text (int err)
 {
   const char *name = strerrorname_np (err);
 
@@ -120,7 +71,7 @@ typedef struct {
   gboolean done;
   gboolean abandoned;
   int result;
-  PtLateFunc late;
+  GvSysfsLateFunc late;
   gpointer late_data;
   GDestroyNotify late_free;
 } Job;
@@ -206,21 +157,21 @@ path_inside_root (const char *root, const char *path)
   return g_str_has_prefix (real_dir, real_root) && real_dir[strlen (real_root)] == '/';
 }
 
-PtWriteStatus
-pt_sysfs_write (const char *root, const char *rel, const char *data, guint timeout_ms,
-                int *result, PtLateFunc late, gpointer late_data, GDestroyNotify late_free)
+GvSysfsWriteStatus
+gv_sysfs_write (const char *root, const char *rel, const char *data, guint timeout_ms,
+                int *result, GvSysfsLateFunc late, gpointer late_data, GDestroyNotify late_free)
 {
   Job *job;
   GThread *thread;
   gint64 deadline;
-  PtWriteStatus status;
+  GvSysfsWriteStatus status;
   g_autofree char *path = g_build_filename (root, rel, NULL);
 
   if (strstr (rel, "..") || !path_inside_root (root, path)) {
     *result = -EPERM;
     if (late_free && late_data)
       late_free (late_data);
-    return PT_WRITE_DONE;
+    return GV_SYSFS_WRITE_DONE;
   }
 
   job = g_atomic_rc_box_new0 (Job);
@@ -239,7 +190,7 @@ pt_sysfs_write (const char *root, const char *rel, const char *data, guint timeo
     job_unref (job);
     job_unref (job);
     *result = -EAGAIN;
-    return PT_WRITE_DONE;
+    return GV_SYSFS_WRITE_DONE;
   }
   g_thread_unref (thread);
 
@@ -250,11 +201,11 @@ pt_sysfs_write (const char *root, const char *rel, const char *data, guint timeo
       break;
   if (job->done) {
     *result = job->result;
-    status = PT_WRITE_DONE;
+    status = GV_SYSFS_WRITE_DONE;
   } else {
     job->abandoned = TRUE;
     *result = 0;
-    status = PT_WRITE_TIMEOUT;
+    status = GV_SYSFS_WRITE_TIMEOUT;
   }
   g_mutex_unlock (&job->lock);
   job_unref (job);

@@ -1,11 +1,11 @@
-/* What gpuvirt must never forget: the driver and driver_override each
- * function had before gpuvirt first changed it, and which transactions
- * were under way. Both live in the state directory and are written
+/* What gpuvirtd must never forget (see journal.h): the driver and
+ * driver_override each function had before gpuvirt first changed it, and
+ * which operations were under way. Both live in the state directory and are written
  * durably (temporary file, fsync, rename, fsync of the directory), so a
  * power cut or SIGKILL leaves either the old or the new file, never half
  * of one. Transactions of different IOMMU groups run in parallel threads:
  * one mutex serializes the lot (the writes are small and rare). */
-#include "passthrough/internal.h"
+#include "journal/journal.h"
 #include "sysfs/read.h"
 
 #include <glib/gstdio.h>
@@ -24,7 +24,7 @@ typedef struct {
   char *override;
 } Original;
 
-struct _GvRecords {
+struct _GvJournal {
   GMutex lock;
   char *dir;
   char *journal_dir;
@@ -43,7 +43,7 @@ original_free (gpointer p)
 }
 
 void
-pt_journal_entry_free (PtJournalEntry *entry)
+gv_journal_entry_free (GvJournalEntry *entry)
 {
   if (!entry)
     return;
@@ -51,17 +51,6 @@ pt_journal_entry_free (PtJournalEntry *entry)
   g_free (entry->driver);
   g_free (entry->override);
   g_free (entry);
-}
-
-const char *
-pt_operation_to_string (GvOperation operation)
-{
-  switch (operation) {
-  case GV_OP_BIND_VFIO: return "bind-vfio";
-  case GV_OP_GIVE_BACK: return "give-back";
-  case GV_OP_UNBIND: return "unbind";
-  default: return "unknown";
-  }
 }
 
 static void
@@ -140,7 +129,7 @@ remove_durable (const char *dir, const char *name, GError **error)
 /* ---- originals ---- */
 
 static gboolean
-load_originals (GvRecords *records, GError **error)
+load_originals (GvJournal *records, GError **error)
 {
   g_autofree char *path = g_build_filename (records->dir, ORIGINALS_FILE, NULL);
   g_autoptr (GKeyFile) kf = g_key_file_new ();
@@ -168,7 +157,7 @@ load_originals (GvRecords *records, GError **error)
 }
 
 static gboolean
-save_originals (GvRecords *records, GError **error)
+save_originals (GvJournal *records, GError **error)
 {
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GList) keys = g_list_sort (g_hash_table_get_keys (records->originals), (GCompareFunc) strcmp);
@@ -183,34 +172,34 @@ save_originals (GvRecords *records, GError **error)
   return write_durable (records->dir, ORIGINALS_FILE, data, error);
 }
 
-GvRecords *
-gv_records_open (const char *state_dir, GError **error)
+GvJournal *
+gv_journal_open (const char *state_dir, GError **error)
 {
-  GvRecords *records;
+  GvJournal *records;
 
   if (!state_dir || !*state_dir) {
     g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "No state directory given");
     return NULL;
   }
-  records = g_new0 (GvRecords, 1);
+  records = g_new0 (GvJournal, 1);
   g_mutex_init (&records->lock);
   records->dir = g_strdup (state_dir);
   records->journal_dir = g_build_filename (state_dir, JOURNAL_DIR, NULL);
   records->originals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, original_free);
   if (g_mkdir_with_parents (records->journal_dir, 0700) < 0) {
     set_errno_error (error, errno, "create", records->journal_dir);
-    gv_records_free (records);
+    gv_journal_free (records);
     return NULL;
   }
   if (!load_originals (records, error)) {
-    gv_records_free (records);
+    gv_journal_free (records);
     return NULL;
   }
   return records;
 }
 
 void
-gv_records_free (GvRecords *records)
+gv_journal_free (GvJournal *records)
 {
   if (!records)
     return;
@@ -222,7 +211,7 @@ gv_records_free (GvRecords *records)
 }
 
 gboolean
-gv_records_lookup (GvRecords *records, const char *bdf, char **driver, char **override)
+gv_journal_lookup_original (GvJournal *records, const char *bdf, char **driver, char **override)
 {
   const Original *o;
   gboolean found;
@@ -239,7 +228,7 @@ gv_records_lookup (GvRecords *records, const char *bdf, char **driver, char **ov
 }
 
 gboolean
-pt_records_remember (GvRecords *records, const char *bdf, const char *driver, const char *override,
+gv_journal_remember_original (GvJournal *records, const char *bdf, const char *driver, const char *override,
                      gboolean *created, GError **error)
 {
   gboolean ok = TRUE;
@@ -263,7 +252,7 @@ pt_records_remember (GvRecords *records, const char *bdf, const char *driver, co
 }
 
 gboolean
-pt_records_forget (GvRecords *records, const char *bdf, GError **error)
+gv_journal_forget_original (GvJournal *records, const char *bdf, GError **error)
 {
   gboolean ok = TRUE;
 
@@ -283,7 +272,7 @@ journal_name (const char *id)
 }
 
 static GStrv
-list_journals_locked (GvRecords *records)
+list_journals_locked (GvJournal *records)
 {
   g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GDir) dir = g_dir_open (records->journal_dir, 0, NULL);
@@ -292,13 +281,13 @@ list_journals_locked (GvRecords *records)
   while (dir && (name = g_dir_read_name (dir)))
     if (name[0] != '.' && g_str_has_suffix (name, JOURNAL_SUFFIX))
       g_ptr_array_add (ids, g_strndup (name, strlen (name) - strlen (JOURNAL_SUFFIX)));
-  g_ptr_array_sort (ids, gv_strv_compare);
+  g_ptr_array_sort (ids, gv_sysfs_compare_names);
   g_ptr_array_add (ids, NULL);
   return (GStrv) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
 }
 
 static GKeyFile *
-load_journal_locked (GvRecords *records, const char *id, GError **error)
+load_journal_locked (GvJournal *records, const char *id, GError **error)
 {
   g_autofree char *name = journal_name (id);
   g_autofree char *path = g_build_filename (records->journal_dir, name, NULL);
@@ -310,7 +299,7 @@ load_journal_locked (GvRecords *records, const char *id, GError **error)
 }
 
 static gboolean
-save_journal_locked (GvRecords *records, const char *id, GKeyFile *kf, GError **error)
+save_journal_locked (GvJournal *records, const char *id, GKeyFile *kf, GError **error)
 {
   g_autofree char *name = journal_name (id);
   g_autofree char *data = g_key_file_to_data (kf, NULL, NULL);
@@ -321,7 +310,7 @@ save_journal_locked (GvRecords *records, const char *id, GKeyFile *kf, GError **
 /* An older journal that did not finish names some of BDFS: the new
  * transaction now owns them, so recovery must not undo what it does. */
 static gboolean
-supersede_locked (GvRecords *records, GHashTable *bdfs, GError **error)
+supersede_locked (GvJournal *records, GHashTable *bdfs, GError **error)
 {
   g_auto (GStrv) ids = list_journals_locked (records);
 
@@ -358,7 +347,7 @@ supersede_locked (GvRecords *records, GHashTable *bdfs, GError **error)
 }
 
 char *
-pt_records_journal_begin (GvRecords *records, GvOperation operation, GPtrArray *entries, GError **error)
+gv_journal_begin_functions (GvJournal *records, const char *operation, GPtrArray *entries, GError **error)
 {
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GHashTable) bdfs = g_hash_table_new (g_str_hash, g_str_equal);
@@ -367,13 +356,13 @@ pt_records_journal_begin (GvRecords *records, GvOperation operation, GPtrArray *
   gboolean ok;
 
   for (guint i = 0; i < entries->len; i++) {
-    const PtJournalEntry *e = entries->pdata[i];
+    const GvJournalEntry *e = entries->pdata[i];
     g_ptr_array_add (names, e->bdf);
     g_hash_table_add (bdfs, e->bdf);
     g_key_file_set_string (kf, e->bdf, "Driver", e->driver);
     g_key_file_set_string (kf, e->bdf, "Override", e->override);
   }
-  g_key_file_set_string (kf, "Transaction", "Operation", pt_operation_to_string (operation));
+  g_key_file_set_string (kf, "Transaction", "Operation", operation);
   g_key_file_set_int64 (kf, "Transaction", "Pid", getpid ());
   g_key_file_set_string_list (kf, "Transaction", "Functions", (const char *const *) names->pdata, names->len);
 
@@ -389,11 +378,11 @@ static char *
 kind_of (GKeyFile *kf)
 {
   char *kind = g_key_file_get_string (kf, "Transaction", "Kind", NULL);
-  return kind ? kind : g_strdup (PT_JOURNAL_KIND_FUNCTIONS);
+  return kind ? kind : g_strdup (GV_JOURNAL_KIND_FUNCTIONS);
 }
 
 char *
-pt_records_journal_begin_kind (GvRecords *records, const char *kind, const char *subject, GKeyFile *data,
+gv_journal_begin (GvJournal *records, const char *kind, const char *subject, GKeyFile *data,
                                GError **error)
 {
   g_auto (GStrv) ids = NULL;
@@ -423,7 +412,7 @@ pt_records_journal_begin_kind (GvRecords *records, const char *kind, const char 
 }
 
 GKeyFile *
-pt_records_journal_load (GvRecords *records, const char *id, GError **error)
+gv_journal_load (GvJournal *records, const char *id, GError **error)
 {
   GKeyFile *kf;
 
@@ -434,15 +423,15 @@ pt_records_journal_load (GvRecords *records, const char *id, GError **error)
 }
 
 char *
-pt_records_journal_kind (GvRecords *records, const char *id)
+gv_journal_kind (GvJournal *records, const char *id)
 {
-  g_autoptr (GKeyFile) kf = pt_records_journal_load (records, id, NULL);
+  g_autoptr (GKeyFile) kf = gv_journal_load (records, id, NULL);
 
   return kf ? kind_of (kf) : NULL;
 }
 
 gboolean
-pt_records_journal_end (GvRecords *records, const char *id, GError **error)
+gv_journal_end (GvJournal *records, const char *id, GError **error)
 {
   g_autofree char *name = journal_name (id);
   gboolean ok;
@@ -454,7 +443,7 @@ pt_records_journal_end (GvRecords *records, const char *id, GError **error)
 }
 
 GStrv
-pt_records_journal_list (GvRecords *records)
+gv_journal_list (GvJournal *records)
 {
   GStrv ids;
 
@@ -465,7 +454,7 @@ pt_records_journal_list (GvRecords *records)
 }
 
 GPtrArray *
-pt_records_journal_read (GvRecords *records, const char *id, GError **error)
+gv_journal_read_functions (GvJournal *records, const char *id, GError **error)
 {
   g_autoptr (GKeyFile) kf = NULL;
   g_auto (GStrv) fns = NULL;
@@ -479,9 +468,9 @@ pt_records_journal_read (GvRecords *records, const char *id, GError **error)
   fns = g_key_file_get_string_list (kf, "Transaction", "Functions", NULL, error);
   if (!fns)
     return NULL;
-  entries = g_ptr_array_new_with_free_func ((GDestroyNotify) pt_journal_entry_free);
+  entries = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_journal_entry_free);
   for (guint i = 0; fns[i]; i++) {
-    PtJournalEntry *e = g_new0 (PtJournalEntry, 1);
+    GvJournalEntry *e = g_new0 (GvJournalEntry, 1);
     e->bdf = g_strdup (fns[i]);
     e->driver = g_key_file_get_string (kf, fns[i], "Driver", NULL);
     e->override = g_key_file_get_string (kf, fns[i], "Override", NULL);
