@@ -49,7 +49,6 @@ typedef struct
 {
   sd_event *event;
   GHashTable *involved;    /* device paths whose changes are shown; NULL: all */
-  GHashTable *states;      /* path -> the last State seen */
   gboolean show_progress;
   sd_bus_message *reply;
   sd_bus_error error;
@@ -171,10 +170,7 @@ on_state_changed (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
       || !g_variant_lookup (changed, "State", "&s", &state))
     return 0;
   (void) g_variant_lookup (changed, "StateMessage", "&s", &message);
-  /* a daemon may announce a state again without a change */
-  if (g_strcmp0 (g_hash_table_lookup (call->states, path), state) == 0)
-    return 0;
-  g_hash_table_replace (call->states, g_strdup (path), g_strdup (state));
+  /* gpuvirtd announces State once per transition */
   if (!call->show_progress)
     return 0;
   address = ctl_object_name (path);
@@ -444,8 +440,7 @@ run_passthrough (sd_bus *bus, PtVerb verb, int argc, char **argv)
   g_autoptr (sd_bus_message) m = NULL;
   g_autoptr (GVariant) rows = NULL;
   g_autoptr (GHashTable) involved = NULL;
-  g_autoptr (GHashTable) states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  Call call = { .states = states, .error = SD_BUS_ERROR_NULL };
+  Call call = { .error = SD_BUS_ERROR_NULL };
   int r, code;
 
   if (verb == PT_BIND && ctl_args.all && argc > 1)
@@ -468,22 +463,12 @@ run_passthrough (sd_bus *bus, PtVerb verb, int argc, char **argv)
         g_ptr_array_add (paths, path);
     }
 
-  /* what is there now: for the question, and the states changes start
-   * from; without it every announced state is shown */
+  /* what is there now: for the question, and the functions whose
+   * progress is shown */
   if (bus_model_load (bus, &model, NULL) < 0)
     g_clear_pointer (&model, bus_model_free);
-  if (model)
-    {
-      g_autoptr (GPtrArray) all = bus_model_paths (model, GPUVIRT_DEVICE_IFACE);
-
-      for (guint i = 0; i < all->len; i++)
-        {
-          g_autoptr (GVariant) props = bus_model_props (model, all->pdata[i], GPUVIRT_DEVICE_IFACE);
-          g_hash_table_insert (states, g_strdup (all->pdata[i]), g_strdup (props_str (props, "State")));
-        }
-      if (!(verb == PT_BIND && ctl_args.all))
-        involved = involved_functions (model, paths);
-    }
+  if (model && !(verb == PT_BIND && ctl_args.all))
+    involved = involved_functions (model, paths);
 
   if (verb == PT_UNBIND && !ctl_args.yes)
     {

@@ -1,9 +1,9 @@
 /* gpuvirtd: the gpuvirt system service. Owns org.gpuvirt on the system bus
  * (DBUS_SYSTEM_BUS_ADDRESS is honoured) and serves the host below --root. */
-#include "daemon/daemon.h"
-#include "bus/config.h"
-#include "gpuvirt-names.h"
+#include "bus/bus.h"
 #include "config/config.h"
+#include "daemon/daemon.h"
+#include "gpuvirt-names.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -82,15 +82,15 @@ run (const char *root, const char *state_dir, const char *config, gboolean read_
     g_critical ("Could not connect to the system bus: %s", g_strerror (-r));
     goto out;
   }
-  daemon = daemon_new (event, bus, root, state_dir, read_only, &error);
+  daemon = daemon_new (event, bus, root, state_dir, read_only, &bus_handlers, &error);
   if (!daemon) {
     g_critical ("Could not read the host below %s: %s", root, error->message);
     goto out;
   }
   /* a bad file must not stop the service: it is reported (ConfigErrors),
    * and only GPUs and their companions are managed */
-  if ((r = bus_manager_register (daemon)) < 0 || (r = bus_config_register (daemon)) < 0 ||
-      (r = bus_device_register (daemon)) < 0 || (r = bus_mdev_register (daemon)) < 0) {
+  r = bus_register (daemon);
+  if (r < 0) {
     g_critical ("Could not register the bus objects: %s", g_strerror (-r));
     goto out;
   }
@@ -101,13 +101,10 @@ run (const char *root, const char *state_dir, const char *config, gboolean read_
   g_clear_error (&error);
   /* finish what a killed predecessor left half done, before serving */
   daemon_recover (daemon);
-  daemon_publish_all (daemon);
   /* then bring the host to its configured state, while serving */
-  if (!read_only && gv_config_has_desired_state (daemon->config)) {
-    sd_bus_error plan_error = SD_BUS_ERROR_NULL;
-    if (daemon_plan_start (daemon, NULL, FALSE, 0, &plan_error) < 0)
-      g_warning ("Could not start the boot plan: %s", plan_error.message);
-    sd_bus_error_free (&plan_error);
+  if (!read_only && gv_config_has_desired_state (daemon->config) && !daemon_plan_start (daemon, 0, &error)) {
+    g_warning ("Could not start the boot plan: %s", error->message);
+    g_clear_error (&error);
   }
   r = sd_bus_attach_event (bus, event, SD_EVENT_PRIORITY_NORMAL);
   if (r >= 0)

@@ -401,11 +401,157 @@ test_bulk_parallel (void)
   g_assert_cmpint (took, <, 6 * G_USEC_PER_SEC);
 }
 
+/* ---- PropertiesChanged: each change announced once ---- */
+
+/* Every property of every object as GetManagedObjects gives it:
+ * "PATH IFACE PROP" -> printed value. */
+static GHashTable *
+all_properties (GDBusConnection *c)
+{
+  g_autoptr (GVariant) reply = bus_harness_call (c, "/org/gpuvirt", "org.freedesktop.DBus.ObjectManager",
+                                                 "GetManagedObjects", NULL, NULL, NULL, NULL);
+  g_autoptr (GVariant) objects = NULL;
+  GHashTable *props = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GVariantIter objs, ifaces, values;
+  const char *path, *iface, *prop;
+  GVariant *ifaces_v, *values_v, *value;
+
+  g_assert_nonnull (reply);
+  objects = g_variant_get_child_value (reply, 0);
+  g_variant_iter_init (&objs, objects);
+  while (g_variant_iter_next (&objs, "{&o@a{sa{sv}}}", &path, &ifaces_v)) {
+    g_variant_iter_init (&ifaces, ifaces_v);
+    while (g_variant_iter_next (&ifaces, "{&s@a{sv}}", &iface, &values_v)) {
+      g_variant_iter_init (&values, values_v);
+      while (g_variant_iter_next (&values, "{&sv}", &prop, &value)) {
+        g_hash_table_insert (props, g_strdup_printf ("%s %s %s", path, iface, prop), g_variant_print (value, FALSE));
+        g_variant_unref (value);
+      }
+      g_variant_unref (values_v);
+    }
+    g_variant_unref (ifaces_v);
+  }
+  return props;
+}
+
+/* "PATH IFACE PROP" -> GPtrArray of the printed values announced, in order. */
+static void
+on_properties_changed (GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                       const char *signal, GVariant *params, gpointer user_data)
+{
+  GHashTable *announced = user_data;
+  g_autoptr (GVariant) changed = g_variant_get_child_value (params, 1);
+  g_autoptr (GVariant) invalidated = g_variant_get_child_value (params, 2);
+  const char *changed_iface = NULL;
+  GVariantIter iter;
+  const char *prop;
+  GVariant *value;
+
+  g_variant_get_child (params, 0, "&s", &changed_iface);
+  /* the contract announces values, never bare invalidations */
+  g_assert_cmpuint (g_variant_n_children (invalidated), ==, 0);
+  g_variant_iter_init (&iter, changed);
+  while (g_variant_iter_next (&iter, "{&sv}", &prop, &value)) {
+    char *key = g_strdup_printf ("%s %s %s", path, changed_iface, prop);
+    GPtrArray *seq = g_hash_table_lookup (announced, key);
+    if (!seq) {
+      seq = g_ptr_array_new_with_free_func (g_free);
+      g_hash_table_insert (announced, key, seq);
+    } else {
+      g_free (key);
+    }
+    g_ptr_array_add (seq, g_variant_print (value, FALSE));
+    g_variant_unref (value);
+  }
+}
+
+/* Every announcement of ANNOUNCED is a change (never the value before it
+ * again), the last one is what a Get gives now (AFTER), and every
+ * emitting property that differs between BEFORE and AFTER was announced. */
+static void
+assert_announced_once (GHashTable *before, GHashTable *after, GHashTable *announced, const char *what)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, announced);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    GPtrArray *seq = value;
+    const char *previous = g_hash_table_lookup (before, key);
+    for (guint i = 0; i < seq->len; i++) {
+      if (g_strcmp0 (previous, seq->pdata[i]) == 0)
+        g_error ("%s: %s announced %s again without a change (announcement %u of %u)", what, (char *) key,
+                 (char *) seq->pdata[i], i + 1, seq->len);
+      previous = seq->pdata[i];
+    }
+    if (g_hash_table_contains (after, key))
+      g_assert_cmpstr (previous, ==, g_hash_table_lookup (after, key));
+  }
+  g_hash_table_iter_init (&iter, after);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    const char *was = g_hash_table_lookup (before, key);
+    /* Holders is computed when read and never announced (the contract) */
+    if (g_str_has_suffix (key, " Holders") || !was || g_str_equal (was, value))
+      continue;
+    if (!g_hash_table_contains (announced, key))
+      g_error ("%s: %s changed from %s to %s without PropertiesChanged", what, (char *) key, was, (char *) value);
+  }
+}
+
+/* One call: what it announced, checked against the properties before and after. */
+static void
+check_call_announces (GDBusConnection *c, const char *method, const char *const *want_states)
+{
+  g_autoptr (GHashTable) before = all_properties (c);
+  g_autoptr (GHashTable) announced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                            (GDestroyNotify) g_ptr_array_unref);
+  g_autoptr (GHashTable) after = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *state_key = g_strdup_printf ("%s org.gpuvirt.Device State", GPU_PATH);
+  guint id = g_dbus_connection_signal_subscribe (c, "org.gpuvirt", "org.freedesktop.DBus.Properties",
+                                                 "PropertiesChanged", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                 on_properties_changed, announced, NULL);
+  GPtrArray *states;
+
+  reply = bus_harness_call (c, GPU_PATH, "org.gpuvirt.Device", method, no_options (), NULL, &name, &message);
+  if (!reply)
+    g_error ("%s failed: %s %s", method, name, message);
+  bus_harness_drain ();
+  g_dbus_connection_signal_unsubscribe (c, id);
+  after = all_properties (c);
+  assert_announced_once (before, after, announced, method);
+  /* every transition of the GPU's State, in order, each once */
+  states = g_hash_table_lookup (announced, state_key);
+  g_assert_nonnull (states);
+  g_assert_cmpuint (states->len, ==, g_strv_length ((GStrv) want_states));
+  for (guint i = 0; want_states[i]; i++) {
+    g_autofree char *quoted = g_strdup_printf ("'%s'", want_states[i]);
+    g_assert_cmpstr (states->pdata[i], ==, quoted);
+  }
+}
+
+static void
+test_signals_once (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("workstation");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  const char *const bind_states[] = { "releasing", "vfio", NULL };
+  const char *const back_states[] = { "returning", "host", NULL };
+
+  stop_holders (h);
+  check_call_announces (c, "BindVfio", bind_states);
+  check_call_announces (c, "GiveBack", back_states);
+  assert_original_drivers (h);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/bus/passthrough/round-trip", test_round_trip);
+  g_test_add_func ("/bus/passthrough/signals-once", test_signals_once);
   g_test_add_func ("/bus/passthrough/denied-writes-nothing", test_denied_writes_nothing);
   g_test_add_func ("/bus/passthrough/bad-input", test_bad_input);
   g_test_add_func ("/bus/passthrough/busy-and-responsive", test_busy_and_responsive);

@@ -23,7 +23,7 @@ stderr_is_journal (void)
 }
 
 void
-audit_log_operation (sd_bus_message *request, const char *operation, char **functions, const char *failure,
+bus_audit_operation (sd_bus_message *request, const char *operation, char **functions, const char *failure,
                      const char *summary)
 {
   sd_bus_creds *creds = NULL;
@@ -43,7 +43,7 @@ audit_log_operation (sd_bus_message *request, const char *operation, char **func
   }
   sd_journal_send ("MESSAGE=%s of %s %s (asked by uid %d, pid %d %s): %s", operation, devices,
                    failure ? "failed" : "done", (int) uid, (int) pid, comm ? comm : "?", failure ? failure : summary,
-                   "MESSAGE_ID=" GPUVIRT_MESSAGE_ID_CHANGE, "PRIORITY=%d", failure ? LOG_WARNING : LOG_NOTICE,
+                   "MESSAGE_ID=" BUS_AUDIT_MESSAGE_ID, "PRIORITY=%d", failure ? LOG_WARNING : LOG_NOTICE,
                    "GPUVIRT_OPERATION=%s", operation, "GPUVIRT_DEVICES=%s", devices,
                    "GPUVIRT_RESULT=%s", summary ? summary : "", "GPUVIRT_REQUESTER_UID=%d", (int) uid,
                    "GPUVIRT_REQUESTER_PID=%d", (int) pid, "GPUVIRT_REQUESTER_UNIT=%s", unit ? unit : "", NULL);

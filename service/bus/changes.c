@@ -1,4 +1,4 @@
-/* Property-level differences between model snapshots (see bus-changes.h).
+/* Property-level differences between model snapshots (see changes.h).
  * Each property is compared on the model fields it is computed from. */
 #include "bus/changes.h"
 
@@ -41,7 +41,6 @@ bus_changed_device_properties (const GvHostDevice *old, const GvHostDevice *now)
   CHANGED (g_strcmp0 (old->owner, now->owner) != 0, "Gpu");
   CHANGED (g_strcmp0 (old->vfio_group_node, now->vfio_group_node) != 0, "VfioGroupNode");
   CHANGED (g_strcmp0 (a->vfio_cdev_node, b->vfio_cdev_node) != 0, "VfioDeviceNode");
-  CHANGED (driver || g_strcmp0 (a->vfio_cdev_node, b->vfio_cdev_node) != 0, "State");
   CHANGED (old->framework != now->framework, "VgpuFramework");
   return finish (names);
 }

@@ -1,8 +1,12 @@
 /* The configuration on org.gpuvirt.Manager: ConfigFiles, ConfigErrors,
  * BootPlan, BootPlanState, and GetConfig, CheckConfig, SaveConfig,
  * ReloadConfig, ApplyConfig. A vtable of its own next to bus-manager.c's
- * (sd-bus merges vtables of one interface). */
+ * (sd-bus merges vtables of one interface). ApplyConfig and SaveConfig
+ * with apply are answered when the plan they started ends. */
 #include "bus/config.h"
+#include "bus/announce.h"
+#include "bus/bouncer.h"
+#include "bus/objects.h"
 #include "bus/options.h"
 #include "bus/util.h"
 #include "gpuvirt-names.h"
@@ -10,29 +14,94 @@
 #include <errno.h>
 #include <string.h>
 
+/* ApplyConfig and SaveConfig calls answered when the plan ends; the bus
+ * layer's, as they are messages. */
+static GPtrArray *waiters;
+
 static int
-get_config_prop (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
-                 void *userdata, sd_bus_error *error)
+append_rows (GPtrArray *rows, sd_bus_message *reply)
+{
+  int r = sd_bus_message_open_container (reply, 'a', "(sssss)");
+
+  for (guint i = 0; r >= 0 && rows && i < rows->len; i++) {
+    DaemonPlanRow *row = rows->pdata[i];
+    r = sd_bus_message_append (reply, "(sssss)", row->phase, row->device, row->action, row->status, row->message);
+  }
+  return r < 0 ? r : sd_bus_message_close_container (reply);
+}
+
+static int
+get_config_files (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+                  void *userdata, sd_bus_error *error)
 {
   Daemon *daemon = userdata;
-  int r;
+  return sd_bus_message_append_strv (reply, (char **) gv_config_get_files (daemon->config));
+}
 
-  if (g_str_equal (prop, "ConfigFiles"))
-    return sd_bus_message_append_strv (reply, (char **) gv_config_get_files (daemon->config));
-  if (g_str_equal (prop, "ConfigErrors")) {
-    r = sd_bus_message_open_container (reply, 'a', "(suss)");
-    for (guint i = 0; r >= 0 && daemon->config_problems && i < daemon->config_problems->len; i++) {
-      GvConfigProblem *p = daemon->config_problems->pdata[i];
-      r = sd_bus_message_append (reply, "(suss)", p->file ? p->file : daemon->config_file, p->line,
-                                 p->key ? p->key : "", p->message);
-    }
-    return r < 0 ? r : sd_bus_message_close_container (reply);
+static int
+get_config_errors (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+                   void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  int r = sd_bus_message_open_container (reply, 'a', "(suss)");
+
+  for (guint i = 0; r >= 0 && daemon->config_problems && i < daemon->config_problems->len; i++) {
+    GvConfigProblem *p = daemon->config_problems->pdata[i];
+    r = sd_bus_message_append (reply, "(suss)", p->file ? p->file : daemon->config_file, p->line,
+                               p->key ? p->key : "", p->message);
   }
-  if (g_str_equal (prop, "BootPlan"))
-    return daemon_append_plan_rows (daemon, reply);
-  if (g_str_equal (prop, "BootPlanState"))
-    return sd_bus_message_append (reply, "s", daemon->plan_state);
-  return -ENOENT;
+  return r < 0 ? r : sd_bus_message_close_container (reply);
+}
+
+static int
+get_boot_plan (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+               void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  return append_rows (daemon->plan_rows, reply);
+}
+
+static int
+get_boot_plan_state (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+                     void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  return sd_bus_message_append (reply, "s", daemon->plan_state);
+}
+
+void
+bus_config_plan_finished (Daemon *daemon)
+{
+  /* BootPlan's last rows go out before the answers */
+  bus_announce_flush (daemon);
+  for (guint i = 0; waiters && i < waiters->len; i++) {
+    sd_bus_message *request = waiters->pdata[i];
+    g_autoptr (sd_bus_message) reply = NULL;
+    int r = sd_bus_message_new_method_return (request, &reply);
+    /* SaveConfig has no result; ApplyConfig has the plan */
+    if (r >= 0 && sd_bus_message_is_method_call (request, NULL, "ApplyConfig"))
+      r = append_rows (daemon->plan_rows, reply);
+    if (r >= 0)
+      r = sd_bus_send (NULL, reply, NULL);
+    if (r < 0)
+      g_warning ("Could not answer %s: %s", sd_bus_message_get_member (request), g_strerror (-r));
+  }
+  if (waiters)
+    g_ptr_array_set_size (waiters, 0);
+}
+
+/* Starts the boot plan for M, which is answered when it ends. */
+static int
+start_plan (Daemon *daemon, sd_bus_message *m, guint timeout_ms, sd_bus_error *error)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (!daemon_plan_start (daemon, timeout_ms, &local))
+    return bus_error_set (error, local);
+  if (!waiters)
+    waiters = g_ptr_array_new_with_free_func ((GDestroyNotify) sd_bus_message_unref);
+  g_ptr_array_add (waiters, sd_bus_message_ref (m));
+  return 1;
 }
 
 /* TEXT must be at most GV_CONFIG_MAX_SIZE (sd-bus has checked UTF-8). */
@@ -138,7 +207,7 @@ method_save_config (sd_bus_message *m, void *userdata, sd_bus_error *error)
     return sd_bus_error_set (error, GPUVIRT_ERROR_BUSY, "The boot plan is running; save when it is done");
 
   /* polkit */
-  r = gpuvirt_polkit_check (daemon->polkit, m, GPUVIRT_ACTION_CONFIG, details, error);
+  r = bus_bouncer_check (daemon, m, BUS_NEED_ACTION, details, error);
   if (r <= 0)
     return r < 0 ? r : 1;
 
@@ -150,7 +219,7 @@ method_save_config (sd_bus_message *m, void *userdata, sd_bus_error *error)
     return sd_bus_error_setf (error, GPUVIRT_ERROR_CONFIG, "Saved, but the configuration is not taken: %s",
                               local->message);
   if (apply)
-    return daemon_plan_start (daemon, m, FALSE, 0, error);
+    return start_plan (daemon, m, 0, error);
   return sd_bus_reply_method_return (m, NULL);
 }
 
@@ -191,19 +260,32 @@ method_apply_config (sd_bus_message *m, void *userdata, sd_bus_error *error)
     if (daemon->plan)
       return sd_bus_error_set (error, GPUVIRT_ERROR_BUSY, "The boot plan is running; wait for BootPlanState to "
                                "leave \"running\"");
-    r = gpuvirt_polkit_check (daemon->polkit, m, GPUVIRT_ACTION_CONFIG, details, error);
+    r = bus_bouncer_check (daemon, m, BUS_NEED_ACTION, details, error);
     if (r <= 0)
       return r < 0 ? r : 1;
+    return start_plan (daemon, m, timeout_ms, error);
   }
-  return daemon_plan_start (daemon, m, dry_run, timeout_ms, error);
+  {
+    g_autoptr (GError) local = NULL;
+    g_autoptr (GPtrArray) rows = daemon_plan_preview (daemon, &local);
+    g_autoptr (sd_bus_message) reply = NULL;
+    if (!rows)
+      return bus_error_set (error, local);
+    r = sd_bus_message_new_method_return (m, &reply);
+    if (r >= 0)
+      r = append_rows (rows, reply);
+    if (r >= 0)
+      r = sd_bus_send (NULL, reply, NULL);
+    return r < 0 ? r : 1;
+  }
 }
 
 static const sd_bus_vtable config_vtable[] = {
   SD_BUS_VTABLE_START (0),
-  SD_BUS_PROPERTY ("ConfigFiles", "as", get_config_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY ("ConfigErrors", "a(suss)", get_config_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY ("BootPlan", "a(sssss)", get_config_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY ("BootPlanState", "s", get_config_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("ConfigFiles", "as", get_config_files, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("ConfigErrors", "a(suss)", get_config_errors, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("BootPlan", "a(sssss)", get_boot_plan, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("BootPlanState", "s", get_boot_plan_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_METHOD_WITH_ARGS ("GetConfig", SD_BUS_NO_ARGS, SD_BUS_RESULT ("s", text), method_get_config,
                            SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("CheckConfig", SD_BUS_ARGS ("s", text), SD_BUS_RESULT ("a(uss)", problems),

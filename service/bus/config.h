@@ -1,7 +1,9 @@
 /* The configuration's properties and methods on org.gpuvirt.Manager
- * (see bus-config.c). */
+ * (see config.c). */
 #pragma once
 
 #include "daemon/daemon.h"
 
-int bus_config_register (Daemon *daemon);
+/* The boot plan ended: the calls waiting for it (ApplyConfig, SaveConfig
+ * with apply) are answered. */
+void bus_config_plan_finished (Daemon *daemon);

@@ -1,13 +1,13 @@
 /* org.gpuvirt.Device, org.gpuvirt.Sriov and org.gpuvirt.Vgpu on
  * /org/gpuvirt/devices/pci_*: one object per PCI function, served from the
- * host model through fallback vtables. */
-#include "daemon/daemon.h"
+ * host model through fallback vtables, one small getter per property. */
+#include "bus/announce.h"
+#include "bus/objects.h"
 #include "bus/passthrough.h"
-#include "bus/sriov.h"
-#include "bus/vgpu.h"
-#include "bus/vgpu-check.h"
 #include "bus/paths.h"
+#include "bus/sriov.h"
 #include "bus/util.h"
+#include "bus/vgpu.h"
 #include "gpuvirt-names.h"
 
 #include <errno.h>
@@ -17,15 +17,47 @@
 static GvHostDevice *
 device_at (Daemon *daemon, const char *path)
 {
-  g_autofree char *bdf = gpuvirt_device_path_to_bdf (path);
+  g_autofree char *bdf = bus_device_path_to_bdf (path);
   return bdf ? gv_host_lookup (daemon->host, bdf) : NULL;
 }
 
+/* Every getter's head: the function at PATH as DEVICE and FN, or the
+ * call fails (it went between the lookup and the read). */
 #define DEVICE_OR_FAIL(daemon, path)                                                            \
-  GvHostDevice *device = device_at (daemon, path);                                                  \
+  GvHostDevice *device = device_at (daemon, path);                                              \
   if (!device)                                                                                  \
     return sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE, "%s is gone", path);        \
   GvHostFunction *fn = device->fn
+
+/* A getter appending one value computed from DEVICE and FN. */
+#define GETTER(name, signature, value)                                                          \
+  static int                                                                                    \
+  get_##name (sd_bus *bus, const char *path, const char *iface, const char *prop,               \
+              sd_bus_message *reply, void *userdata, sd_bus_error *error)                       \
+  {                                                                                             \
+    Daemon *daemon = userdata;                                                                  \
+    DEVICE_OR_FAIL (daemon, path);                                                              \
+    (void) fn;                                                                                  \
+    return sd_bus_message_append (reply, signature, value);                                     \
+  }
+
+/* A getter appending the object paths of a list of BDFs. */
+#define PATHS_GETTER(name, list)                                                                \
+  static int                                                                                    \
+  get_##name (sd_bus *bus, const char *path, const char *iface, const char *prop,               \
+              sd_bus_message *reply, void *userdata, sd_bus_error *error)                       \
+  {                                                                                             \
+    Daemon *daemon = userdata;                                                                  \
+    DEVICE_OR_FAIL (daemon, path);                                                              \
+    (void) fn;                                                                                  \
+    return bus_append_device_paths (reply, (const char *const *) (list), G_MAXUINT);            \
+  }
+
+static const char *
+or_empty (const char *text)
+{
+  return text ? text : "";
+}
 
 static const char *
 device_kind (GvHostDevice *device)
@@ -41,76 +73,66 @@ device_kind (GvHostDevice *device)
   return GPUVIRT_KIND_OTHER;
 }
 
+/* ---- org.gpuvirt.Device ---- */
+
+GETTER (address, "s", fn->bdf)
+GETTER (vendor_id, "q", fn->vendor_id)
+GETTER (device_id, "q", fn->device_id)
+GETTER (subsystem_vendor_id, "q", fn->subsystem_vendor_id)
+GETTER (subsystem_device_id, "q", fn->subsystem_device_id)
+GETTER (class, "u", fn->class_code)
+GETTER (revision, "y", fn->revision)
+GETTER (vendor_name, "s", or_empty (fn->vendor_name))
+GETTER (device_name, "s", or_empty (fn->model_name))
+GETTER (kind, "s", device_kind (device))
+GETTER (managed, "b", (int) device->managed)
+GETTER (driver, "s", or_empty (fn->driver))
+GETTER (driver_override, "s", or_empty (fn->driver_override))
+GETTER (iommu_group, "i", fn->iommu_group)
+PATHS_GETTER (iommu_group_members, device->group_members)
+GETTER (group_verdict, "s", gv_host_verdict_to_string (device->verdict))
+PATHS_GETTER (foreign_group_members, device->foreign)
+PATHS_GETTER (companions, device->companions)
+GETTER (vfio_group_node, "s", or_empty (device->vfio_group_node))
+GETTER (vfio_device_node, "s", or_empty (fn->vfio_cdev_node))
+GETTER (boot_vga, "b", (int) (fn->boot_vga == 1))
+GETTER (numa_node, "i", fn->numa_node)
+GETTER (state, "s", daemon_device_state (daemon, device))
+GETTER (state_message, "s", daemon_device_message (daemon, fn->bdf))
+GETTER (vgpu_framework, "s", gv_host_framework_to_string (device->framework))
+
 static int
-get_device_prop (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
-                 void *userdata, sd_bus_error *error)
+get_gpu (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+         void *userdata, sd_bus_error *error)
 {
   Daemon *daemon = userdata;
   DEVICE_OR_FAIL (daemon, path);
+  (void) fn;
+  return bus_append_device_path_or_root (reply, device->owner);
+}
 
-  if (g_str_equal (prop, "Address"))
-    return sd_bus_message_append (reply, "s", fn->bdf);
-  if (g_str_equal (prop, "VendorId"))
-    return sd_bus_message_append (reply, "q", fn->vendor_id);
-  if (g_str_equal (prop, "DeviceId"))
-    return sd_bus_message_append (reply, "q", fn->device_id);
-  if (g_str_equal (prop, "SubsystemVendorId"))
-    return sd_bus_message_append (reply, "q", fn->subsystem_vendor_id);
-  if (g_str_equal (prop, "SubsystemDeviceId"))
-    return sd_bus_message_append (reply, "q", fn->subsystem_device_id);
-  if (g_str_equal (prop, "Class"))
-    return sd_bus_message_append (reply, "u", fn->class_code);
-  if (g_str_equal (prop, "Revision"))
-    return sd_bus_message_append (reply, "y", fn->revision);
-  if (g_str_equal (prop, "VendorName"))
-    return sd_bus_message_append (reply, "s", fn->vendor_name ? fn->vendor_name : "");
-  if (g_str_equal (prop, "DeviceName"))
-    return sd_bus_message_append (reply, "s", fn->model_name ? fn->model_name : "");
-  if (g_str_equal (prop, "Kind"))
-    return sd_bus_message_append (reply, "s", device_kind (device));
-  if (g_str_equal (prop, "Managed"))
-    return sd_bus_message_append (reply, "b", device->managed);
-  if (g_str_equal (prop, "Driver"))
-    return sd_bus_message_append (reply, "s", fn->driver ? fn->driver : "");
-  if (g_str_equal (prop, "DriverOverride"))
-    return sd_bus_message_append (reply, "s", fn->driver_override ? fn->driver_override : "");
-  if (g_str_equal (prop, "IommuGroup"))
-    return sd_bus_message_append (reply, "i", fn->iommu_group);
-  if (g_str_equal (prop, "IommuGroupMembers"))
-    return bus_append_device_paths (reply, (const char *const *) device->group_members, G_MAXUINT);
-  if (g_str_equal (prop, "GroupVerdict"))
-    return sd_bus_message_append (reply, "s", gv_host_verdict_to_string (device->verdict));
-  if (g_str_equal (prop, "ForeignGroupMembers"))
-    return bus_append_device_paths (reply, (const char *const *) device->foreign, G_MAXUINT);
-  if (g_str_equal (prop, "Companions"))
-    return bus_append_device_paths (reply, (const char *const *) device->companions, G_MAXUINT);
-  if (g_str_equal (prop, "Gpu"))
-    return bus_append_device_path_or_root (reply, device->owner);
-  if (g_str_equal (prop, "PhysicalFunction"))
-    return bus_append_device_path_or_root (reply, fn->physfn);
-  if (g_str_equal (prop, "VfioGroupNode"))
-    return sd_bus_message_append (reply, "s", device->vfio_group_node ? device->vfio_group_node : "");
-  if (g_str_equal (prop, "VfioDeviceNode"))
-    return sd_bus_message_append (reply, "s", fn->vfio_cdev_node ? fn->vfio_cdev_node : "");
-  if (g_str_equal (prop, "BootVga"))
-    return sd_bus_message_append (reply, "b", fn->boot_vga == 1);
-  if (g_str_equal (prop, "NumaNode"))
-    return sd_bus_message_append (reply, "i", fn->numa_node);
-  if (g_str_equal (prop, "State"))
-    return sd_bus_message_append (reply, "s", daemon_device_state (daemon, device));
-  if (g_str_equal (prop, "StateMessage")) {
-    const char *message = g_hash_table_lookup (daemon->op_message, fn->bdf);
-    return sd_bus_message_append (reply, "s", message ? message : "");
-  }
-  if (g_str_equal (prop, "OriginalDriver")) {
-    g_autofree char *driver = NULL;
-    g_autofree char *override = NULL;
-    gboolean known = daemon->records && gv_journal_lookup_original (daemon->records, fn->bdf, &driver, &override);
-    return sd_bus_message_append (reply, "s", known && driver ? driver : "");
-  }
-  if (g_str_equal (prop, "VgpuFramework"))
-    return sd_bus_message_append (reply, "s", gv_host_framework_to_string (device->framework));
-  return -ENOENT;
+static int
+get_physical_function (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+                       void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  DEVICE_OR_FAIL (daemon, path);
+  return bus_append_device_path_or_root (reply, fn->physfn);
+}
+
+/* The driver the function had before gpuvirt first moved it, from the
+ * journal's records: "" until then and once it is given back. */
+static int
+get_original_driver (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+                     void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  g_autofree char *driver = NULL;
+  gboolean known;
+  DEVICE_OR_FAIL (daemon, path);
+
+  known = daemon->journal && gv_journal_lookup_original (daemon->journal, fn->bdf, &driver, NULL);
+  return sd_bus_message_append (reply, "s", known && driver ? driver : "");
 }
 
 /* Holders are read from /proc on every call: nothing tells the daemon
@@ -136,21 +158,13 @@ get_holders (sd_bus *bus, const char *path, const char *iface, const char *prop,
   return r < 0 ? r : sd_bus_message_close_container (reply);
 }
 
-static int
-get_sriov_prop (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
-                void *userdata, sd_bus_error *error)
-{
-  Daemon *daemon = userdata;
-  DEVICE_OR_FAIL (daemon, path);
+/* ---- org.gpuvirt.Sriov ---- */
 
-  if (g_str_equal (prop, "TotalVfs"))
-    return sd_bus_message_append (reply, "u", fn->sriov_totalvfs);
-  if (g_str_equal (prop, "NumVfs"))
-    return sd_bus_message_append (reply, "u", fn->sriov_numvfs);
-  if (g_str_equal (prop, "VirtualFunctions"))
-    return bus_append_device_paths (reply, (const char *const *) fn->vfs, G_MAXUINT);
-  return -ENOENT;
-}
+GETTER (total_vfs, "u", fn->sriov_totalvfs)
+GETTER (num_vfs, "u", fn->sriov_numvfs)
+PATHS_GETTER (virtual_functions, fn->vfs)
+
+/* ---- org.gpuvirt.Vgpu ---- */
 
 static int
 append_type_details (sd_bus_message *reply, const char *description, const char *device_api, int max_instance,
@@ -269,39 +283,56 @@ get_types (sd_bus *bus, const char *path, const char *iface, const char *prop, s
   return r < 0 ? r : sd_bus_message_close_container (reply);
 }
 
+GETTER (framework, "s", gv_host_framework_to_string (device->framework))
+
 static int
-get_vgpu_prop (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
-               void *userdata, sd_bus_error *error)
+get_current_type (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+                  void *userdata, sd_bus_error *error)
 {
   Daemon *daemon = userdata;
+  g_autofree char *id = NULL;
   DEVICE_OR_FAIL (daemon, path);
 
-  if (g_str_equal (prop, "Framework"))
-    return sd_bus_message_append (reply, "s", gv_host_framework_to_string (device->framework));
-  if (g_str_equal (prop, "CurrentType")) {
-    g_autofree char *id = fn->vendor_vfio && fn->vendor_vfio->current_type
-                            ? g_strdup_printf ("%u", fn->vendor_vfio->current_type) : g_strdup ("");
-    return sd_bus_message_append (reply, "s", id);
+  id = fn->vendor_vfio && fn->vendor_vfio->current_type ? g_strdup_printf ("%u", fn->vendor_vfio->current_type)
+                                                         : g_strdup ("");
+  return sd_bus_message_append (reply, "s", id);
+}
+
+static int
+get_current_type_name (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+                       void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  const char *name = NULL;
+  DEVICE_OR_FAIL (daemon, path);
+
+  if (fn->vendor_vfio && fn->vendor_vfio->current_type)
+    name = gv_vgpu_type_names_lookup (daemon->type_names, fn->vendor_vfio->current_type);
+  return sd_bus_message_append (reply, "s", or_empty (name));
+}
+
+/* Its own mdevs, and on a PF those of its VFs too. */
+static int
+get_mdevs (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+           void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  GPtrArray *mdevs;
+  int r;
+  DEVICE_OR_FAIL (daemon, path);
+
+  mdevs = gv_host_get_mdevs (daemon->host);
+  r = sd_bus_message_open_container (reply, 'a', "o");
+  for (guint i = 0; r >= 0 && i < mdevs->len; i++) {
+    GvHostMdev *mdev = mdevs->pdata[i];
+    GvHostDevice *parent = gv_host_lookup (daemon->host, mdev->parent);
+    g_autofree char *p = NULL;
+    if (g_strcmp0 (mdev->parent, fn->bdf) != 0 && !(parent && g_strcmp0 (parent->fn->physfn, fn->bdf) == 0))
+      continue;
+    p = bus_mdev_path (mdev->uuid);
+    r = sd_bus_message_append (reply, "o", p);
   }
-  if (g_str_equal (prop, "CurrentTypeName"))
-    return sd_bus_message_append (reply, "s", fn->vendor_vfio && fn->vendor_vfio->current_type
-                                                ? vgpu_check_vendor_type_name (daemon, fn->vendor_vfio->current_type) : "");
-  if (g_str_equal (prop, "Mdevs")) {
-    GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
-    int r = sd_bus_message_open_container (reply, 'a', "o");
-    for (guint i = 0; r >= 0 && i < mdevs->len; i++) {
-      GvHostMdev *mdev = mdevs->pdata[i];
-      GvHostDevice *parent = gv_host_lookup (daemon->host, mdev->parent);
-      g_autofree char *p = NULL;
-      /* its own, and on a PF those of its VFs too */
-      if (g_strcmp0 (mdev->parent, fn->bdf) != 0 && !(parent && g_strcmp0 (parent->fn->physfn, fn->bdf) == 0))
-        continue;
-      p = gpuvirt_mdev_path (mdev->uuid);
-      r = sd_bus_message_append (reply, "o", p);
-    }
-    return r < 0 ? r : sd_bus_message_close_container (reply);
-  }
-  return -ENOENT;
+  return r < 0 ? r : sd_bus_message_close_container (reply);
 }
 
 #define EMITS SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
@@ -309,35 +340,35 @@ get_vgpu_prop (sd_bus *bus, const char *path, const char *iface, const char *pro
 
 static const sd_bus_vtable device_vtable[] = {
   SD_BUS_VTABLE_START (0),
-  SD_BUS_PROPERTY ("Address", "s", get_device_prop, 0, CONST),
-  SD_BUS_PROPERTY ("VendorId", "q", get_device_prop, 0, CONST),
-  SD_BUS_PROPERTY ("DeviceId", "q", get_device_prop, 0, CONST),
-  SD_BUS_PROPERTY ("SubsystemVendorId", "q", get_device_prop, 0, CONST),
-  SD_BUS_PROPERTY ("SubsystemDeviceId", "q", get_device_prop, 0, CONST),
-  SD_BUS_PROPERTY ("Class", "u", get_device_prop, 0, CONST),
-  SD_BUS_PROPERTY ("Revision", "y", get_device_prop, 0, CONST),
-  SD_BUS_PROPERTY ("VendorName", "s", get_device_prop, 0, CONST),
-  SD_BUS_PROPERTY ("DeviceName", "s", get_device_prop, 0, CONST),
-  SD_BUS_PROPERTY ("Kind", "s", get_device_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("Managed", "b", get_device_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("Driver", "s", get_device_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("DriverOverride", "s", get_device_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("OriginalDriver", "s", get_device_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("IommuGroup", "i", get_device_prop, 0, CONST),
-  SD_BUS_PROPERTY ("IommuGroupMembers", "ao", get_device_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("GroupVerdict", "s", get_device_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("ForeignGroupMembers", "ao", get_device_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("Companions", "ao", get_device_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("Gpu", "o", get_device_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("PhysicalFunction", "o", get_device_prop, 0, CONST),
-  SD_BUS_PROPERTY ("VfioGroupNode", "s", get_device_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("VfioDeviceNode", "s", get_device_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("BootVga", "b", get_device_prop, 0, CONST),
-  SD_BUS_PROPERTY ("NumaNode", "i", get_device_prop, 0, CONST),
+  SD_BUS_PROPERTY ("Address", "s", get_address, 0, CONST),
+  SD_BUS_PROPERTY ("VendorId", "q", get_vendor_id, 0, CONST),
+  SD_BUS_PROPERTY ("DeviceId", "q", get_device_id, 0, CONST),
+  SD_BUS_PROPERTY ("SubsystemVendorId", "q", get_subsystem_vendor_id, 0, CONST),
+  SD_BUS_PROPERTY ("SubsystemDeviceId", "q", get_subsystem_device_id, 0, CONST),
+  SD_BUS_PROPERTY ("Class", "u", get_class, 0, CONST),
+  SD_BUS_PROPERTY ("Revision", "y", get_revision, 0, CONST),
+  SD_BUS_PROPERTY ("VendorName", "s", get_vendor_name, 0, CONST),
+  SD_BUS_PROPERTY ("DeviceName", "s", get_device_name, 0, CONST),
+  SD_BUS_PROPERTY ("Kind", "s", get_kind, 0, EMITS),
+  SD_BUS_PROPERTY ("Managed", "b", get_managed, 0, EMITS),
+  SD_BUS_PROPERTY ("Driver", "s", get_driver, 0, EMITS),
+  SD_BUS_PROPERTY ("DriverOverride", "s", get_driver_override, 0, EMITS),
+  SD_BUS_PROPERTY ("OriginalDriver", "s", get_original_driver, 0, EMITS),
+  SD_BUS_PROPERTY ("IommuGroup", "i", get_iommu_group, 0, CONST),
+  SD_BUS_PROPERTY ("IommuGroupMembers", "ao", get_iommu_group_members, 0, EMITS),
+  SD_BUS_PROPERTY ("GroupVerdict", "s", get_group_verdict, 0, EMITS),
+  SD_BUS_PROPERTY ("ForeignGroupMembers", "ao", get_foreign_group_members, 0, EMITS),
+  SD_BUS_PROPERTY ("Companions", "ao", get_companions, 0, EMITS),
+  SD_BUS_PROPERTY ("Gpu", "o", get_gpu, 0, EMITS),
+  SD_BUS_PROPERTY ("PhysicalFunction", "o", get_physical_function, 0, CONST),
+  SD_BUS_PROPERTY ("VfioGroupNode", "s", get_vfio_group_node, 0, EMITS),
+  SD_BUS_PROPERTY ("VfioDeviceNode", "s", get_vfio_device_node, 0, EMITS),
+  SD_BUS_PROPERTY ("BootVga", "b", get_boot_vga, 0, CONST),
+  SD_BUS_PROPERTY ("NumaNode", "i", get_numa_node, 0, CONST),
   SD_BUS_PROPERTY ("Holders", "a(uss)", get_holders, 0, 0),
-  SD_BUS_PROPERTY ("State", "s", get_device_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("StateMessage", "s", get_device_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("VgpuFramework", "s", get_device_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("State", "s", get_state, 0, EMITS),
+  SD_BUS_PROPERTY ("StateMessage", "s", get_state_message, 0, EMITS),
+  SD_BUS_PROPERTY ("VgpuFramework", "s", get_vgpu_framework, 0, EMITS),
   SD_BUS_METHOD_WITH_ARGS ("BindVfio", SD_BUS_ARGS ("a{sv}", options), SD_BUS_RESULT ("a(sss)", results),
                            bus_passthrough_bind, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("GiveBack", SD_BUS_ARGS ("a{sv}", options), SD_BUS_RESULT ("a(sss)", results),
@@ -349,9 +380,9 @@ static const sd_bus_vtable device_vtable[] = {
 
 static const sd_bus_vtable sriov_vtable[] = {
   SD_BUS_VTABLE_START (0),
-  SD_BUS_PROPERTY ("TotalVfs", "u", get_sriov_prop, 0, CONST),
-  SD_BUS_PROPERTY ("NumVfs", "u", get_sriov_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("VirtualFunctions", "ao", get_sriov_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("TotalVfs", "u", get_total_vfs, 0, CONST),
+  SD_BUS_PROPERTY ("NumVfs", "u", get_num_vfs, 0, EMITS),
+  SD_BUS_PROPERTY ("VirtualFunctions", "ao", get_virtual_functions, 0, EMITS),
   SD_BUS_METHOD_WITH_ARGS ("SetNumVfs", SD_BUS_ARGS ("u", count, "a{sv}", options),
                            SD_BUS_RESULT ("ao", virtual_functions), bus_sriov_set_num_vfs, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_VTABLE_END
@@ -359,11 +390,11 @@ static const sd_bus_vtable sriov_vtable[] = {
 
 static const sd_bus_vtable vgpu_vtable[] = {
   SD_BUS_VTABLE_START (0),
-  SD_BUS_PROPERTY ("Framework", "s", get_vgpu_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("Framework", "s", get_framework, 0, EMITS),
   SD_BUS_PROPERTY ("Types", "a(ssuua{sv})", get_types, 0, EMITS),
-  SD_BUS_PROPERTY ("CurrentType", "s", get_vgpu_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("CurrentTypeName", "s", get_vgpu_prop, 0, EMITS),
-  SD_BUS_PROPERTY ("Mdevs", "ao", get_vgpu_prop, 0, EMITS),
+  SD_BUS_PROPERTY ("CurrentType", "s", get_current_type, 0, EMITS),
+  SD_BUS_PROPERTY ("CurrentTypeName", "s", get_current_type_name, 0, EMITS),
+  SD_BUS_PROPERTY ("Mdevs", "ao", get_mdevs, 0, EMITS),
   SD_BUS_METHOD_WITH_ARGS ("SetType", SD_BUS_ARGS ("s", type, "a{sv}", options), SD_BUS_NO_RESULT,
                            bus_vgpu_set_type, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("ReleaseType", SD_BUS_ARGS ("a{sv}", options), SD_BUS_NO_RESULT,
@@ -385,7 +416,7 @@ find_with (Daemon *daemon, const char *path, guint bit, void **found)
 {
   GvHostDevice *device = device_at (daemon, path);
 
-  if (!device || !(daemon_device_interfaces (device) & bit))
+  if (!device || !(bus_device_interfaces (device) & bit))
     return 0;
   *found = daemon;
   return 1;
@@ -394,19 +425,19 @@ find_with (Daemon *daemon, const char *path, guint bit, void **found)
 static int
 find_device (sd_bus *bus, const char *path, const char *iface, void *userdata, void **found, sd_bus_error *error)
 {
-  return find_with (userdata, path, GPUVIRT_IFACE_DEVICE, found);
+  return find_with (userdata, path, BUS_IFACE_DEVICE, found);
 }
 
 static int
 find_sriov (sd_bus *bus, const char *path, const char *iface, void *userdata, void **found, sd_bus_error *error)
 {
-  return find_with (userdata, path, GPUVIRT_IFACE_SRIOV, found);
+  return find_with (userdata, path, BUS_IFACE_SRIOV, found);
 }
 
 static int
 find_vgpu (sd_bus *bus, const char *path, const char *iface, void *userdata, void **found, sd_bus_error *error)
 {
-  return find_with (userdata, path, GPUVIRT_IFACE_VGPU, found);
+  return find_with (userdata, path, BUS_IFACE_VGPU, found);
 }
 
 /* Lists every function's object (sd-bus frees the result with free()). */
@@ -418,7 +449,7 @@ enumerate_devices (sd_bus *bus, const char *prefix, void *userdata, char ***node
   GPtrArray *list = g_ptr_array_sized_new (devices->len + 1);
 
   for (guint i = 0; i < devices->len; i++)
-    g_ptr_array_add (list, gpuvirt_device_path (((GvHostDevice *) devices->pdata[i])->fn->bdf));
+    g_ptr_array_add (list, bus_device_path (((GvHostDevice *) devices->pdata[i])->fn->bdf));
   g_ptr_array_add (list, NULL);
   /* g_malloc is the system malloc (GLib >= 2.46): sd-bus may free() it */
   *nodes = (char **) g_ptr_array_free (list, FALSE);
@@ -436,12 +467,8 @@ bus_device_register (Daemon *daemon)
     r = sd_bus_add_fallback_vtable (daemon->bus, NULL, GPUVIRT_DEVICES_PATH, GPUVIRT_SRIOV_IFACE, sriov_vtable,
                                     find_sriov, daemon);
   if (r >= 0)
-    r = bus_sriov_register (daemon);
-  if (r >= 0)
     r = sd_bus_add_fallback_vtable (daemon->bus, NULL, GPUVIRT_DEVICES_PATH, GPUVIRT_VGPU_IFACE, vgpu_vtable,
                                     find_vgpu, daemon);
-  if (r >= 0)
-    r = bus_vgpu_register (daemon);
   if (r >= 0)
     r = sd_bus_add_node_enumerator (daemon->bus, NULL, GPUVIRT_DEVICES_PATH, enumerate_devices, daemon);
   return r;

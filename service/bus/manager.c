@@ -1,6 +1,6 @@
 /* org.gpuvirt.Manager at /org/gpuvirt, with the ObjectManager. */
-#include "daemon/daemon.h"
 #include "bus/doctor.h"
+#include "bus/objects.h"
 #include "bus/passthrough.h"
 #include "bus/paths.h"
 #include "bus/util.h"
@@ -32,28 +32,33 @@ get_root (sd_bus *bus, const char *path, const char *iface, const char *prop, sd
   return sd_bus_message_append (reply, "s", daemon->root);
 }
 
+/* A getter appending one value computed from DAEMON and its host's FACTS. */
+#define FACT_GETTER(name, signature, value)                                                     \
+  static int                                                                                    \
+  get_##name (sd_bus *bus, const char *path, const char *iface, const char *prop,               \
+              sd_bus_message *reply, void *userdata, sd_bus_error *error)                       \
+  {                                                                                             \
+    Daemon *daemon = userdata;                                                                  \
+    const GvHostFacts *facts = gv_host_get_facts (daemon->host);                                \
+    (void) facts;                                                                               \
+    return sd_bus_message_append (reply, signature, value);                                     \
+  }
+
+FACT_GETTER (iommu_present, "b", (int) facts->iommu_present)
+FACT_GETTER (iommu_kind, "s", gv_host_iommu_kind (facts))
+FACT_GETTER (interrupt_remapping, "b", (int) daemon->interrupt_remapping)
+FACT_GETTER (vfio_pci_loaded, "b", (int) facts->vfio_pci_loaded)
+FACT_GETTER (nvidia_vgpu_manager, "b", (int) facts->nvidia_vgpu_manager)
+
 static int
-get_fact (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
-          void *userdata, sd_bus_error *error)
+get_kernel_command_line (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+                         void *userdata, sd_bus_error *error)
 {
   Daemon *daemon = userdata;
   const GvHostFacts *facts = gv_host_get_facts (daemon->host);
+  g_autofree char *cmdline = g_strstrip (g_strdup (facts->kernel_cmdline ? facts->kernel_cmdline : ""));
 
-  if (g_str_equal (prop, "IommuPresent"))
-    return sd_bus_message_append (reply, "b", facts->iommu_present);
-  if (g_str_equal (prop, "IommuKind"))
-    return sd_bus_message_append (reply, "s", gv_host_iommu_kind (facts));
-  if (g_str_equal (prop, "InterruptRemapping"))
-    return sd_bus_message_append (reply, "b", daemon->interrupt_remapping);
-  if (g_str_equal (prop, "KernelCommandLine")) {
-    g_autofree char *cmdline = g_strstrip (g_strdup (facts->kernel_cmdline ? facts->kernel_cmdline : ""));
-    return sd_bus_message_append (reply, "s", cmdline);
-  }
-  if (g_str_equal (prop, "VfioPciLoaded"))
-    return sd_bus_message_append (reply, "b", facts->vfio_pci_loaded);
-  if (g_str_equal (prop, "NvidiaVgpuManager"))
-    return sd_bus_message_append (reply, "b", facts->nvidia_vgpu_manager);
-  return -ENOENT;
+  return sd_bus_message_append (reply, "s", cmdline);
 }
 
 static int
@@ -78,7 +83,7 @@ get_mdevs (sd_bus *bus, const char *path, const char *iface, const char *prop, s
   int r = sd_bus_message_open_container (reply, 'a', "o");
 
   for (guint i = 0; r >= 0 && i < mdevs->len; i++) {
-    g_autofree char *p = gpuvirt_mdev_path (((GvHostMdev *) mdevs->pdata[i])->uuid);
+    g_autofree char *p = bus_mdev_path (((GvHostMdev *) mdevs->pdata[i])->uuid);
     r = sd_bus_message_append (reply, "o", p);
   }
   return r < 0 ? r : sd_bus_message_close_container (reply);
@@ -103,7 +108,7 @@ method_get_device (sd_bus_message *m, void *userdata, sd_bus_error *error)
   if (!gv_host_lookup (daemon->host, bdf))
     return sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE,
                               "No PCI function %s on this host (see 'gpuvirtctl list --all')", bdf);
-  path = gpuvirt_device_path (bdf);
+  path = bus_device_path (bdf);
   return sd_bus_reply_method_return (m, "o", path);
 }
 
@@ -114,7 +119,7 @@ method_refresh (sd_bus_message *m, void *userdata, sd_bus_error *error)
   Daemon *daemon = userdata;
   g_autoptr (GError) local = NULL;
 
-  if (daemon_rescan (daemon, &local) < 0)
+  if (!daemon_rescan (daemon, &local))
     return sd_bus_error_setf (error, SD_BUS_ERROR_FAILED, "Could not read the host: %s", local->message);
   return sd_bus_reply_method_return (m, NULL);
 }
@@ -124,12 +129,12 @@ static const sd_bus_vtable manager_vtable[] = {
   SD_BUS_PROPERTY ("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY ("ApiVersion", "u", get_api_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY ("Root", "s", get_root, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_PROPERTY ("IommuPresent", "b", get_fact, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY ("IommuKind", "s", get_fact, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY ("InterruptRemapping", "b", get_fact, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY ("KernelCommandLine", "s", get_fact, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_PROPERTY ("VfioPciLoaded", "b", get_fact, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY ("NvidiaVgpuManager", "b", get_fact, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("IommuPresent", "b", get_iommu_present, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("IommuKind", "s", get_iommu_kind, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("InterruptRemapping", "b", get_interrupt_remapping, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("KernelCommandLine", "s", get_kernel_command_line, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("VfioPciLoaded", "b", get_vfio_pci_loaded, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("NvidiaVgpuManager", "b", get_nvidia_vgpu_manager, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY ("Devices", "ao", get_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY ("Mdevs", "ao", get_mdevs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_METHOD_WITH_ARGS ("GetDevice", SD_BUS_ARGS ("s", device), SD_BUS_RESULT ("o", object),

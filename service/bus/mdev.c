@@ -1,9 +1,9 @@
 /* org.gpuvirt.Mdev on /org/gpuvirt/mdevs/<uuid>: one object per mediated
  * device, from the host model. */
-#include "daemon/daemon.h"
-#include "bus/vgpu.h"
+#include "bus/objects.h"
 #include "bus/paths.h"
 #include "bus/util.h"
+#include "bus/vgpu.h"
 #include "gpuvirt-names.h"
 
 #include <errno.h>
@@ -12,7 +12,7 @@
 static GvHostMdev *
 mdev_at (Daemon *daemon, const char *path)
 {
-  g_autofree char *uuid = gpuvirt_mdev_path_to_uuid (path);
+  g_autofree char *uuid = bus_mdev_path_to_uuid (path);
   GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
 
   for (guint i = 0; uuid && i < mdevs->len; i++)
@@ -34,30 +34,36 @@ type_name (Daemon *daemon, GvHostMdev *mdev)
   return "";
 }
 
+/* Every getter's head: the mdev at PATH, or the call fails. */
+#define MDEV_OR_FAIL(daemon, path)                                                              \
+  GvHostMdev *mdev = mdev_at (daemon, path);                                                    \
+  if (!mdev)                                                                                    \
+    return sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE, "%s is gone", path)
+
+#define GETTER(name, signature, value)                                                          \
+  static int                                                                                    \
+  get_##name (sd_bus *bus, const char *path, const char *iface, const char *prop,               \
+              sd_bus_message *reply, void *userdata, sd_bus_error *error)                       \
+  {                                                                                             \
+    Daemon *daemon = userdata;                                                                  \
+    MDEV_OR_FAIL (daemon, path);                                                                \
+    return sd_bus_message_append (reply, signature, value);                                     \
+  }
+
+GETTER (uuid, "s", mdev->uuid)
+GETTER (type, "s", mdev->type_id)
+GETTER (type_name, "s", type_name (daemon, mdev))
+GETTER (iommu_group, "i", mdev->iommu_group)
+GETTER (vfio_group_node, "s", mdev->vfio_group_node ? mdev->vfio_group_node : "")
+GETTER (vfio_device_node, "s", mdev->vfio_cdev_node ? mdev->vfio_cdev_node : "")
+
 static int
-get_mdev_prop (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
-               void *userdata, sd_bus_error *error)
+get_parent (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
+            void *userdata, sd_bus_error *error)
 {
   Daemon *daemon = userdata;
-  GvHostMdev *mdev = mdev_at (daemon, path);
-
-  if (!mdev)
-    return sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE, "%s is gone", path);
-  if (g_str_equal (prop, "Uuid"))
-    return sd_bus_message_append (reply, "s", mdev->uuid);
-  if (g_str_equal (prop, "Type"))
-    return sd_bus_message_append (reply, "s", mdev->type_id);
-  if (g_str_equal (prop, "TypeName"))
-    return sd_bus_message_append (reply, "s", type_name (daemon, mdev));
-  if (g_str_equal (prop, "Parent"))
-    return bus_append_device_path_or_root (reply, mdev->parent);
-  if (g_str_equal (prop, "IommuGroup"))
-    return sd_bus_message_append (reply, "i", mdev->iommu_group);
-  if (g_str_equal (prop, "VfioGroupNode"))
-    return sd_bus_message_append (reply, "s", mdev->vfio_group_node ? mdev->vfio_group_node : "");
-  if (g_str_equal (prop, "VfioDeviceNode"))
-    return sd_bus_message_append (reply, "s", mdev->vfio_cdev_node ? mdev->vfio_cdev_node : "");
-  return -ENOENT;
+  MDEV_OR_FAIL (daemon, path);
+  return bus_append_device_path_or_root (reply, mdev->parent);
 }
 
 /* The processes holding the mdev's VFIO nodes (its parent's holders
@@ -67,13 +73,11 @@ get_mdev_holders (sd_bus *bus, const char *path, const char *iface, const char *
                   void *userdata, sd_bus_error *error)
 {
   Daemon *daemon = userdata;
-  GvHostMdev *mdev = mdev_at (daemon, path);
   g_autoptr (GPtrArray) holders = NULL;
   g_autoptr (GError) local = NULL;
   int r;
+  MDEV_OR_FAIL (daemon, path);
 
-  if (!mdev)
-    return sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE, "%s is gone", path);
   holders = daemon_holders (daemon, mdev->parent, &local);
   if (!holders)
     return sd_bus_error_setf (error, SD_BUS_ERROR_FAILED, "Could not read who holds %s: %s", mdev->uuid, local->message);
@@ -89,13 +93,13 @@ get_mdev_holders (sd_bus *bus, const char *path, const char *iface, const char *
 
 static const sd_bus_vtable mdev_vtable[] = {
   SD_BUS_VTABLE_START (0),
-  SD_BUS_PROPERTY ("Uuid", "s", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_PROPERTY ("Type", "s", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_PROPERTY ("TypeName", "s", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_PROPERTY ("Parent", "o", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_PROPERTY ("IommuGroup", "i", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_PROPERTY ("VfioGroupNode", "s", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  SD_BUS_PROPERTY ("VfioDeviceNode", "s", get_mdev_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("Uuid", "s", get_uuid, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("Type", "s", get_type, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("TypeName", "s", get_type_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("Parent", "o", get_parent, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("IommuGroup", "i", get_iommu_group, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("VfioGroupNode", "s", get_vfio_group_node, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("VfioDeviceNode", "s", get_vfio_device_node, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY ("Holders", "a(uss)", get_mdev_holders, 0, 0),
   SD_BUS_METHOD_WITH_ARGS ("Remove", SD_BUS_ARGS ("a{sv}", options), SD_BUS_NO_RESULT, bus_vgpu_mdev_remove,
                            SD_BUS_VTABLE_UNPRIVILEGED),
@@ -119,7 +123,7 @@ enumerate_mdevs (sd_bus *bus, const char *prefix, void *userdata, char ***nodes,
   GPtrArray *list = g_ptr_array_sized_new (mdevs->len + 1);
 
   for (guint i = 0; i < mdevs->len; i++)
-    g_ptr_array_add (list, gpuvirt_mdev_path (((GvHostMdev *) mdevs->pdata[i])->uuid));
+    g_ptr_array_add (list, bus_mdev_path (((GvHostMdev *) mdevs->pdata[i])->uuid));
   g_ptr_array_add (list, NULL);
   /* g_malloc is the system malloc (GLib >= 2.46): sd-bus may free() it */
   *nodes = (char **) g_ptr_array_free (list, FALSE);

@@ -4,7 +4,9 @@
  * move in parallel and the bus keeps answering) -> PropertiesChanged at
  * every transition -> reply when every group is done. */
 #include "bus/passthrough.h"
+#include "bus/announce.h"
 #include "bus/audit.h"
+#include "bus/bouncer.h"
 #include "bus/options.h"
 #include "bus/paths.h"
 #include "bus/persist.h"
@@ -82,7 +84,7 @@ on_progress (const char *bdf, const char *state, const char *message, gpointer u
   item->bdf = g_strdup (bdf);
   item->state = g_strdup (state);
   item->message = g_strdup (message ? message : "");
-  main_queue_push (daemon->queue, item);
+  daemon_queue_push (daemon->passthrough_queue, item);
 }
 
 static gpointer
@@ -95,9 +97,9 @@ group_thread (gpointer data)
   item->kind = ITEM_GROUP_DONE;
   item->op = job->op;
   item->group = job->group;
-  gv_passthrough_run (daemon->root, daemon->records, job->plan, job->group, &job->op->options, on_progress, daemon,
+  gv_passthrough_run (daemon->root, daemon->journal, job->plan, job->group, &job->op->options, on_progress, daemon,
                       &item->results, &item->error);
-  main_queue_push (daemon->queue, item);
+  daemon_queue_push (daemon->passthrough_queue, item);
   g_free (job);
   return NULL;
 }
@@ -185,18 +187,15 @@ finish (Operation *op)
 
   for (guint i = 0; op->plan->all_bdfs[i]; i++) {
     const char *bdf = op->plan->all_bdfs[i];
-    g_hash_table_remove (daemon->busy, bdf);
+    const char *one[] = { bdf, NULL };
+    daemon_unmark_busy (daemon, one);
     /* a stuck function stays stuck until its write returns */
-    if (g_strcmp0 (g_hash_table_lookup (daemon->op_state, bdf), GPUVIRT_STATE_STUCK) != 0) {
-      g_hash_table_remove (daemon->op_state, bdf);
-      g_hash_table_remove (daemon->op_message, bdf);
-    }
+    if (g_strcmp0 (g_hash_table_lookup (daemon->op_state, bdf), GPUVIRT_STATE_STUCK) != 0)
+      daemon_clear_state (daemon, bdf, FALSE);
   }
-  if (daemon_refresh_functions (daemon, (const char *const *) op->plan->all_bdfs, FALSE, &refresh_error) < 0)
+  if (!daemon_refresh_functions (daemon, (const char *const *) op->plan->all_bdfs, FALSE, &refresh_error))
     g_warning ("Could not re-read the functions after %s, ignoring: %s", operation_verb (op->plan->operation),
                refresh_error->message);
-  for (guint i = 0; op->plan->all_bdfs[i]; i++)
-    daemon_emit_state (daemon, op->plan->all_bdfs[i]);
 
   for (guint i = 0; i < op->results->len; i++) {
     GvPassthroughResult *res = op->results->pdata[i];
@@ -204,9 +203,11 @@ finish (Operation *op)
                             res->driver && *res->driver ? res->driver : "no driver");
   }
   summary = g_string_free (rows, FALSE);
-  audit_log_operation (op->request, operation_verb (op->plan->operation), op->plan->all_bdfs,
+  bus_audit_operation (op->request, operation_verb (op->plan->operation), op->plan->all_bdfs,
                        op->error ? op->error->message : NULL, summary);
 
+  /* the change is announced before the caller hears it is done */
+  bus_announce_flush (daemon);
   if (op->error && !op->keep_going) {
     g_autofree char *message = g_strdup (op->error->message);
     sd_bus_reply_method_errorf (op->request, gv_error_name (op->error), "%s", message);
@@ -320,25 +321,21 @@ on_progress_item (Daemon *daemon, QueueItem *item)
                     g_str_equal (state, GPUVIRT_STATE_STUCK);
 
   if (moving || g_hash_table_contains (daemon->busy, item->bdf)) {
-    g_hash_table_insert (daemon->op_state, g_strdup (item->bdf), g_strdup (state));
-    g_hash_table_insert (daemon->op_message, g_strdup (item->bdf), g_strdup (item->message));
-    daemon_emit_state (daemon, item->bdf);
+    daemon_set_state (daemon, item->bdf, state, item->message);
     return;
   }
   /* a write that was stuck returned: the function is where sysfs says */
   {
     const char *bdfs[] = { item->bdf, NULL };
     g_autoptr (GError) error = NULL;
-    g_hash_table_remove (daemon->op_state, item->bdf);
-    g_hash_table_insert (daemon->op_message, g_strdup (item->bdf), g_strdup (item->message));
-    if (daemon_refresh_functions (daemon, bdfs, FALSE, &error) < 0)
+    daemon_set_state (daemon, item->bdf, NULL, item->message);
+    if (!daemon_refresh_functions (daemon, bdfs, FALSE, &error))
       g_warning ("Could not re-read %s, ignoring: %s", item->bdf, error->message);
-    daemon_emit_state (daemon, item->bdf);
   }
 }
 
 void
-bus_passthrough_queue_item (gpointer data, gpointer user_data)
+bus_passthrough_report (gpointer data, gpointer user_data)
 {
   QueueItem *item = data;
   Daemon *daemon = user_data;
@@ -382,26 +379,16 @@ run_operation (Daemon *daemon, sd_bus_message *m, GvPassthroughOp operation, GPt
   g_autofree char *vendors = NULL;
   g_autofree char *models = NULL;
   Operation *op;
-  const char *action;
-  const char *actions[3];
   int r;
-
-  if (daemon->read_only)
-    return sd_bus_error_set (error, GPUVIRT_ERROR_NOT_SUPPORTED, "gpuvirtd runs with --read-only: nothing may change");
 
   /* check state: nothing already moving, a feasible plan */
   g_ptr_array_add (requested, NULL);
-  for (guint i = 0; requested->pdata[i]; i++)
-    if (g_hash_table_contains (daemon->busy, requested->pdata[i]))
-      return sd_bus_error_setf (error, GPUVIRT_ERROR_BUSY, "%s is being changed by another request; try again when it is done",
-                                (char *) requested->pdata[i]);
+  if (!daemon_check_writable (daemon, &local) ||
+      !daemon_check_not_busy (daemon, (const char *const *) requested->pdata, &local))
+    return bus_error_set (error, local);
   plan = gv_passthrough_plan (daemon->host, operation, (const char *const *) requested->pdata, options, &local);
-  if (!plan)
-    return sd_bus_error_setf (error, gv_error_name (local), "%s", local->message);
-  for (guint i = 0; plan->all_bdfs[i]; i++)
-    if (g_hash_table_contains (daemon->busy, plan->all_bdfs[i]))
-      return sd_bus_error_setf (error, GPUVIRT_ERROR_BUSY, "%s is being changed by another request; try again when it is done",
-                                plan->all_bdfs[i]);
+  if (!plan || !daemon_check_not_busy (daemon, (const char *const *) plan->all_bdfs, &local))
+    return bus_error_set (error, local);
   /* the configuration can take the change, or nothing moves */
   if (persist) {
     g_autoptr (BusPersist) edits = passthrough_edits (daemon, operation, (const char *const *) requested->pdata);
@@ -410,18 +397,17 @@ run_operation (Daemon *daemon, sd_bus_message *m, GvPassthroughOp operation, GPt
       return r;
   }
 
-  /* polkit */
+  /* polkit: taking foreign functions is as strong as forcing past holders */
   devices = g_strjoinv (" ", (char **) requested->pdata);
   functions = g_strjoinv (" ", plan->all_bdfs);
   vendors = join_ids (daemon, (const char *const *) requested->pdata, FALSE);
   models = join_ids (daemon, (const char *const *) requested->pdata, TRUE);
-  /* taking foreign functions is as strong as forcing past holders */
-  action = options->force || options->allow_foreign ? GPUVIRT_ACTION_ASSIGN_FORCE : GPUVIRT_ACTION_ASSIGN;
   {
     const char *details[] = { GPUVIRT_DETAIL_DEVICE, devices, GPUVIRT_DETAIL_VENDOR, vendors,
                               GPUVIRT_DETAIL_MODEL, models, GPUVIRT_DETAIL_FUNCTIONS, functions,
                               options->driver ? GPUVIRT_DETAIL_DRIVER : NULL, options->driver, NULL };
-    r = gpuvirt_polkit_check_all (daemon->polkit, m, bus_persist_actions (action, persist, actions), details, error);
+    BusNeed need = options->force || options->allow_foreign ? BUS_NEED_FORCE : BUS_NEED_ACTION;
+    r = bus_bouncer_check (daemon, m, need | (persist ? BUS_NEED_PERSIST : 0), details, error);
   }
   if (r <= 0)
     return r < 0 ? r : 1;   /* denied, or polkit will call us again */
@@ -437,10 +423,9 @@ run_operation (Daemon *daemon, sd_bus_message *m, GvPassthroughOp operation, GPt
   op->persist = persist ? g_strdupv ((char **) requested->pdata) : NULL;
   op->results = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_passthrough_result_free);
   op->succeeded = g_ptr_array_new ();
-  for (guint i = 0; op->plan->all_bdfs[i]; i++) {
-    g_hash_table_insert (daemon->busy, g_strdup (op->plan->all_bdfs[i]), op);
+  daemon_mark_busy (daemon, (const char *const *) op->plan->all_bdfs, op);
+  for (guint i = 0; op->plan->all_bdfs[i]; i++)
     g_hash_table_remove (daemon->op_message, op->plan->all_bdfs[i]);
-  }
   for (guint i = 0; i < op->plan->groups->len; i++)
     start_group (op, op->plan, op->plan->groups->pdata[i]);
   return 1;
@@ -471,7 +456,7 @@ valid_driver_name (const char *name)
 static int
 device_method (sd_bus_message *m, Daemon *daemon, GvPassthroughOp operation, sd_bus_error *error)
 {
-  g_autofree char *bdf = gpuvirt_device_path_to_bdf (sd_bus_message_get_path (m));
+  g_autofree char *bdf = bus_device_path_to_bdf (sd_bus_message_get_path (m));
   GvPassthroughOptions options = { 0 };
   gboolean persist = FALSE;
   g_autoptr (GPtrArray) requested = g_ptr_array_new ();

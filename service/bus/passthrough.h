@@ -1,4 +1,4 @@
-/* BindVfio, GiveBack and Unbind (see bus-passthrough.c): handlers for the
+/* BindVfio, GiveBack and Unbind (see passthrough.c): handlers for the
  * Device and Manager vtables. */
 #pragma once
 
@@ -10,5 +10,5 @@ int bus_passthrough_unbind (sd_bus_message *m, void *userdata, sd_bus_error *err
 int bus_passthrough_bulk_bind (sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_passthrough_bulk_give_back (sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_passthrough_bulk_unbind (sd_bus_message *m, void *userdata, sd_bus_error *error);
-/* The MainQueue callback: progress and results from worker threads. */
-void bus_passthrough_queue_item (gpointer item, gpointer user_data);
+/* Progress and results from the worker threads, on the main loop. */
+void bus_passthrough_report (gpointer item, gpointer user_data);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 char *
-gpuvirt_device_path (const char *bdf)
+bus_device_path (const char *bdf)
 {
   g_autofree char *name = g_strdup (bdf);
 
@@ -19,7 +19,7 @@ gpuvirt_device_path (const char *bdf)
 }
 
 char *
-gpuvirt_device_path_to_bdf (const char *path)
+bus_device_path_to_bdf (const char *path)
 {
   const char *prefix = GPUVIRT_DEVICES_PATH "/pci_";
   g_autofree char *bdf = NULL;
@@ -36,7 +36,7 @@ gpuvirt_device_path_to_bdf (const char *path)
 }
 
 char *
-gpuvirt_mdev_path (const char *uuid)
+bus_mdev_path (const char *uuid)
 {
   g_autofree char *name = g_strdup (uuid);
 
@@ -47,7 +47,7 @@ gpuvirt_mdev_path (const char *uuid)
 }
 
 char *
-gpuvirt_mdev_path_to_uuid (const char *path)
+bus_mdev_path_to_uuid (const char *path)
 {
   const char *prefix = GPUVIRT_MDEVS_PATH "/";
   char *uuid;

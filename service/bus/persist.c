@@ -1,4 +1,4 @@
-/* The persist option (see bus-persist.h): a call's edits of the main
+/* The persist option (see persist.h): a call's edits of the main
  * configuration file, checked before the device changes and saved after. */
 #include "bus/persist.h"
 #include "gpuvirt-names.h"
@@ -70,19 +70,6 @@ const char *
 bus_persist_type_text (const char *id, const char *name)
 {
   return name && *name ? name : id;
-}
-
-const char *const *
-bus_persist_actions (const char *action, gboolean persist, const char *out[3])
-{
-  guint n = 0;
-
-  if (action)
-    out[n++] = action;
-  if (persist)
-    out[n++] = GPUVIRT_ACTION_CONFIG;
-  out[n] = NULL;
-  return out;
 }
 
 /* A new edit of BDF, with its ids from the host model. */

@@ -7,7 +7,7 @@
  *   bus_persist_passthrough (p, bdf, TRUE);         // the call's edits
  *   r = bus_persist_check (p, error);               // before polkit and any write:
  *                                                   // ConfigInvalid, nothing changes
- *   ... polkit (bus_persist_actions), the device change ...
+ *   ... polkit (bouncer.h: BUS_NEED_PERSIST), the device change ...
  *   r = bus_persist_commit (p, "bind-vfio of 0000:01:00.0", error);
  *                                                   // saved and reloaded, or ConfigInvalid
  *                                                   // saying the change stays
@@ -45,10 +45,6 @@ void bus_persist_clear (BusPersist *persist);
 
 /* The type as recorded: its name when the host tells it, else its id. */
 const char *bus_persist_type_text (const char *id, const char *name);
-
-/* The polkit actions of a call: ACTION, then org.gpuvirt.modify-config
- * when PERSIST (ACTION NULL: that one only), written to OUT and returned. */
-const char *const *bus_persist_actions (const char *action, gboolean persist, const char *out[3]);
 
 /* Before anything is written: the edits made on the main file in memory.
  * 0, or < 0 with ERROR set: ConfigInvalid when a drop-in sets a key an

@@ -1,11 +1,13 @@
 /* Runs SR-IOV and vGPU operations: worker thread -> main loop -> reply
- * (see bus-vgpu-op.h). */
+ * (see vgpu-op.h). */
 #include "bus/vgpu-op.h"
-#include "bus/vgpu-journal.h"
+#include "bus/announce.h"
 #include "bus/audit.h"
+#include "bus/bouncer.h"
+#include "bus/util.h"
 #include "bus/paths.h"
 #include "gpuvirt-names.h"
-#include "sysfs/read.h"
+#include "host/bdf.h"
 
 #include <errno.h>
 #include <string.h>
@@ -14,54 +16,20 @@ typedef enum { ITEM_DONE, ITEM_LATE } ItemKind;
 
 typedef struct {
   ItemKind kind;
-  VgpuOp *op;     /* DONE */
+  BusVgpuOp *op;  /* DONE */
   char *what;     /* LATE: the BDF or UUID the late write was about */
   int result;
 } Item;
 
-static const char *const kind_names[] = {
-  [VGPU_OP_SET_NUM_VFS] = "set-num-vfs",
-  [VGPU_OP_SET_TYPE] = "set-vgpu-type",
-  [VGPU_OP_RELEASE_TYPE] = "release-vgpu-type",
-  [VGPU_OP_CREATE_MDEV] = "create-mdev",
-  [VGPU_OP_REMOVE_MDEV] = "remove-mdev",
-  [VGPU_OP_CREATE_VGPU] = "create-vgpu",
-  [VGPU_OP_REMOVE_VGPU] = "remove-vgpu",
-};
-
-const char *
-vgpu_op_kind_to_string (VgpuOpKind kind)
-{
-  return kind_names[kind];
-}
-
-const char *
-vgpu_busy_conflict (Daemon *daemon, const char *const *keys)
-{
-  for (guint i = 0; keys && keys[i]; i++)
-    if (g_hash_table_contains (daemon->busy, keys[i]))
-      return keys[i];
-  return NULL;
-}
-
 static void
-vgpu_op_free (VgpuOp *op)
+op_free (BusVgpuOp *op)
 {
   sd_bus_message_unref (op->request);
+  gv_vgpu_plan_free (op->plan);
   g_free (op->root);
-  g_free (op->function);
-  g_free (op->gpu);
-  g_free (op->wanted);
-  g_free (op->uuid);
-  g_strfreev (op->busy);
   bus_persist_free (op->persist);
   g_clear_error (&op->error);
-  g_free (op->type_name);
-  g_free (op->out_uuid);
-  g_free (op->out_type);
-  if (op->result)
-    gv_vgpu_result_free (op->result);
-  g_strfreev (op->vfs);
+  gv_vgpu_outcome_clear (&op->outcome);
   g_free (op);
 }
 
@@ -75,21 +43,18 @@ on_late (const char *what, int result, gpointer user_data)
   item->kind = ITEM_LATE;
   item->what = g_strdup (what);
   item->result = result;
-  main_queue_push (daemon->vgpu_queue, item);
+  daemon_queue_push (daemon->vgpu_queue, item);
 }
 
-VgpuOp *
-vgpu_op_new (Daemon *daemon, sd_bus_message *m, VgpuOpKind kind, const char *function, const char *gpu,
-             guint timeout_ms, VgpuOpReplyFunc reply)
+static BusVgpuOp *
+op_new (Daemon *daemon, sd_bus_message *m, GvVgpuPlan *plan, guint timeout_ms, BusVgpuOpReplyFunc reply)
 {
-  VgpuOp *op = g_new0 (VgpuOp, 1);
+  BusVgpuOp *op = g_new0 (BusVgpuOp, 1);
 
   op->daemon = daemon;
   op->request = sd_bus_message_ref (m);
-  op->kind = kind;
+  op->plan = plan;
   op->root = g_strdup (daemon->root);
-  op->function = g_strdup (function);
-  op->gpu = g_strdup (gpu ? gpu : function);
   op->reply = reply;
   op->ctx.root = op->root;
   op->ctx.timeout_ms = timeout_ms;
@@ -100,80 +65,25 @@ vgpu_op_new (Daemon *daemon, sd_bus_message *m, VgpuOpKind kind, const char *fun
 
 /* ---- worker side ---- */
 
-static void
-run (VgpuOp *op)
-{
-  const GvVgpuContext *ctx = &op->ctx;
-  g_autofree char *journal = vgpu_op_journal_begin (op);
-
-  switch (op->kind) {
-  case VGPU_OP_SET_NUM_VFS:
-    gv_vgpu_set_num_vfs (ctx, op->function, op->count, &op->vfs, &op->error);
-    break;
-  case VGPU_OP_SET_TYPE:
-    gv_vgpu_set_type (ctx, op->function, op->wanted, &op->type_id, &op->type_name, &op->changed, &op->error);
-    break;
-  case VGPU_OP_RELEASE_TYPE:
-    gv_vgpu_release_type (ctx, op->function, &op->changed, &op->error);
-    break;
-  case VGPU_OP_CREATE_MDEV:
-    gv_vgpu_create_mdev (ctx, op->function, op->wanted, op->uuid, &op->out_uuid, &op->out_type, &op->error);
-    break;
-  case VGPU_OP_REMOVE_MDEV:
-    gv_vgpu_remove_mdev (ctx, op->uuid, &op->error);
-    break;
-  case VGPU_OP_CREATE_VGPU: {
-    GvVgpuRequest request = {
-      .function = op->function,
-      .framework = op->framework,
-      .wanted = op->wanted,
-      .uuid = op->uuid,
-      .num_vfs = op->count,
-    };
-    gv_vgpu_create (ctx, &request, &op->result, &op->error);
-    break;
-  }
-  case VGPU_OP_REMOVE_VGPU: {
-    gboolean removed;
-    if (op->uuid && *op->uuid)
-      removed = gv_vgpu_remove_mdev (ctx, op->uuid, &op->error);
-    else
-      removed = gv_vgpu_release_type (ctx, op->function, NULL, &op->error);
-    if (removed && op->disable_vfs) {
-      g_autoptr (GError) local = NULL;
-      if (!gv_vgpu_set_num_vfs (ctx, op->gpu, 0, &op->vfs, &local)) {
-        /* the vGPU is gone; only the clean-up failed: say exactly that */
-        g_set_error (&op->error, local->domain, local->code,
-                     "The vGPU was removed, but disabling the VFs of %s failed: %s", op->gpu, local->message);
-      }
-    }
-    break;
-  }
-  }
-  vgpu_op_journal_end (op, journal);
-}
-
 static gpointer
 worker (gpointer data)
 {
-  VgpuOp *op = data;
+  BusVgpuOp *op = data;
   Item *item = g_new0 (Item, 1);
 
-  run (op);
+  gv_vgpu_plan_run (&op->ctx, op->daemon->journal, op->plan, &op->outcome, &op->error);
   item->kind = ITEM_DONE;
   item->op = op;
-  main_queue_push (op->daemon->vgpu_queue, item);
+  daemon_queue_push (op->daemon->vgpu_queue, item);
   return NULL;
 }
 
-void
-vgpu_op_start (VgpuOp *op, const char *const *busy)
+static void
+op_start (BusVgpuOp *op)
 {
   GThread *thread;
 
-  op->busy = g_strdupv ((GStrv) busy);
-  for (guint i = 0; op->busy[i]; i++)
-    g_hash_table_insert (op->daemon->busy, g_strdup (op->busy[i]), op);
+  daemon_mark_busy (op->daemon, (const char *const *) op->plan->busy, op);
   thread = g_thread_new ("gpuvirt-vgpu", worker, op);
   g_thread_unref (thread);
 }
@@ -207,44 +117,47 @@ refresh_family (Daemon *daemon, const char *const *keys, const char *const *extr
     }
   }
   g_ptr_array_add (bdfs, NULL);
-  if (daemon_refresh_functions (daemon, (const char *const *) bdfs->pdata, all_mdev_parents, &error) < 0)
+  if (!daemon_refresh_functions (daemon, (const char *const *) bdfs->pdata, all_mdev_parents, &error))
     g_warning ("Could not re-read the functions of an SR-IOV or vGPU change, ignoring: %s", error->message);
 }
 
 static char *
-summary (VgpuOp *op)
+summary (BusVgpuOp *op)
 {
-  GvHostDevice *gpu = gv_host_lookup (op->daemon->host, op->gpu);
+  const GvVgpuPlan *plan = op->plan;
+  const GvVgpuOutcome *out = &op->outcome;
+  GvHostDevice *gpu = gv_host_lookup (op->daemon->host, plan->gpu);
   guint numvfs = gpu ? gpu->fn->sriov_numvfs : 0;
 
-  switch (op->kind) {
-  case VGPU_OP_SET_NUM_VFS:
-    return g_strdup_printf ("%s: %u VFs asked, %u now", op->gpu, op->count, numvfs);
-  case VGPU_OP_CREATE_VGPU:
-    if (op->result)
-      return g_strdup_printf ("%s: vGPU %s (%s) on %s%s%s%s", op->gpu, op->result->type_id, op->result->type_name,
-                              op->result->address, op->result->mdev_uuid ? ", mdev " : "",
-                              op->result->mdev_uuid ? op->result->mdev_uuid : "",
-                              op->result->enabled_vfs ? ", VFs enabled for it" : "");
+  switch (plan->kind) {
+  case GV_VGPU_OP_SET_NUM_VFS:
+    return g_strdup_printf ("%s: %u VFs asked, %u now", plan->gpu, plan->count, numvfs);
+  case GV_VGPU_OP_CREATE_VGPU:
+    if (out->vgpu)
+      return g_strdup_printf ("%s: vGPU %s (%s) on %s%s%s%s", plan->gpu, out->vgpu->type_id, out->vgpu->type_name,
+                              out->vgpu->address, out->vgpu->mdev_uuid ? ", mdev " : "",
+                              out->vgpu->mdev_uuid ? out->vgpu->mdev_uuid : "",
+                              out->vgpu->enabled_vfs ? ", VFs enabled for it" : "");
     break;
+  case GV_VGPU_OP_SET_TYPE:
+  case GV_VGPU_OP_RELEASE_TYPE:
+    return g_strdup_printf ("%s: %s", plan->function, out->changed ? "changed" : "nothing to change");
   default:
     break;
   }
-  if (op->kind == VGPU_OP_SET_TYPE || op->kind == VGPU_OP_RELEASE_TYPE)
-    return g_strdup_printf ("%s: %s", op->function, op->changed ? "changed" : "nothing to change");
-  return g_strdup_printf ("%s%s%s", op->function, op->uuid && *op->uuid ? " mdev " : "",
-                          op->uuid ? op->uuid : op->out_uuid ? op->out_uuid : "");
+  return g_strdup_printf ("%s%s%s", plan->function, *plan->uuid ? " mdev " : "",
+                          *plan->uuid ? plan->uuid : out->uuid ? out->uuid : "");
 }
 
 /* The persist option, once the change succeeded: 0, or < 0 with ERROR. */
 static int
-persist (VgpuOp *op, const char *summary, sd_bus_error *error)
+persist (BusVgpuOp *op, const char *summary, sd_bus_error *error)
 {
-  g_autofree char *done = g_strdup_printf ("%s (%s)", vgpu_op_kind_to_string (op->kind), summary);
+  g_autofree char *done = g_strdup_printf ("%s (%s)", gv_vgpu_op_to_string (op->plan->kind), summary);
   /* a count or a type set again changes nothing and records it; a vGPU
    * made or removed again is another call */
-  gboolean again = op->kind == VGPU_OP_SET_NUM_VFS || op->kind == VGPU_OP_SET_TYPE ||
-                   op->kind == VGPU_OP_RELEASE_TYPE;
+  gboolean again = op->plan->kind == GV_VGPU_OP_SET_NUM_VFS || op->plan->kind == GV_VGPU_OP_SET_TYPE ||
+                   op->plan->kind == GV_VGPU_OP_RELEASE_TYPE;
 
   if (op->persist_result)
     op->persist_result (op);
@@ -252,35 +165,37 @@ persist (VgpuOp *op, const char *summary, sd_bus_error *error)
 }
 
 static void
-finish (VgpuOp *op)
+finish (BusVgpuOp *op)
 {
   Daemon *daemon = op->daemon;
-  gboolean stuck = op->error && g_error_matches (op->error, GV_ERROR, GV_ERROR_STUCK);
+  const GvVgpuPlan *plan = op->plan;
+  gboolean stuck = g_error_matches (op->error, GV_ERROR, GV_ERROR_STUCK);
   const char *extra[4] = { NULL };
   sd_bus_error persist_error = SD_BUS_ERROR_NULL;
   g_autofree char *text = NULL;
-  char *functions[] = { op->function, NULL };
+  char *functions[] = { plan->function, NULL };
   int r;
 
-  for (guint i = 0; op->busy[i]; i++)
-    g_hash_table_remove (daemon->busy, op->busy[i]);
+  daemon_unmark_busy (daemon, (const char *const *) plan->busy);
   if (stuck) {
     /* held until the write returns: see on_late */
-    for (guint i = 0; op->busy[i]; i++)
-      g_hash_table_insert (daemon->busy, g_strdup (op->busy[i]), daemon);
-    g_ptr_array_add (daemon->stuck_ops, g_strdupv (op->busy));
+    daemon_mark_busy (daemon, (const char *const *) plan->busy, daemon);
+    g_ptr_array_add (daemon->stuck_ops, g_strdupv (plan->busy));
   }
-  extra[0] = op->gpu;
-  extra[1] = op->function;
-  extra[2] = op->result ? op->result->address : NULL;
+  extra[0] = plan->gpu;
+  extra[1] = plan->function;
+  extra[2] = op->outcome.vgpu ? op->outcome.vgpu->address : NULL;
   /* one pass over the family, VFs that appeared included (read for the
    * first time): each pass re-reads every function of it over sysfs */
-  refresh_family (daemon, (const char *const *) op->busy, extra,
-                  (const char *const *) (op->vfs ? op->vfs : op->result ? op->result->vfs : NULL), FALSE);
+  refresh_family (daemon, (const char *const *) plan->busy, extra,
+                  (const char *const *) (op->outcome.vfs ? op->outcome.vfs
+                                         : op->outcome.vgpu ? op->outcome.vgpu->vfs : NULL), FALSE);
 
   text = summary (op);
-  audit_log_operation (op->request, vgpu_op_kind_to_string (op->kind), functions,
+  bus_audit_operation (op->request, gv_vgpu_op_to_string (plan->kind), functions,
                        op->error ? op->error->message : NULL, text);
+  /* the change is announced before the caller hears it is done */
+  bus_announce_flush (daemon);
   if (op->error)
     r = sd_bus_reply_method_errorf (op->request, gv_error_name (op->error), "%s", op->error->message);
   else if (op->persist && persist (op, text, &persist_error) < 0)
@@ -289,9 +204,10 @@ finish (VgpuOp *op)
   else
     r = op->reply (op);
   if (r < 0)
-    g_warning ("Could not reply to %s on %s: %s", vgpu_op_kind_to_string (op->kind), op->function, g_strerror (-r));
+    g_warning ("Could not reply to %s on %s: %s", gv_vgpu_op_to_string (plan->kind), plan->function,
+               g_strerror (-r));
   sd_bus_error_free (&persist_error);
-  vgpu_op_free (op);
+  op_free (op);
 }
 
 static void
@@ -305,8 +221,7 @@ late (Daemon *daemon, const char *what, int result)
     GStrv keys = daemon->stuck_ops->pdata[i];
     if (!g_strv_contains ((const char *const *) keys, what))
       continue;
-    for (guint j = 0; keys[j]; j++)
-      g_hash_table_remove (daemon->busy, keys[j]);
+    daemon_unmark_busy (daemon, (const char *const *) keys);
     refresh_family (daemon, (const char *const *) keys, NULL, NULL, TRUE);
     g_ptr_array_remove_index (daemon->stuck_ops, i);
     return;
@@ -318,7 +233,7 @@ late (Daemon *daemon, const char *what, int result)
 }
 
 void
-bus_vgpu_queue_item (gpointer data, gpointer user_data)
+bus_vgpu_op_report (gpointer data, gpointer user_data)
 {
   Item *item = data;
 
@@ -328,4 +243,59 @@ bus_vgpu_queue_item (gpointer data, gpointer user_data)
     late (user_data, item->what, item->result);
   g_free (item->what);
   g_free (item);
+}
+
+/* ---- the shared steps of a method ---- */
+
+int
+bus_vgpu_op_run (Daemon *daemon, sd_bus_message *m, BusVgpuCall *call, sd_bus_error *error)
+{
+  g_autoptr (GvVgpuPlan) plan = g_steal_pointer (&call->plan);
+  g_autoptr (BusPersist) persist = g_steal_pointer (&call->persist);
+  g_autoptr (GError) local = NULL;
+  BusVgpuOp *op;
+  int r;
+
+  /* check state */
+  if (!daemon_check_writable (daemon, &local) ||
+      !daemon_check_not_busy (daemon, (const char *const *) plan->busy, &local))
+    return bus_error_set (error, local);
+  if (plan->no_op) {
+    /* nothing to do on the device: to persist, only the file is written */
+    if (persist) {
+      r = bus_persist_check (persist, error);
+      if (r < 0)
+        return r;
+      r = bus_bouncer_check (daemon, m, BUS_NEED_PERSIST, call->details, error);
+      if (r <= 0)
+        return r < 0 ? r : 1;
+      r = bus_persist_commit (persist, NULL, TRUE, error);
+      if (r < 0)
+        return r;
+    }
+    op = op_new (daemon, m, g_steal_pointer (&plan), call->timeout_ms, call->reply);
+    r = op->reply (op);
+    op_free (op);
+    return r < 0 ? r : 1;
+  }
+  if (!gv_vgpu_plan_check_users (daemon->host, plan, &local))
+    return bus_error_set (error, local);
+  /* the configuration can take the change, or nothing is written */
+  if (persist) {
+    r = bus_persist_check (persist, error);
+    if (r < 0)
+      return r;
+  }
+
+  /* polkit */
+  r = bus_bouncer_check (daemon, m, BUS_NEED_ACTION | (persist ? BUS_NEED_PERSIST : 0), call->details, error);
+  if (r <= 0)
+    return r < 0 ? r : 1;
+
+  /* act */
+  op = op_new (daemon, m, g_steal_pointer (&plan), call->timeout_ms, call->reply);
+  op->persist = g_steal_pointer (&persist);
+  op->persist_result = call->persist_result;
+  op_start (op);
+  return 1;
 }

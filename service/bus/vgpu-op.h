@@ -1,8 +1,9 @@
-/* The part every SR-IOV and vGPU method shares once it has validated,
- * checked state and passed polkit: mark what it touches busy, run the
- * engine call (vgpu.h) in a worker thread, then on the main loop re-read
- * the GPU's family and the mdevs (so InterfacesAdded/Removed and
- * PropertiesChanged go out), write the journal record and reply.
+/* The part every SR-IOV and vGPU method shares once it has planned its
+ * call (vgpu/plan.h), checked state and passed polkit: mark what it
+ * touches busy, run the plan in a worker thread, then on the main loop
+ * re-read the GPU's family and the mdevs (so InterfacesAdded/Removed and
+ * PropertiesChanged go out), write the audit record, record the persist
+ * option's edits and reply.
  *
  * A write that outlives its timeout keeps everything the operation marked
  * busy until the write returns (the engine's late callback), then the
@@ -14,71 +15,51 @@
 
 #include "bus/persist.h"
 #include "daemon/daemon.h"
-#include "vgpu/vgpu.h"
+#include "vgpu/plan.h"
 
-typedef enum {
-  VGPU_OP_SET_NUM_VFS,
-  VGPU_OP_SET_TYPE,
-  VGPU_OP_RELEASE_TYPE,
-  VGPU_OP_CREATE_MDEV,
-  VGPU_OP_REMOVE_MDEV,
-  VGPU_OP_CREATE_VGPU,
-  VGPU_OP_REMOVE_VGPU,
-} VgpuOpKind;
-
-typedef struct VgpuOp VgpuOp;
+typedef struct BusVgpuOp BusVgpuOp;
 
 /* Builds and sends the reply of a successful operation (on the main loop,
  * after the model was read again). Returns a negative errno on failure. */
-typedef int (*VgpuOpReplyFunc) (VgpuOp *op);
+typedef int (*BusVgpuOpReplyFunc) (BusVgpuOp *op);
 /* Records the persist option's edits that depend on what the worker did
  * (the VF picked, the mdev's UUID) in OP->persist, on the main loop after
  * the model was read again. */
-typedef void (*VgpuOpPersistFunc) (VgpuOp *op);
+typedef void (*BusVgpuOpPersistFunc) (BusVgpuOp *op);
 
-struct VgpuOp {
+struct BusVgpuOp {
   Daemon *daemon;
   sd_bus_message *request;
-  VgpuOpKind kind;
+  GvVgpuPlan *plan;                 /* what the call does (owned) */
   char *root;
   GvVgpuContext ctx;
-  VgpuOpReplyFunc reply;
+  BusVgpuOpReplyFunc reply;
+  BusPersist *persist;              /* the persist option: edits saved once the change succeeded (owned) */
+  BusVgpuOpPersistFunc persist_result; /* may be NULL */
 
-  /* input, set by the method */
-  char *function;          /* the function the call acts on */
-  char *gpu;               /* its GPU's physical function */
-  char *wanted;            /* type id or name */
-  char *uuid;              /* mdev UUID ("" = generate) */
-  guint count;             /* SetNumVfs: VFs wanted; CreateVgpu: VFs to enable */
-  gboolean disable_vfs;    /* RemoveVgpu: the GPU's last vGPU takes its VFs along */
-  GvHostFramework framework;
-  GStrv busy;              /* BDFs and mdev UUIDs marked busy */
-  BusPersist *persist;     /* the persist option: edits saved once the change succeeded (owned) */
-  VgpuOpPersistFunc persist_result; /* may be NULL */
-
-  /* output, set by the worker */
+  /* set by the worker */
   GError *error;
-  gboolean changed;        /* SetType/ReleaseType: something was written */
-  guint type_id;
-  char *type_name;
-  char *out_uuid;
-  char *out_type;
-  GvVgpuResult *result;
-  GStrv vfs;               /* the GPU's VFs afterwards */
+  GvVgpuOutcome outcome;
 };
 
-/* Audit names of the kinds ("set-num-vfs", "create-vgpu", ...). */
-const char *vgpu_op_kind_to_string (VgpuOpKind kind);
+/* A planned call, as its method hands it over. */
+typedef struct {
+  GvVgpuPlan *plan;                 /* taken */
+  BusPersist *persist;              /* the persist option's edits (taken); NULL without it */
+  BusVgpuOpPersistFunc persist_result; /* edits that need what the call did; may be NULL */
+  const char *const *details;       /* for polkit rules (NULL-terminated key/value pairs) */
+  guint timeout_ms;                 /* each write's bound; 0 = the engine's default */
+  BusVgpuOpReplyFunc reply;         /* also for a call that finds the device as asked */
+} BusVgpuCall;
 
-/* The first of KEYS another operation holds, or NULL. */
-const char *vgpu_busy_conflict (Daemon *daemon, const char *const *keys);
+/* The rest of every SR-IOV and vGPU method, in the contract's order:
+ * refused on a read-only daemon, while another call changes what it
+ * touches, or (with persist) when the configuration cannot take the
+ * change; a call that finds the device as asked replies at once (with
+ * persist, after polkit for modify-config and the file written); one a
+ * VM would lose its device to is refused (InUse); then polkit, then the
+ * worker. Returns what a handler returns. */
+int bus_vgpu_op_run (Daemon *daemon, sd_bus_message *m, BusVgpuCall *call, sd_bus_error *error);
 
-/* A new operation answering M. GPU may equal FUNCTION. */
-VgpuOp *vgpu_op_new (Daemon *daemon, sd_bus_message *m, VgpuOpKind kind, const char *function, const char *gpu,
-                     guint timeout_ms, VgpuOpReplyFunc reply);
-/* Marks BUSY (NULL-terminated, copied) and starts the worker; the
- * operation then belongs to the runner. */
-void vgpu_op_start (VgpuOp *op, const char *const *busy);
-
-/* Runs on the main loop for each worker result (daemon->vgpu_queue). */
-void bus_vgpu_queue_item (gpointer item, gpointer user_data);
+/* The daemon's handler for the workers' reports (bus_handlers). */
+void bus_vgpu_op_report (gpointer item, gpointer user_data);

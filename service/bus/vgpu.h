@@ -1,4 +1,4 @@
-/* The methods of org.gpuvirt.Vgpu and org.gpuvirt.Mdev (see bus-vgpu.c). */
+/* The methods of org.gpuvirt.Vgpu and org.gpuvirt.Mdev (see vgpu.c). */
 #pragma once
 
 #include <systemd/sd-bus.h>
@@ -11,6 +11,3 @@ int bus_vgpu_create_mdev (sd_bus_message *m, void *userdata, sd_bus_error *error
 int bus_vgpu_create_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_vgpu_remove_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_vgpu_mdev_remove (sd_bus_message *m, void *userdata, sd_bus_error *error);
-/* Answers vGPU methods on functions without org.gpuvirt.Vgpu with
- * NotSupported instead of sd-bus' UnknownInterface. */
-int bus_vgpu_register (Daemon *daemon);

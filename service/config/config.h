@@ -37,6 +37,7 @@
 
 #include "host/model.h"
 #include "passthrough/passthrough.h"
+#include "vgpu/type-names.h"
 #include "vgpu/vgpu.h"
 
 G_BEGIN_DECLS
@@ -212,6 +213,8 @@ typedef struct {
    * (STATE_DIR/vgpu-types), so that a full GPU, whose VFs list no types,
    * still matches VgpuType= names; NULL: only what the host lists now */
   const char *state_dir;
+  /* the catalogue to use (the daemon's); NULL: one read from STATE_DIR */
+  GvVgpuTypeNames *type_names;
 } GvConfigPlanOptions;
 
 /* Steps in the order they run: every passthrough step (a GPU with its
@@ -241,6 +244,7 @@ typedef struct {
   const char *root;            /* as gv_host_get_root() of the computing host */
   GvJournal *records;          /* originals and the journal (passthrough and vGPU alike) */
   const char *state_dir;       /* as in GvConfigPlanOptions; may be NULL */
+  GvVgpuTypeNames *type_names; /* as in GvConfigPlanOptions; may be NULL */
   guint timeout_ms;            /* each sysfs write; 0 = 10 s */
   guint appear_ms;             /* wait for new VFs and their vGPU files; 0 = timeout_ms */
   guint busy_retry_ms;         /* as in GvVgpuContext; 0 = default */

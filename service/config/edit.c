@@ -4,6 +4,7 @@
  * would silently win). Saving is atomic: a temporary file in the same
  * directory, fsync, rename, fsync of the directory. */
 #include "config/internal.h"
+#include "sysfs/file.h"
 #include "sysfs/read.h"
 
 #include <errno.h>
@@ -21,72 +22,10 @@ struct _GvConfigEditor {
 
 /* ---- saving ---- */
 
-static gboolean
-io_error (GError **error, int err, const char *path, const char *step)
-{
-  g_set_error (error, GV_ERROR, GV_ERROR_IO, "Cannot save %s: %s failed: %s (%s); the file is unchanged",
-               path, step, g_strerror (err), strerrorname_np (err) ? strerrorname_np (err) : "?");
-  return FALSE;
-}
-
 gboolean
 gv_config_save_text (const char *path, const char *text, GError **error)
 {
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *base = g_path_get_basename (path);
-  g_autofree char *tmp = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
-  g_autofree char *step = NULL;
-  size_t len = strlen (text), off = 0;
-  int fd, dfd, err = 0;
-
-  if (g_mkdir_with_parents (dir, 0755) < 0)
-    return io_error (error, errno, path, "creating its directory");
-  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return io_error (error, errno, path, "creating a temporary file in its directory");
-  if (fchmod (fd, 0644) < 0) {
-    err = errno;
-    step = g_strdup_printf ("setting the mode of %s", tmp);
-  }
-  while (!err && off < len) {
-    ssize_t n = write (fd, text + off, len - off);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      err = errno;
-      step = g_strdup_printf ("writing %s", tmp);
-      break;
-    }
-    off += (size_t) n;
-  }
-  if (!err && fsync (fd) < 0) {
-    err = errno;
-    step = g_strdup_printf ("fsync of %s", tmp);
-  }
-  if (close (fd) < 0 && !err && errno != EINTR) {
-    err = errno;
-    step = g_strdup_printf ("closing %s", tmp);
-  }
-  if (!err && rename (tmp, path) < 0) {
-    err = errno;
-    step = g_strdup_printf ("renaming %s to it", tmp);
-  }
-  if (err) {
-    g_unlink (tmp);
-    return io_error (error, err, path, step);
-  }
-  /* the rename is durable only once the directory is */
-  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || fsync (dfd) < 0) {
-    err = errno;
-    if (dfd >= 0)
-      close (dfd);
-    g_set_error (error, GV_ERROR, GV_ERROR_IO, "%s was replaced, but fsync of %s failed: %s", path,
-                 dir, g_strerror (err));
-    return FALSE;
-  }
-  close (dfd);
-  return TRUE;
+  return gv_sysfs_save_file (path, text, 0644, error);
 }
 
 /* ---- the editor: the main file as lines ----

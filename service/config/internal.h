@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "config/config.h"
+#include "vgpu/type-names.h"
 
 G_BEGIN_DECLS
 
@@ -117,22 +118,6 @@ GStrv gv_config_future_vfs (const char *root, const char *pf, guint count);
 /* "10de:26b9" */
 char *gv_config_id_text (guint16 vendor, guint16 device);
 
-/* ---- config-types.c: names of vendor-VFIO type ids ---- */
-
-typedef struct _CfgTypeNames GvConfigTypeNames;
-
-/* Reads STATE_DIR/vgpu-types (STATE_DIR NULL: a catalogue that is not kept). */
-GvConfigTypeNames *gv_config_type_names_open (const char *state_dir);
-void gv_config_type_names_free (GvConfigTypeNames *names);
-/* Learns every type the creatable lists of VF's GPU show now (reads sysfs). */
-void gv_config_type_names_learn_family (GvConfigTypeNames *names, const char *root, const char *pf);
-void gv_config_type_names_learn (GvConfigTypeNames *names, guint id, const char *name);
-const char *gv_config_type_names_lookup (GvConfigTypeNames *names, guint id);
-/* The id WANTED names (an id, a name or a short name), or 0. */
-guint gv_config_type_names_resolve (GvConfigTypeNames *names, const char *wanted);
-/* Writes what was learned (durably) when anything was. */
-void gv_config_type_names_save (GvConfigTypeNames *names);
-
 /* ---- config-plan.c, config-run.c: the boot plan ---- */
 
 typedef enum {
@@ -172,13 +157,12 @@ char *gv_config_step_name (GvConfigPlan *plan, guint index);
 /* vGPUs of WANTED on GPU's family now, read from ROOT: VFs carrying the
  * type (vendor-VFIO, WANTED resolved by NAMES) and mdevs of it on the PF
  * or its VFs. *UNKNOWN gets those whose type cannot be told apart. */
-guint gv_config_count_vgpus (const char *root, const char *gpu, const char *wanted, GvConfigTypeNames *names, guint *unknown);
+guint gv_config_count_vgpus (const char *root, const char *gpu, const char *wanted, GvVgpuTypeNames *names, guint *unknown);
 
 /* The vendor:device at BDF now; FALSE when it is not there. */
 gboolean gv_config_read_id (const char *root, const char *bdf, guint16 *vendor, guint16 *device);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvConfigGroup, gv_config_group_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvConfigSource, gv_config_source_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvConfigTypeNames, gv_config_type_names_free)
 
 G_END_DECLS

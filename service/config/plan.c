@@ -133,11 +133,11 @@ mdev_type_matches (const char *root, const char *parent, const char *type_id, co
 }
 
 guint
-gv_config_count_vgpus (const char *root, const char *gpu, const char *wanted, GvConfigTypeNames *names, guint *unknown)
+gv_config_count_vgpus (const char *root, const char *gpu, const char *wanted, GvVgpuTypeNames *names, guint *unknown)
 {
   g_autoptr (GvVgpuFamily) family = gv_vgpu_family_read (root, gpu, NULL);
   g_autoptr (GPtrArray) mdevs = NULL;
-  guint id = names ? gv_config_type_names_resolve (names, wanted) : 0;
+  guint id = names ? gv_vgpu_type_names_resolve (names, wanted) : 0;
   GHashTableIter iter;
   gpointer key, value;
   guint n = 0;
@@ -150,7 +150,7 @@ gv_config_count_vgpus (const char *root, const char *gpu, const char *wanted, Gv
     guint type = GPOINTER_TO_UINT (value);
     if (id && type == id)
       n++;
-    else if (!id && !(names && gv_config_type_names_lookup (names, type)))
+    else if (!id && !(names && gv_vgpu_type_names_lookup (names, type)))
       (*unknown)++; /* WANTED is no known name, and neither is this type's */
   }
   mdevs = gv_host_mdevs_read (root);
@@ -169,7 +169,7 @@ typedef struct {
   GvHost *host;
   const char *root;
   GvConfigPlan *plan;
-  GvConfigTypeNames *names;
+  GvVgpuTypeNames *names;
   GHashTable *sriov_step;   /* PF -> step index + 1 */
 } Compute;
 
@@ -199,8 +199,8 @@ sriov_step_of (Compute *c, const char *pf)
 static char *
 vendor_type_text (Compute *c, const char *wanted)
 {
-  guint id = gv_config_type_names_resolve (c->names, wanted);
-  const char *name = id ? gv_config_type_names_lookup (c->names, id) : NULL;
+  guint id = gv_vgpu_type_names_resolve (c->names, wanted);
+  const char *name = id ? gv_vgpu_type_names_lookup (c->names, id) : NULL;
 
   if (id && name)
     return g_strdup_printf ("%u (%s)", id, name);
@@ -428,12 +428,12 @@ plan_vf_type (Compute *c, const GvConfigDevice *d)
   }
   if (vf->fn->vendor_vfio->current_type == 0)
     return;
-  want = gv_config_type_names_resolve (c->names, d->vgpu_type);
+  want = gv_vgpu_type_names_resolve (c->names, d->vgpu_type);
   if (want == vf->fn->vendor_vfio->current_type) {
     g_autofree char *now = vendor_type_text (c, d->vgpu_type);
     gv_config_step_set (s, GV_CONFIG_STEP_SKIPPED, g_strdup_printf ("carries %s already", now));
   } else {
-    const char *name = gv_config_type_names_lookup (c->names, vf->fn->vendor_vfio->current_type);
+    const char *name = gv_vgpu_type_names_lookup (c->names, vf->fn->vendor_vfio->current_type);
     gv_config_step_set (s, GV_CONFIG_STEP_FAILED,
                   g_strdup_printf ("carries vGPU type %u%s%s%s, configured %s%s: release it first (gpuvirtctl vgpu "
                                    "remove %s)", vf->fn->vendor_vfio->current_type, name ? " (" : "",
@@ -593,16 +593,8 @@ propagate_failures (GvConfigPlan *plan)
 static void
 learn_names (Compute *c)
 {
-  GPtrArray *devices = gv_host_get_devices (c->host);
-
-  for (guint i = 0; i < devices->len; i++) {
-    const GvHostDevice *d = devices->pdata[i];
-    for (guint j = 0; d->fn->vendor_vfio && j < d->fn->vendor_vfio->creatable->len; j++) {
-      const GvHostVendorType *t = d->fn->vendor_vfio->creatable->pdata[j];
-      gv_config_type_names_learn (c->names, t->id, t->name);
-    }
-  }
-  gv_config_type_names_save (c->names);
+  gv_vgpu_type_names_learn_host (c->names, c->host);
+  gv_vgpu_type_names_save (c->names);
 }
 
 static gint
@@ -616,7 +608,10 @@ mdev_by_parent (gconstpointer a, gconstpointer b)
 GvConfigPlan *
 gv_config_plan_compute (GvConfig *config, GvHost *host, const GvConfigPlanOptions *options)
 {
-  g_autoptr (GvConfigTypeNames) names = gv_config_type_names_open (options ? options->state_dir : NULL);
+  /* the caller's catalogue, or one of the plan's own */
+  g_autoptr (GvVgpuTypeNames) own = options && options->type_names ? NULL
+                                    : gv_vgpu_type_names_new (options ? options->state_dir : NULL);
+  GvVgpuTypeNames *names = own ? own : options->type_names;
   g_autoptr (GHashTable) sriov_step = g_hash_table_new (g_str_hash, g_str_equal);
   GvConfigPlan *plan = g_new0 (GvConfigPlan, 1);
   GPtrArray *devices = gv_config_get_devices (config);

@@ -18,7 +18,7 @@ typedef struct {
   const GvConfigRunOptions *opts;
   const char *root;
   GvVgpuContext ctx;
-  GvConfigTypeNames *names;
+  GvVgpuTypeNames *names;
 } Run;
 
 static void
@@ -243,7 +243,7 @@ run_num_vfs (Run *r, guint index, GvConfigPlanStep *s)
     guint n = vfs ? g_strv_length (vfs) : 0;
     message = n ? g_strdup_printf ("%u VFs: %s to %s", n, vfs[0], vfs[n - 1]) : g_strdup ("VFs disabled");
     txn_end (r, &t, NULL, &message);
-    gv_config_type_names_learn_family (r->names, r->root, s->pub.device);
+    gv_vgpu_type_names_learn_family (r->names, r->root, s->pub.device);
     finish (r, index, GV_CONFIG_STEP_DONE, g_steal_pointer (&message));
     return;
   }
@@ -257,7 +257,7 @@ run_num_vfs (Run *r, guint index, GvConfigPlanStep *s)
 static char *
 type_arg (Run *r, const char *wanted)
 {
-  guint id = gv_config_type_names_resolve (r->names, wanted);
+  guint id = gv_vgpu_type_names_resolve (r->names, wanted);
   return id ? g_strdup_printf ("%u", id) : g_strdup (wanted);
 }
 
@@ -279,14 +279,14 @@ run_vf_type (Run *r, guint index, GvConfigPlanStep *s)
     finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }
-  gv_config_type_names_learn_family (r->names, r->root, s->gpu);
+  gv_vgpu_type_names_learn_family (r->names, r->root, s->gpu);
   arg = type_arg (r, s->type);
   {
     g_autofree char *dir = function_dir (r->root, s->pub.device);
     g_autoptr (GvHostVendorVfio) vendor = gv_host_vendor_vfio_read (dir);
-    guint want = gv_config_type_names_resolve (r->names, s->type);
+    guint want = gv_vgpu_type_names_resolve (r->names, s->type);
     if (vendor && vendor->current_known && want && vendor->current_type == want) {
-      const char *known = gv_config_type_names_lookup (r->names, want);
+      const char *known = gv_vgpu_type_names_lookup (r->names, want);
       finish (r, index, GV_CONFIG_STEP_SKIPPED, g_strdup_printf ("carries %u%s%s%s already", want, known ? " (" : "",
                                                                known ? known : "", known ? ")" : ""));
       return;
@@ -297,7 +297,7 @@ run_vf_type (Run *r, guint index, GvConfigPlanStep *s)
     return;
   }
   if (gv_vgpu_set_type (&r->ctx, s->pub.device, arg, &id, &name, &changed, &error)) {
-    gv_config_type_names_learn (r->names, id, name);
+    gv_vgpu_type_names_learn (r->names, id, name);
     message = g_strdup_printf ("%s %u%s%s%s", changed ? "type" : "carries", id, name && *name ? " (" : "",
                                name && *name ? name : "", name && *name ? ")" : "");
     txn_end (r, &t, NULL, &message);
@@ -401,7 +401,7 @@ run_count (Run *r, guint index, GvConfigPlanStep *s)
   }
   if (s->framework != GV_HOST_FRAMEWORK_MDEV_PF)
     wait_for_vf_files (r, s->pub.device);
-  gv_config_type_names_learn_family (r->names, r->root, s->pub.device);
+  gv_vgpu_type_names_learn_family (r->names, r->root, s->pub.device);
   have = gv_config_count_vgpus (r->root, s->pub.device, s->type, r->names, &unknown);
   if (have >= s->count) {
     finish (r, index, GV_CONFIG_STEP_SKIPPED,
@@ -429,7 +429,7 @@ run_count (Run *r, guint index, GvConfigPlanStep *s)
     g_autoptr (GvVgpuResult) res = NULL;
     if (!gv_vgpu_create (&r->ctx, &req, &res, &error))
       break;
-    gv_config_type_names_learn (r->names, (guint) g_ascii_strtoull (res->type_id, NULL, 10), res->type_name);
+    gv_vgpu_type_names_learn (r->names, (guint) g_ascii_strtoull (res->type_id, NULL, 10), res->type_name);
     if (res->mdev_uuid)
       g_string_append_printf (made, "%smdev %s on %s", made->len ? ", " : "", res->mdev_uuid, res->address);
     else
@@ -451,7 +451,8 @@ run_count (Run *r, guint index, GvConfigPlanStep *s)
 gboolean
 gv_config_plan_run (GvConfigPlan *plan, const GvConfigRunOptions *options, GError **error)
 {
-  g_autoptr (GvConfigTypeNames) names = gv_config_type_names_open (options->state_dir);
+  g_autoptr (GvVgpuTypeNames) own = options->type_names ? NULL : gv_vgpu_type_names_new (options->state_dir);
+  GvVgpuTypeNames *names = own ? own : options->type_names;
   Run r = { plan, options, options->root ? options->root : plan->root, { 0 }, names };
   guint failed = 0, first_failed = 0;
 
@@ -489,44 +490,11 @@ gv_config_plan_run (GvConfigPlan *plan, const GvConfigRunOptions *options, GErro
     if (s->pub.status == GV_CONFIG_STEP_FAILED && failed++ == 0)
       first_failed = i;
   }
-  gv_config_type_names_save (names);
+  gv_vgpu_type_names_save (names);
   if (failed) {
     g_autofree char *name = gv_config_step_name (plan, first_failed);
     g_set_error (error, GV_ERROR, GV_ERROR_PLAN_FAILED, "%u of %u steps failed; first %s: %s", failed,
                  plan->steps->len, name, ((GvConfigPlanStep *) plan->steps->pdata[first_failed])->pub.message);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* ---- recovery ---- */
-
-gboolean
-gv_config_recover (GvJournal *records, const char *root, GPtrArray **results, GError **error)
-{
-  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) pt = NULL;
-  g_autoptr (GPtrArray) vg = NULL;
-  g_autoptr (GError) pt_error = NULL;
-  g_autoptr (GError) vg_error = NULL;
-  GvVgpuContext ctx = { .root = root };
-  gboolean ok;
-
-  /* passthrough first: it gives functions back to drivers the vGPU
-   * recovery may need (nvidia on a PF) */
-  ok = gv_passthrough_recover (records, root, NULL, NULL, &pt, &pt_error);
-  for (guint i = 0; pt && i < pt->len; i++) {
-    const GvPassthroughResult *fr = pt->pdata[i];
-    g_ptr_array_add (out, g_strdup_printf ("%s: %s", fr->bdf, fr->message));
-  }
-  ok &= gv_vgpu_journal_recover (records, &ctx, &vg, vg_error ? NULL : &vg_error);
-  for (guint i = 0; vg && i < vg->len; i++)
-    g_ptr_array_add (out, g_strdup (vg->pdata[i]));
-  if (results)
-    *results = g_steal_pointer (&out);
-  if (!ok) {
-    g_set_error (error, GV_ERROR, GV_ERROR_PLAN_FAILED, "%s%s%s", pt_error ? pt_error->message : "",
-                 pt_error && vg_error ? "; " : "", vg_error ? vg_error->message : "");
     return FALSE;
   }
   return TRUE;

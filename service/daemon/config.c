@@ -1,10 +1,10 @@
 /* The daemon's configuration and boot plan: reading the files (start,
  * SIGHUP, ReloadConfig, after a save), and running the plan in a worker
- * while the main loop keeps BootPlan's rows and answers the bus. */
+ * while the main loop keeps BootPlan's rows. */
 #include "daemon/daemon.h"
-#include "bus/paths.h"
-#include "bus/util.h"
+#include "daemon/internal.h"
 #include "gpuvirt-names.h"
+#include "host/bdf.h"
 
 #include <errno.h>
 #include <systemd/sd-daemon.h>
@@ -12,22 +12,19 @@
 static void
 emit_manager (Daemon *daemon, const char *first, ...) G_GNUC_NULL_TERMINATED;
 
+/* Tells the bus layer which Manager properties changed. */
 static void
 emit_manager (Daemon *daemon, const char *first, ...)
 {
   g_autoptr (GPtrArray) names = g_ptr_array_new ();
   va_list ap;
-  int r;
 
   va_start (ap, first);
   for (const char *n = first; n; n = va_arg (ap, const char *))
     g_ptr_array_add (names, (gpointer) n);
   va_end (ap);
   g_ptr_array_add (names, NULL);
-  r = sd_bus_emit_properties_changed_strv (daemon->bus, GPUVIRT_MANAGER_PATH, GPUVIRT_MANAGER_IFACE,
-                                           (char **) names->pdata);
-  if (r < 0)
-    g_warning ("Could not announce the configuration's properties: %s", g_strerror (-r));
+  daemon->handlers->manager_changed (daemon, (const char *const *) names->pdata);
 }
 
 void
@@ -76,7 +73,7 @@ daemon_config_reload (Daemon *daemon, GError **error)
     daemon->config = g_steal_pointer (&config);
     gv_config_apply_manage (daemon->config, daemon->host);
   }
-  if (daemon->bus && (files_changed || problems_changed))
+  if (files_changed || problems_changed)
     emit_manager (daemon, "ConfigFiles", "ConfigErrors", NULL);
   if (local) {
     g_propagate_error (error, g_steal_pointer (&local));
@@ -87,10 +84,9 @@ daemon_config_reload (Daemon *daemon, GError **error)
 
 /* ---- the plan's rows ---- */
 
-static void
-row_free (gpointer p)
+void
+daemon_plan_row_free (DaemonPlanRow *row)
 {
-  DaemonPlanRow *row = p;
   g_free (row->phase);
   g_free (row->device);
   g_free (row->action);
@@ -114,27 +110,10 @@ row_new (const GvConfigStep *step)
 static GPtrArray *
 rows_of (GvConfigPlan *plan)
 {
-  GPtrArray *rows = g_ptr_array_new_with_free_func (row_free);
+  GPtrArray *rows = g_ptr_array_new_with_free_func ((GDestroyNotify) daemon_plan_row_free);
   for (guint i = 0; i < gv_config_plan_get_n_steps (plan); i++)
     g_ptr_array_add (rows, row_new (gv_config_plan_get_step (plan, i)));
   return rows;
-}
-
-static int
-append_rows (GPtrArray *rows, sd_bus_message *reply)
-{
-  int r = sd_bus_message_open_container (reply, 'a', "(sssss)");
-  for (guint i = 0; r >= 0 && rows && i < rows->len; i++) {
-    DaemonPlanRow *row = rows->pdata[i];
-    r = sd_bus_message_append (reply, "(sssss)", row->phase, row->device, row->action, row->status, row->message);
-  }
-  return r < 0 ? r : sd_bus_message_close_container (reply);
-}
-
-int
-daemon_append_plan_rows (Daemon *daemon, sd_bus_message *reply)
-{
-  return append_rows (daemon->plan_rows, reply);
 }
 
 /* "failed" when a row failed, "running"/"pending" while one is, else
@@ -179,7 +158,7 @@ on_progress (guint index, const GvConfigStep *step, gpointer user_data)
   item->kind = PLAN_ITEM_STEP;
   item->index = index;
   item->row = row_new (step);
-  main_queue_push (daemon->plan_queue, item);
+  daemon_queue_push (daemon->plan_queue, item);
 }
 
 static void
@@ -190,7 +169,7 @@ on_late (const char *what, int result, gpointer user_data)
 
   item->kind = PLAN_ITEM_LATE;
   item->what = g_strdup (what);
-  main_queue_push (daemon->plan_queue, item);
+  daemon_queue_push (daemon->plan_queue, item);
 }
 
 typedef struct {
@@ -209,8 +188,9 @@ plan_worker (gpointer data)
   PlanItem *item = g_new0 (PlanItem, 1);
   GvConfigRunOptions options = {
     .root = job->root,
-    .records = daemon->records,
+    .records = daemon->journal,
     .state_dir = job->state_dir,
+    .type_names = daemon->type_names,
     .timeout_ms = job->timeout_ms,
     .late = on_late,
     .late_data = daemon,
@@ -220,7 +200,7 @@ plan_worker (gpointer data)
 
   gv_config_plan_run (job->plan, &options, &item->error);
   item->kind = PLAN_ITEM_DONE;
-  main_queue_push (daemon->plan_queue, item);
+  daemon_queue_push (daemon->plan_queue, item);
   g_free (job->root);
   g_free (job->state_dir);
   g_free (job);
@@ -264,24 +244,6 @@ plan_busy_bdfs (Daemon *daemon)
 }
 
 static void
-answer_waiters (Daemon *daemon)
-{
-  for (guint i = 0; i < daemon->plan_waiters->len; i++) {
-    sd_bus_message *request = daemon->plan_waiters->pdata[i];
-    g_autoptr (sd_bus_message) reply = NULL;
-    int r = sd_bus_message_new_method_return (request, &reply);
-    /* SaveConfig has no result; ApplyConfig has the plan */
-    if (r >= 0 && sd_bus_message_is_method_call (request, NULL, "ApplyConfig"))
-      r = daemon_append_plan_rows (daemon, reply);
-    if (r >= 0)
-      r = sd_bus_send (NULL, reply, NULL);
-    if (r < 0)
-      g_warning ("Could not answer %s: %s", sd_bus_message_get_member (request), g_strerror (-r));
-  }
-  g_ptr_array_set_size (daemon->plan_waiters, 0);
-}
-
-static void
 plan_finished (Daemon *daemon, GError *error)
 {
   g_autoptr (GError) rescan_error = NULL;
@@ -299,15 +261,15 @@ plan_finished (Daemon *daemon, GError *error)
     g_warning ("The boot plan ended with failures: %s\n%s", error->message, text);
   else
     g_message ("The boot plan is %s\n%s", daemon->plan_state, text);
-  if (daemon_rescan (daemon, &rescan_error) < 0)
+  if (!daemon_rescan (daemon, &rescan_error))
     g_warning ("Could not re-read the host after the boot plan: %s", rescan_error->message);
   emit_manager (daemon, "BootPlan", "BootPlanState", NULL);
-  answer_waiters (daemon);
+  daemon->handlers->plan_finished (daemon);
   daemon_notify_ready (daemon);
 }
 
 void
-daemon_plan_queue_item (gpointer data, gpointer user_data)
+daemon_plan_report (gpointer data, gpointer user_data)
 {
   PlanItem *item = data;
   Daemon *daemon = user_data;
@@ -315,7 +277,7 @@ daemon_plan_queue_item (gpointer data, gpointer user_data)
   switch (item->kind) {
   case PLAN_ITEM_STEP:
     if (daemon->plan_rows && item->index < daemon->plan_rows->len) {
-      row_free (daemon->plan_rows->pdata[item->index]);
+      daemon_plan_row_free (daemon->plan_rows->pdata[item->index]);
       daemon->plan_rows->pdata[item->index] = g_steal_pointer (&item->row);
       emit_manager (daemon, "BootPlan", NULL);
     }
@@ -328,64 +290,68 @@ daemon_plan_queue_item (gpointer data, gpointer user_data)
     const char *one[] = { bdf, NULL };
     g_autoptr (GError) error = NULL;
     /* a stuck write of the plan returned at last */
-    if (bdf && daemon_refresh_functions (daemon, one, TRUE, &error) < 0)
+    if (bdf && !daemon_refresh_functions (daemon, one, TRUE, &error))
       g_warning ("Could not re-read %s: %s", bdf, error->message);
     break;
   }
   }
   if (item->row)
-    row_free (item->row);
+    daemon_plan_row_free (item->row);
   g_clear_error (&item->error);
   g_free (item->what);
   g_free (item);
 }
 
-int
-daemon_plan_start (Daemon *daemon, sd_bus_message *request, gboolean dry_run, guint timeout_ms, sd_bus_error *error)
+GPtrArray *
+daemon_plan_preview (Daemon *daemon, GError **error)
+{
+  GvConfigPlanOptions options = { .state_dir = daemon->state_dir, .type_names = daemon->type_names };
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GvConfigPlan) plan = NULL;
+
+  if (!daemon_rescan (daemon, &local)) {
+    g_set_error (error, GV_ERROR, GV_ERROR_KERNEL, "Could not read the host: %s", local->message);
+    return NULL;
+  }
+  plan = gv_config_plan_compute (daemon->config, daemon->host, &options);
+  return rows_of (plan);
+}
+
+gboolean
+daemon_plan_start (Daemon *daemon, guint timeout_ms, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  GvConfigPlanOptions options = { .state_dir = daemon->state_dir };
+  GvConfigPlanOptions options = { .state_dir = daemon->state_dir, .type_names = daemon->type_names };
   PlanJob *job;
   GThread *thread;
 
-  if (!dry_run && daemon->read_only)
-    return sd_bus_error_set (error, GPUVIRT_ERROR_NOT_SUPPORTED, "gpuvirtd runs with --read-only: nothing may change");
-  if (daemon->plan)
-    return sd_bus_error_set (error, GPUVIRT_ERROR_BUSY, "The boot plan is running; wait for BootPlanState to "
-                             "leave \"running\"");
-  if (daemon_rescan (daemon, &local) < 0)
-    return sd_bus_error_setf (error, GPUVIRT_ERROR_KERNEL, "Could not read the host: %s", local->message);
-
-  if (dry_run) {
-    g_autoptr (GvConfigPlan) plan = gv_config_plan_compute (daemon->config, daemon->host, &options);
-    g_autoptr (GPtrArray) rows = rows_of (plan);
-    g_autoptr (sd_bus_message) reply = NULL;
-    int r = sd_bus_message_new_method_return (request, &reply);
-    if (r >= 0)
-      r = append_rows (rows, reply);
-    if (r >= 0)
-      r = sd_bus_send (NULL, reply, NULL);
-    return r < 0 ? r : 1;
+  if (!daemon_check_writable (daemon, error))
+    return FALSE;
+  if (daemon->plan) {
+    g_set_error_literal (error, GV_ERROR, GV_ERROR_BUSY,
+                         "The boot plan is running; wait for BootPlanState to leave \"running\"");
+    return FALSE;
+  }
+  if (!daemon_rescan (daemon, &local)) {
+    g_set_error (error, GV_ERROR, GV_ERROR_KERNEL, "Could not read the host: %s", local->message);
+    return FALSE;
   }
 
   daemon->plan_busy = plan_busy_bdfs (daemon);
   for (guint i = 0; daemon->plan_busy[i]; i++)
     if (g_hash_table_contains (daemon->busy, daemon->plan_busy[i])) {
-      int r = sd_bus_error_setf (error, GPUVIRT_ERROR_BUSY,
-                                 "%s is being changed by another request; apply the configuration when it is done",
-                                 daemon->plan_busy[i]);
+      g_set_error (error, GV_ERROR, GV_ERROR_BUSY,
+                   "%s is being changed by another request; apply the configuration when it is done",
+                   daemon->plan_busy[i]);
       g_clear_pointer (&daemon->plan_busy, g_strfreev);
-      return r;
+      return FALSE;
     }
-  for (guint i = 0; daemon->plan_busy[i]; i++)
-    g_hash_table_insert (daemon->busy, g_strdup (daemon->plan_busy[i]), daemon);
+  daemon_mark_busy (daemon, (const char *const *) daemon->plan_busy, daemon);
 
   daemon->plan = gv_config_plan_compute (daemon->config, daemon->host, &options);
   g_clear_pointer (&daemon->plan_rows, g_ptr_array_unref);
   daemon->plan_rows = rows_of (daemon->plan);
   daemon->plan_state = state_of_rows (daemon->plan_rows, TRUE);
-  if (request)
-    g_ptr_array_add (daemon->plan_waiters, sd_bus_message_ref (request));
   emit_manager (daemon, "BootPlan", "BootPlanState", NULL);
   {
     g_autofree char *text = gv_config_plan_to_text (daemon->plan);
@@ -400,5 +366,5 @@ daemon_plan_start (Daemon *daemon, sd_bus_message *request, gboolean dry_run, gu
   job->timeout_ms = timeout_ms;
   thread = g_thread_new ("gpuvirt-plan", plan_worker, job);
   g_thread_unref (thread);
-  return 1;
+  return TRUE;
 }

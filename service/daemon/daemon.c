@@ -1,68 +1,59 @@
-/* The daemon's state and how model changes reach the bus: every function
- * that appears, goes or changes is announced with InterfacesAdded,
- * InterfacesRemoved or PropertiesChanged. */
+/* The daemon's core state (see daemon.h): the host model kept fresh, what
+ * is being changed, and the hand-over of every change to the bus layer. */
 #include "daemon/daemon.h"
-#include "bus/paths.h"
+#include "daemon/internal.h"
 #include "gpuvirt-names.h"
+#include "host/holders.h"
 #include "host/iommu.h"
-#include "bus/passthrough.h"
-#include "bus/sriov.h"
-#include "bus/vgpu-op.h"
-#include "bus/vgpu-check.h"
-#include "bus/changes.h"
 
 #include <errno.h>
 
-static void log_emit_failure (int r, const char *what, const char *path);
+/* A queue from worker threads to the main loop; FALSE with ERROR set. */
+static gboolean
+queue_new (Daemon *daemon, DaemonQueue **queue, DaemonQueueFunc func, const char *what, GError **error)
+{
+  int r = 0;
+
+  *queue = daemon_queue_new (daemon->event, func, daemon, &r);
+  if (!*queue)
+    g_set_error (error, GV_ERROR, GV_ERROR_FAILED, "Could not set up the %s queue: %s", what, g_strerror (-r));
+  return *queue != NULL;
+}
 
 Daemon *
 daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_dir, gboolean read_only,
-            GError **error)
+            const DaemonHandlers *handlers, GError **error)
 {
   g_autoptr (Daemon) daemon = g_new0 (Daemon, 1);
-  int r = 0;
 
   daemon->event = sd_event_ref (event);
   daemon->bus = sd_bus_ref (bus);
+  daemon->handlers = handlers;
   daemon->root = g_strdup (root);
-  daemon->published = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  daemon->published_mdevs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   daemon->uevent_bdfs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   daemon->host = gv_host_new (root, error);
   if (!daemon->host || !gv_host_rescan (daemon->host, NULL, error))
     return NULL;
   daemon->interrupt_remapping = gv_host_iommu_interrupt_remapping (root);
-  daemon->polkit = gpuvirt_polkit_new (bus);
+  daemon->polkit = daemon_polkit_new (bus);
   daemon->state_dir = g_strdup (state_dir);
   daemon->read_only = read_only;
   daemon->op_state = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   daemon->op_message = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   daemon->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  daemon->queue = main_queue_new (event, bus_passthrough_queue_item, daemon, &r);
-  if (!daemon->queue) {
-    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (-r), "Could not set up the worker queue: %s", g_strerror (-r));
-    return NULL;
-  }
   daemon->stuck_ops = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
-  daemon->vendor_type_names = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  vgpu_check_learn_type_names (daemon);
-  daemon->vgpu_queue = main_queue_new (event, bus_vgpu_queue_item, daemon, &r);
-  if (!daemon->vgpu_queue) {
-    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (-r), "Could not set up the vGPU queue: %s", g_strerror (-r));
-    return NULL;
-  }
+  /* a read-only daemon never writes, not even its records */
+  daemon->type_names = gv_vgpu_type_names_new (read_only ? NULL : state_dir);
+  gv_vgpu_type_names_learn_host (daemon->type_names, daemon->host);
   daemon->config = gv_config_new_empty ();
   daemon->plan_state = GPUVIRT_PLAN_NONE;
-  daemon->plan_waiters = g_ptr_array_new_with_free_func ((GDestroyNotify) sd_bus_message_unref);
-  daemon->plan_queue = main_queue_new (event, daemon_plan_queue_item, daemon, &r);
-  if (!daemon->plan_queue) {
-    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (-r), "Could not set up the plan queue: %s", g_strerror (-r));
+  if (!queue_new (daemon, &daemon->passthrough_queue, handlers->passthrough_report, "passthrough", error) ||
+      !queue_new (daemon, &daemon->vgpu_queue, handlers->vgpu_report, "vGPU", error) ||
+      !queue_new (daemon, &daemon->plan_queue, daemon_plan_report, "boot plan", error))
     return NULL;
-  }
-  /* a read-only daemon never writes, not even its records */
   if (!read_only) {
-    daemon->records = gv_journal_open (state_dir, error);
-    if (!daemon->records)
+    daemon->journal = gv_journal_open (state_dir, error);
+    if (!daemon->journal)
       return NULL;
   }
   return g_steal_pointer (&daemon);
@@ -75,16 +66,68 @@ daemon_device_state (Daemon *daemon, GvHostDevice *device)
   return state ? state : gv_host_function_state (device->fn);
 }
 
-void
-daemon_emit_state (Daemon *daemon, const char *bdf)
+const char *
+daemon_device_message (Daemon *daemon, const char *bdf)
 {
-  g_autofree char *path = gpuvirt_device_path (bdf);
-  int r;
+  const char *message = g_hash_table_lookup (daemon->op_message, bdf);
+  return message ? message : "";
+}
 
-  if (!gv_host_lookup (daemon->host, bdf))
-    return;
-  r = sd_bus_emit_properties_changed (daemon->bus, path, GPUVIRT_DEVICE_IFACE, "State", "StateMessage", NULL);
-  log_emit_failure (r, "the state", path);
+void
+daemon_set_state (Daemon *daemon, const char *bdf, const char *state, const char *message)
+{
+  daemon->handlers->state_changed (daemon, bdf, TRUE);
+  if (state)
+    g_hash_table_insert (daemon->op_state, g_strdup (bdf), g_strdup (state));
+  else
+    g_hash_table_remove (daemon->op_state, bdf);
+  g_hash_table_insert (daemon->op_message, g_strdup (bdf), g_strdup (message ? message : ""));
+  daemon->handlers->state_changed (daemon, bdf, FALSE);
+}
+
+void
+daemon_clear_state (Daemon *daemon, const char *bdf, gboolean keep_message)
+{
+  daemon->handlers->state_changed (daemon, bdf, TRUE);
+  g_hash_table_remove (daemon->op_state, bdf);
+  if (!keep_message)
+    g_hash_table_remove (daemon->op_message, bdf);
+  daemon->handlers->state_changed (daemon, bdf, FALSE);
+}
+
+gboolean
+daemon_check_writable (Daemon *daemon, GError **error)
+{
+  if (!daemon->read_only)
+    return TRUE;
+  g_set_error_literal (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED, "gpuvirtd runs with --read-only: nothing may change");
+  return FALSE;
+}
+
+gboolean
+daemon_check_not_busy (Daemon *daemon, const char *const *keys, GError **error)
+{
+  for (guint i = 0; keys && keys[i]; i++)
+    if (g_hash_table_contains (daemon->busy, keys[i])) {
+      g_set_error (error, GV_ERROR, GV_ERROR_BUSY, "%s is being changed by another request; try again when it is done",
+                   keys[i]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+daemon_mark_busy (Daemon *daemon, const char *const *keys, gpointer owner)
+{
+  for (guint i = 0; keys && keys[i]; i++)
+    g_hash_table_insert (daemon->busy, g_strdup (keys[i]), owner);
+}
+
+void
+daemon_unmark_busy (Daemon *daemon, const char *const *keys)
+{
+  for (guint i = 0; keys && keys[i]; i++)
+    g_hash_table_remove (daemon->busy, keys[i]);
 }
 
 void
@@ -93,16 +136,16 @@ daemon_recover (Daemon *daemon)
   g_autoptr (GPtrArray) results = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (!daemon->records)
+  if (!daemon->journal)
     return;
-  if (!gv_config_recover (daemon->records, daemon->root, &results, &error))
+  if (!gv_config_recover (daemon->journal, daemon->root, &results, &error))
     g_warning ("Could not finish the transactions a previous gpuvirtd left: %s", error->message);
   for (guint i = 0; results && i < results->len; i++)
     g_message ("Recovered: %s", (const char *) results->pdata[i]);
   if (results && results->len > 0) {
     g_autoptr (GError) local = NULL;
     g_message ("Put %u function(s) or GPU families back after interrupted transactions", results->len);
-    if (!gv_host_rescan (daemon->host, NULL, &local))
+    if (!daemon_rescan (daemon, &local))
       g_warning ("Could not re-read the host after recovery: %s", local->message);
   }
 }
@@ -135,9 +178,9 @@ daemon_free (Daemon *daemon)
   if (!daemon)
     return;
   /* reports the loop did not get to, while all they need is still there */
-  main_queue_dispatch_pending (daemon->queue);
-  main_queue_dispatch_pending (daemon->vgpu_queue);
-  main_queue_dispatch_pending (daemon->plan_queue);
+  daemon_queue_dispatch_pending (daemon->passthrough_queue);
+  daemon_queue_dispatch_pending (daemon->vgpu_queue);
+  daemon_queue_dispatch_pending (daemon->plan_queue);
   if (daemon->plan || has_stuck_writes (daemon)) {
     /* a worker still writes and will report: leave it what it uses, the
      * process ends now and the journal covers the unfinished step; kept
@@ -149,9 +192,9 @@ daemon_free (Daemon *daemon)
       g_warning ("Stopping while a sysfs write is stuck; the next start finishes or undoes its step");
     return;
   }
-  main_queue_free (daemon->plan_queue);
-  if (daemon->plan_waiters)
-    g_ptr_array_unref (daemon->plan_waiters);
+  if (daemon->bus_state_free)
+    daemon->bus_state_free (daemon->bus_state);
+  daemon_queue_free (daemon->plan_queue);
   if (daemon->plan_rows)
     g_ptr_array_unref (daemon->plan_rows);
   g_strfreev (daemon->plan_busy);
@@ -161,13 +204,12 @@ daemon_free (Daemon *daemon)
     g_ptr_array_unref (daemon->config_problems);
   g_free (daemon->config_file);
   g_free (daemon->config_dropins);
-  main_queue_free (daemon->queue);
-  main_queue_free (daemon->vgpu_queue);
+  daemon_queue_free (daemon->passthrough_queue);
+  daemon_queue_free (daemon->vgpu_queue);
   if (daemon->stuck_ops)
     g_ptr_array_unref (daemon->stuck_ops);
-  if (daemon->vendor_type_names)
-    g_hash_table_unref (daemon->vendor_type_names);
-  gv_journal_free (daemon->records);
+  gv_vgpu_type_names_free (daemon->type_names);
+  gv_journal_free (daemon->journal);
   if (daemon->op_state)
     g_hash_table_unref (daemon->op_state);
   if (daemon->op_message)
@@ -179,127 +221,13 @@ daemon_free (Daemon *daemon)
     g_ptr_array_unref (daemon->holders);
   sd_device_monitor_unref (daemon->monitor);
   sd_event_source_disable_unref (daemon->uevent_flush);
-  gpuvirt_polkit_free (daemon->polkit);
+  daemon_polkit_free (daemon->polkit);
   gv_host_free (daemon->host);
-  g_hash_table_unref (daemon->published);
-  g_hash_table_unref (daemon->published_mdevs);
   g_hash_table_unref (daemon->uevent_bdfs);
   sd_bus_unref (daemon->bus);
   sd_event_unref (daemon->event);
   g_free (daemon->root);
   g_free (daemon);
-}
-
-guint
-daemon_device_interfaces (GvHostDevice *device)
-{
-  guint ifaces = GPUVIRT_IFACE_DEVICE;
-
-  if (device->fn->sriov_capable && !gv_host_function_is_vf (device->fn))
-    ifaces |= GPUVIRT_IFACE_SRIOV;
-  if (device->framework != GV_HOST_FRAMEWORK_NONE)
-    ifaces |= GPUVIRT_IFACE_VGPU;
-  return ifaces;
-}
-
-static GStrv
-iface_names (guint bits)
-{
-  GPtrArray *names = g_ptr_array_new ();
-
-  if (bits & GPUVIRT_IFACE_DEVICE)
-    g_ptr_array_add (names, g_strdup (GPUVIRT_DEVICE_IFACE));
-  if (bits & GPUVIRT_IFACE_SRIOV)
-    g_ptr_array_add (names, g_strdup (GPUVIRT_SRIOV_IFACE));
-  if (bits & GPUVIRT_IFACE_VGPU)
-    g_ptr_array_add (names, g_strdup (GPUVIRT_VGPU_IFACE));
-  g_ptr_array_add (names, NULL);
-  return (GStrv) g_ptr_array_free (names, FALSE);
-}
-
-static void
-log_emit_failure (int r, const char *what, const char *path)
-{
-  if (r < 0)
-    g_warning ("Could not announce %s of %s, ignoring: %s", what, path, g_strerror (-r));
-}
-
-static void
-emit_changed (Daemon *daemon, const char *path, const char *iface, GStrv names)
-{
-  if (names && names[0])
-    log_emit_failure (sd_bus_emit_properties_changed_strv (daemon->bus, path, iface, names), "changes", path);
-}
-
-/* Brings what the bus was told about BDF in line with the model. OLD is
- * its snapshot before the change (NULL: announce every property). */
-static void
-announce_device (Daemon *daemon, const char *bdf, GvHostDevice *old, gboolean changed)
-{
-  GvHostDevice *device = gv_host_lookup (daemon->host, bdf);
-  guint had = GPOINTER_TO_UINT (g_hash_table_lookup (daemon->published, bdf));
-  guint now = device ? daemon_device_interfaces (device) : 0;
-  guint added = now & ~had, removed = had & ~now, kept = now & had;
-  g_autofree char *path = gpuvirt_device_path (bdf);
-
-  if (removed) {
-    g_auto (GStrv) names = iface_names (removed);
-    log_emit_failure (sd_bus_emit_interfaces_removed_strv (daemon->bus, path, names), "removal", path);
-  }
-  if (added) {
-    g_auto (GStrv) names = iface_names (added);
-    log_emit_failure (sd_bus_emit_interfaces_added_strv (daemon->bus, path, names), "arrival", path);
-  }
-  if (changed && kept && old) {
-    g_auto (GStrv) dev = bus_changed_device_properties (old, device);
-    g_auto (GStrv) sriov = bus_changed_sriov_properties (old, device);
-    g_auto (GStrv) vgpu = bus_changed_vgpu_properties (old, device);
-    if (kept & GPUVIRT_IFACE_DEVICE)
-      emit_changed (daemon, path, GPUVIRT_DEVICE_IFACE, dev);
-    if (kept & GPUVIRT_IFACE_SRIOV)
-      emit_changed (daemon, path, GPUVIRT_SRIOV_IFACE, sriov);
-    if (kept & GPUVIRT_IFACE_VGPU)
-      emit_changed (daemon, path, GPUVIRT_VGPU_IFACE, vgpu);
-  } else if (changed && kept) {
-    g_auto (GStrv) names = iface_names (kept);
-    for (guint i = 0; names[i]; i++)
-      log_emit_failure (sd_bus_emit_properties_changed_strv (daemon->bus, path, names[i], NULL), "changes", path);
-  }
-  if (now)
-    g_hash_table_insert (daemon->published, g_strdup (bdf), GUINT_TO_POINTER (now));
-  else
-    g_hash_table_remove (daemon->published, bdf);
-}
-
-static void
-announce_mdevs (Daemon *daemon)
-{
-  GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
-  g_autoptr (GHashTable) now = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr (GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
-  GHashTableIter iter;
-  gpointer key;
-
-  for (guint i = 0; i < mdevs->len; i++) {
-    GvHostMdev *mdev = mdevs->pdata[i];
-    g_hash_table_add (now, mdev->uuid);
-    if (!g_hash_table_contains (daemon->published_mdevs, mdev->uuid)) {
-      g_autofree char *path = gpuvirt_mdev_path (mdev->uuid);
-      g_auto (GStrv) names = g_strdupv ((char *[]) { (char *) GPUVIRT_MDEV_IFACE, NULL });
-      log_emit_failure (sd_bus_emit_interfaces_added_strv (daemon->bus, path, names), "arrival", path);
-      g_hash_table_add (daemon->published_mdevs, g_strdup (mdev->uuid));
-    }
-  }
-  g_hash_table_iter_init (&iter, daemon->published_mdevs);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    if (!g_hash_table_contains (now, key))
-      g_ptr_array_add (gone, g_strdup (key));
-  for (guint i = 0; i < gone->len; i++) {
-    g_autofree char *path = gpuvirt_mdev_path (gone->pdata[i]);
-    g_auto (GStrv) names = g_strdupv ((char *[]) { (char *) GPUVIRT_MDEV_IFACE, NULL });
-    log_emit_failure (sd_bus_emit_interfaces_removed_strv (daemon->bus, path, names), "removal", path);
-    g_hash_table_remove (daemon->published_mdevs, gone->pdata[i]);
-  }
 }
 
 /* Every function's snapshot before a refresh (references). */
@@ -316,75 +244,21 @@ snapshot (Daemon *daemon)
   return before;
 }
 
-static void
-announce_changes (Daemon *daemon, GvHostChanges *changes, GHashTable *before)
-{
-  GPtrArray *manager = g_ptr_array_new ();
-  gboolean managed_set = FALSE;
-
-  if (gv_host_changes_is_empty (changes)) {
-    g_ptr_array_unref (manager);
-    return;
-  }
-  for (guint i = 0; changes->removed && changes->removed[i]; i++)
-    announce_device (daemon, changes->removed[i], NULL, FALSE);
-  for (guint i = 0; changes->added && changes->added[i]; i++)
-    announce_device (daemon, changes->added[i], NULL, FALSE);
-  for (guint i = 0; changes->changed && changes->changed[i]; i++) {
-    GvHostDevice *old = g_hash_table_lookup (before, changes->changed[i]);
-    GvHostDevice *now = gv_host_lookup (daemon->host, changes->changed[i]);
-    announce_device (daemon, changes->changed[i], old, TRUE);
-    managed_set |= old && now && old->managed != now->managed;
-  }
-  if (changes->mdevs_changed)
-    announce_mdevs (daemon);
-  /* what lives on the Manager */
-  if (managed_set || (changes->added && changes->added[0]) || (changes->removed && changes->removed[0]))
-    g_ptr_array_add (manager, (gpointer) "Devices");
-  if (changes->mdevs_changed)
-    g_ptr_array_add (manager, (gpointer) "Mdevs");
-  if (changes->facts_changed) {
-    g_ptr_array_add (manager, (gpointer) "IommuPresent");
-    g_ptr_array_add (manager, (gpointer) "IommuKind");
-    g_ptr_array_add (manager, (gpointer) "InterruptRemapping");
-    g_ptr_array_add (manager, (gpointer) "VfioPciLoaded");
-    g_ptr_array_add (manager, (gpointer) "NvidiaVgpuManager");
-  }
-  g_ptr_array_add (manager, NULL);
-  emit_changed (daemon, GPUVIRT_MANAGER_PATH, GPUVIRT_MANAGER_IFACE, (GStrv) manager->pdata);
-  g_ptr_array_unref (manager);
-}
-
-void
-daemon_publish_all (Daemon *daemon)
-{
-  GPtrArray *devices = gv_host_get_devices (daemon->host);
-  GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
-
-  for (guint i = 0; i < devices->len; i++) {
-    GvHostDevice *device = devices->pdata[i];
-    g_hash_table_insert (daemon->published, g_strdup (device->fn->bdf),
-                         GUINT_TO_POINTER (daemon_device_interfaces (device)));
-  }
-  for (guint i = 0; i < mdevs->len; i++)
-    g_hash_table_add (daemon->published_mdevs, g_strdup (((GvHostMdev *) mdevs->pdata[i])->uuid));
-}
-
-int
+gboolean
 daemon_rescan (Daemon *daemon, GError **error)
 {
   g_autoptr (GvHostChanges) changes = NULL;
   g_autoptr (GHashTable) before = snapshot (daemon);
 
   if (!gv_host_rescan (daemon->host, &changes, error))
-    return -EIO;
+    return FALSE;
   daemon->interrupt_remapping = gv_host_iommu_interrupt_remapping (daemon->root);
-  vgpu_check_learn_type_names (daemon);
-  announce_changes (daemon, changes, before);
-  return 0;
+  gv_vgpu_type_names_learn_host (daemon->type_names, daemon->host);
+  daemon->handlers->host_changed (daemon, changes, before);
+  return TRUE;
 }
 
-int
+gboolean
 daemon_refresh_functions (Daemon *daemon, const char *const *bdfs, gboolean mdevs, GError **error)
 {
   g_autoptr (GvHostChanges) changes = NULL;
@@ -392,17 +266,17 @@ daemon_refresh_functions (Daemon *daemon, const char *const *bdfs, gboolean mdev
   g_autoptr (GHashTable) before = snapshot (daemon);
 
   if (bdfs && bdfs[0] && !gv_host_refresh_functions (daemon->host, bdfs, &changes, error))
-    return -EIO;
-  vgpu_check_learn_type_names (daemon);
+    return FALSE;
+  gv_vgpu_type_names_learn_host (daemon->type_names, daemon->host);
   if (changes)
-    announce_changes (daemon, changes, before);
+    daemon->handlers->host_changed (daemon, changes, before);
   if (mdevs) {
     g_autoptr (GHashTable) before_mdevs = snapshot (daemon);
     if (!gv_host_refresh_mdevs (daemon->host, &mdev_changes, error))
-      return -EIO;
-    announce_changes (daemon, mdev_changes, before_mdevs);
+      return FALSE;
+    daemon->handlers->host_changed (daemon, mdev_changes, before_mdevs);
   }
-  return 0;
+  return TRUE;
 }
 
 #define HOLDERS_FRESH_USEC (250 * 1000)

@@ -1,5 +1,9 @@
-/* The daemon's state: the event loop, the bus, the host model and what has
- * been announced on the bus. The bus layer (bus-*.c) reads it. */
+/* The daemon's core: its state (the host model, the journal, what is being
+ * changed, the configuration and boot plan), kept fresh by refreshes and
+ * uevents. It holds the bus connection and the event loop, but knows no
+ * bus object: the bus layer (bus/) gives daemon_new() its handlers, which
+ * the core calls when something the bus shows has changed and when a
+ * worker reports. */
 #pragma once
 
 #include <glib.h>
@@ -7,93 +11,31 @@
 #include <systemd/sd-device.h>
 #include <systemd/sd-event.h>
 
-#include "bus/polkit.h"
-#include "host/model.h"
-#include "daemon/main-queue.h"
 #include "config/config.h"
-#include "passthrough/passthrough.h"
+#include "daemon/polkit.h"
+#include "daemon/queue.h"
+#include "host/model.h"
+#include "journal/journal.h"
+#include "vgpu/type-names.h"
 
+typedef struct Daemon Daemon;
+
+/* What the core tells the bus layer, always on the main loop. */
 typedef struct {
-  sd_event *event;
-  sd_bus *bus;
-  GvHost *host;
-  GpuvirtPolkit *polkit;
-  char *root;
-  gboolean interrupt_remapping;
-  sd_device_monitor *monitor;
-  sd_event_source *uevent_flush;   /* batches a burst of uevents into one refresh */
-  GHashTable *uevent_bdfs;         /* BDFs reported since the last flush */
-  gboolean uevent_mdevs;
-  GHashTable *published;           /* BDF -> interfaces announced (GPUVIRT_IFACE_* bits) */
-  GHashTable *published_mdevs;     /* UUIDs announced */
-
-  /* passthrough */
-  char *state_dir;
-  gboolean read_only;              /* serving this machine for reading only (tests) */
-  GvJournal *records;
-  MainQueue *queue;                /* worker threads -> main loop */
-  MainQueue *vgpu_queue;           /* SR-IOV and vGPU workers -> main loop (bus-vgpu-op.c) */
-  GPtrArray *stuck_ops;
-  GHashTable *vendor_type_names;   /* vendor-VFIO type id -> name, as the VFs' lists showed them
-                                    * (a full GPU lists none, yet its VFs' types need names) */            /* GStrv: what a stuck SR-IOV/vGPU write keeps busy */
-  GHashTable *op_state;            /* BDF -> Device.State while it moves, or "stuck" */
-  GHashTable *op_message;          /* BDF -> Device.StateMessage */
-  GHashTable *busy;                /* BDF -> the operation moving it */
-
-  /* configuration and boot plan (daemon-config.c, bus-config.c) */
-  char *config_file;               /* the main file */
-  char *config_dropins;            /* its conf.d/ */
-  GvConfig *config;                /* the last valid configuration read; never NULL */
-  GPtrArray *config_problems;      /* GvConfigProblem of the last read: ConfigErrors */
-  GPtrArray *plan_rows;            /* DaemonPlanRow: BootPlan as the bus shows it */
-  const char *plan_state;          /* BootPlanState */
-  GvConfigPlan *plan;                /* the plan running, owned by its worker until it ends */
-  GPtrArray *plan_waiters;         /* ApplyConfig/SaveConfig calls answered when the plan ends */
-  GStrv plan_busy;                 /* what the running plan marked busy */
-  MainQueue *plan_queue;           /* the plan's worker -> main loop */
-  gboolean ready_sent;             /* READY=1 told to systemd (after the plan at start) */
-
-  /* holders: one /proc scan serves every object for a moment */
-  GPtrArray *holders;              /* GvHostHolder of every function's nodes */
-  gint64 holders_at;               /* monotonic µs of that scan */
-} Daemon;
-
-enum {
-  GPUVIRT_IFACE_DEVICE = 1 << 0,
-  GPUVIRT_IFACE_SRIOV = 1 << 1,
-  GPUVIRT_IFACE_VGPU = 1 << 2,
-};
-
-Daemon *daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_dir, gboolean read_only,
-                    GError **error);
-void daemon_free (Daemon *daemon);
-
-/* Which interfaces a function's object carries. */
-guint daemon_device_interfaces (GvHostDevice *device);
-/* Re-reads everything (Refresh) or the given functions (uevents), then
- * announces what changed on the bus. */
-int daemon_rescan (Daemon *daemon, GError **error);
-int daemon_refresh_functions (Daemon *daemon, const char *const *bdfs, gboolean mdevs, GError **error);
-/* Announces objects present at start. */
-void daemon_publish_all (Daemon *daemon);
-
-/* Device.State as the bus shows it: an operation's override, else sysfs. */
-const char *daemon_device_state (Daemon *daemon, GvHostDevice *device);
-/* Announces State and StateMessage of BDF. */
-void daemon_emit_state (Daemon *daemon, const char *bdf);
-/* The processes holding BDF's nodes (borrowed GvHostHolder pointers, valid
- * until the next call): all functions' nodes are scanned in one pass of
- * /proc, reused for a moment, so GetManagedObjects costs one scan. */
-GPtrArray *daemon_holders (Daemon *daemon, const char *bdf, GError **error);
-/* Puts back transactions a killed daemon left unfinished (at start). */
-void daemon_recover (Daemon *daemon);
-
-/* Registers the vtables, enumerators and the object manager. */
-int bus_manager_register (Daemon *daemon);
-int bus_device_register (Daemon *daemon);
-int bus_mdev_register (Daemon *daemon);
-/* Listens to kernel uevents (only on a real root). */
-int daemon_uevents_start (Daemon *daemon);
+  /* The host model changed. BEFORE: every function's snapshot before the
+   * change (BDF -> GvHostDevice). */
+  void (*host_changed) (Daemon *daemon, const GvHostChanges *changes, GHashTable *before);
+  /* What daemon_device_state() or the state message of BDF says may have
+   * changed; WILL: it is about to (what was is to be announced first). */
+  void (*state_changed) (Daemon *daemon, const char *bdf, gboolean will);
+  /* Properties of the Manager changed (NULL-terminated names). */
+  void (*manager_changed) (Daemon *daemon, const char *const *names);
+  /* The boot plan ended: BootPlan holds its rows as they ended. */
+  void (*plan_finished) (Daemon *daemon);
+  /* Reports of the passthrough and the SR-IOV/vGPU workers. */
+  DaemonQueueFunc passthrough_report;
+  DaemonQueueFunc vgpu_report;
+} DaemonHandlers;
 
 /* One row of BootPlan, kept by the main loop while the plan's worker
  * owns the plan itself. */
@@ -101,24 +43,104 @@ typedef struct {
   char *phase, *device, *action, *status, *message;
 } DaemonPlanRow;
 
+struct Daemon {
+  sd_event *event;
+  sd_bus *bus;
+  const DaemonHandlers *handlers;
+  gpointer bus_state;              /* the bus layer's (what it announced, queued signals) */
+  GDestroyNotify bus_state_free;
+  GvHost *host;
+  DaemonPolkit *polkit;
+  char *root;
+  gboolean interrupt_remapping;
+  sd_device_monitor *monitor;
+  sd_event_source *uevent_flush;   /* batches a burst of uevents into one refresh */
+  GHashTable *uevent_bdfs;         /* BDFs reported since the last flush */
+  gboolean uevent_mdevs;
+
+  /* changes of devices */
+  char *state_dir;
+  gboolean read_only;              /* serving this machine for reading only (tests) */
+  GvJournal *journal;              /* originals and operations under way; NULL when read-only */
+  GvVgpuTypeNames *type_names;     /* vendor-VFIO type names, as lists showed them (a full GPU lists none) */
+  DaemonQueue *passthrough_queue;  /* passthrough workers -> main loop */
+  DaemonQueue *vgpu_queue;         /* SR-IOV and vGPU workers -> main loop */
+  GPtrArray *stuck_ops;            /* GStrv: what a stuck SR-IOV/vGPU write keeps busy */
+  GHashTable *op_state;            /* BDF -> Device.State while it moves, or "stuck" */
+  GHashTable *op_message;          /* BDF -> Device.StateMessage */
+  GHashTable *busy;                /* BDF or mdev UUID -> what changes it */
+
+  /* configuration and boot plan (config.c) */
+  char *config_file;               /* the main file */
+  char *config_dropins;            /* its conf.d/ */
+  GvConfig *config;                /* the last valid configuration read; never NULL */
+  GPtrArray *config_problems;      /* GvConfigProblem of the last read: ConfigErrors */
+  GPtrArray *plan_rows;            /* DaemonPlanRow: BootPlan as the bus shows it */
+  const char *plan_state;          /* BootPlanState */
+  GvConfigPlan *plan;              /* the plan running, owned by its worker until it ends */
+  GStrv plan_busy;                 /* what the running plan marked busy */
+  DaemonQueue *plan_queue;         /* the plan's worker -> main loop */
+  gboolean ready_sent;             /* READY=1 told to systemd (after the plan at start) */
+
+  /* holders: one /proc scan serves every object for a moment */
+  GPtrArray *holders;              /* GvHostHolder of every function's nodes */
+  gint64 holders_at;               /* monotonic µs of that scan */
+};
+
+/* Reads the host below ROOT. HANDLERS must outlive the daemon. */
+Daemon *daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_dir, gboolean read_only,
+                    const DaemonHandlers *handlers, GError **error);
+void daemon_free (Daemon *daemon);
+
+/* Re-reads everything (Refresh) or the given functions (uevents, after
+ * a change), then tells the bus layer what changed. */
+gboolean daemon_rescan (Daemon *daemon, GError **error);
+gboolean daemon_refresh_functions (Daemon *daemon, const char *const *bdfs, gboolean mdevs, GError **error);
+
+/* Device.State as the bus shows it: an operation's override, else sysfs;
+ * and Device.StateMessage (never NULL). */
+const char *daemon_device_state (Daemon *daemon, GvHostDevice *device);
+const char *daemon_device_message (Daemon *daemon, const char *bdf);
+/* An operation moves BDF: STATE (a Device.State value) and MESSAGE
+ * override what sysfs says until daemon_clear_state(). */
+void daemon_set_state (Daemon *daemon, const char *bdf, const char *state, const char *message);
+/* The override goes (sysfs speaks again); the message stays when KEEP_MESSAGE. */
+void daemon_clear_state (Daemon *daemon, const char *bdf, gboolean keep_message);
+
+/* Error GV_ERROR_NOT_SUPPORTED when the daemon serves for reading only. */
+gboolean daemon_check_writable (Daemon *daemon, GError **error);
+/* Busy: GV_ERROR_BUSY naming the first of KEYS (BDFs, mdev UUIDs) that
+ * another call is changing; TRUE when none is. */
+gboolean daemon_check_not_busy (Daemon *daemon, const char *const *keys, GError **error);
+void daemon_mark_busy (Daemon *daemon, const char *const *keys, gpointer owner);
+void daemon_unmark_busy (Daemon *daemon, const char *const *keys);
+
+/* The processes holding BDF's nodes (borrowed GvHostHolder pointers, valid
+ * until the next call): all functions' nodes are scanned in one pass of
+ * /proc, reused for a moment, so GetManagedObjects costs one scan. */
+GPtrArray *daemon_holders (Daemon *daemon, const char *bdf, GError **error);
+/* Puts back operations a killed daemon left unfinished (at start). */
+void daemon_recover (Daemon *daemon);
+/* Listens to kernel uevents (only on a real root). */
+int daemon_uevents_start (Daemon *daemon);
+
+/* ---- configuration and boot plan (config.c) ---- */
+
 /* Reads the configuration files again (start, SIGHUP, ReloadConfig,
  * after SaveConfig or a persist edit). Files with problems are not taken:
  * the previous configuration stays, ConfigErrors lists them, and FALSE
  * with GV_ERROR_CONFIG_INVALID. ConfigFiles and ConfigErrors are
  * announced when they change; [Manage] takes effect at once. */
 gboolean daemon_config_reload (Daemon *daemon, GError **error);
-/* Computes the boot plan and, unless DRY_RUN, runs it in a worker (each
- * write bounded by TIMEOUT_MS, 0: the default)
- * (BootPlan and BootPlanState follow each step). REQUEST (may be NULL: the
- * plan at start) is answered with the plan's rows when it ends (at once
- * for a dry run). Busy when a plan runs already. */
-int daemon_plan_start (Daemon *daemon, sd_bus_message *request, gboolean dry_run, guint timeout_ms,
-                       sd_bus_error *error);
+/* The boot plan's rows as computing it now would give them (dry run). */
+GPtrArray *daemon_plan_preview (Daemon *daemon, GError **error);
+/* Computes the boot plan and runs it in a worker (each write bounded by
+ * TIMEOUT_MS, 0: the default); BootPlan and BootPlanState follow each
+ * step, handlers->plan_finished is called when it ends. Busy when a plan
+ * runs already or another call changes a device it names. */
+gboolean daemon_plan_start (Daemon *daemon, guint timeout_ms, GError **error);
 /* Tells systemd READY=1 (the first time) and the plan's state. */
 void daemon_notify_ready (Daemon *daemon);
-/* Runs on the main loop for each report of the plan's worker. */
-void daemon_plan_queue_item (gpointer item, gpointer user_data);
-/* Appends BootPlan's rows, a(sssss). */
-int daemon_append_plan_rows (Daemon *daemon, sd_bus_message *reply);
+void daemon_plan_row_free (DaemonPlanRow *row);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Daemon, daemon_free)

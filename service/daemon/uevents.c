@@ -23,7 +23,7 @@ on_flush (sd_event_source *source, uint64_t usec, void *userdata)
   g_ptr_array_add (bdfs, NULL);
   g_hash_table_remove_all (daemon->uevent_bdfs);
   daemon->uevent_mdevs = FALSE;
-  if (daemon_refresh_functions (daemon, (const char *const *) bdfs->pdata, mdevs, &error) < 0)
+  if (!daemon_refresh_functions (daemon, (const char *const *) bdfs->pdata, mdevs, &error))
     g_warning ("Could not re-read the host after a uevent, ignoring: %s", error->message);
   return 0;
 }

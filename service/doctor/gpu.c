@@ -122,20 +122,6 @@ gpu_nodes (GvDoctorRun *d, GvHostDevice *gpu)
   return (GStrv) g_ptr_array_free (nodes, FALSE);
 }
 
-/* comm is cut at 15 characters ("nvidia-persiste"): the program name from
- * cmdline reads better when it is the same program. */
-static char *
-holder_name (GvDoctorRun *d, const GvHostHolder *h)
-{
-  g_autofree char *dir = g_strdup_printf ("%s/proc/%d", d->root, h->pid);
-  g_autofree char *cmdline = gv_sysfs_read_attr_raw (dir, "cmdline");
-  g_autofree char *base = cmdline && *cmdline ? g_path_get_basename (cmdline) : NULL;
-
-  if (base && strlen (h->comm) == 15 && g_str_has_prefix (base, h->comm))
-    return g_steal_pointer (&base);
-  return g_strdup (*h->comm ? h->comm : "?");
-}
-
 static gboolean
 is_display_server (const char *name)
 {
@@ -163,7 +149,7 @@ describe_holders (GvDoctorRun *d, GPtrArray *holders, GString *fix)
   for (guint i = 0; i < holders->len; i++) {
     const GvHostHolder *h = holders->pdata[i];
     if (h->pid != last_pid) {
-      g_autofree char *name = holder_name (d, h);
+      g_autofree char *name = gv_host_holder_name (d->root, h);
       if (last_pid != -1)
         g_string_append (text, "), ");
       g_string_append_printf (text, "%s (pid %d: ", name, h->pid);

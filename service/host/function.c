@@ -119,6 +119,41 @@ read_vfs (const char *dir, GHashTable *entries)
   return strv_from_array (out);
 }
 
+GStrv
+gv_host_read_vfs (const char *root, const char *pf)
+{
+  g_autofree char *dir = g_build_filename (root, "sys", "bus", "pci", "devices", pf, NULL);
+  g_autoptr (GPtrArray) names = gv_sysfs_list_dir (dir);
+  g_autoptr (GHashTable) entries = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < names->len; i++)
+    g_hash_table_add (entries, names->pdata[i]);
+  return read_vfs (dir, entries);
+}
+
+char *
+gv_host_read_physfn (const char *root, const char *bdf)
+{
+  g_autofree char *dir = g_build_filename (root, "sys", "bus", "pci", "devices", bdf, NULL);
+  char *pf = gv_sysfs_read_link_name (dir, "physfn");
+
+  if (pf && !gv_host_bdf_is_valid (pf))
+    g_clear_pointer (&pf, g_free);
+  return pf;
+}
+
+gboolean
+gv_host_read_numvfs (const char *root, const char *pf, guint *count)
+{
+  g_autofree char *dir = g_build_filename (root, "sys", "bus", "pci", "devices", pf, NULL);
+  guint64 n;
+
+  if (!gv_sysfs_read_uint (dir, "sriov_numvfs", FALSE, &n) || n > G_MAXUINT16)
+    return FALSE;
+  *count = (guint) n;
+  return TRUE;
+}
+
 /* consumer:pci:<BDF> device links (the GPU is the supplier of its audio,
  * USB and UCSI functions): the name says it all. */
 static GStrv

@@ -63,6 +63,14 @@ void gv_host_read_cache_free (GvHostReadCache *cache);
 GvHostFunction *gv_host_function_read_cached (const char *root, const char *bdf, GvHostNames *names,
                                             GvHostReadCache *cache, GError **error);
 
+/* Read afresh (no model): the VFs of PF from its virtfnN links, in index
+ * order (never NULL); the PF of a VF (its physfn link) or NULL; PF's
+ * sriov_numvfs (FALSE when it cannot be read). For the engines, which
+ * must see sysfs as it is just before they write. */
+GStrv gv_host_read_vfs (const char *root, const char *pf);
+char *gv_host_read_physfn (const char *root, const char *bdf);
+gboolean gv_host_read_numvfs (const char *root, const char *pf, guint *count);
+
 GvHostFunction *gv_host_function_ref (GvHostFunction *fn);
 void gv_host_function_unref (GvHostFunction *fn);
 

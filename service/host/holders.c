@@ -1,4 +1,5 @@
 #include "host/holders.h"
+#include "sysfs/read.h"
 
 #include <errno.h>
 #include <string.h>
@@ -134,4 +135,18 @@ out:
   if (n_unreadable)
     *n_unreadable = unreadable;
   return g_steal_pointer (&holders);
+}
+
+char *
+gv_host_holder_name (const char *root, const GvHostHolder *holder)
+{
+  g_autofree char *dir = g_strdup_printf ("%s/proc/%d", root, holder->pid);
+  g_autofree char *cmdline = gv_sysfs_read_attr_raw (dir, "cmdline");
+  g_autofree char *base = cmdline && *cmdline ? g_path_get_basename (cmdline) : NULL;
+
+  /* comm is cut at 15 characters ("nvidia-persiste"): the program name
+   * from cmdline reads better when it is the same program */
+  if (base && strlen (holder->comm) == 15 && g_str_has_prefix (base, holder->comm))
+    return g_steal_pointer (&base);
+  return g_strdup (*holder->comm ? holder->comm : "?");
 }

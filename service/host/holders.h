@@ -30,6 +30,10 @@ GStrv gv_host_holder_nodes_for (const GvHostFunction *fn, const char *vfio_group
 GPtrArray *gv_host_holders_scan (const char *root, const char *const *nodes,
                             guint *n_unreadable, GError **error);
 
+/* The holder's program name: its comm, or the name from its cmdline when
+ * comm was cut at 15 characters ("nvidia-persiste"); "?" when unknown. */
+char *gv_host_holder_name (const char *root, const GvHostHolder *holder);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvHostHolder, gv_host_holder_free)
 
 G_END_DECLS

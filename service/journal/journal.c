@@ -6,6 +6,9 @@
  * of one. Transactions of different IOMMU groups run in parallel threads:
  * one mutex serializes the lot (the writes are small and rare). */
 #include "journal/journal.h"
+
+#include "common/gv-error.h"
+#include "sysfs/file.h"
 #include "sysfs/read.h"
 
 #include <glib/gstdio.h>
@@ -53,77 +56,19 @@ gv_journal_entry_free (GvJournalEntry *entry)
   g_free (entry);
 }
 
-static void
-set_errno_error (GError **error, int err, const char *what, const char *path)
-{
-  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err), "Cannot %s %s: %s", what, path, g_strerror (err));
-}
-
-static gboolean
-fsync_dir (const char *dir, GError **error)
-{
-  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  int err;
-
-  if (fd < 0 || fsync (fd) < 0) {
-    err = errno;
-    if (fd >= 0)
-      close (fd);
-    set_errno_error (error, err, "sync directory", dir);
-    return FALSE;
-  }
-  close (fd);
-  return TRUE;
-}
-
 /* DIR/NAME gets CONTENTS, all or nothing, and is on disk when this returns. */
 static gboolean
 write_durable (const char *dir, const char *name, const char *contents, GError **error)
 {
-  g_autofree char *final = g_build_filename (dir, name, NULL);
-  g_autofree char *tmp = g_strdup_printf ("%s/.%s.XXXXXX", dir, name);
-  size_t len = strlen (contents), off = 0;
-  int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0600);
-  int err = 0;
-
-  if (fd < 0) {
-    set_errno_error (error, errno, "create", tmp);
-    return FALSE;
-  }
-  while (off < len) {
-    ssize_t n = write (fd, contents + off, len - off);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      err = errno;
-      break;
-    }
-    off += (size_t) n;
-  }
-  if (!err && fsync (fd) < 0)
-    err = errno;
-  if (close (fd) < 0 && !err && errno != EINTR)
-    err = errno;
-  if (!err && rename (tmp, final) < 0)
-    err = errno;
-  if (err) {
-    g_unlink (tmp);
-    set_errno_error (error, err, "write", final);
-    return FALSE;
-  }
-  return fsync_dir (dir, error);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  return gv_sysfs_save_file (path, contents, 0600, error);
 }
 
 static gboolean
 remove_durable (const char *dir, const char *name, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
-
-  if (g_unlink (path) < 0 && errno != ENOENT) {
-    set_errno_error (error, errno, "remove", path);
-    return FALSE;
-  }
-  return fsync_dir (dir, error);
+  return gv_sysfs_remove_file (path, error);
 }
 
 /* ---- originals ---- */
@@ -187,7 +132,8 @@ gv_journal_open (const char *state_dir, GError **error)
   records->journal_dir = g_build_filename (state_dir, JOURNAL_DIR, NULL);
   records->originals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, original_free);
   if (g_mkdir_with_parents (records->journal_dir, 0700) < 0) {
-    set_errno_error (error, errno, "create", records->journal_dir);
+    int err = errno;
+    g_set_error (error, GV_ERROR, GV_ERROR_IO, "Cannot create %s: %s", records->journal_dir, g_strerror (err));
     gv_journal_free (records);
     return NULL;
   }

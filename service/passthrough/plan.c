@@ -103,20 +103,6 @@ describe_bdfs (GvHost *host, GPtrArray *bdfs)
   return g_string_free (out, FALSE);
 }
 
-/* comm is cut at 15 characters ("nvidia-persiste"): the program name from
- * cmdline reads better when it is the same program. */
-static char *
-holder_name (const char *root, const GvHostHolder *h)
-{
-  g_autofree char *dir = g_strdup_printf ("%s/proc/%d", root, h->pid);
-  g_autofree char *cmdline = gv_sysfs_read_attr_raw (dir, "cmdline");
-  g_autofree char *base = cmdline && *cmdline ? g_path_get_basename (cmdline) : NULL;
-
-  if (base && strlen (h->comm) == 15 && g_str_has_prefix (base, h->comm))
-    return g_steal_pointer (&base);
-  return g_strdup (*h->comm ? h->comm : "?");
-}
-
 /* *OUT gets "Xorg (pid 1834, /dev/dri/card1, /dev/nvidia0),
  * nvidia-persistenced (pid 1102, /dev/nvidia0)" for the holders of BDF's
  * nodes starting with one of PREFIXES (NULL: any), or NULL when none. */
@@ -141,7 +127,7 @@ find_holders (GvHost *host, const char *bdf, const char *const *prefixes, char *
     if (!text)
       text = g_string_new (NULL);
     if (h->pid != last_pid) {
-      g_autofree char *name = holder_name (gv_host_get_root (host), h);
+      g_autofree char *name = gv_host_holder_name (gv_host_get_root (host), h);
       if (last_pid != -1)
         g_string_append (text, "), ");
       g_string_append_printf (text, "%s (pid %d", name, h->pid);

@@ -352,7 +352,7 @@ create_mdev_pf (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRe
 {
   g_autofree char *uuid = NULL;
   g_autofree char *type_id = NULL;
-  g_autofree char *pf = gv_vgpu_read_physfn (ctx->root, request->function);
+  g_autofree char *pf = gv_host_read_physfn (ctx->root, request->function);
 
   if (!gv_vgpu_create_mdev (ctx, request->function, request->wanted, request->uuid, &uuid, &type_id, error))
     return FALSE;
@@ -367,7 +367,7 @@ create_mdev_pf (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRe
     result->type_name = g_strdup ("");
   result->type_id = g_steal_pointer (&type_id);
   result->mdev_uuid = g_steal_pointer (&uuid);
-  result->vfs = gv_vgpu_read_vfs (ctx->root, pf ? pf : request->function);
+  result->vfs = gv_host_read_vfs (ctx->root, pf ? pf : request->function);
   return TRUE;
 }
 
@@ -375,7 +375,7 @@ static gboolean
 create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuResult *result, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  g_autofree char *physfn = gv_vgpu_read_physfn (ctx->root, request->function);
+  g_autofree char *physfn = gv_host_read_physfn (ctx->root, request->function);
   g_autofree char *uuid = NULL;
   g_auto (GStrv) vfs = NULL;
   const char *pf = physfn ? physfn : request->function;
@@ -397,7 +397,7 @@ create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRes
     }
   }
 
-  vfs = gv_vgpu_read_vfs (ctx->root, pf);
+  vfs = gv_host_read_vfs (ctx->root, pf);
   if (!vfs[0] && !physfn) {
     g_autofree char *dir = gv_vgpu_function_dir (ctx->root, pf);
     guint64 total = 0;
@@ -437,7 +437,7 @@ create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRes
 
   if (ok) {
     result->enabled_vfs = enabled;
-    result->vfs = gv_vgpu_read_vfs (ctx->root, pf);
+    result->vfs = gv_host_read_vfs (ctx->root, pf);
     return TRUE;
   }
 

@@ -57,12 +57,12 @@ gv_vgpu_family_read (const char *root, const char *gpu, GError **error)
     g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE, "No PCI function %s on this host", gpu);
     return NULL;
   }
-  physfn = gv_vgpu_read_physfn (root, gpu);
+  physfn = gv_host_read_physfn (root, gpu);
   pf = physfn ? physfn : gpu;
   family = family_new (pf);
-  if (!gv_vgpu_read_numvfs (root, pf, &family->num_vfs))
+  if (!gv_host_read_numvfs (root, pf, &family->num_vfs))
     family->num_vfs = 0;
-  vfs = gv_vgpu_read_vfs (root, pf);
+  vfs = gv_host_read_vfs (root, pf);
   for (guint i = 0; vfs[i]; i++) {
     g_autofree char *vf_dir = gv_vgpu_function_dir (root, vfs[i]);
     g_autoptr (GvHostVendorVfio) vendor = gv_host_vendor_vfio_read (vf_dir);
@@ -249,7 +249,7 @@ gv_vgpu_family_restore (const GvVgpuContext *ctx, const GvVgpuFamily *target, GS
     note (report, "%s is no longer on this host", target->gpu);
     return TRUE;
   }
-  vfs = gv_vgpu_read_vfs (ctx->root, target->gpu);
+  vfs = gv_host_read_vfs (ctx->root, target->gpu);
 
   /* mdevs made since */
   mdevs = gv_host_mdevs_read (ctx->root);

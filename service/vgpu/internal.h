@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "host/bdf.h"
+#include "host/function.h"
 #include "vgpu/vgpu.h"
 
 G_BEGIN_DECLS
@@ -30,12 +31,6 @@ gboolean gv_vgpu_check_function (const GvVgpuContext *ctx, const char *bdf, cons
 char *gv_vgpu_function_dir (const char *root, const char *bdf);
 /* ROOT/sys/bus/mdev/devices/UUID */
 char *gv_vgpu_mdev_dir (const char *root, const char *uuid);
-/* The PF of a VF (its physfn link), or NULL. */
-char *gv_vgpu_read_physfn (const char *root, const char *bdf);
-/* sriov_numvfs of PF; FALSE when it cannot be read. */
-gboolean gv_vgpu_read_numvfs (const char *root, const char *pf, guint *count);
-/* The VFs of PF from its virtfnN links, in index order (never NULL). */
-GStrv gv_vgpu_read_vfs (const char *root, const char *pf);
 
 /* Sleeps MS, never past DEADLINE (monotonic µs). FALSE when DEADLINE has passed. */
 gboolean gv_vgpu_sleep_until (gint64 deadline, guint ms);

@@ -29,7 +29,7 @@ wait_for_vfs (Sriov *s, guint count, guint *seen)
   gint64 deadline = g_get_monotonic_time () + (gint64) gv_vgpu_appear_ms (s->ctx) * 1000;
 
   for (;;) {
-    g_auto (GStrv) vfs = gv_vgpu_read_vfs (s->ctx->root, s->pf);
+    g_auto (GStrv) vfs = gv_host_read_vfs (s->ctx->root, s->pf);
     *seen = g_strv_length (vfs);
     if (*seen >= count)
       return TRUE;
@@ -59,7 +59,7 @@ set_count (Sriov *s, guint value, const char *step, gboolean *stuck, GError **er
   case GV_VGPU_WRITE_OK:
     break;
   }
-  if (!gv_vgpu_read_numvfs (s->ctx->root, s->pf, &now)) {
+  if (!gv_host_read_numvfs (s->ctx->root, s->pf, &now)) {
     g_set_error (error, GV_ERROR, GV_ERROR_KERNEL,
                  "%s: writing “%s” to %s was accepted, but sriov_numvfs can no longer be read", step, data, s->path);
     return FALSE;
@@ -86,7 +86,7 @@ put_back (Sriov *s, guint old, GError *error)
   g_autoptr (GError) again = NULL;
   gboolean stuck = FALSE;
   guint now = 0;
-  gboolean known = gv_vgpu_read_numvfs (s->ctx->root, s->pf, &now);
+  gboolean known = gv_host_read_numvfs (s->ctx->root, s->pf, &now);
 
   if (known && now == old) {
     gv_vgpu_error_append (error, "; sriov_numvfs of %s is %u, as before", s->pf, now);
@@ -114,7 +114,7 @@ put_back (Sriov *s, guint old, GError *error)
 state:
   if (stuck)
     return;
-  known = gv_vgpu_read_numvfs (s->ctx->root, s->pf, &now);
+  known = gv_host_read_numvfs (s->ctx->root, s->pf, &now);
   if (known)
     gv_vgpu_error_append (error, "; sriov_numvfs of %s is now %u, not %u as before", s->pf, now, old);
   else
@@ -143,7 +143,7 @@ gv_vgpu_set_num_vfs (const GvVgpuContext *ctx, const char *pf, guint count, GStr
     *vfs = NULL;
   if (!gv_vgpu_check_root (ctx, error) || !gv_vgpu_check_function (ctx, pf, "PF", &dir, error))
     return FALSE;
-  physfn = gv_vgpu_read_physfn (ctx->root, pf);
+  physfn = gv_host_read_physfn (ctx->root, pf);
   if (physfn) {
     g_set_error (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                  "%s is a VF itself: only its PF %s has VFs", pf, physfn);
@@ -159,7 +159,7 @@ gv_vgpu_set_num_vfs (const GvVgpuContext *ctx, const char *pf, guint count, GStr
                  "%s supports at most %u VFs (sriov_totalvfs), not %u", pf, (guint) total, count);
     return FALSE;
   }
-  if (!gv_vgpu_read_numvfs (ctx->root, pf, &old)) {
+  if (!gv_host_read_numvfs (ctx->root, pf, &old)) {
     g_set_error (error, GV_ERROR, GV_ERROR_KERNEL, "sriov_numvfs of %s cannot be read", pf);
     return FALSE;
   }
@@ -183,7 +183,7 @@ gv_vgpu_set_num_vfs (const GvVgpuContext *ctx, const char *pf, guint count, GStr
       put_back (&s, old, local);
   }
   if (vfs)
-    *vfs = gv_vgpu_read_vfs (ctx->root, pf);
+    *vfs = gv_host_read_vfs (ctx->root, pf);
   if (!ok)
     g_propagate_error (error, g_steal_pointer (&local));
   return ok;

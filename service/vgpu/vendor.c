@@ -23,7 +23,7 @@ gv_vgpu_vendor_vf_free (GvVgpuVendorVf *vf)
 GPtrArray *
 gv_vgpu_vendor_survey (const char *root, const char *pf)
 {
-  g_auto (GStrv) vfs = gv_vgpu_read_vfs (root, pf);
+  g_auto (GStrv) vfs = gv_host_read_vfs (root, pf);
   GPtrArray *survey = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_vgpu_vendor_vf_free);
 
   for (guint i = 0; vfs[i]; i++) {
@@ -300,7 +300,7 @@ gv_vgpu_set_type (const GvVgpuContext *ctx, const char *vf, const char *wanted, 
   vendor = read_vf_vendor (dir, vf, error);
   if (!vendor)
     return FALSE;
-  pf = gv_vgpu_read_physfn (ctx->root, vf);
+  pf = gv_host_read_physfn (ctx->root, vf);
   /* the siblings tell the names of types a VF carries, and why one is missing */
   if (pf && (vendor->current_type != 0 || !gv_vgpu_vendor_find (vendor->creatable, wanted)))
     survey = gv_vgpu_vendor_survey (ctx->root, pf);

@@ -1,24 +1,24 @@
 /* A GAsyncQueue drained on the main loop when an eventfd says there is
  * something in it. */
-#include "daemon/main-queue.h"
+#include "daemon/queue.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-struct MainQueue {
+struct DaemonQueue {
   GAsyncQueue *items;
   int fd;
   sd_event_source *source;
-  MainQueueFunc func;
+  DaemonQueueFunc func;
   gpointer user_data;
 };
 
 static int
 on_ready (sd_event_source *source, int fd, uint32_t revents, void *userdata)
 {
-  MainQueue *queue = userdata;
+  DaemonQueue *queue = userdata;
   uint64_t count;
   gpointer item;
 
@@ -29,10 +29,10 @@ on_ready (sd_event_source *source, int fd, uint32_t revents, void *userdata)
   return 0;
 }
 
-MainQueue *
-main_queue_new (sd_event *event, MainQueueFunc func, gpointer user_data, int *error)
+DaemonQueue *
+daemon_queue_new (sd_event *event, DaemonQueueFunc func, gpointer user_data, int *error)
 {
-  MainQueue *queue = g_new0 (MainQueue, 1);
+  DaemonQueue *queue = g_new0 (DaemonQueue, 1);
   int r;
 
   queue->items = g_async_queue_new ();
@@ -41,20 +41,20 @@ main_queue_new (sd_event *event, MainQueueFunc func, gpointer user_data, int *er
   queue->fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (queue->fd < 0) {
     *error = -errno;
-    main_queue_free (queue);
+    daemon_queue_free (queue);
     return NULL;
   }
   r = sd_event_add_io (event, &queue->source, queue->fd, EPOLLIN, on_ready, queue);
   if (r < 0) {
     *error = r;
-    main_queue_free (queue);
+    daemon_queue_free (queue);
     return NULL;
   }
   return queue;
 }
 
 void
-main_queue_dispatch_pending (MainQueue *queue)
+daemon_queue_dispatch_pending (DaemonQueue *queue)
 {
   gpointer item;
 
@@ -65,7 +65,7 @@ main_queue_dispatch_pending (MainQueue *queue)
 }
 
 void
-main_queue_free (MainQueue *queue)
+daemon_queue_free (DaemonQueue *queue)
 {
   if (!queue)
     return;
@@ -77,7 +77,7 @@ main_queue_free (MainQueue *queue)
 }
 
 void
-main_queue_push (MainQueue *queue, gpointer item)
+daemon_queue_push (DaemonQueue *queue, gpointer item)
 {
   uint64_t one = 1;
 

@@ -1,7 +1,7 @@
-/* Asynchronous polkit checks (see bus-polkit.h). Written from polkit's
+/* Asynchronous polkit checks (see polkit.h). Written from polkit's
  * documented D-Bus interface (org.freedesktop.PolicyKit1.Authority,
  * CheckAuthorization) and sd-bus's public API. */
-#include "bus/polkit.h"
+#include "daemon/polkit.h"
 
 #include <errno.h>
 #include <string.h>
@@ -11,13 +11,13 @@
 /* a password dialog may stay open for a while */
 #define INTERACTIVE_TIMEOUT_USEC (300ull * 1000 * 1000)
 
-struct GpuvirtPolkit {
+struct DaemonPolkit {
   sd_bus *bus;
   GHashTable *queries;   /* sd_bus_message* (the caller's) -> Query* */
 };
 
 typedef struct {
-  GpuvirtPolkit *polkit;
+  DaemonPolkit *polkit;
   sd_bus_message *request;   /* the caller's method call, referenced */
   char **actions;            /* asked one after the other, each once the one before allowed it */
   guint current;             /* the action asked now (or answered last) */
@@ -44,10 +44,10 @@ query_free (Query *q)
   g_free (q);
 }
 
-GpuvirtPolkit *
-gpuvirt_polkit_new (sd_bus *bus)
+DaemonPolkit *
+daemon_polkit_new (sd_bus *bus)
 {
-  GpuvirtPolkit *polkit = g_new0 (GpuvirtPolkit, 1);
+  DaemonPolkit *polkit = g_new0 (DaemonPolkit, 1);
 
   polkit->bus = sd_bus_ref (bus);
   polkit->queries = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) query_free);
@@ -55,7 +55,7 @@ gpuvirt_polkit_new (sd_bus *bus)
 }
 
 void
-gpuvirt_polkit_free (GpuvirtPolkit *polkit)
+daemon_polkit_free (DaemonPolkit *polkit)
 {
   if (!polkit)
     return;
@@ -65,7 +65,7 @@ gpuvirt_polkit_free (GpuvirtPolkit *polkit)
 }
 
 guint
-gpuvirt_polkit_pending (GpuvirtPolkit *polkit)
+daemon_polkit_pending (DaemonPolkit *polkit)
 {
   GHashTableIter iter;
   gpointer value;
@@ -187,7 +187,7 @@ send_query (Query *q)
 }
 
 static int
-start_query (GpuvirtPolkit *polkit, sd_bus_message *m, const char *const *actions, const char *const *details,
+start_query (DaemonPolkit *polkit, sd_bus_message *m, const char *const *actions, const char *const *details,
              sd_bus_error *error)
 {
   Query *q;
@@ -230,7 +230,7 @@ sender_is_root (sd_bus_message *m)
 }
 
 int
-gpuvirt_polkit_check_all (GpuvirtPolkit *polkit, sd_bus_message *m, const char *const *actions,
+daemon_polkit_check_all (DaemonPolkit *polkit, sd_bus_message *m, const char *const *actions,
                           const char *const *details, sd_bus_error *error)
 {
   Query *q = g_hash_table_lookup (polkit->queries, m);
@@ -271,10 +271,10 @@ gpuvirt_polkit_check_all (GpuvirtPolkit *polkit, sd_bus_message *m, const char *
 }
 
 int
-gpuvirt_polkit_check (GpuvirtPolkit *polkit, sd_bus_message *m, const char *action,
+daemon_polkit_check (DaemonPolkit *polkit, sd_bus_message *m, const char *action,
                       const char *const *details, sd_bus_error *error)
 {
   const char *actions[] = { action, NULL };
 
-  return gpuvirt_polkit_check_all (polkit, m, actions, details, error);
+  return daemon_polkit_check_all (polkit, m, actions, details, error);
 }

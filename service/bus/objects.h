@@ -1,0 +1,13 @@
+/* The registration of each family of objects (manager.c, config.c,
+ * device.c, mdev.c) and of the filters that answer a method on an object
+ * without its interface (sriov.c, vgpu.c). bus_register() calls them. */
+#pragma once
+
+#include "daemon/daemon.h"
+
+int bus_manager_register (Daemon *daemon);
+int bus_config_register (Daemon *daemon);
+int bus_device_register (Daemon *daemon);
+int bus_mdev_register (Daemon *daemon);
+int bus_sriov_register (Daemon *daemon);
+int bus_vgpu_register (Daemon *daemon);

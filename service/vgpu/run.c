@@ -1,0 +1,134 @@
+/* Running a planned SR-IOV or vGPU call (see plan.h), journaled: before
+ * its first write the call records where its GPU family goes should the
+ * daemon die halfway (vgpu/family.h), and the next start takes it there.
+ * A call that adds (VFs, a type, an mdev, a vGPU) is undone: the target
+ * is the family as it was. One that takes away (release, remove, disable)
+ * is completed: the target is the family without what it removes. */
+#include "vgpu/plan.h"
+#include "vgpu/family.h"
+
+void
+gv_vgpu_outcome_clear (GvVgpuOutcome *outcome)
+{
+  g_clear_pointer (&outcome->type_name, g_free);
+  g_clear_pointer (&outcome->uuid, g_free);
+  g_clear_pointer (&outcome->type, g_free);
+  g_clear_pointer (&outcome->vgpu, gv_vgpu_result_free);
+  g_clear_pointer (&outcome->vfs, g_strfreev);
+}
+
+/* The journal's id, or NULL when none could be written (logged: the call
+ * goes on, as it did before journals existed). */
+static char *
+journal_begin (const GvVgpuContext *ctx, GvJournal *journal, const GvVgpuPlan *plan)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GvVgpuFamily) target = NULL;
+  const char *name = gv_vgpu_op_to_string (plan->kind);
+  char *id;
+
+  if (!journal)
+    return NULL;
+  target = gv_vgpu_family_read (ctx->root, plan->gpu, &error);
+  if (!target) {
+    g_warning ("Not journaling %s on %s: %s", name, plan->gpu, error->message);
+    return NULL;
+  }
+  switch (plan->kind) {
+  case GV_VGPU_OP_RELEASE_TYPE:
+    g_hash_table_remove (target->vf_types, plan->function);
+    break;
+  case GV_VGPU_OP_REMOVE_MDEV:
+    g_hash_table_remove (target->mdevs, plan->uuid);
+    break;
+  case GV_VGPU_OP_REMOVE_VGPU:
+    if (plan->on_mdev)
+      g_hash_table_remove (target->mdevs, plan->uuid);
+    else
+      g_hash_table_remove (target->vf_types, plan->function);
+    if (plan->disable_vfs)
+      target->num_vfs = 0;
+    break;
+  default:
+    break;
+  }
+  id = gv_vgpu_journal_begin (journal, name, target, &error);
+  if (!id)
+    g_warning ("Could not journal %s on %s, going on without: %s", name, plan->gpu, error->message);
+  return id;
+}
+
+static void
+journal_end (GvJournal *journal, const GvVgpuPlan *plan, const char *id, const GError *failure)
+{
+  g_autoptr (GError) error = NULL;
+
+  /* a stuck write is still under way: the next start finishes the job */
+  if (!id || g_error_matches (failure, GV_ERROR, GV_ERROR_STUCK))
+    return;
+  if (!gv_vgpu_journal_end (journal, id, &error))
+    g_warning ("Could not close the journal of %s on %s: %s", gv_vgpu_op_to_string (plan->kind), plan->gpu,
+               error->message);
+}
+
+static gboolean
+remove_vgpu (const GvVgpuContext *ctx, const GvVgpuPlan *plan, GvVgpuOutcome *out, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (plan->on_mdev ? !gv_vgpu_remove_mdev (ctx, plan->uuid, error)
+                    : !gv_vgpu_release_type (ctx, plan->function, NULL, error))
+    return FALSE;
+  if (plan->disable_vfs && !gv_vgpu_set_num_vfs (ctx, plan->gpu, 0, &out->vfs, &local)) {
+    /* the vGPU is gone; only the clean-up failed: say exactly that */
+    g_set_error (error, local->domain, local->code, "The vGPU was removed, but disabling the VFs of %s failed: %s",
+                 plan->gpu, local->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+gv_vgpu_plan_run (const GvVgpuContext *ctx, GvJournal *journal, const GvVgpuPlan *plan, GvVgpuOutcome *out,
+                  GError **error)
+{
+  g_autofree char *id = journal_begin (ctx, journal, plan);
+  g_autoptr (GError) local = NULL;
+  gboolean ok = FALSE;
+
+  switch (plan->kind) {
+  case GV_VGPU_OP_SET_NUM_VFS:
+    ok = gv_vgpu_set_num_vfs (ctx, plan->function, plan->count, &out->vfs, &local);
+    break;
+  case GV_VGPU_OP_SET_TYPE:
+    ok = gv_vgpu_set_type (ctx, plan->function, plan->wanted, &out->type_id, &out->type_name, &out->changed, &local);
+    break;
+  case GV_VGPU_OP_RELEASE_TYPE:
+    ok = gv_vgpu_release_type (ctx, plan->function, &out->changed, &local);
+    break;
+  case GV_VGPU_OP_CREATE_MDEV:
+    ok = gv_vgpu_create_mdev (ctx, plan->function, plan->wanted, plan->uuid, &out->uuid, &out->type, &local);
+    break;
+  case GV_VGPU_OP_REMOVE_MDEV:
+    ok = gv_vgpu_remove_mdev (ctx, plan->uuid, &local);
+    break;
+  case GV_VGPU_OP_CREATE_VGPU: {
+    GvVgpuRequest request = {
+      .function = plan->function,
+      .framework = plan->framework,
+      .wanted = plan->wanted,
+      .uuid = plan->uuid,
+      .num_vfs = plan->count,
+    };
+    ok = gv_vgpu_create (ctx, &request, &out->vgpu, &local);
+    break;
+  }
+  case GV_VGPU_OP_REMOVE_VGPU:
+    ok = remove_vgpu (ctx, plan, out, &local);
+    break;
+  }
+  journal_end (journal, plan, id, local);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local));
+  return ok;
+}
