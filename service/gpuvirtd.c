@@ -26,7 +26,7 @@ on_name_acquired (sd_bus_message *reply, void *userdata, sd_bus_error *error)
   }
   g_message ("gpuvirtd %s serving %s on the system bus", GPUVIRT_VERSION, daemon->root);
   /* the unit counts as started (and libvirt may start) once the boot
-   * plan has run: daemon-config.c says READY=1 then */
+   * plan has run: daemon/config.c says READY=1 then */
   if (daemon->plan)
     sd_notify (0, "STATUS=Serving; running the boot plan");
   else

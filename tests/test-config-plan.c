@@ -1,5 +1,5 @@
-/* The boot plan (service/config-plan.c, config-run.c) and the journal of
- * SR-IOV and vGPU steps (service/vg-journal.c), D-Bus free, on the
+/* The boot plan (service/config/plan.c, run.c) and the journal of
+ * SR-IOV and vGPU steps (service/vgpu/family.c), D-Bus free, on the
  * simulator: a configuration applied to a fresh host reaches exactly the
  * configured state (read back from sysfs); computed again everything is
  * skipped and a second run writes nothing; a renumbered device is refused

@@ -1,6 +1,6 @@
 /* The configuration on org.gpuvirt.Manager: ConfigFiles, ConfigErrors,
  * BootPlan, BootPlanState, and GetConfig, CheckConfig, SaveConfig,
- * ReloadConfig, ApplyConfig. A vtable of its own next to bus-manager.c's
+ * ReloadConfig, ApplyConfig. A vtable of its own next to manager.c's
  * (sd-bus merges vtables of one interface). ApplyConfig and SaveConfig
  * with apply are answered when the plan they started ends. */
 #include "bus/config.h"

@@ -1,4 +1,4 @@
-/* Manager.Doctor(): the doctor's findings over the bus (see doctor.h). */
+/* Manager.Doctor(): the doctor's findings over the bus (see doctor/doctor.h). */
 #pragma once
 
 #include <systemd/sd-bus.h>

@@ -1,4 +1,4 @@
-/* Options a{sv} of mutating methods (see bus-options.h). */
+/* Options a{sv} of mutating methods (see options.h). */
 #include "bus/options.h"
 
 #include <errno.h>

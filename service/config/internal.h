@@ -1,4 +1,4 @@
-/* Internals shared by the configuration's files (config-*.c). Not part of
+/* Internals shared by the configuration's files (config/). Not part of
  * the API: the daemon uses config.h only. */
 #pragma once
 
@@ -9,7 +9,7 @@
 
 G_BEGIN_DECLS
 
-/* ---- config-parse.c: the text, line by line ---- */
+/* ---- parse.c: the text, line by line ---- */
 
 /* One "Key=value" line. */
 typedef struct {
@@ -52,7 +52,7 @@ char *gv_config_normalize_uuid (const char *text);
  * WORD, else "". */
 char *gv_config_suggest (const char *word, const char *const *candidates);
 
-/* ---- config-load.c: sources merged into a GvConfig ---- */
+/* ---- load.c: sources merged into a GvConfig ---- */
 
 typedef struct {
   char *file;   /* NULL: the text under check */
@@ -84,7 +84,7 @@ const GvConfigOrigin *gv_config_origin (GvConfig *config, const char *group, con
 /* "Device 0000:41:00.0/NumVfs" as written where it was set. */
 char *gv_config_origin_key (GvConfig *config, const char *group, const char *key);
 
-/* ---- config-host.c: the configuration against a host ---- */
+/* ---- host.c: the configuration against a host ---- */
 
 /* What the host has at a configured address, or will have once the
  * configuration's SR-IOV steps ran. */
@@ -118,7 +118,7 @@ GStrv gv_config_future_vfs (const char *root, const char *pf, guint count);
 /* "10de:26b9" */
 char *gv_config_id_text (guint16 vendor, guint16 device);
 
-/* ---- config-plan.c, config-run.c: the boot plan ---- */
+/* ---- plan.c, run.c: the boot plan ---- */
 
 typedef enum {
   GV_CONFIG_DO_BIND,      /* passthrough: a GPU with its companions to vfio-pci */

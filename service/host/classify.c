@@ -169,7 +169,7 @@ classify_companions (Model *m)
       claim_companion (model_find (m, p->fn->consumers[j]), p);
   }
 
-  /* Then the IOMMU group, narrowly: see host-scan.h. */
+  /* Then the IOMMU group, narrowly: see model.h. */
   for (guint i = 0; i < m->works->len; i++) {
     Work *p = m->works->pdata[i];
     GPtrArray *members;

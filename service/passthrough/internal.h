@@ -1,4 +1,4 @@
-/* Internals shared by the passthrough engine's files (pt-*.c). Not part of
+/* Internals shared by the passthrough engine's files (passthrough/). Not part of
  * the API: the bus layer uses passthrough.h only. */
 #pragma once
 
@@ -25,7 +25,7 @@ gboolean gv_passthrough_read_function (const char *root, const char *bdf, char *
 /* A display controller (class 03xxxx), read from ROOT's sysfs. */
 gboolean gv_passthrough_is_display (const char *root, const char *bdf);
 
-/* ---- pt-move.c: moving one function, verified ---- */
+/* ---- move.c: moving one function, verified ---- */
 
 typedef struct {
   const char *root;

@@ -99,7 +99,7 @@ gv_passthrough_recover (GvJournal *records, const char *root, GvPassthroughProgr
     g_autoptr (GPtrArray) entries = NULL;
     gboolean done = TRUE;
 
-    /* other kinds (SR-IOV, vGPU) have their own recovery (vg-journal.c) */
+    /* other kinds (SR-IOV, vGPU) have their own recovery (vgpu/family.c) */
     if (kind && !g_str_equal (kind, GV_JOURNAL_KIND_FUNCTIONS))
       continue;
     entries = gv_journal_read_functions (records, ids[i], &local);

@@ -1,4 +1,4 @@
-/* The journal of SR-IOV and vGPU operations (see vgpu-journal.h): a GPU
+/* The journal of SR-IOV and vGPU operations (see family.h): a GPU
  * family's target state written before the first write, and the
  * restore that takes a family back to it, used by recovery at start and
  * by callers that undo a failed multi-write step. */

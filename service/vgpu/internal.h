@@ -1,5 +1,5 @@
-/* Internals shared by the vGPU engine's files (vg-*.c). Not part of the
- * API: the bus layer uses vgpu.h only. */
+/* Internals shared by the vGPU engine's files (vgpu/). Not part of the
+ * API: the other layers use vgpu.h, plan.h, family.h and type-names.h. */
 #pragma once
 
 #include <glib.h>
@@ -18,7 +18,7 @@ G_BEGIN_DECLS
 guint gv_vgpu_timeout_ms (const GvVgpuContext *ctx);
 guint gv_vgpu_appear_ms (const GvVgpuContext *ctx);
 
-/* ---- vg-util.c ---- */
+/* ---- util.c ---- */
 
 /* ctx->root passes gv_sysfs_root_check(); INVALID otherwise. */
 gboolean gv_vgpu_check_root (const GvVgpuContext *ctx, GError **error);
@@ -53,7 +53,7 @@ typedef enum {
 GvVgpuWriteStatus gv_vgpu_write (const GvVgpuContext *ctx, const char *what, const char *step, const char *rel, const char *data,
                         int *err, GError **error);
 
-/* ---- vg-vendor.c ---- */
+/* ---- vendor.c ---- */
 
 /* The VFs of PF with what their nvidia/ directory says. */
 typedef struct {
@@ -91,7 +91,7 @@ char *gv_vgpu_vendor_carried_text (GPtrArray *survey);
 gboolean gv_vgpu_vendor_apply (const GvVgpuContext *ctx, const char *vf, const GvHostVendorType *type, int *err,
                           GError **error);
 
-/* ---- vg-mdev.c ---- */
+/* ---- mdev.c ---- */
 
 /* The type of TYPES (GvHostMdevType) that WANTED names, or NULL. */
 const GvHostMdevType *gv_vgpu_mdev_find (GPtrArray *types, const char *wanted);
