@@ -354,7 +354,7 @@ class L10nTest(base.ClientMockTest):
     def test_doctor(self):
         self.mock.AddMethod('org.gpuvirt.Manager', 'Doctor', '', 'a(sssss)', DOCTOR)
         for lang, fix, summary in (('de', 'Abhilfe:', '1 Fehler, 1 Warnung, 0 Hinweise, 1 bestanden.'),
-                                   ('zh_CN', '修复：', '1 个错误, 1 个警告, 0 条提示, 1 项通过.')):
+                                   ('zh_CN', '修复:', '1 个错误, 1 个警告, 0 条提示, 1 项通过.')):
             out = self.run_in(lang, 'doctor', code=6).stdout
             lines = out.split('\n')
             self.assertEqual(lines[-2], summary)
