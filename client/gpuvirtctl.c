@@ -4,6 +4,7 @@
 
 #include "error-hint.h"
 #include "gpuvirt-names.h"
+#include "text.h"
 
 #include <getopt.h>
 #include <locale.h>
@@ -337,7 +338,9 @@ help (void)
   for (size_t i = 0; i < G_N_ELEMENTS (verbs); i++)
     {
       g_autofree char *head = g_strjoin (" ", verbs[i].name, tr (verbs[i].synopsis), NULL);
-      printf ("  %-19s %s\n", g_strstrip (head), _(verbs[i].summary));
+      g_strstrip (head);
+      /* by terminal columns: the synopsis is translated */
+      printf ("  %s%*s %s\n", head, ctl_text_pad (head, 19), "", _(verbs[i].summary));
     }
   printf ("\n");
   print_option_help (NULL);
@@ -358,7 +361,8 @@ group_help (const char *group)
     if (g_str_has_prefix (verbs[i].name, group) && verbs[i].name[n] == ' ')
       {
         g_autofree char *head = g_strjoin (" ", verbs[i].name, tr (verbs[i].synopsis), NULL);
-        printf ("  %-24s %s\n", g_strstrip (head), _(verbs[i].summary));
+        g_strstrip (head);
+        printf ("  %s%*s %s\n", head, ctl_text_pad (head, 24), "", _(verbs[i].summary));
       }
   printf ("\n");
   printf (_("'%s %s COMMAND --help' shows a command's help.\n"), g_get_prgname (), group);
@@ -465,10 +469,15 @@ main (int argc, char **argv)
   guint given = 0;
   const Verb *verb = NULL;
   int words = 1; /* the verb's words on the command line: 2 for "vgpu create" */
+  const char *localedir;
   int c, r;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* GPUVIRTCTL_LOCALEDIR is for tests only: the po suite runs the built
+   * client with the catalogs of the build tree (build/po). Users never
+   * need it; secure_getenv() ignores it in a setuid or setcap process. */
+  localedir = secure_getenv ("GPUVIRTCTL_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
   textdomain (GETTEXT_PACKAGE);
   g_set_prgname ("gpuvirtctl");
   /* failed calls return the errno of gpuvirtd's error names, not EIO */

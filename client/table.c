@@ -63,7 +63,8 @@ ctl_table_n_rows (CtlTable *table)
   return table->rows->len - 1;
 }
 
-/* The longest prefix of S that fits WIDTH columns, with "..." at the end. */
+/* The longest prefix of S that fits WIDTH terminal columns (wide characters
+ * count 2, combining marks 0), with "..." at the end. */
 static char *
 ellipsize (const char *s, int width)
 {
@@ -76,8 +77,10 @@ ellipsize (const char *s, int width)
   for (const char *p = s; *p; p = g_utf8_next_char (p))
     {
       gunichar c = g_utf8_get_char (p);
-      int w = g_unichar_iswide (c) ? 2 : 1;
+      int w = ctl_char_width (c);
 
+      /* a wide character that does not fit whole is left out; zero-width
+       * ones after the last character kept stay with it */
       if (used + w > width - 3)
         break;
       g_string_append_unichar (out, c);
@@ -122,7 +125,7 @@ ctl_table_print (CtlTable *table, FILE *f, int max_width)
           g_string_append (line, cell);
           /* no padding after the last column */
           if (c + 1 < table->n_columns)
-            g_string_append_printf (line, "%*s", widths[c] - ctl_text_width (cell), "");
+            g_string_append_printf (line, "%*s", ctl_text_pad (cell, widths[c]), "");
         }
       fprintf (f, "%s\n", line->str);
       g_string_free (line, TRUE);

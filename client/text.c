@@ -81,6 +81,16 @@ ctl_device_description (GVariant *props)
 }
 
 int
+ctl_char_width (gunichar c)
+{
+  /* combining marks and other zero-width characters join the one before */
+  if (g_unichar_iszerowidth (c))
+    return 0;
+  /* CJK ideographs, kana, hangul, fullwidth forms */
+  return g_unichar_iswide (c) ? 2 : 1;
+}
+
+int
 ctl_text_width (const char *s)
 {
   int width = 0;
@@ -90,14 +100,14 @@ ctl_text_width (const char *s)
   if (!g_utf8_validate (s, -1, NULL))
     return (int) strlen (s);
   for (const char *p = s; *p; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (g_unichar_iszerowidth (c))
-        continue;
-      width += g_unichar_iswide (c) ? 2 : 1;
-    }
+    width += ctl_char_width (g_utf8_get_char (p));
   return width;
+}
+
+int
+ctl_text_pad (const char *s, int width)
+{
+  return MAX (0, width - ctl_text_width (s));
 }
 
 void

@@ -15,8 +15,16 @@ char *ctl_text_value (GVariant *v);
 void ctl_print_field (FILE *f, int width, const char *label, const char *value);
 /* "Vendor Model" of a Device's properties; either part may be unknown. */
 char *ctl_device_description (GVariant *props);
-/* Terminal columns of S (wide characters count twice). */
+/* Terminal columns of C: 2 for a wide (CJK) character, 0 for a combining
+ * mark or other zero-width one, else 1. Never the byte or character count:
+ * translated labels and device names line up only by these columns. */
+int ctl_char_width (gunichar c);
+/* Terminal columns of S: the sum of ctl_char_width() (its bytes if S is
+ * not UTF-8). */
 int ctl_text_width (const char *s);
+/* Spaces that pad S to WIDTH columns ("%*s" with ""), 0 if it is wider;
+ * printf's "%-*s" would count bytes. */
+int ctl_text_pad (const char *s, int width);
 
 /* A list of "Label: value" lines printed with aligned labels. */
 typedef struct CtlFields CtlFields;

@@ -118,7 +118,8 @@ print_text (sd_bus *bus, GArray *findings)
           for (guint l = 0; lines[l]; l++)
             /* TRANSLATORS: before the first line of a finding's fix;
                the lines after it are indented to match */
-            printf ("  %*s  %s %s\n", width, "", l == 0 ? _("fix:") : "    ", lines[l]);
+            printf ("  %*s  %s%*s %s\n", width, "", l == 0 ? _("fix:") : "",
+                    l == 0 ? 0 : ctl_text_width (_("fix:")), "", lines[l]);
         }
     }
 

@@ -26,6 +26,9 @@ packages=(
   nodejs
   # the hardware database (hwdb.bin) that vendor and model names come from
   udev
+  # locale sources: the po suite generates de_DE.UTF-8 and zh_CN.UTF-8 into
+  # a temporary directory (localedef, LOCPATH), nothing system-wide
+  locales
 )
 
 missing=()
