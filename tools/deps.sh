@@ -13,6 +13,8 @@ packages=(
   dbus-daemon dbus-bin systemd polkitd pkexec python3 python3-dbusmock python3-gi
   # the API contract, bus policy and polkit file checks
   libxml2-utils
+  # manual pages: scdoc builds them, man-db's man (with groff) checks them
+  scdoc man-db
   # real-kernel test bed
   qemu-system-x86 busybox-static cpio xz-utils zstd
   # the guest booting its own systemd (run-vm --systemd): the system bus
