@@ -204,7 +204,6 @@ _gpuvirtctl()
             ;;
         'config check,0' | 'config save,0')
             _filedir
-            [[ - == "$cur"* ]] && COMPREPLY+=(-)
             ;;
     esac
 } &&

@@ -26,6 +26,8 @@ packages=(
   nodejs
   # the hardware database (hwdb.bin) that vendor and model names come from
   udev
+  # the shell completion's tests source bash-completion and drive zsh
+  bash-completion zsh
 )
 
 missing=()
