@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the bash completion of gpuvirtctl as readline would for LINE (the
 # cursor at its end) and prints each candidate as the argument would read
-# once inserted, one per line, then "#nospace" when no space would follow.
+# once inserted, one per line, then "#nospace" when no space would follow,
+# and "#ms N": how long the completion function took.
 # Usage: drive-bash.sh BASH_COMPLETION_SCRIPT COMPLETION_FILE LINE...
 # (several LINEs: each one's answer, then an empty line)
 set -u
@@ -65,14 +66,16 @@ split_line()
 
 complete_line()
 {
-    local line=$1 token rl_word prefix breaks reply
+    local line=$1 token rl_word prefix breaks reply start end
     split_line "$line"
     COMP_LINE=$line
     COMP_POINT=${#line}
     COMPREPLY=()
     nospace=
+    start=${EPOCHREALTIME/[.,]/}
     _gpuvirtctl "${COMP_WORDS[0]}" "${COMP_WORDS[COMP_CWORD]}" \
         "${COMP_WORDS[COMP_CWORD - 1]-}"
+    end=${EPOCHREALTIME/[.,]/}
     # readline replaces the text after the token's last break character
     token=${line##*[[:space:]]}
     breaks=${COMP_WORDBREAKS//[[:space:]\"\']/}
@@ -82,6 +85,7 @@ complete_line()
         printf '%s%s\n' "$prefix" "$reply"
     done
     [[ $nospace ]] && echo "#nospace"
+    echo "#ms $(((end - start) / 1000))"
     return 0
 }
 

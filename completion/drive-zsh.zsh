@@ -3,8 +3,9 @@
 # (zsh/zpty) whose completion system has COMPLETION_DIR first in fpath, and
 # prints the matches it added, one per line (as the argument would read:
 # a prefix that compset took off is put back); after each LINE an empty
-# line when several are given. Nothing is listed or inserted: a post-
-# function of the completion clears that and says it is done.
+# line when several are given, then "#ms N": how long the completion took
+# in that shell. Nothing is listed or inserted: a post-function of the
+# completion clears that and says it is done.
 # Usage: drive-zsh.zsh COMPLETION_DIR LINE...
 emulate -L zsh
 setopt err_return
@@ -25,6 +26,7 @@ trap 'zpty -d drive 2>/dev/null; rm -rf -- $tmp' EXIT
 cat > $tmp/rc <<EOF
 fpath=(${(q)dir} \$fpath)
 autoload -Uz compinit && compinit -u -D
+zmodload zsh/datetime
 unsetopt beep
 # every match added (a compadd that only fills an array adds none)
 compadd() {
@@ -41,9 +43,10 @@ __capture_done() {
   compstate[list]=
   compstate[insert]=
   : >> \$__out
-  : > \$__out.done
+  print -r -- \$(( (EPOCHREALTIME - __start) * 1000 )) > \$__out.done
 }
 __capture() {
+  typeset -gF __start=\$EPOCHREALTIME
   comppostfuncs=(__capture_done)
   _main_complete
 }
@@ -81,6 +84,7 @@ for line in "$@"; do
   wait_for $tmp/out$n.done 60
   zpty -w -n drive $'\C-u'
   print -rl -- ${(u)${(f)"$(<$tmp/out$n)"}}
+  print -r -- "#ms ${$(<$tmp/out$n.done)%%.*}"
   (( several )) && print
 done
 cat -- $tmp/stderr >&2
