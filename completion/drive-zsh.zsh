@@ -56,8 +56,10 @@ bindkey '^U' kill-whole-line
 : > $tmp/ready
 EOF
 
-# its stderr (where a completion function would complain) is ours
-zpty drive "env TERM=xterm COLUMNS=200 LINES=50 zsh -f -i 2>${(q)tmp}/stderr"
+# the zsh running this script; its stderr (where a completion function
+# would complain) is ours
+zsh_binary=${$(readlink -f /proc/$$/exe):-zsh}
+zpty drive "env TERM=xterm COLUMNS=200 LINES=50 ${(q)zsh_binary} -f -i 2>${(q)tmp}/stderr"
 zpty -w drive "source ${(q)tmp}/rc"
 
 # Reads what the shell prints (so that it never blocks on a full pty)
