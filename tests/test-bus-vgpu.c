@@ -734,6 +734,76 @@ test_killed (void)
   }
 }
 
+/* ---- what is announced: each change once, none without a signal ---- */
+
+/* Runs CALL (a GVariant expression using c) between two snapshots of every
+ * property and checks what was announced; returns what was announced. */
+#define CHECK_ANNOUNCED(c, what, call)                                                                                 \
+  ({                                                                                                                   \
+    g_autoptr (GHashTable) before_ = bus_harness_all_properties (c);                                                   \
+    g_autoptr (GHashTable) after_ = NULL;                                                                              \
+    BusHarnessChanges changes_;                                                                                        \
+    GHashTable *announced_;                                                                                            \
+    bus_harness_changes_start (&changes_, c);                                                                          \
+    EXPECT_OK (call);                                                                                                  \
+    bus_harness_drain ();                                                                                              \
+    announced_ = bus_harness_changes_stop (&changes_, c);                                                              \
+    after_ = bus_harness_all_properties (c);                                                                           \
+    bus_harness_assert_announced_once (before_, after_, announced_, what);                                             \
+    announced_;                                                                                                        \
+  })
+
+static gboolean
+was_announced (GHashTable *announced, const char *bdf, const char *iface, const char *prop)
+{
+  g_autofree char *path = bus_harness_device_path (bdf);
+  g_autofree char *key = g_strdup_printf ("%s %s %s", path, iface, prop);
+  return g_hash_table_contains (announced, key);
+}
+
+static void
+test_signals_mdev (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("a40-mdev");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autoptr (GHashTable) created = NULL;
+  g_autoptr (GHashTable) removed = NULL;
+  GVariantBuilder b;
+
+  allow_all (h);
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&b, "{sv}", "uuid", g_variant_new_string (UUID_A));
+  g_variant_builder_add (&b, "{sv}", "num-vfs", g_variant_new_uint32 (4));
+  created = CHECK_ANNOUNCED (c, "CreateVgpu on the A40",
+                             create_vgpu (c, A40, "A40-24Q", g_variant_builder_end (&b), &ok_name, &ok_message));
+  g_assert_true (was_announced (created, A40, VGPU, "Mdevs"));
+  /* the mdev goes: the GPU's Mdevs and the types its VFs offer change,
+   * and are announced (they were not: point 4 of issue 14) */
+  removed = CHECK_ANNOUNCED (c, "RemoveVgpu on the A40",
+                             remove_vgpu (c, A40, UUID_A_PATH, NULL, &ok_name, &ok_message));
+  g_assert_true (was_announced (removed, A40, VGPU, "Mdevs"));
+  g_assert_true (was_announced (removed, A40, VGPU, "Types"));
+}
+
+static void
+test_signals_vendor (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autofree char *vf0 = bus_harness_vf_bdf (L40S, 0);
+  g_autoptr (GHashTable) set = NULL;
+  g_autoptr (GHashTable) released = NULL;
+
+  allow_all (h);
+  set = CHECK_ANNOUNCED (c, "SetType", set_type (c, vf0, "L40S-24Q", &ok_name, &ok_message));
+  g_assert_true (was_announced (set, vf0, VGPU, "CurrentType"));
+  g_assert_true (was_announced (set, L40S, VGPU, "Types"));
+  /* the type does not change the framework: never announced */
+  g_assert_false (was_announced (set, vf0, VGPU, "Framework"));
+  released = CHECK_ANNOUNCED (c, "ReleaseType", release_type (c, vf0, &ok_name, &ok_message));
+  g_assert_true (was_announced (released, vf0, VGPU, "CurrentType"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -749,5 +819,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vgpu/faults/create", test_create_faults);
   g_test_add_func ("/vgpu/faults/stuck", test_stuck);
   g_test_add_func ("/vgpu/faults/killed", test_killed);
+  g_test_add_func ("/vgpu/signals/mdev", test_signals_mdev);
+  g_test_add_func ("/vgpu/signals/vendor", test_signals_vendor);
   return g_test_run ();
 }

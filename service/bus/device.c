@@ -11,6 +11,8 @@
 #include "gpuvirt-names.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The function a property call is about. */
@@ -472,4 +474,63 @@ bus_device_register (Daemon *daemon)
   if (r >= 0)
     r = sd_bus_add_node_enumerator (daemon->bus, NULL, GPUVIRT_DEVICES_PATH, enumerate_devices, daemon);
   return r;
+}
+
+/* ---- a property's value as text, to compare with what was announced ---- */
+
+static const sd_bus_vtable *
+vtable_of (const char *iface)
+{
+  if (g_str_equal (iface, GPUVIRT_DEVICE_IFACE))
+    return device_vtable;
+  if (g_str_equal (iface, GPUVIRT_SRIOV_IFACE))
+    return sriov_vtable;
+  if (g_str_equal (iface, GPUVIRT_VGPU_IFACE))
+    return vgpu_vtable;
+  return NULL;
+}
+
+char *
+bus_device_property_text (Daemon *daemon, const char *path, const char *iface, const char *prop)
+{
+  const sd_bus_vtable *v = vtable_of (iface);
+  g_autoptr (sd_bus_message) m = NULL;
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  char *text = NULL;
+  size_t size = 0;
+  FILE *f;
+  int r;
+
+  for (; v && v->type != _SD_BUS_VTABLE_END; v++) {
+    if (v->type == _SD_BUS_VTABLE_PROPERTY && g_str_equal (v->x.property.member, prop))
+      break;
+  }
+  if (!v || v->type != _SD_BUS_VTABLE_PROPERTY)
+    return NULL;
+  /* the getter appends to a message as for a Get; the message is dumped */
+  r = sd_bus_message_new_signal (daemon->bus, &m, path, iface, "Value");
+  if (r >= 0)
+    r = sd_bus_message_open_container (m, 'v', v->x.property.signature);
+  if (r >= 0)
+    r = v->x.property.get (daemon->bus, path, iface, prop, m, daemon, &error);
+  sd_bus_error_free (&error);
+  if (r >= 0)
+    r = sd_bus_message_close_container (m);
+  if (r >= 0)
+    r = sd_bus_message_seal (m, 1, 0);
+  if (r >= 0)
+    r = sd_bus_message_rewind (m, TRUE);
+  if (r < 0)
+    return NULL;
+  f = open_memstream (&text, &size);
+  if (!f)
+    return NULL;
+  r = sd_bus_message_dump (m, f, SD_BUS_MESSAGE_DUMP_SUBTREE_ONLY);
+  fclose (f);
+  if (r < 0) {
+    free (text);
+    return NULL;
+  }
+  /* memstream's buffer comes from malloc: g_free is free (GLib >= 2.46) */
+  return text;
 }

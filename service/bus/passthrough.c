@@ -320,18 +320,22 @@ on_progress_item (Daemon *daemon, QueueItem *item)
   gboolean moving = g_str_equal (state, GPUVIRT_STATE_RELEASING) || g_str_equal (state, GPUVIRT_STATE_RETURNING) ||
                     g_str_equal (state, GPUVIRT_STATE_STUCK);
 
+  const char *bdfs[] = { item->bdf, NULL };
+  g_autoptr (GError) error = NULL;
+
   if (moving || g_hash_table_contains (daemon->busy, item->bdf)) {
     daemon_set_state (daemon, item->bdf, state, item->message);
-    return;
-  }
-  /* a write that was stuck returned: the function is where sysfs says */
-  {
-    const char *bdfs[] = { item->bdf, NULL };
-    g_autoptr (GError) error = NULL;
+    if (moving)
+      return;
+  } else {
+    /* a write that was stuck returned: the function is where sysfs says */
     daemon_set_state (daemon, item->bdf, NULL, item->message);
-    if (!daemon_refresh_functions (daemon, bdfs, FALSE, &error))
-      g_warning ("Could not re-read %s, ignoring: %s", item->bdf, error->message);
   }
+  /* the function arrived: its driver, override, records and VFIO nodes
+   * are read now, so they go out with its State, in one signal, and a
+   * Get never shows the new State with the old driver */
+  if (!daemon_refresh_functions (daemon, bdfs, FALSE, &error))
+    g_warning ("Could not re-read %s, ignoring: %s", item->bdf, error->message);
 }
 
 void
