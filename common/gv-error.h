@@ -71,4 +71,11 @@ const GvErrorInfo *gv_error_table (void);
  * makes sd_bus_error_get_errno() and the -errno of a failed call follow it. */
 const sd_bus_error_map *gv_error_bus_map (void);
 
+/* TEXT (what a caller sent) fit to quote in a message: control
+ * characters, backslashes and bytes that are not UTF-8 as \xNN or \\, so
+ * that a terminal shows what was really sent. NULL gives "". */
+char *gv_error_escape (const char *text);
+/* Whether TEXT holds a control character (a name never does). */
+gboolean gv_error_has_control (const char *text);
+
 G_END_DECLS

@@ -186,6 +186,29 @@ test_bad_input (void)
     g_assert_null (reply);
     g_assert_cmpstr (name, ==, cases[i].error);
   }
+  /* what the caller sent is shown as it was: a control character is
+   * escaped, not swallowed by the terminal (it read "'0000:01:00.0' is not
+   * a PCI address") */
+  {
+    g_autofree char *name = NULL;
+    g_autofree char *message = NULL;
+    g_autoptr (GVariant) reply = bus_harness_call (c, "/org/gpuvirt", "org.gpuvirt.Manager", "GetDevice",
+                                                   g_variant_new ("(s)", "0000:01:00.0\x01"), NULL, &name, &message);
+    g_assert_null (reply);
+    g_assert_cmpstr (name, ==, "org.freedesktop.DBus.Error.InvalidArgs");
+    g_assert_nonnull (strstr (message, "'0000:01:00.0\\x01' is not a PCI address"));
+    g_clear_pointer (&name, g_free);
+    g_clear_pointer (&message, g_free);
+    {
+      GVariantBuilder b;
+      g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+      g_variant_builder_add (&b, "{sv}", "for\x07" "ce", g_variant_new_boolean (TRUE));
+      reply = bus_harness_call (c, GPU_PATH, "org.gpuvirt.Device", "BindVfio", g_variant_new ("(a{sv})", &b), NULL,
+                                &name, &message);
+    }
+    g_assert_null (reply);
+    g_assert_nonnull (strstr (message, "Unknown option 'for\\x07ce'"));
+  }
   {
     g_autofree char *log = bus_harness_read_sim (h, ".sim/log");
     g_assert_cmpstr (log, ==, "");

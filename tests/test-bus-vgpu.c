@@ -602,6 +602,12 @@ test_denied_and_bad_input (void)
                 "org.freedesktop.DBus.Error.InvalidArgs", "carries no vGPU type");
   EXPECT_ERROR (remove_vgpu (c, L40S, "/org/gpuvirt/elsewhere", NULL, &err_name, &err_message),
                 "org.freedesktop.DBus.Error.InvalidArgs", "neither");
+  /* a control character in a type is named and shown, not swallowed by
+   * the terminal (it read "offers no vGPU type “1163”" while 1163 was there) */
+  EXPECT_ERROR (set_type (c, vf0, "1163\x01", &err_name, &err_message), "org.freedesktop.DBus.Error.InvalidArgs",
+                "“1163\\x01” is not a vGPU type: it holds a control character");
+  EXPECT_ERROR (create_vgpu (c, L40S, "L40S-24Q\x1b[2J", NULL, &err_name, &err_message),
+                "org.freedesktop.DBus.Error.InvalidArgs", "L40S-24Q\\x1b[2J");
   bus_harness_assert_no_writes (h);
   (void) script;
 }

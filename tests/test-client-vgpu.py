@@ -376,7 +376,7 @@ class VgpuClientTest(base.ClientMockTest):
         # held by a VM: gpuvirtd refuses, the client says so
         p = self.ctl('vgpu', 'remove', MDEV, code=6)
         self.assertIn(f'Could not remove vGPU {MDEV} of {GPU_C}: its VFIO node is open', p.stderr)
-        self.assertIn('Hint: A virtual machine uses it', p.stderr)
+        self.assertIn('Hint: Something still uses it; the message names what (a virtual machine through its VFIO node', p.stderr)
         self.assertEqual(self.all_calls('RemoveVgpu'), {GPU_C: [(mdev_path(MDEV), {})]})
         self.free(mdev_path(MDEV), 'org.gpuvirt.Mdev')
         self.mock_object(dev_path(GPU_C)).ClearCalls()
