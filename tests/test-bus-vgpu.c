@@ -810,6 +810,51 @@ test_signals_vendor (void)
   g_assert_true (was_announced (released, vf0, VGPU, "CurrentType"));
 }
 
+/* The GPU's Types say how many more vGPUs of each type fit, and how many
+ * the GPU holds at most: by framebuffer (48 GiB), not by how many free VFs
+ * list the type (it said 32 for L40S-48Q, of which 1 fits). */
+static void
+assert_type_figures (GDBusConnection *c, const char *bdf, const char *id, guint available, guint max)
+{
+  g_autofree char *path = bus_harness_device_path (bdf);
+  g_autoptr (GVariant) types = bus_harness_get_property (c, path, VGPU, "Types");
+  GVariantIter iter;
+  const char *tid;
+  guint avail;
+  GVariant *details;
+  gboolean found = FALSE;
+
+  g_variant_iter_init (&iter, types);
+  while (g_variant_iter_next (&iter, "(&s&suu@a{sv})", &tid, NULL, NULL, &avail, &details)) {
+    if (g_str_equal (tid, id)) {
+      guint32 m = 0;
+      found = TRUE;
+      g_assert_true (g_variant_lookup (details, "max_instance", "u", &m));
+      if (avail != available || m != max)
+        g_error ("%s type %s: available %u (want %u), max_instance %u (want %u)", bdf, id, avail, available, m, max);
+    }
+    g_variant_unref (details);
+  }
+  if (!found)
+    g_error ("%s lists no type %s", bdf, id);
+}
+
+static void
+test_vendor_capacity (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autofree char *vf0 = bus_harness_vf_bdf (L40S, 0);
+
+  allow_all (h);
+  assert_type_figures (c, L40S, "1164", 1, 1);   /* 48Q: the whole GPU */
+  assert_type_figures (c, L40S, "1163", 2, 2);   /* 24Q */
+  assert_type_figures (c, L40S, "1161", 4, 4);   /* 12Q */
+  assert_type_figures (c, L40S, "1153", 32, 32); /* 1B: 48 by framebuffer, but 32 VFs */
+  EXPECT_OK (set_type (c, vf0, "L40S-24Q", &ok_name, &ok_message));
+  assert_type_figures (c, L40S, "1163", 1, 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -817,6 +862,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vgpu/vendor/set-release", test_vendor_set_release);
   g_test_add_func ("/vgpu/vendor/in-use", test_vendor_in_use);
   g_test_add_func ("/vgpu/vendor/create-until-full", test_vendor_create_until_full);
+  g_test_add_func ("/vgpu/vendor/capacity", test_vendor_capacity);
   g_test_add_func ("/vgpu/mdev/vf", test_mdev_vf);
   g_test_add_func ("/vgpu/mdev/create-until-full", test_mdev_create_until_full);
   g_test_add_func ("/vgpu/mdev/t4-on-pf", test_t4_mdev_pf);

@@ -9,6 +9,7 @@
 #include "bus/util.h"
 #include "bus/vgpu.h"
 #include "gpuvirt-names.h"
+#include "vgpu/capacity.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -201,7 +202,7 @@ append_mdev_type (sd_bus_message *reply, GvHostMdevType *t, guint available)
 }
 
 static int
-append_vendor_type (sd_bus_message *reply, GvHostVendorType *t, guint available)
+append_vendor_type (sd_bus_message *reply, GvHostVendorType *t, guint available, int max_instance)
 {
   g_autofree char *id = g_strdup_printf ("%u", t->id);
   int r = sd_bus_message_open_container (reply, 'r', "ssuua{sv}");
@@ -209,7 +210,7 @@ append_vendor_type (sd_bus_message *reply, GvHostVendorType *t, guint available)
   if (r >= 0)
     r = sd_bus_message_append (reply, "ssuu", id, t->name, t->parsed.framebuffer_mb, available);
   if (r >= 0)
-    r = append_type_details (reply, NULL, NULL, -1, &t->parsed);
+    r = append_type_details (reply, NULL, NULL, max_instance, &t->parsed);
   return r < 0 ? r : sd_bus_message_close_container (reply);
 }
 
@@ -258,8 +259,15 @@ append_vf_types (Daemon *daemon, sd_bus_message *reply, GvHostFunction *pf)
   r = sd_bus_message_open_container (reply, 'a', "(ssuua{sv})");
   for (guint i = 0; r >= 0 && i < sums->len; i++) {
     TypeSum *sum = &g_array_index (sums, TypeSum, i);
-    r = sum->mdev ? append_mdev_type (reply, sum->mdev, sum->available)
-                  : append_vendor_type (reply, sum->vendor, sum->available);
+    if (sum->mdev) {
+      r = append_mdev_type (reply, sum->mdev, sum->available);
+    } else {
+      /* how many more fit on the GPU, not how many VFs list it */
+      GvHostDevice *gpu = gv_host_lookup (daemon->host, pf->bdf);
+      GvVgpuCapacity capacity = gv_vgpu_vendor_capacity (daemon->host, daemon->type_names, gpu, sum->vendor->id);
+      r = append_vendor_type (reply, sum->vendor, capacity.fits,
+                              capacity.max_instance ? (int) capacity.max_instance : -1);
+    }
   }
   return r < 0 ? r : sd_bus_message_close_container (reply);
 }
@@ -281,7 +289,7 @@ get_types (sd_bus *bus, const char *path, const char *iface, const char *prop, s
     r = append_mdev_type (reply, t, (guint) MAX (t->available_instances, 0));
   }
   for (guint i = 0; r >= 0 && fn->vendor_vfio && i < fn->vendor_vfio->creatable->len; i++)
-    r = append_vendor_type (reply, fn->vendor_vfio->creatable->pdata[i], 1);
+    r = append_vendor_type (reply, fn->vendor_vfio->creatable->pdata[i], 1, -1);
   return r < 0 ? r : sd_bus_message_close_container (reply);
 }
 
