@@ -26,6 +26,7 @@ typedef enum {
   GV_ERROR_NO_IOMMU,           /* NoIommu: no IOMMU group, VFIO impossible */
   GV_ERROR_KERNEL,             /* KernelError: a write failed or did not read back (errno named) */
   GV_ERROR_STUCK,              /* Stuck: a write did not return in time */
+  GV_ERROR_PENDING,            /* Pending: a long write (enabling VFs) still runs; its outcome is announced */
   GV_ERROR_NOT_SUPPORTED,      /* NotSupported: not this device, framework or driver */
   GV_ERROR_NO_SUCH_DRIVER,     /* NoSuchDriver */
   GV_ERROR_NO_SUCH_TYPE,       /* NoSuchType: names what is offered */
@@ -51,6 +52,7 @@ typedef enum {
   GV_EXIT_ACCESS = 4,      /* polkit or the bus said no */
   GV_EXIT_UNAVAILABLE = 5, /* no system bus, or gpuvirtd is not running */
   GV_EXIT_REFUSED = 6,     /* the device's state does not allow it */
+  GV_EXIT_PENDING = 7,     /* the kernel is still carrying the change out */
 } GvExit;
 
 /* One D-Bus error: gpuvirt's own and the standard ones a client meets. */

@@ -138,7 +138,7 @@ _gpuvirtctl()
             unbind)
                 opts+=" $json --force --keep-going --timeout= --yes --verbose"
                 ;;
-            sriov) opts+=" $json --timeout= --persist" ;;
+            sriov) opts+=" $json --timeout= --persist --verbose" ;;
             'vgpu create')
                 opts+=" $json --uuid= --num-vfs= --timeout= --persist"
                 ;;

@@ -213,6 +213,23 @@ prepare (BusBatch *batch, const char *path, gpointer user_data)
 }
 
 void
+bus_announce_property (Daemon *daemon, const char *bdf, const char *iface, const char *name)
+{
+  BusState *state = state_of (daemon);
+  guint bits = GPOINTER_TO_UINT (g_hash_table_lookup (state->published, bdf));
+  guint want = g_str_equal (iface, GPUVIRT_SRIOV_IFACE) ? BUS_IFACE_SRIOV
+               : g_str_equal (iface, GPUVIRT_VGPU_IFACE) ? BUS_IFACE_VGPU
+                                                        : BUS_IFACE_DEVICE;
+  g_autofree char *path = NULL;
+  const char *names[] = { name, NULL };
+
+  if (!(bits & want))
+    return;
+  path = bus_device_path (bdf);
+  bus_batch_add (state->batch, path, iface, names);
+}
+
+void
 bus_announce_state_changed (Daemon *daemon, const char *bdf, gboolean will)
 {
   BusState *state = state_of (daemon);

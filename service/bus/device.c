@@ -166,6 +166,7 @@ get_holders (sd_bus *bus, const char *path, const char *iface, const char *prop,
 GETTER (total_vfs, "u", fn->sriov_totalvfs)
 GETTER (num_vfs, "u", fn->sriov_numvfs)
 PATHS_GETTER (virtual_functions, fn->vfs)
+GETTER (pending, "b", (int) daemon_sriov_pending (daemon, fn->bdf))
 
 /* ---- org.gpuvirt.Vgpu ---- */
 
@@ -393,6 +394,7 @@ static const sd_bus_vtable sriov_vtable[] = {
   SD_BUS_PROPERTY ("TotalVfs", "u", get_total_vfs, 0, CONST),
   SD_BUS_PROPERTY ("NumVfs", "u", get_num_vfs, 0, EMITS),
   SD_BUS_PROPERTY ("VirtualFunctions", "ao", get_virtual_functions, 0, EMITS),
+  SD_BUS_PROPERTY ("Pending", "b", get_pending, 0, EMITS),
   SD_BUS_METHOD_WITH_ARGS ("SetNumVfs", SD_BUS_ARGS ("u", count, "a{sv}", options),
                            SD_BUS_RESULT ("ao", virtual_functions), bus_sriov_set_num_vfs, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_VTABLE_END
