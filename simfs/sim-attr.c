@@ -167,6 +167,8 @@ sim_tree_read (SimHost *host, const SimNode *node)
   case A_SIM_LOG: s = g_strdup (host->log->str); break;
   case A_SIM_FAULTS: s = sim_fault_list (host); break;
   case A_SIM_KERNEL: s = sim_kernel_list (host); break;
+  case A_SIM_MIG: s = sim_mig_list (host); break;
+  case A_RESET_METHOD: s = sim_reset_method_show (dev); break;
   case A_SIM_HOLDERS: {
     GString *h = g_string_new (NULL);
     for (guint i = 0; i < host->processes->len; i++) {
@@ -228,6 +230,7 @@ dispatch (SimHost *host, const SimNode *node, const char *buf, gsize len)
   case A_SRIOV_NUM: return sim_rule_sriov_numvfs (host, dev, buf);
   case A_SRIOV_AUTOPROBE: return sim_rule_sriov_autoprobe (host, dev, buf);
   case A_RESET: return sim_rule_reset (host, dev, buf);
+  case A_RESET_METHOD: return sim_rule_reset_method (host, dev, buf, len);
   case A_MT_CREATE: return sim_rule_mdev_create (host, dev, node->obj2, buf, len);
   case A_MDEV_REMOVE: return sim_rule_mdev_remove (host, node->obj, buf);
   case A_CURRENT_TYPE: return sim_rule_vgpu_type (host, dev, buf);
@@ -242,6 +245,7 @@ dispatch (SimHost *host, const SimNode *node, const char *buf, gsize len)
   case A_SIM_FAULTS: return sim_fault_command (host, buf);
   case A_SIM_HOLDERS: return sim_holders_command (host, buf);
   case A_SIM_KERNEL: return sim_kernel_command (host, buf);
+  case A_SIM_MIG: return sim_mig_command (host, buf);
   default:
     return -EACCES;
   }
@@ -255,7 +259,16 @@ sim_tree_write (SimHost *host, const char *path, const SimNode *node, const char
   /* kernfs hands store() at most a page */
   if (len > 4096)
     return -E2BIG;
-  if (sim_node_is_control (node))
+  /* .sim/mig: the test NVML's calls. "call NAME" only asks whether a
+   * fault is armed for nvml/NAME (answered as a write's errno, hung or
+   * delayed alike) and is not logged; the changes it makes are writes
+   * like any other: faulted by path .sim/mig and logged. */
+  if (node->type == A_SIM_MIG && g_str_has_prefix (buf, "call ")) {
+    g_autofree char *name = g_strstrip (g_strdup (buf + 5));
+    g_autofree char *fault_path = g_strdup_printf ("nvml/%s", name);
+    return sim_fault_apply (host, fault_path, "");
+  }
+  if (sim_node_is_control (node) && node->type != A_SIM_MIG)
     return dispatch (host, node, buf, len);
   r = sim_fault_apply (host, path, buf);
   if (r == 0)

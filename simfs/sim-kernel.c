@@ -6,8 +6,12 @@
  *   sriov_enable_delay_ms=0
  *   sriov_disable_delay_ms=1000
  *   sriov_vf_delay_ms=0
+ *   modules=nvidia_drm,nvidia_modeset
  *   $ echo sriov_vf_delay_ms=100 > .sim/kernel
- */
+ *   $ echo modules= > .sim/kernel          # as after modprobe -r
+ *
+ * "modules" are kernel modules loaded that are no PCI driver (they show
+ * in sys/module): nvidia_drm holds NVIDIA GPUs and blocks their reset. */
 #include "sim-model.h"
 #include "sim-internal.h"
 
@@ -32,6 +36,10 @@ sim_kernel_list (SimHost *host)
 
   for (guint i = 0; i < G_N_ELEMENTS (knobs); i++)
     g_string_append_printf (s, "%s=%u\n", knobs[i].name, G_STRUCT_MEMBER (guint, host, knobs[i].offset));
+  g_string_append (s, "modules=");
+  for (guint i = 0; i < host->modules->len; i++)
+    g_string_append_printf (s, "%s%s", i ? "," : "", (char *) host->modules->pdata[i]);
+  g_string_append_c (s, '\n');
   return g_string_free (s, FALSE);
 }
 
@@ -48,6 +56,16 @@ sim_kernel_command (SimHost *host, const char *line)
   if (!eq)
     return -EINVAL;
   *eq = '\0';
+  if (g_str_equal (copy, "modules")) {
+    g_auto (GStrv) names = g_strsplit (eq + 1, ",", -1);
+    g_ptr_array_set_size (host->modules, 0);
+    for (guint i = 0; names[i]; i++)
+      if (*g_strstrip (names[i]))
+        g_ptr_array_add (host->modules, g_strdup (names[i]));
+    host->generation++;
+    sim_host_changed (host);
+    return 0;
+  }
   if (!g_ascii_string_to_unsigned (eq + 1, 10, 0, 600000, &value, NULL))
     return -EINVAL;
   for (guint i = 0; i < G_N_ELEMENTS (knobs); i++)

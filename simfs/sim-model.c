@@ -29,6 +29,7 @@ sim_host_new (void)
   host->graveyard = g_ptr_array_new_with_free_func (g_free);
   host->dead_devices = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_device_free);
   host->log = g_string_new (NULL);
+  host->modules = g_ptr_array_new_with_free_func (g_free);
   return host;
 }
 
@@ -55,6 +56,8 @@ sim_host_free (SimHost *host)
   g_free (host->kernel_release);
   g_free (host->cmdline);
   g_free (host->iommu_group_type);
+  if (host->modules)
+    g_ptr_array_unref (host->modules);
   g_mutex_clear (&host->lock);
   g_cond_clear (&host->cond);
   g_free (host);
@@ -156,6 +159,7 @@ sim_device_free (SimDevice *dev)
   if (dev->config)
     g_bytes_unref (dev->config);
   sim_vgpu_free (dev->vgpu);
+  sim_mig_free (dev->mig);
   g_free (dev);
 }
 
@@ -205,6 +209,7 @@ vgpu_type_free (SimVgpuType *type)
   g_free (type->name);
   g_free (type->description);
   g_free (type->device_api);
+  g_free (type->gi_profile);
   g_free (type);
 }
 

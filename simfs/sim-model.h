@@ -13,6 +13,19 @@
 #define SIM_ANY_ID 0xffffffffu
 
 typedef struct SimHost SimHost;
+typedef struct SimMig SimMig;
+
+/* The kernel's reset methods (pci_reset_fn_methods[], drivers/pci/pci.c,
+ * Linux 6.1): index 0 ends a list. */
+enum {
+  SIM_RESET_DEVICE_SPECIFIC = 1,
+  SIM_RESET_ACPI,
+  SIM_RESET_FLR,
+  SIM_RESET_AF_FLR,
+  SIM_RESET_PM,
+  SIM_RESET_BUS,
+  SIM_RESET_METHODS,            /* PCI_NUM_RESET_METHODS */
+};
 typedef struct SimDevice SimDevice;
 typedef struct SimDriver SimDriver;
 
@@ -47,6 +60,7 @@ typedef struct {
   char *device_api;
   guint framebuffer_mb;
   guint max_instance;
+  char *gi_profile;   /* MIG-backed: the GPU instance profile it runs on ("1g.10gb"); NULL otherwise */
 } SimVgpuType;
 
 typedef struct {
@@ -66,6 +80,7 @@ typedef struct {
   int iommu_group;
   int vfio_cdev;
   gboolean removed;
+  guint mig_gi;       /* MIG-backed: the GPU instance it uses */
 } SimMdev;
 
 struct SimDevice {
@@ -106,8 +121,45 @@ struct SimDevice {
   gint64 vgpu_busy_until;       /* monotonic µs: 0-writes answer EBUSY until then */
   int vfio_cdev;                /* vfio-dev/vfio<N>, -1: none */
 
+  /* function reset (sim-rules-reset.c): what the hardware offers (SIM_RESET_*
+   * bits; "bus" follows from the topology), the methods reset_method lists
+   * in order (0-terminated), and whether reset/reset_method exist at all
+   * (decided when the function appeared, as sysfs does) */
+  guint reset_caps;
+  guint8 reset_methods[SIM_RESET_METHODS];
+  gboolean reset_files;
+  SimMig *mig;                  /* MIG-capable GPU (on the PF); NULL otherwise */
+  guint mig_gi;                 /* a VF carrying a MIG-backed type: the GPU instance it uses (0: none) */
+
   gboolean locked;              /* device_lock() held by a write in progress */
   gboolean removed;             /* gone from the bus; kept until exit for waiters */
+};
+
+/* MIG, as NVIDIA's driver keeps it for a GPU (sim-mig.c): the mode and
+ * the GPU and compute instances. The test NVML (tests/nvml) reads and
+ * changes it through .sim/mig; the simulator keeps it because it outlives
+ * any one process, as the hardware does, and because the kernel side
+ * (reset, SR-IOV, MIG-backed vGPU types) depends on it. */
+typedef struct {
+  guint id;
+  guint profile_id;   /* NVML's profile id */
+  guint start, size;  /* compute slices within the GPU instance */
+} SimMigCi;
+
+typedef struct {
+  guint id;
+  guint profile_id;   /* NVML's profile id (19 for 1g.10gb on an H100) */
+  char *profile;      /* its name ("1g.10gb", "1g.10gb+me") */
+  guint start, size;  /* memory slices (the placement) */
+  guint slices;       /* compute slices */
+  GPtrArray *cis;     /* SimMigCi */
+} SimMigGi;
+
+struct SimMig {
+  gboolean current, pending;  /* NVML_DEVICE_MIG_ENABLE (1) or DISABLE (0) */
+  guint memory_slices;        /* 8 on A100 and H100 */
+  GPtrArray *gis;             /* SimMigGi, by id */
+  guint resets;               /* function resets seen */
 };
 
 typedef struct {
@@ -133,6 +185,7 @@ struct SimHost {
   char *iommu_group_type;
   gboolean vfio_cdev;
   gboolean nvidia_vgpu_manager;
+  GPtrArray *modules;           /* char*: modules loaded that are no PCI driver (nvidia_drm, ...) */
   guint sriov_enable_delay_ms;
   guint sriov_disable_delay_ms;
   guint sriov_vf_delay_ms;   /* the probe of each new VF (pci_bus_add_device()), one after the other */
@@ -208,10 +261,34 @@ int sim_rule_remove_id (SimHost *host, SimDriver *drv, const char *buf);
 int sim_rule_sriov_numvfs (SimHost *host, SimDevice *pf, const char *buf);
 int sim_rule_sriov_autoprobe (SimHost *host, SimDevice *pf, const char *buf);
 int sim_rule_reset (SimHost *host, SimDevice *dev, const char *buf);
+int sim_rule_reset_method (SimHost *host, SimDevice *dev, const char *buf, gsize len);
+char *sim_reset_method_show (SimDevice *dev);
+/* The method named NAME (1..SIM_RESET_METHODS-1), or 0. */
+int sim_reset_method_lookup (const char *name);
+/* pci_init_reset_methods(): the methods that probe, in the kernel's order;
+ * also decides whether the files exist. When a function appears. */
+void sim_device_init_reset_methods (SimHost *host, SimDevice *dev);
 int sim_rule_mdev_create (SimHost *host, SimDevice *parent, SimVgpuType *type, const char *buf, gsize len);
 int sim_rule_mdev_remove (SimHost *host, SimMdev *mdev, const char *buf);
 int sim_rule_vgpu_type (SimHost *host, SimDevice *vf, const char *buf);
 int sim_rule_bus_autoprobe (SimHost *host, const char *buf);
+
+/* MIG (sim-mig.c) */
+SimMig *sim_mig_new (void);
+void sim_mig_free (SimMig *mig);
+/* a function reset: a MIG GPU's pending mode becomes current, and its
+ * GPU instances are gone */
+void sim_mig_function_reset (SimHost *host, SimDevice *dev);
+/* VFs enabled on PF: its GPU instances are gone */
+void sim_mig_vfs_enabled (SimHost *host, SimDevice *pf);
+/* processes hold the GPU's nodes, or nvidia_drm is loaded */
+gboolean sim_mig_held (SimHost *host, SimDevice *pf);
+/* a MIG-backed type: the lowest free GPU instance of its profile, or NULL */
+SimMigGi *sim_mig_free_gi (SimHost *host, SimDevice *gpu, SimVgpuType *type);
+/* .sim/mig */
+char *sim_mig_list (SimHost *host);
+int sim_mig_command (SimHost *host, const char *line);
+gboolean sim_host_module_loaded (SimHost *host, const char *name);
 
 /* Real processes opening files in the mount */
 int sim_open_dev (SimHost *host, const char *path, guint pid, guint64 *handle);

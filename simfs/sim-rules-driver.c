@@ -294,23 +294,3 @@ sim_rule_remove_id (SimHost *host, SimDriver *drv, const char *buf)
   }
   return -ENODEV;
 }
-
-/* reset_store(): kstrtoul, then a function reset when the value is 1. */
-int
-sim_rule_reset (SimHost *host, SimDevice *dev, const char *buf)
-{
-  unsigned long val;
-  char *end;
-
-  errno = 0;
-  val = strtoul (buf, &end, 0);
-  if (errno || end == buf || (*end && !(*end == '\n' && end[1] == '\0')))
-    return -EINVAL;
-  if (val != 1)
-    return -EINVAL;
-  if (!sim_device_lock (host, dev))
-    return -ENODEV;
-  sim_host_sleep (host, 100);
-  sim_device_unlock (host, dev);
-  return 0;
-}

@@ -63,6 +63,9 @@ add_virtfn (SimHost *host, SimDevice *pf, guint index)
     g_hash_table_insert (vf->probe_fails, g_strdup (key), value);
   g_ptr_array_add (pf->vfs, vf);
   sim_host_add_device (host, vf);
+  /* the SR-IOV specification requires FLR of a VF */
+  vf->reset_caps = 1u << SIM_RESET_FLR;
+  sim_device_init_reset_methods (host, vf);
   return vf;
 }
 
@@ -96,6 +99,7 @@ static void
 enable_vfs (SimHost *host, SimDevice *pf, guint n)
 {
   sim_host_sleep (host, host->sriov_enable_delay_ms);
+  sim_mig_vfs_enabled (host, pf);
   for (guint i = 0; i < n; i++) {
     SimDevice *vf = add_virtfn (host, pf, i);
     if (host->drivers_autoprobe)

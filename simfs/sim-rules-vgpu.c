@@ -5,7 +5,12 @@
  * Placement: a GPU shares its framebuffer among its vGPUs; a type has at
  * most max_instance instances; unless the GPU is in heterogeneous mode,
  * all vGPUs of a GPU have the same type. With mdev on VFs and with
- * vendor-VFIO, a VF carries at most one vGPU. */
+ * vendor-VFIO, a VF carries at most one vGPU.
+ *
+ * MIG (sim-mig.c): while MIG mode is on, only the MIG-backed types (those
+ * with a GPU instance profile) are offered, each as many times as GPU
+ * instances of its profile are free; a vGPU made takes one. While it is
+ * off, only the others. */
 #include "sim-model.h"
 #include "sim-internal.h"
 
@@ -57,6 +62,32 @@ count_usage (SimHost *host, SimDevice *gpu, SimVgpuType *type, guint *same, guin
   }
 }
 
+/* Free GPU instances of TYPE's profile on a GPU in MIG mode. */
+static guint
+mig_capacity (SimHost *host, SimDevice *gpu, SimVgpuType *type)
+{
+  guint n = 0;
+
+  if (!gpu->mig || !gpu->mig->current || !type->gi_profile)
+    return 0;
+  for (guint i = 0; i < gpu->mig->gis->len; i++) {
+    SimMigGi *gi = gpu->mig->gis->pdata[i];
+    gboolean used = FALSE;
+    if (!g_str_equal (gi->profile, type->gi_profile))
+      continue;
+    for (guint j = 0; j < gpu->vfs->len; j++) {
+      SimDevice *vf = gpu->vfs->pdata[j];
+      used |= vf->current_vgpu_type && vf->mig_gi == gi->id;
+    }
+    for (guint j = 0; j < host->mdevs->len; j++) {
+      SimMdev *mdev = host->mdevs->pdata[j];
+      used |= sim_device_gpu (mdev->parent) == gpu && mdev->mig_gi == gi->id;
+    }
+    n += !used;
+  }
+  return n;
+}
+
 /* How many more vGPUs of this type the GPU can take. */
 static guint
 capacity (SimHost *host, SimDevice *gpu, SimVgpuType *type)
@@ -64,6 +95,8 @@ capacity (SimHost *host, SimDevice *gpu, SimVgpuType *type)
   guint same, fb_used, by_fb, by_max;
   gboolean other;
 
+  if (type->gi_profile || (gpu->mig && gpu->mig->current))
+    return mig_capacity (host, gpu, type);
   count_usage (host, gpu, type, &same, &fb_used, &other);
   if (other && !gpu->vgpu->heterogeneous)
     return 0;
@@ -153,6 +186,8 @@ sim_rule_mdev_create (SimHost *host, SimDevice *parent, SimVgpuType *type, const
   memcpy (mdev->uuid, uuid, sizeof uuid);
   mdev->parent = parent;
   mdev->type = type;
+  if (type->gi_profile)
+    mdev->mig_gi = sim_mig_free_gi (host, sim_device_gpu (parent), type)->id;
   /* vfio_register_emulated_iommu_dev() gives the mdev an iommu group of
    * its own, and with it a /dev/vfio node. */
   mdev->iommu_group = -1;
@@ -253,9 +288,12 @@ sim_rule_vgpu_type (SimHost *host, SimDevice *vf, const char *buf)
       goto out;
     }
     vf->current_vgpu_type = 0;
+    vf->mig_gi = 0;
     vf->vfio_cdev = -1;
   } else {
     g_autoptr (GPtrArray) creatable = NULL;
+    SimDevice *gpu = sim_device_gpu (vf);
+    SimVgpuType *known = NULL;
     gboolean found = FALSE;
 
     if (vf->current_vgpu_type != 0) {
@@ -265,10 +303,17 @@ sim_rule_vgpu_type (SimHost *host, SimDevice *vf, const char *buf)
     creatable = sim_vendor_creatable (host, vf);
     for (guint i = 0; i < creatable->len && !found; i++)
       found = ((SimVgpuType *) creatable->pdata[i])->numeric_id == val;
+    for (guint i = 0; i < gpu->vgpu->types->len; i++)
+      if (((SimVgpuType *) gpu->vgpu->types->pdata[i])->numeric_id == val)
+        known = gpu->vgpu->types->pdata[i];
     if (!found) {
-      r = -EINVAL;
+      /* the driver fails to make a MIG-backed vGPU without a free GPU
+       * instance of its profile with EIO, listed or not (CubeCOS) */
+      r = known && known->gi_profile && gpu->mig && gpu->mig->current ? -EIO : -EINVAL;
       goto out;
     }
+    if (known && known->gi_profile)
+      vf->mig_gi = sim_mig_free_gi (host, gpu, known)->id;
     vf->current_vgpu_type = (guint) val;
     vf->vfio_cdev = sim_vfio_cdev_alloc (host);
   }

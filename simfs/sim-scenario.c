@@ -155,6 +155,15 @@ load_kernel (Ctx *ctx, SimHost *host, JsonObject *root)
   host->vfio_cdev = json_object_get_boolean_member_with_default (k, "vfio_cdev", TRUE);
   host->nvidia_vgpu_manager = json_object_get_boolean_member_with_default (k, "nvidia_vgpu_manager", FALSE);
   host->interrupt_remapping = json_object_get_boolean_member_with_default (k, "interrupt_remapping", TRUE);
+  if (json_object_has_member (k, "modules")) {
+    JsonArray *mods = json_object_get_array_member (k, "modules");
+    for (guint i = 0; mods && i < json_array_get_length (mods); i++) {
+      const char *m = json_array_get_string_element (mods, i);
+      if (!m || !*m)
+        return fail (ctx, "kernel", "modules[%u] must be a module name such as \"nvidia_drm\"", i);
+      g_ptr_array_add (host->modules, g_strdup (m));
+    }
+  }
   return get_uint (ctx, k, "kernel", "sriov_enable_delay_ms", &host->sriov_enable_delay_ms) &&
          get_uint (ctx, k, "kernel", "sriov_disable_delay_ms", &host->sriov_disable_delay_ms) &&
          get_uint (ctx, k, "kernel", "sriov_vf_delay_ms", &host->sriov_vf_delay_ms);
@@ -231,6 +240,7 @@ load_vgpu (Ctx *ctx, SimDevice *dev, JsonObject *o, const char *where)
     type->name = g_strdup (json_object_get_string_member_with_default (t, "name", id));
     type->description = g_strdup (json_object_get_string_member_with_default (t, "description", ""));
     type->device_api = g_strdup (json_object_get_string_member_with_default (t, "device_api", "vfio-pci"));
+    type->gi_profile = g_strdup (json_object_get_string_member_with_default (t, "gpu_instance_profile", NULL));
     if (!get_uint (ctx, t, twhere, "framebuffer_mb", &type->framebuffer_mb) ||
         !get_uint (ctx, t, twhere, "max_instance", &type->max_instance))
       return FALSE;
@@ -265,6 +275,38 @@ load_sriov (Ctx *ctx, SimDevice *dev, JsonObject *o, const char *where, guint *n
   dev->vf_autoprobe = json_object_get_boolean_member_with_default (o, "drivers_autoprobe", TRUE);
   if (*numvfs > dev->totalvfs)
     return fail (ctx, where, "sriov.numvfs %u is above totalvfs %u", *numvfs, dev->totalvfs);
+  return TRUE;
+}
+
+/* "reset": what the function can do besides a bus reset; "mig": MIG. */
+static gboolean
+load_reset_and_mig (Ctx *ctx, SimDevice *dev, JsonObject *o, const char *where)
+{
+  if (json_object_has_member (o, "reset")) {
+    JsonArray *list = json_object_get_array_member (o, "reset");
+    if (!list)
+      return fail (ctx, where, "\"reset\" must be a list such as [\"flr\"]");
+    for (guint i = 0; i < json_array_get_length (list); i++) {
+      const char *name = json_array_get_string_element (list, i);
+      int m = name ? sim_reset_method_lookup (name) : 0;
+      if (!m || m == SIM_RESET_BUS)
+        return fail (ctx, where, "reset[%u] must be device_specific, acpi, flr, af_flr or pm (\"bus\" follows from the "
+                     "topology)", i);
+      dev->reset_caps |= 1u << m;
+    }
+  } else if (!dev->is_bridge) {
+    dev->reset_caps = 1u << SIM_RESET_FLR;
+  }
+  if (json_object_has_member (o, "mig")) {
+    JsonObject *mig = json_object_get_object_member (o, "mig");
+    if (!mig)
+      return fail (ctx, where, "\"mig\" must be an object");
+    dev->mig = sim_mig_new ();
+    dev->mig->current = json_object_get_boolean_member_with_default (mig, "current", FALSE);
+    dev->mig->pending = json_object_get_boolean_member_with_default (mig, "pending", dev->mig->current);
+    if (!get_uint (ctx, mig, where, "memory_slices", &dev->mig->memory_slices))
+      return FALSE;
+  }
   return TRUE;
 }
 
@@ -360,7 +402,7 @@ load_device (Ctx *ctx, SimHost *host, JsonObject *o, guint index, GHashTable *nu
     if (!vg || !load_vgpu (ctx, dev, vg, where))
       return vg ? FALSE : fail (ctx, where, "\"vgpu\" must be an object");
   }
-  return TRUE;
+  return load_reset_and_mig (ctx, dev, o, where);
 }
 
 /* Links between devices, once all are known. */
@@ -461,6 +503,10 @@ sim_scenario_load (const char *path, GError **error)
   for (guint i = 0; procs && i < json_array_get_length (procs); i++)
     if (!load_process (&ctx, host, json_array_get_object_element (procs, i), i))
       goto failed;
+  /* the reset methods are probed as each function is enumerated, before
+   * VFs exist */
+  for (guint i = 0; i < host->devices->len; i++)
+    sim_device_init_reset_methods (host, host->devices->pdata[i]);
 
   /* VFs enabled at boot are created as the kernel would, without delay. */
   g_hash_table_iter_init (&iter, numvfs);

@@ -180,8 +180,10 @@ list_device (Lister *ls, SimDevice *dev)
 
   for (gsize i = 0; i < G_N_ELEMENTS (common); i++)
     emit_file (ls, common[i].name, common[i].attr, common[i].mode, dev, NULL, 0);
-  if (!dev->is_bridge)
+  if (dev->reset_files) {
     emit_file (ls, "reset", A_RESET, 0200, dev, NULL, 0);
+    emit_file (ls, "reset_method", A_RESET_METHOD, 0644, dev, NULL, 0);
+  }
   if (sim_device_is_vga (dev))
     emit_file (ls, "boot_vga", A_BOOT_VGA, 0444, dev, NULL, 0);
   emit_sys_link (ls, "subsystem", "bus/pci");
@@ -349,6 +351,8 @@ list_modules (Lister *ls)
   }
   if (ls->host->nvidia_vgpu_manager)
     g_ptr_array_add (names, (gpointer) "nvidia_vgpu_vfio");
+  for (guint i = 0; ls->host->modules && i < ls->host->modules->len; i++)
+    g_ptr_array_add (names, ls->host->modules->pdata[i]);
   for (guint i = 0; i < names->len; i++)
     if (g_hash_table_add (seen, names->pdata[i]))
       emit_dir (ls, names->pdata[i], D_MODULE, NULL, NULL, 0);
@@ -700,6 +704,7 @@ list_any (Lister *ls, SimNode *dir)
     emit_file (ls, "holders", A_SIM_HOLDERS, 0644, NULL, NULL, 0);
     emit_file (ls, "scenario", A_SIM_SCENARIO, 0444, NULL, NULL, 0);
     emit_file (ls, "kernel", A_SIM_KERNEL, 0644, NULL, NULL, 0);
+    emit_file (ls, "mig", A_SIM_MIG, 0644, NULL, NULL, 0);
     break;
   case D_DEV: case D_DEV_VFIO: case D_DEV_VFIO_DEVICES: case D_DEV_DRI:
     list_dev (ls, dir);
@@ -809,5 +814,5 @@ sim_node_is_control (const SimNode *node)
 {
   return node->kind == SIM_NODE_FILE &&
          (node->type == A_SIM_LOG || node->type == A_SIM_FAULTS || node->type == A_SIM_HOLDERS ||
-          node->type == A_SIM_SCENARIO || node->type == A_SIM_KERNEL);
+          node->type == A_SIM_SCENARIO || node->type == A_SIM_KERNEL || node->type == A_SIM_MIG);
 }

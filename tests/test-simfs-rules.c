@@ -455,7 +455,7 @@ test_sriov_enable_takes_time_per_vf (Fixture *f, gconstpointer data)
   GThread *thread;
   gint64 t0;
 
-  assert_read (f, ".sim/kernel", "sriov_enable_delay_ms=0\nsriov_disable_delay_ms=50\nsriov_vf_delay_ms=0");
+  assert_read (f, ".sim/kernel", "sriov_enable_delay_ms=0\nsriov_disable_delay_ms=50\nsriov_vf_delay_ms=0\nmodules=");
   g_assert_cmpint (w (f, ".sim/kernel", "sriov_vf_delay_ms=200"), ==, 0);
   g_assert_cmpint (w (f, ".sim/kernel", "sriov_vf_delay_ms=x"), ==, EINVAL);
   g_assert_cmpint (w (f, ".sim/kernel", "no_such_knob=1"), ==, EINVAL);
@@ -776,6 +776,278 @@ test_devices_listing (Fixture *f, gconstpointer data)
 
 /* ---- the simulator's own life ---- */
 
+/* ---- function reset (KERNEL-RULES.md, "Function reset") ---- */
+
+/* Which functions have reset and reset_method, and what the latter lists:
+ * the methods that probed when the function appeared, in the kernel's
+ * order; a bus reset only for a function alone on a bus below a bridge. */
+static void
+test_reset_files (Fixture *f, gconstpointer data)
+{
+  g_autofree char *nvme_reset = p (f, "sys/bus/pci/devices/%s/reset", NVME);
+  struct stat st;
+  int fd;
+
+  assert_attr (f, NVME, "reset_method", "flr");   /* on a root bus: no bus reset */
+  assert_attr (f, GPU, "reset_method", "flr");    /* its audio and USB share the bus */
+  assert_attr (f, NIC, "reset_method", "pm");
+  g_assert_false (exists (f, "sys/bus/pci/devices/" IGPU "/reset"));
+  g_assert_false (exists (f, "sys/bus/pci/devices/" IGPU "/reset_method"));
+  g_assert_false (exists (f, "sys/bus/pci/devices/" BRIDGE "/reset"));
+  g_assert_cmpint (wdev (f, BRIDGE, "reset", "1"), ==, ENOENT);
+  g_assert_cmpint (stat (nvme_reset, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0200);
+  fd = open (nvme_reset, O_RDONLY);
+  g_assert_cmpint (fd, ==, -1);
+  g_assert_cmpint (errno, ==, EACCES);
+  {
+    g_autofree char *rm = p (f, "sys/bus/pci/devices/%s/reset_method", NVME);
+    g_assert_cmpint (stat (rm, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0644);
+  }
+}
+
+static void
+test_reset_writes (Fixture *f, gconstpointer data)
+{
+  g_autofree char *log = NULL;
+
+  /* reset_store(): kstrtoul, then 1 only */
+  g_assert_cmpint (wdev (f, NVME, "reset", "1"), ==, 0);
+  g_assert_cmpint (wdev (f, NVME, "reset", "0x1"), ==, 0);
+  g_assert_cmpint (wdev (f, NVME, "reset", "+1"), ==, 0);
+  g_assert_cmpint (wdev (f, NVME, "reset", "0"), ==, EINVAL);
+  g_assert_cmpint (wdev (f, NVME, "reset", "2"), ==, EINVAL);
+  g_assert_cmpint (wdev (f, NVME, "reset", "abc"), ==, EINVAL);
+  g_assert_cmpint (wdev (f, NVME, "reset", " 1"), ==, EINVAL);
+  assert_driver (f, NVME, "nvme");
+  log = r (f, ".sim/log");
+  g_assert_nonnull (strstr (log, "devices/pci0000:00/" NVME "/reset \"1\" -> OK"));
+  /* reset_method_store(): unknown and unsupported names change nothing */
+  g_assert_cmpint (wdev (f, NIC, "reset_method", "nope"), ==, EINVAL);
+  g_assert_cmpint (wdev (f, NIC, "reset_method", "flr"), ==, EINVAL);
+  g_assert_cmpint (wdev (f, NVME, "reset_method", "bus"), ==, EINVAL);
+  assert_attr (f, NIC, "reset_method", "pm");
+  /* "" disables every method: reset then answers ENOTTY; "default" restores */
+  g_assert_cmpint (wdev (f, NVME, "reset_method", "\n"), ==, 0);
+  assert_attr (f, NVME, "reset_method", "");
+  g_assert_cmpint (wdev (f, NVME, "reset", "1"), ==, ENOTTY);
+  g_assert_cmpint (wdev (f, NVME, "reset_method", "default"), ==, 0);
+  assert_attr (f, NVME, "reset_method", "flr");
+  /* at most PCI_NUM_RESET_METHODS - 1 names; blanks separate them */
+  g_assert_cmpint (wdev (f, NVME, "reset_method", "  flr flr  flr flr flr flr\n"), ==, 0);
+  assert_attr (f, NVME, "reset_method", "flr flr flr flr flr flr");
+  g_assert_cmpint (wdev (f, NVME, "reset_method", "flr flr flr flr flr flr flr"), ==, EINVAL);
+  assert_attr (f, NVME, "reset_method", "flr flr flr flr flr flr");
+  g_assert_cmpint (wdev (f, NVME, "reset", "1"), ==, 0);
+}
+
+/* pci_reset_function() takes the device lock: a reset waits for a
+ * sriov_numvfs write under way on the same function. */
+static void
+test_reset_waits_for_device_lock (Fixture *f, gconstpointer data)
+{
+  AsyncWrite aw = { p (f, "sys/bus/pci/devices/%s/sriov_numvfs", L40S), "2", -1, 0 };
+  g_autofree char *first = p (f, "sys/bus/pci/devices/%s/virtfn0", L40S);
+  GThread *thread;
+  gint64 t0;
+
+  g_assert_cmpint (w (f, ".sim/kernel", "sriov_vf_delay_ms=400"), ==, 0);
+  thread = g_thread_new ("enable", write_thread, &aw);
+  while (access (first, F_OK) != 0)
+    g_usleep (10 * 1000);
+  t0 = g_get_monotonic_time ();
+  g_assert_cmpint (wdev (f, L40S, "reset", "1"), ==, 0);
+  g_thread_join (thread);
+  g_assert_cmpint (aw.result, ==, 0);
+  /* the second VF's probe still had to finish */
+  g_assert_cmpint (g_get_monotonic_time () - t0, >=, 300 * 1000);
+  assert_attr (f, L40S, "sriov_numvfs", "2");
+  g_free (aw.path);
+}
+
+/* ---- MIG (KERNEL-RULES.md, "NVIDIA MIG"), on the mig-host scenario ---- */
+
+#define H100 "0000:41:00.0"
+#define A100 "0000:81:00.0"
+#define A100X "0000:c1:00.0"
+
+static void
+setup_mig (Fixture *f, gconstpointer data)
+{
+  f->m = sim_mount_start ("mig-host");
+}
+
+/* The .sim/mig line of GPU BDF (without "gpu BDF "), or NULL. */
+static char *
+mig_line (Fixture *f, const char *kind, const char *bdf)
+{
+  g_autofree char *text = r (f, ".sim/mig");
+  g_auto (GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
+  g_autofree char *head = g_strdup_printf ("%s %s ", kind, bdf);
+
+  for (guint i = 0; lines[i]; i++)
+    if (g_str_has_prefix (lines[i], head))
+      return g_strdup (lines[i] + strlen (head));
+  return NULL;
+}
+
+#define assert_mig(f, kind, bdf, want) \
+  G_STMT_START { g_autofree char *_l = mig_line (f, kind, bdf); g_assert_cmpstr (_l, ==, want); } G_STMT_END
+
+static void
+test_mig_mode_and_reset (Fixture *f, gconstpointer data)
+{
+  g_autofree char *log = NULL;
+  g_autofree char *all = NULL;
+
+  assert_mig (f, "gpu", H100, "current=0 pending=0 held=0 vfs=0 vgpus=0 resets=0 slices=8");
+  assert_mig (f, "gpu", A100X, "current=1 pending=1 held=0 vfs=0 vgpus=0 resets=0 slices=8");
+  all = r (f, ".sim/mig");
+  g_assert_null (strstr (all, "0000:e1:00.0"));   /* the L4 has no MIG */
+  /* alone below its root port: a bus reset too */
+  assert_attr (f, H100, "reset_method", "flr bus");
+
+  g_assert_cmpint (w (f, ".sim/mig", "mode " H100 " 1"), ==, 0);
+  assert_mig (f, "gpu", H100, "current=0 pending=1 held=0 vfs=0 vgpus=0 resets=0 slices=8");
+  /* instances need the mode current */
+  g_assert_cmpint (w (f, ".sim/mig", "gi-create " H100 " 19 1g.10gb 0 1 1"), ==, EOPNOTSUPP);
+  /* a function reset makes it current */
+  g_assert_cmpint (wdev (f, H100, "reset", "1"), ==, 0);
+  assert_mig (f, "gpu", H100, "current=1 pending=1 held=0 vfs=0 vgpus=0 resets=1 slices=8");
+
+  g_assert_cmpint (w (f, ".sim/mig", "gi-create " H100 " 19 1g.10gb 0 1 1"), ==, 0);
+  assert_mig (f, "gi", H100, "1 pid=19 profile=1g.10gb start=0 size=1 slices=1 used=-");
+  g_assert_cmpint (w (f, ".sim/mig", "gi-create " H100 " 9 3g.40gb 0 4 3"), ==, ENOSPC);   /* overlaps */
+  g_assert_cmpint (w (f, ".sim/mig", "gi-create " H100 " 9 3g.40gb 6 4 3"), ==, EINVAL);   /* past slice 8 */
+  g_assert_cmpint (w (f, ".sim/mig", "ci-create " H100 " 1 0 0 1"), ==, 0);
+  assert_mig (f, "ci", H100, "1 0 pid=0 start=0 size=1");
+  g_assert_cmpint (w (f, ".sim/mig", "ci-create " H100 " 1 0 0 1"), ==, ENOSPC);
+  g_assert_cmpint (w (f, ".sim/mig", "gi-destroy " H100 " 1"), ==, EBUSY);   /* its compute instance */
+  g_assert_cmpint (w (f, ".sim/mig", "ci-destroy " H100 " 1 0"), ==, 0);
+  g_assert_cmpint (w (f, ".sim/mig", "gi-destroy " H100 " 1"), ==, 0);
+  g_assert_cmpint (w (f, ".sim/mig", "gi-destroy " H100 " 1"), ==, ENOENT);
+  g_assert_cmpint (w (f, ".sim/mig", "mode " A100 " 7"), ==, EINVAL);
+  g_assert_cmpint (w (f, ".sim/mig", "mode 0000:e1:00.0 1"), ==, EOPNOTSUPP);
+
+  /* instances do not survive a reset; the mode does */
+  g_assert_cmpint (w (f, ".sim/mig", "gi-create " H100 " 0 7g.80gb 0 8 7"), ==, 0);
+  g_assert_cmpint (wdev (f, H100, "reset", "1"), ==, 0);
+  g_assert_null (mig_line (f, "gi", H100));
+  assert_mig (f, "gpu", H100, "current=1 pending=1 held=0 vfs=0 vgpus=0 resets=2 slices=8");
+
+  /* changes are writes: logged, and faulted by path */
+  log = r (f, ".sim/log");
+  g_assert_nonnull (strstr (log, ".sim/mig \"mode " H100 " 1\" -> OK"));
+  g_assert_nonnull (strstr (log, ".sim/mig \"gi-destroy " H100 " 1\" -> EBUSY"));
+  g_assert_cmpint (w (f, ".sim/faults", ".sim/mig errno=EIO data=gi-create*"), ==, 0);
+  g_assert_cmpint (w (f, ".sim/mig", "gi-create " H100 " 19 1g.10gb 0 1 1"), ==, EIO);
+  g_assert_null (mig_line (f, "gi", H100));
+}
+
+/* The test NVML's calls ask .sim/mig whether a fault is armed for
+ * nvml/NAME; they are no writes to the host and are not logged. */
+static void
+test_mig_call_faults (Fixture *f, gconstpointer data)
+{
+  g_autofree char *log = NULL;
+  AsyncWrite aw = { p (f, ".sim/mig"), "call nvmlDeviceGetMigMode", -1, 0 };
+  GThread *thread;
+
+  g_assert_cmpint (w (f, ".sim/mig", "call nvmlDeviceGetMigMode"), ==, 0);
+  g_assert_cmpint (w (f, ".sim/faults", "nvml/nvmlDeviceGetMigMode errno=ENODEV"), ==, 0);
+  g_assert_cmpint (w (f, ".sim/mig", "call nvmlDeviceGetMigMode"), ==, ENODEV);
+  g_assert_cmpint (w (f, ".sim/mig", "call nvmlDeviceGetMigMode"), ==, 0);
+  g_assert_cmpint (w (f, ".sim/faults", "nvml/nvmlDevice* hang"), ==, 0);
+  thread = g_thread_new ("call", write_thread, &aw);
+  g_usleep (300 * 1000);
+  g_assert_cmpint (aw.result, ==, -1);   /* hung */
+  g_assert_cmpint (w (f, ".sim/faults", "release"), ==, 0);
+  g_thread_join (thread);
+  g_assert_cmpint (aw.result, ==, 0);
+  g_free (aw.path);
+  log = r (f, ".sim/log");
+  g_assert_null (strstr (log, "call"));
+}
+
+/* Who holds a GPU: its nodes open, or nvidia_drm loaded. */
+static void
+test_mig_held (Fixture *f, gconstpointer data)
+{
+  assert_mig (f, "gpu", A100X, "current=1 pending=1 held=0 vfs=0 vgpus=0 resets=0 slices=8");
+  g_assert_cmpint (w (f, ".sim/holders", "add 4242 nvidia-persiste /dev/nvidia2"), ==, 0);
+  assert_mig (f, "gpu", A100X, "current=1 pending=1 held=1 vfs=0 vgpus=0 resets=0 slices=8");
+  assert_mig (f, "gpu", H100, "current=0 pending=0 held=0 vfs=0 vgpus=0 resets=0 slices=8");
+  g_assert_cmpint (w (f, ".sim/holders", "remove 4242"), ==, 0);
+  g_assert_false (exists (f, "sys/module/nvidia_drm"));
+  g_assert_cmpint (w (f, ".sim/kernel", "modules=nvidia_modeset,nvidia_drm"), ==, 0);
+  g_assert_true (exists (f, "sys/module/nvidia_drm"));
+  assert_mig (f, "gpu", H100, "current=0 pending=0 held=1 vfs=0 vgpus=0 resets=0 slices=8");
+  g_assert_cmpint (w (f, ".sim/kernel", "modules=nvidia_modeset"), ==, 0);
+  g_assert_false (exists (f, "sys/module/nvidia_drm"));
+  assert_mig (f, "gpu", A100X, "current=1 pending=1 held=0 vfs=0 vgpus=0 resets=0 slices=8");
+}
+
+static char *
+vf_of (Fixture *f, const char *pf, guint i)
+{
+  g_autofree char *link = p (f, "sys/bus/pci/devices/%s/virtfn%u", pf, i);
+  return sim_link_name (link);
+}
+
+/* MIG-backed vGPU types: offered only in MIG mode, once per free GPU
+ * instance of their profile; enabling VFs wipes the instances; the
+ * instance a vGPU runs on cannot go. */
+static void
+test_mig_backed_vgpu (Fixture *f, gconstpointer data)
+{
+  g_autofree char *vf0 = NULL;
+  g_autofree char *vf1 = NULL;
+  g_autofree char *creatable = NULL;
+  g_autofree char *rel = NULL;
+  g_autofree char *used = NULL;
+
+  g_assert_cmpint (w (f, ".sim/mig", "mode " H100 " 1"), ==, 0);
+  g_assert_cmpint (wdev (f, H100, "reset", "1"), ==, 0);
+  g_assert_cmpint (w (f, ".sim/mig", "gi-create " H100 " 19 1g.10gb 0 1 1"), ==, 0);
+  /* VFs wipe the instances (CubeCOS: SR-IOV first, then instances) */
+  g_assert_cmpint (wdev (f, H100, "sriov_numvfs", "2"), ==, 0);
+  g_assert_null (mig_line (f, "gi", H100));
+  g_assert_cmpint (w (f, ".sim/mig", "mode " H100 " 0"), ==, EBUSY);   /* not with VFs */
+  vf0 = vf_of (f, H100, 0);
+  vf1 = vf_of (f, H100, 1);
+  rel = g_strdup_printf ("sys/bus/pci/devices/%s/nvidia/creatable_vgpu_types", vf0);
+  assert_read (f, rel, "ID    : vGPU Name");   /* no instance: nothing, not even time-sliced types */
+  /* the type written anyway fails as NVIDIA's driver does */
+  g_assert_cmpint (wdev (f, vf0, "nvidia/current_vgpu_type", "1705"), ==, EIO);
+  g_assert_cmpint (wdev (f, vf0, "nvidia/current_vgpu_type", "1700"), ==, EINVAL);
+
+  g_assert_cmpint (w (f, ".sim/mig", "gi-create " H100 " 19 1g.10gb 0 1 1"), ==, 0);
+  g_assert_cmpint (w (f, ".sim/mig", "gi-create " H100 " 9 3g.40gb 4 4 3"), ==, 0);
+  creatable = r (f, rel);
+  g_assert_cmpstr (creatable, ==, "ID    : vGPU Name\n1705  : NVIDIA H100-1-10C\n1709  : NVIDIA H100-3-40C");
+  g_assert_cmpint (wdev (f, vf0, "nvidia/current_vgpu_type", "1705"), ==, 0);
+  used = g_strdup_printf ("1 pid=19 profile=1g.10gb start=0 size=1 slices=1 used=%s", vf0);
+  assert_mig (f, "gi", H100, used);
+  g_assert_cmpint (wdev (f, vf1, "nvidia/current_vgpu_type", "1705"), ==, EIO);   /* its instance is taken */
+  g_assert_cmpint (w (f, ".sim/mig", "gi-destroy " H100 " 1"), ==, EBUSY);
+  g_assert_cmpint (w (f, ".sim/mig", "mode " H100 " 0"), ==, EBUSY);   /* not under vGPUs */
+  /* with VFs on the bus, the bus reset no longer probes */
+  g_assert_cmpint (wdev (f, H100, "reset_method", "bus"), ==, EINVAL);
+  g_assert_cmpint (wdev (f, vf0, "nvidia/current_vgpu_type", "0"), ==, 0);
+  g_assert_cmpint (w (f, ".sim/mig", "gi-destroy " H100 " 1"), ==, 0);
+
+  /* the A100 makes mdevs on VFs: MIG off, only time-sliced types */
+  g_assert_cmpint (wdev (f, A100, "sriov_numvfs", "1"), ==, 0);
+  {
+    g_autofree char *avf = vf_of (f, A100, 0);
+    g_autofree char *t1 = g_strdup_printf ("sys/bus/pci/devices/%s/mdev_supported_types/nvidia-690/available_instances", avf);
+    g_autofree char *t2 = g_strdup_printf ("sys/bus/pci/devices/%s/mdev_supported_types/nvidia-693/available_instances", avf);
+    assert_read (f, t1, "1");
+    assert_read (f, t2, "0");
+  }
+}
+
 static gboolean
 mounted (const char *root)
 {
@@ -859,6 +1131,14 @@ main (int argc, char **argv)
   T ("holders/proc", test_holders_in_proc);
   T ("holders/nvidia-unbind-waits", test_nvidia_unbind_waits_for_holders);
   T ("faults/errno", test_fault_errno);
+  T ("reset/files", test_reset_files);
+  T ("reset/writes", test_reset_writes);
+  T ("reset/waits-for-device-lock", test_reset_waits_for_device_lock);
+#define TM(name, fn) g_test_add ("/simfs/mig/" name, Fixture, NULL, setup_mig, fn, teardown)
+  TM ("mode-and-reset", test_mig_mode_and_reset);
+  TM ("call-faults", test_mig_call_faults);
+  TM ("held", test_mig_held);
+  TM ("backed-vgpu", test_mig_backed_vgpu);
   T ("faults/delay-and-hang", test_fault_delay_and_hang);
   g_test_add_func ("/simfs/life/unmount-leaves-nothing", test_unmount_leaves_nothing);
   g_test_add_func ("/simfs/life/crash-does-not-hang", test_crash_does_not_hang);

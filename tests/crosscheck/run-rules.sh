@@ -178,4 +178,35 @@ wait "$write_pid" 2>/dev/null
 echo "# blocked write completed $(awk "BEGIN { print $(date +%s.%N) - $t0 }") s after it started"
 [ -e "$R/dev/vfio/$VFG" ] && node=yes || node=no
 echo "rule sriov.disable_blocks_while_vfio_open: errno=$(cat "$TMP/write") state=blocked_after_2s=$blocked vf_vfio_node=$node $(sriov)"
+# Function reset (reset, reset_method; drivers/pci/pci-sysfs.c, pci.c). The
+# NIC sits on the root bus, the PF alone below a root port.
+BRIDGE=${BRIDGE:-0000:00:05.0}
+methods() { if [ -e "$BUS/devices/$1/reset_method" ]; then read -r m 2>/dev/null < "$BUS/devices/$1/reset_method"; echo "[${m:-}]"; else echo missing; fi; }
+rst_nic() { echo "$(dev_state "$NIC") methods=$(methods "$NIC")"; }
+rst_pf() { echo "driver=$(driver "$PF") methods=$(methods "$PF") numvfs=$(cat "$P/sriov_numvfs")"; }
+check reset.methods_nic rst_nic
+check reset.methods_pf rst_pf
+wr reset.bridge_has_none rst_nic "$(dev "$BRIDGE")/reset" 1
+wr reset.nic rst_nic "$(dev "$NIC")/reset" 1
+wr reset.zero rst_nic "$(dev "$NIC")/reset" 0
+wr reset.two rst_nic "$(dev "$NIC")/reset" 2
+wr reset.garbage rst_nic "$(dev "$NIC")/reset" abc
+wr reset.hex_one rst_nic "$(dev "$NIC")/reset" 0x1
+wr reset_method.unknown rst_nic "$(dev "$NIC")/reset_method" nope
+wr reset_method.unsupported rst_nic "$(dev "$NIC")/reset_method" flr
+wr reset_method.reorder rst_pf "$P/reset_method" "bus flr"
+wr reset_method.one rst_pf "$P/reset_method" "bus"
+wr reset_method.spaces rst_pf "$P/reset_method" "  flr   bus "
+wr reset_method.default rst_pf "$P/reset_method" default
+wr reset_method.disable rst_pf "$P/reset_method" ""
+wr reset.disabled rst_pf "$P/reset" 1
+wr reset_method.restore rst_pf "$P/reset_method" default
+wr reset.pf rst_pf "$P/reset" 1
+wr reset.vfs_enable rst_pf "$P/sriov_numvfs" 2
+VF1=$(link_name "$P/virtfn1")
+rst_vf() { echo "driver=$(driver "$VF1") methods=$(methods "$VF1") numvfs=$(cat "$P/sriov_numvfs")"; }
+check reset.methods_vf rst_vf
+wr reset.vf rst_vf "$(dev "$VF1")/reset" 1
+wr reset.pf_with_vfs rst_pf "$P/reset" 1
+wr reset.vfs_disable rst_pf "$P/sriov_numvfs" 0
 exit 0
