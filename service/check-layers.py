@@ -8,7 +8,7 @@ import pathlib
 import re
 import sys
 
-LAYERS = ['sysfs', 'host', 'journal', 'passthrough', 'vgpu', 'config', 'doctor', 'daemon', 'bus']
+LAYERS = ['sysfs', 'host', 'journal', 'passthrough', 'vgpu', 'mig', 'config', 'doctor', 'daemon', 'bus']
 TOP = len(LAYERS)  # files directly in service/ (gpuvirtd.c) may use every layer
 
 service = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parent)

@@ -18,6 +18,7 @@ PREFIXES = {
     'journal': ('gv_journal_', 'GvJournal'),
     'passthrough': ('gv_passthrough_', 'GvPassthrough'),
     'vgpu': ('gv_vgpu_', 'GvVgpu'),
+    'mig': ('gv_mig_', 'GvMig'),
     'config': ('gv_config_', 'GvConfig'),
     'doctor': ('gv_doctor_', 'GvDoctor'),
     'daemon': ('daemon_', 'Daemon'),

@@ -17,6 +17,7 @@ typedef struct {
   int err;
   guint ms;
   guint count;
+  guint skip;       /* matching writes let through before it acts */
 } SimFault;
 
 void
@@ -55,6 +56,12 @@ parse_option (SimFault *fault, const char *word)
     fault->count = (guint) v;
     return TRUE;
   }
+  if (g_str_has_prefix (word, "skip=")) {
+    if (!g_ascii_string_to_unsigned (word + 5, 10, 0, G_MAXUINT, &v, NULL))
+      return FALSE;
+    fault->skip = (guint) v;
+    return TRUE;
+  }
   if (g_str_has_prefix (word, "data=")) {
     g_free (fault->data_glob);
     fault->data_glob = g_strdup (word + 5);
@@ -63,7 +70,7 @@ parse_option (SimFault *fault, const char *word)
   return FALSE;
 }
 
-/* "PATH_GLOB errno=E|delay=MS|hang [data=GLOB] [count=N]", "release", "clear" */
+/* "PATH_GLOB errno=E|delay=MS|hang [data=GLOB] [skip=N] [count=N]", "release", "clear" */
 int
 sim_fault_command (SimHost *host, const char *text)
 {
@@ -125,6 +132,8 @@ sim_fault_list (SimHost *host)
       g_string_append (out, " hang");
     if (f->data_glob)
       g_string_append_printf (out, " data=%s", f->data_glob);
+    if (f->skip)
+      g_string_append_printf (out, " skip=%u", f->skip);
     g_string_append_printf (out, " count=%u\n", f->count);
   }
   return g_string_free (out, FALSE);
@@ -147,6 +156,10 @@ sim_fault_apply (SimHost *host, const char *path, const char *data)
       continue;
     if (f->data_glob && !g_pattern_match_simple (f->data_glob, text))
       continue;
+    if (f->skip) {
+      f->skip--;
+      return 0;
+    }
     if (--f->count == 0)
       g_ptr_array_remove_index (host->faults, i);
     if (kind == FAULT_ERRNO)

@@ -723,6 +723,12 @@ test_fault_errno (Fixture *f, gconstpointer data)
                "6 sys/bus/pci/drivers_probe \"0000:01:00.1\" -> OK");
   g_assert_cmpint (w (f, ".sim/log", "clear"), ==, 0);
   assert_read (f, ".sim/log", "");
+  /* skip=K lets K matching writes through first */
+  g_assert_cmpint (w (f, ".sim/faults", "sys/bus/pci/drivers_probe errno=EIO skip=1"), ==, 0);
+  assert_read (f, ".sim/faults", "sys/bus/pci/drivers_probe errno=EIO skip=1 count=1");
+  g_assert_cmpint (w (f, "sys/bus/pci/drivers_probe", AUDIO), ==, 0);
+  g_assert_cmpint (w (f, "sys/bus/pci/drivers_probe", AUDIO), ==, EIO);
+  g_assert_cmpint (w (f, "sys/bus/pci/drivers_probe", AUDIO), ==, 0);
 }
 
 static void
