@@ -205,6 +205,7 @@ def check_enforce(dbus_daemon, policy, servicedir):
                                  "org.gpuvirt.Sriov.SetNumVfs",
                                  "org.gpuvirt.Vgpu.CreateVgpu",
                                  "org.gpuvirt.Mdev.Remove",
+                                 "org.gpuvirt.Mig.SetMode",
                                  "org.freedesktop.DBus.Introspectable.Introspect",
                                  "org.freedesktop.DBus.Properties.GetAll",
                                  "org.freedesktop.DBus.Peer.Ping",

@@ -16,6 +16,7 @@
 #define GPUVIRT_SRIOV_IFACE "org.gpuvirt.Sriov"
 #define GPUVIRT_VGPU_IFACE "org.gpuvirt.Vgpu"
 #define GPUVIRT_MDEV_IFACE "org.gpuvirt.Mdev"
+#define GPUVIRT_MIG_IFACE "org.gpuvirt.Mig"
 
 /* polkit actions */
 #define GPUVIRT_ACTION_ASSIGN "org.gpuvirt.assign-device"
@@ -23,6 +24,7 @@
 #define GPUVIRT_ACTION_SRIOV "org.gpuvirt.configure-sriov"
 #define GPUVIRT_ACTION_VGPU "org.gpuvirt.configure-vgpu"
 #define GPUVIRT_ACTION_CONFIG "org.gpuvirt.modify-config"
+#define GPUVIRT_ACTION_MIG "org.gpuvirt.configure-mig"
 
 /* Errors. Standard ones are used where they fit:
  * org.freedesktop.DBus.Error.InvalidArgs for malformed input,
@@ -104,6 +106,8 @@
 #define GPUVIRT_PHASE_SRIOV "sriov"
 #define GPUVIRT_PHASE_VGPU "vgpu"
 #define GPUVIRT_PHASE_MDEV "mdev"
+#define GPUVIRT_PHASE_MIG_MODE "mig-mode"  /* MIG mode of a GPU, before its VFs */
+#define GPUVIRT_PHASE_MIG "mig"            /* its GPU instances, after its VFs, before vGPU types */
 
 /* Severity of a Doctor() finding */
 #define GPUVIRT_SEVERITY_OK "ok"
@@ -124,6 +128,8 @@
 #define GPUVIRT_OPT_UUID "uuid"                   /* s */
 #define GPUVIRT_OPT_NUM_VFS "num-vfs"             /* u */
 #define GPUVIRT_OPT_DISABLE_VFS "disable-vfs"     /* b */
+#define GPUVIRT_OPT_RESET "reset"                 /* b */
+#define GPUVIRT_OPT_COMPUTE_INSTANCES "compute-instances" /* b */
 
 /* Keys of CreateVgpu()'s info reply */
 #define GPUVIRT_INFO_ADDRESS "address"                 /* s */
@@ -153,3 +159,15 @@
 #define GPUVIRT_DETAIL_TYPE "type"           /* vGPU type id */
 #define GPUVIRT_DETAIL_COUNT "count"         /* SetNumVfs' count, decimal */
 #define GPUVIRT_DETAIL_UUID "uuid"           /* mdev UUID */
+#define GPUVIRT_DETAIL_MIG_MODE "mig-mode"   /* SetMode: "on" or "off" */
+#define GPUVIRT_DETAIL_PROFILE "profile"     /* CreateGpuInstances' GPU instance profile */
+#define GPUVIRT_DETAIL_INSTANCES "instances" /* DestroyGpuInstances' ids, "all" for all */
+
+/* Keys of Mig.Profiles' details dictionary */
+#define GPUVIRT_MIG_PLACEMENTS "placements"           /* a(uu): start and size in memory slices */
+#define GPUVIRT_MIG_MULTIPROCESSORS "multiprocessors" /* u */
+#define GPUVIRT_MIG_COPY_ENGINES "copy_engines"       /* u */
+#define GPUVIRT_MIG_DECODERS "decoders"               /* u */
+#define GPUVIRT_MIG_ENCODERS "encoders"               /* u */
+#define GPUVIRT_MIG_JPEGS "jpegs"                     /* u */
+#define GPUVIRT_MIG_OFAS "ofas"                       /* u */

@@ -46,6 +46,8 @@ const cases = [
   ["member, configure-sriov", "org.gpuvirt.configure-sriov", nvidia, member, "yes"],
   ["member, configure-vgpu, two NVIDIA", "org.gpuvirt.configure-vgpu",
    { device: "0000:01:00.0 0000:41:00.0", vendor: "10de 10de", model: "2204 26b9" }, member, "yes"],
+  ["member, configure-mig", "org.gpuvirt.configure-mig",
+   { device: "0000:41:00.0", vendor: "10de", model: "2331", profile: "1g.10gb", count: "3" }, member, "yes"],
   ["member, force is not granted", "org.gpuvirt.assign-device-force", nvidia, member, null],
   ["member, config is not granted", "org.gpuvirt.modify-config", {}, member, null],
   ["member, other vendor", "org.gpuvirt.assign-device",

@@ -87,6 +87,9 @@ run (const char *root, const char *state_dir, const char *config, gboolean read_
     g_critical ("Could not read the host below %s: %s", root, error->message);
     goto out;
   }
+  /* NVML, before the objects are made: a MIG GPU's object carries
+   * org.gpuvirt.Mig from the start */
+  daemon_mig_start (daemon);
   /* a bad file must not stop the service: it is reported (ConfigErrors),
    * and only GPUs and their companions are managed */
   r = bus_register (daemon);

@@ -165,6 +165,9 @@ start_daemon (BusHarness *h)
     g_ptr_array_add (argv, (char *) "--read-only");
   g_ptr_array_add (argv, NULL);
   env = g_environ_setenv (env, "G_MESSAGES_DEBUG", "all", TRUE);
+  /* the test NVML (tests/nvml) sees the simulated host's GPUs */
+  if (h->mount)
+    env = g_environ_setenv (env, "GPUVIRT_TEST_NVML_ROOT", h->root, TRUE);
   h->daemon_pid = spawn ((const char *const *) argv->pdata, env, NULL, h->daemon_log);
   wait_for_name (h, "org.gpuvirt", h->daemon_pid, "gpuvirtd");
 }

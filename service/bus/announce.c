@@ -29,6 +29,7 @@ typedef struct {
 
 static const char *const tracked_device[] = { "State", "StateMessage", "OriginalDriver", NULL };
 static const char *const tracked_vgpu[] = { "Framework", "Types", "CurrentType", "CurrentTypeName", "Mdevs", NULL };
+static const char *const tracked_mig[] = { "Mode", "PendingMode", "Profiles", "GpuInstances", NULL };
 
 static void
 state_free (gpointer data)
@@ -50,7 +51,7 @@ state_of (Daemon *daemon)
 }
 
 guint
-bus_device_interfaces (GvHostDevice *device)
+bus_device_interfaces (Daemon *daemon, GvHostDevice *device)
 {
   guint ifaces = BUS_IFACE_DEVICE;
 
@@ -58,7 +59,17 @@ bus_device_interfaces (GvHostDevice *device)
     ifaces |= BUS_IFACE_SRIOV;
   if (device->framework != GV_HOST_FRAMEWORK_NONE)
     ifaces |= BUS_IFACE_VGPU;
+  if (daemon_mig_lookup (daemon, device->fn->bdf))
+    ifaces |= BUS_IFACE_MIG;
   return ifaces;
+}
+
+/* The interface whose properties are tracked under BIT. */
+static const char *
+tracked_iface (guint bit)
+{
+  return bit == BUS_IFACE_DEVICE ? GPUVIRT_DEVICE_IFACE : bit == BUS_IFACE_VGPU ? GPUVIRT_VGPU_IFACE
+         : bit == BUS_IFACE_MIG ? GPUVIRT_MIG_IFACE : NULL;
 }
 
 static GStrv
@@ -73,6 +84,8 @@ iface_names (guint bits)
     g_strv_builder_add (builder, GPUVIRT_SRIOV_IFACE);
   if (bits & BUS_IFACE_VGPU)
     g_strv_builder_add (builder, GPUVIRT_VGPU_IFACE);
+  if (bits & BUS_IFACE_MIG)
+    g_strv_builder_add (builder, GPUVIRT_MIG_IFACE);
   names = g_strv_builder_end (builder);
   g_strv_builder_unref (builder);
   return names;
@@ -96,7 +109,8 @@ tracked_key (const char *path, const char *iface, const char *prop)
 static const char *const *
 tracked_of (guint bit)
 {
-  return bit == BUS_IFACE_DEVICE ? tracked_device : bit == BUS_IFACE_VGPU ? tracked_vgpu : NULL;
+  return bit == BUS_IFACE_DEVICE ? tracked_device : bit == BUS_IFACE_VGPU ? tracked_vgpu
+         : bit == BUS_IFACE_MIG ? tracked_mig : NULL;
 }
 
 /* Takes the tracked properties of BDF's interfaces BITS as they are now:
@@ -107,8 +121,8 @@ note_tracked (Daemon *daemon, const char *bdf, guint bits)
   BusState *state = state_of (daemon);
   g_autofree char *path = bus_device_path (bdf);
 
-  for (guint bit = BUS_IFACE_DEVICE; bit <= BUS_IFACE_VGPU; bit <<= 1) {
-    const char *iface = bit == BUS_IFACE_DEVICE ? GPUVIRT_DEVICE_IFACE : GPUVIRT_VGPU_IFACE;
+  for (guint bit = BUS_IFACE_DEVICE; bit <= BUS_IFACE_MIG; bit <<= 1) {
+    const char *iface = tracked_iface (bit);
     const char *const *props = tracked_of (bit);
     for (guint i = 0; (bits & bit) && props && props[i]; i++) {
       char *value = bus_device_property_text (daemon, path, iface, props[i]);
@@ -129,8 +143,8 @@ forget_tracked (Daemon *daemon, const char *bdf, guint bits)
   BusState *state = state_of (daemon);
   g_autofree char *path = bus_device_path (bdf);
 
-  for (guint bit = BUS_IFACE_DEVICE; bit <= BUS_IFACE_VGPU; bit <<= 1) {
-    const char *iface = bit == BUS_IFACE_DEVICE ? GPUVIRT_DEVICE_IFACE : GPUVIRT_VGPU_IFACE;
+  for (guint bit = BUS_IFACE_DEVICE; bit <= BUS_IFACE_MIG; bit <<= 1) {
+    const char *iface = tracked_iface (bit);
     const char *const *props = tracked_of (bit);
     for (guint i = 0; (bits & bit) && props && props[i]; i++) {
       g_autofree char *key = tracked_key (path, iface, props[i]);
@@ -149,10 +163,10 @@ mark_unsure (Daemon *daemon, const char *bdf, const char *iface)
   guint bits = GPOINTER_TO_UINT (g_hash_table_lookup (state->published, bdf));
   g_autofree char *path = bus_device_path (bdf);
 
-  for (guint bit = BUS_IFACE_DEVICE; bit <= BUS_IFACE_VGPU; bit <<= 1) {
-    const char *name = bit == BUS_IFACE_DEVICE ? GPUVIRT_DEVICE_IFACE : GPUVIRT_VGPU_IFACE;
+  for (guint bit = BUS_IFACE_DEVICE; bit <= BUS_IFACE_MIG; bit <<= 1) {
+    const char *name = tracked_iface (bit);
     const char *const *props = tracked_of (bit);
-    if (!(bits & bit) || !props || (iface && !g_str_equal (iface, name)))
+    if (!(bits & bit) || !props || !name || (iface && !g_str_equal (iface, name)))
       continue;
     for (guint i = 0; props[i]; i++)
       g_hash_table_add (state->unsure, tracked_key (path, name, props[i]));
@@ -219,6 +233,7 @@ bus_announce_property (Daemon *daemon, const char *bdf, const char *iface, const
   guint bits = GPOINTER_TO_UINT (g_hash_table_lookup (state->published, bdf));
   guint want = g_str_equal (iface, GPUVIRT_SRIOV_IFACE) ? BUS_IFACE_SRIOV
                : g_str_equal (iface, GPUVIRT_VGPU_IFACE) ? BUS_IFACE_VGPU
+               : g_str_equal (iface, GPUVIRT_MIG_IFACE) ? BUS_IFACE_MIG
                                                         : BUS_IFACE_DEVICE;
   g_autofree char *path = NULL;
   const char *names[] = { name, NULL };
@@ -264,7 +279,7 @@ announce_device (Daemon *daemon, const char *bdf, GvHostDevice *old, gboolean ch
   BusState *state = state_of (daemon);
   GvHostDevice *device = gv_host_lookup (daemon->host, bdf);
   guint had = GPOINTER_TO_UINT (g_hash_table_lookup (state->published, bdf));
-  guint now = device ? bus_device_interfaces (device) : 0;
+  guint now = device ? bus_device_interfaces (daemon, device) : 0;
   guint added = now & ~had, removed = had & ~now, kept = now & had;
   g_autofree char *path = bus_device_path (bdf);
 
@@ -387,6 +402,15 @@ bus_announce_host_changed (Daemon *daemon, const GvHostChanges *changes, GHashTa
 }
 
 void
+bus_announce_mig_changed (Daemon *daemon, const char *bdf, gboolean had)
+{
+  /* the interface comes or goes with the snapshot; kept, its properties
+   * are compared with what was announced */
+  announce_device (daemon, bdf, NULL, FALSE);
+  mark_unsure (daemon, bdf, GPUVIRT_MIG_IFACE);
+}
+
+void
 bus_announce_manager_changed (Daemon *daemon, const char *const *names)
 {
   bus_batch_add (state_of (daemon)->batch, GPUVIRT_MANAGER_PATH, GPUVIRT_MANAGER_IFACE, names);
@@ -407,7 +431,7 @@ publish_all (Daemon *daemon)
 
   for (guint i = 0; i < devices->len; i++) {
     GvHostDevice *device = devices->pdata[i];
-    guint bits = bus_device_interfaces (device);
+    guint bits = bus_device_interfaces (daemon, device);
     g_hash_table_insert (state->published, g_strdup (device->fn->bdf), GUINT_TO_POINTER (bits));
     note_tracked (daemon, device->fn->bdf, bits);
   }

@@ -12,8 +12,9 @@ enum {
   BUS_IFACE_DEVICE = 1 << 0,
   BUS_IFACE_SRIOV = 1 << 1,
   BUS_IFACE_VGPU = 1 << 2,
+  BUS_IFACE_MIG = 1 << 3,
 };
-guint bus_device_interfaces (GvHostDevice *device);
+guint bus_device_interfaces (Daemon *daemon, GvHostDevice *device);
 
 /* Sets up what the bus layer keeps in DAEMON (what was announced, the
  * batch) and takes note of the objects present at start. */
@@ -31,3 +32,6 @@ void bus_announce_property (Daemon *daemon, const char *bdf, const char *iface, 
 void bus_announce_host_changed (Daemon *daemon, const GvHostChanges *changes, GHashTable *before);
 void bus_announce_state_changed (Daemon *daemon, const char *bdf, gboolean will);
 void bus_announce_manager_changed (Daemon *daemon, const char *const *names);
+/* What NVML shows of BDF changed: org.gpuvirt.Mig comes, goes or its
+ * properties follow (handlers.mig_changed). */
+void bus_announce_mig_changed (Daemon *daemon, const char *bdf, gboolean had);

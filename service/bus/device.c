@@ -3,6 +3,7 @@
  * host model through fallback vtables, one small getter per property. */
 #include "bus/announce.h"
 #include "bus/objects.h"
+#include "bus/mig.h"
 #include "bus/passthrough.h"
 #include "bus/paths.h"
 #include "bus/sriov.h"
@@ -428,7 +429,7 @@ find_with (Daemon *daemon, const char *path, guint bit, void **found)
 {
   GvHostDevice *device = device_at (daemon, path);
 
-  if (!device || !(bus_device_interfaces (device) & bit))
+  if (!device || !(bus_device_interfaces (daemon, device) & bit))
     return 0;
   *found = daemon;
   return 1;
@@ -497,6 +498,8 @@ vtable_of (const char *iface)
     return sriov_vtable;
   if (g_str_equal (iface, GPUVIRT_VGPU_IFACE))
     return vgpu_vtable;
+  if (g_str_equal (iface, GPUVIRT_MIG_IFACE))
+    return bus_mig_vtable ();
   return NULL;
 }
 

@@ -49,6 +49,8 @@ FACT_GETTER (iommu_kind, "s", gv_host_iommu_kind (facts))
 FACT_GETTER (interrupt_remapping, "b", (int) daemon->interrupt_remapping)
 FACT_GETTER (vfio_pci_loaded, "b", (int) facts->vfio_pci_loaded)
 FACT_GETTER (nvidia_vgpu_manager, "b", (int) facts->nvidia_vgpu_manager)
+FACT_GETTER (mig_available, "b", (int) (daemon->nvml != NULL))
+FACT_GETTER (mig_status, "s", daemon->mig_status ? daemon->mig_status : "")
 
 static int
 get_kernel_command_line (sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_message *reply,
@@ -121,6 +123,8 @@ method_refresh (sd_bus_message *m, void *userdata, sd_bus_error *error)
 
   if (!daemon_rescan (daemon, &local))
     return sd_bus_error_setf (error, SD_BUS_ERROR_FAILED, "Could not read the host: %s", local->message);
+  /* NVML is read in a worker; its changes are announced when it is done */
+  daemon_mig_refresh (daemon, NULL);
   return sd_bus_reply_method_return (m, NULL);
 }
 
@@ -135,6 +139,8 @@ static const sd_bus_vtable manager_vtable[] = {
   SD_BUS_PROPERTY ("KernelCommandLine", "s", get_kernel_command_line, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY ("VfioPciLoaded", "b", get_vfio_pci_loaded, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY ("NvidiaVgpuManager", "b", get_nvidia_vgpu_manager, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("MigAvailable", "b", get_mig_available, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("MigStatus", "s", get_mig_status, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY ("Devices", "ao", get_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY ("Mdevs", "ao", get_mdevs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_METHOD_WITH_ARGS ("GetDevice", SD_BUS_ARGS ("s", device), SD_BUS_RESULT ("o", object),

@@ -11,6 +11,7 @@ int bus_device_register (Daemon *daemon);
 int bus_mdev_register (Daemon *daemon);
 int bus_sriov_register (Daemon *daemon);
 int bus_vgpu_register (Daemon *daemon);
+int bus_mig_register (Daemon *daemon);
 
 /* What a Get of IFACE.PROP on the device object PATH returns now, as
  * text (NULL when it has no such property or the getter fails): the

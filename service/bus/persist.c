@@ -14,6 +14,8 @@ typedef enum {
   EDIT_VGPU_TYPE,
   EDIT_ADD_MDEV,
   EDIT_REMOVE_MDEV,
+  EDIT_MIG_MODE,
+  EDIT_MIG_PROFILES,
 } EditKind;
 
 typedef struct {
@@ -138,6 +140,18 @@ bus_persist_remove_mdev (BusPersist *persist, const char *uuid)
   add (persist, EDIT_REMOVE_MDEV, NULL)->uuid = g_strdup (uuid);
 }
 
+void
+bus_persist_mig_mode (BusPersist *persist, const char *gpu, gboolean enabled)
+{
+  add (persist, EDIT_MIG_MODE, gpu)->flag = enabled;
+}
+
+void
+bus_persist_mig_profiles (BusPersist *persist, const char *gpu, const char *profiles)
+{
+  add (persist, EDIT_MIG_PROFILES, gpu)->type = profiles && *profiles ? g_strdup (profiles) : NULL;
+}
+
 /* ---- applying the edits ---- */
 
 /* Whether the configuration as the files are now (else as last taken)
@@ -198,6 +212,12 @@ apply (BusPersist *persist, GvConfigEditor *ed, gboolean before, GError **error)
       break;
     case EDIT_REMOVE_MDEV:
       ok = gv_config_editor_remove_mdev (ed, e->uuid, error);
+      break;
+    case EDIT_MIG_MODE:
+      ok = gv_config_editor_set_mig_mode (ed, e->bdf, e->vendor, e->device, TRUE, e->flag, error);
+      break;
+    case EDIT_MIG_PROFILES:
+      ok = gv_config_editor_set_mig_profiles (ed, e->bdf, e->vendor, e->device, e->type, error);
       break;
     }
     if (!ok)

@@ -40,6 +40,10 @@ void bus_persist_vgpu_type (BusPersist *persist, const char *vf, const char *typ
  * before the commit (bus_persist_clear()). */
 void bus_persist_add_mdev (BusPersist *persist, const char *uuid, const char *parent, const char *type);
 void bus_persist_remove_mdev (BusPersist *persist, const char *uuid);
+/* MigMode= of a GPU (MigProfiles= goes with MigMode=false). */
+void bus_persist_mig_mode (BusPersist *persist, const char *gpu, gboolean enabled);
+/* MigProfiles= of a GPU ("1g.10gb:3;3g.40gb:1"; NULL or "" removes it). */
+void bus_persist_mig_profiles (BusPersist *persist, const char *gpu, const char *profiles);
 /* Forgets the edits recorded so far. */
 void bus_persist_clear (BusPersist *persist);
 

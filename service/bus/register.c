@@ -3,6 +3,7 @@
 #include "bus/announce.h"
 #include "bus/config.h"
 #include "bus/fresh.h"
+#include "bus/mig.h"
 #include "bus/objects.h"
 #include "bus/passthrough.h"
 #include "bus/vgpu-op.h"
@@ -12,8 +13,10 @@ const DaemonHandlers bus_handlers = {
   .state_changed = bus_announce_state_changed,
   .manager_changed = bus_announce_manager_changed,
   .plan_finished = bus_config_plan_finished,
+  .mig_changed = bus_announce_mig_changed,
   .passthrough_report = bus_passthrough_report,
   .vgpu_report = bus_vgpu_op_report,
+  .mig_report = bus_mig_report,
 };
 
 int
@@ -25,6 +28,7 @@ bus_register (Daemon *daemon)
   if ((r = bus_manager_register (daemon)) < 0 || (r = bus_config_register (daemon)) < 0 ||
       (r = bus_device_register (daemon)) < 0 || (r = bus_mdev_register (daemon)) < 0 ||
       (r = bus_sriov_register (daemon)) < 0 || (r = bus_vgpu_register (daemon)) < 0 ||
+      (r = bus_mig_register (daemon)) < 0 ||
       (r = bus_fresh_register (daemon)) < 0)
     return r;
   return 0;

@@ -19,6 +19,8 @@
  *   NumVfs=4                       SR-IOV VFs enabled
  *   VgpuType=L40S-24Q              on a VF: the vendor-VFIO type it carries;
  *   VgpuCount=2                    with VgpuCount, on a GPU: that many vGPUs of it
+ *   MigMode=true                   MIG mode of a GPU (through NVML)
+ *   MigProfiles=1g.10gb:3;3g.40gb  its GPU instances (count 1 when not given)
  *
  *   [Mdev 5b6c0f1e-2a3d-4c5b-8e9f-0a1b2c3d4e5f]
  *   Parent=0000:67:00.4            the function it is made on
@@ -36,6 +38,7 @@
 #include "common/gv-error.h"
 
 #include "host/model.h"
+#include "mig/mig.h"
 #include "passthrough/passthrough.h"
 #include "vgpu/type-names.h"
 #include "vgpu/vgpu.h"
@@ -81,6 +84,9 @@ typedef struct {
   guint num_vfs;
   char *vgpu_type;        /* VgpuType=, NULL when not given */
   guint vgpu_count;       /* VgpuCount=, 0 when not given */
+  gboolean has_mig_mode;  /* MigMode= given */
+  gboolean mig_mode;
+  GPtrArray *mig_profiles; /* MigProfiles= (GvMigWant, merged by profile), NULL when not given */
 } GvConfigDevice;
 
 /* A [Mdev UUID] group. */
@@ -160,6 +166,14 @@ gboolean gv_config_editor_set_num_vfs (GvConfigEditor *editor, const char *pf, g
 /* VgpuType= of a VF; NULL removes it (ReleaseType). */
 gboolean gv_config_editor_set_vgpu_type (GvConfigEditor *editor, const char *vf, guint16 vendor_id,
                                          guint16 device_id, const char *type, GError **error);
+/* MigMode= of a GPU: TRUE/FALSE; with SET FALSE the key is removed (and
+ * MigProfiles= with it). */
+gboolean gv_config_editor_set_mig_mode (GvConfigEditor *editor, const char *gpu, guint16 vendor_id,
+                                        guint16 device_id, gboolean set, gboolean enabled, GError **error);
+/* MigProfiles= of a GPU ("1g.10gb:3;3g.40gb:1"), with MigMode=true; NULL
+ * or "" removes it. */
+gboolean gv_config_editor_set_mig_profiles (GvConfigEditor *editor, const char *gpu, guint16 vendor_id,
+                                            guint16 device_id, const char *profiles, GError **error);
 /* VgpuType= and VgpuCount= of a GPU; COUNT 0 removes both. */
 gboolean gv_config_editor_set_vgpu_count (GvConfigEditor *editor, const char *gpu, guint16 vendor_id,
                                           guint16 device_id, const char *type, guint count, GError **error);
@@ -272,6 +286,11 @@ gboolean gv_config_plan_run (GvConfigPlan *plan, const GvConfigRunOptions *optio
  * completes the configured state. RESULTS (may be NULL) gets one line
  * per function or family put back. */
 gboolean gv_config_recover (GvJournal *records, const char *root, GPtrArray **results, GError **error);
+/* The same, MIG layouts included (after SR-IOV, which wipes GPU
+ * instances), through NVML (NULL: MIG journals stay for a start that has
+ * it). */
+gboolean gv_config_recover_all (GvJournal *records, const char *root, GvMigNvml *nvml, GPtrArray **results,
+                                GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvConfigProblem, gv_config_problem_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvConfig, gv_config_unref)

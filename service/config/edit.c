@@ -615,3 +615,86 @@ gv_config_editor_remove_mdev (GvConfigEditor *editor, const char *uuid, GError *
   remove_group (editor, canonical);
   return edit_checked (editor, canonical, effect_mdev, &w, before, error);
 }
+
+/* ---- MIG ---- */
+
+static gboolean
+effect_mig_mode (GvConfig *config, gconstpointer data, const char **key)
+{
+  const Want *w = data;
+  const GvConfigDevice *d = gv_config_lookup_device (config, w->bdf);
+
+  *key = "MigMode";
+  if (!d)
+    return w->count == 0;
+  if (w->count == 0)
+    return !d->has_mig_mode && !d->mig_profiles;
+  return d->has_mig_mode && d->mig_mode == w->flag && id_matches (d, w, key);
+}
+
+gboolean
+gv_config_editor_set_mig_mode (GvConfigEditor *editor, const char *gpu, guint16 vendor_id, guint16 device_id,
+                               gboolean set, gboolean enabled, GError **error)
+{
+  g_autofree char *norm = NULL;
+  g_autofree char *canonical = NULL;
+  const char *const keys[] = { "MigMode", "MigProfiles", NULL };
+  const char *const set_keys[] = { "MigMode", NULL };
+  const char *const values[] = { enabled ? "true" : "false" };
+  Want w = { NULL, vendor_id, device_id, enabled, set, NULL };
+
+  if (!check_args (gpu, &norm, error))
+    return FALSE;
+  w.bdf = norm;
+  if (set && !enabled) {
+    /* off: no instances to keep either */
+    canonical = gv_config_device_group (norm);
+    remove_key (editor, canonical, "MigProfiles");
+  }
+  return edit_device_keys (editor, &w, set ? set_keys : keys, set ? values : NULL, effect_mig_mode, error);
+}
+
+static gboolean
+effect_mig_profiles (GvConfig *config, gconstpointer data, const char **key)
+{
+  const Want *w = data;
+  const GvConfigDevice *d = gv_config_lookup_device (config, w->bdf);
+  g_autofree char *now = NULL;
+
+  *key = "MigProfiles";
+  if (!d)
+    return w->type == NULL;
+  if (!w->type)
+    return d->mig_profiles == NULL;
+  now = d->mig_profiles ? gv_mig_wants_to_string (d->mig_profiles) : NULL;
+  return g_strcmp0 (now, w->type) == 0 && id_matches (d, w, key);
+}
+
+gboolean
+gv_config_editor_set_mig_profiles (GvConfigEditor *editor, const char *gpu, guint16 vendor_id, guint16 device_id,
+                                   const char *profiles, GError **error)
+{
+  g_autofree char *norm = NULL;
+  g_autofree char *why = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (GPtrArray) wants = NULL;
+  const char *const keys[] = { "MigProfiles", NULL };
+  const char *const set_keys[] = { "MigMode", "MigProfiles", NULL };
+  const char *values[] = { "true", NULL };
+  Want w = { NULL, vendor_id, device_id, FALSE, 0, NULL };
+
+  if (!check_args (gpu, &norm, error))
+    return FALSE;
+  if (profiles && *profiles) {
+    wants = gv_mig_wants_parse (profiles, &why);
+    if (!wants || wants->len == 0) {
+      g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "MigProfiles: %s", why ? why : "no profile");
+      return FALSE;
+    }
+    text = gv_mig_wants_to_string (wants);
+    values[1] = text;
+  }
+  w.bdf = norm;
+  w.type = text;
+  return edit_device_keys (editor, &w, text ? set_keys : keys, text ? values : NULL, effect_mig_profiles, error);
+}

@@ -168,6 +168,13 @@ check_device (GvConfig *config, GvHost *host, const GvConfigDevice *d, GPtrArray
                                             "on the nvidia driver)", d->bdf);
       host_problem (config, problems, group, "VgpuCount", m);
     }
+    if ((d->has_mig_mode || d->mig_profiles) && (fn->physfn || fn->vendor_id != 0x10de ||
+                                                  (fn->class_code >> 16) != 0x03)) {
+      g_autofree char *m = fn->physfn
+        ? g_strdup_printf ("%s is a VF of %s: MIG is a GPU's (its PF's) setting", d->bdf, fn->physfn)
+        : g_strdup_printf ("%s is no NVIDIA GPU: MIG is NVIDIA's (A100, A30, H100 and later)", d->bdf);
+      host_problem (config, problems, group, d->has_mig_mode ? "MigMode" : "MigProfiles", m);
+    }
     if (d->passthrough && fn->physfn && !(pf_config && pf_config->has_num_vfs)) {
       g_autofree char *m = g_strdup_printf ("%s is a VF of %s, which has VFs only while told so: add NumVfs= "
                                             "to [Device %s] as well", d->bdf, fn->physfn, fn->physfn);

@@ -40,7 +40,8 @@ struct _GvConfig {
 };
 
 static const char *const manage_keys[] = { "Classes", "Devices", NULL };
-static const char *const device_keys[] = { "Id", "Passthrough", "NumVfs", "VgpuType", "VgpuCount", NULL };
+static const char *const device_keys[] = { "Id", "Passthrough", "NumVfs", "VgpuType", "VgpuCount", "MigMode",
+                                           "MigProfiles", NULL };
 static const char *const mdev_keys[] = { "Parent", "ParentId", "Type", NULL };
 static const char *const group_kinds[] = { "Manage", "Device", "Mdev", NULL };
 
@@ -53,6 +54,7 @@ cfg_device_free (CfgDevice *d)
 {
   g_free (d->pub.bdf);
   g_free (d->pub.vgpu_type);
+  g_clear_pointer (&d->pub.mig_profiles, g_ptr_array_unref);
   g_free (d);
 }
 
@@ -499,6 +501,35 @@ merge_device (Merge *m, CfgDevice *d, const GvConfigEntry *e, gboolean reset, ch
     p->vgpu_type = g_steal_pointer (&type);
     return TRUE;
   }
+  if (g_str_equal (k, "MigMode")) {
+    if (reset) {
+      p->has_mig_mode = p->mig_mode = FALSE;
+      return TRUE;
+    }
+    if (!gv_config_parse_bool (e->raw, &p->mig_mode, why))
+      return FALSE;
+    p->has_mig_mode = TRUE;
+    return TRUE;
+  }
+  if (g_str_equal (k, "MigProfiles")) {
+    g_autofree char *text = NULL;
+    GPtrArray *wants = NULL;
+    g_clear_pointer (&p->mig_profiles, g_ptr_array_unref);
+    if (reset)
+      return TRUE;
+    if (!gv_config_parse_string (e->raw, &text, why))
+      return FALSE;
+    wants = gv_mig_wants_parse (text, why);
+    if (!wants)
+      return FALSE;
+    if (wants->len == 0) {
+      g_ptr_array_unref (wants);
+      *why = g_strdup ("lists no GPU instance profile (leave it out, or write e.g. 1g.10gb:3;3g.40gb)");
+      return FALSE;
+    }
+    p->mig_profiles = wants;
+    return TRUE;
+  }
   /* VgpuCount */
   if (reset) {
     p->vgpu_count = 0;
@@ -592,7 +623,7 @@ merge_group (Merge *m, const GvConfigGroup *g)
       else
         gv_config_problem_add (m->problems, m->file, e->line, where, FALSE, "unknown key “%s” in [%s]%s; its keys are %s",
                          e->key, g->name, hint, kind == KIND_MANAGE ? "Classes and Devices"
-                         : kind == KIND_DEVICE ? "Id, Passthrough, NumVfs, VgpuType and VgpuCount"
+                         : kind == KIND_DEVICE ? "Id, Passthrough, NumVfs, VgpuType, VgpuCount, MigMode and MigProfiles"
                                                : "Parent, ParentId and Type");
       continue;
     }
@@ -647,6 +678,16 @@ check_device (GvConfig *c, GPtrArray *problems, CfgDevice *cd)
     problem_at (c, problems, group, "VgpuType",
                 "VgpuType without VgpuCount is the type a VF carries, but NumVfs makes %s a PF: add VgpuCount=N "
                 "for N vGPUs of %s on this GPU", d->bdf, d->vgpu_type);
+  if (d->passthrough && (d->has_mig_mode || d->mig_profiles))
+    problem_at (c, problems, group, d->has_mig_mode ? "MigMode" : "MigProfiles",
+                "Passthrough=true gives the whole GPU to a VM on vfio-pci; its MIG is the VM's business, not %s",
+                d->has_mig_mode ? "MigMode" : "MigProfiles");
+  else if (d->mig_profiles && !(d->has_mig_mode && d->mig_mode))
+    problem_at (c, problems, group, "MigProfiles", "MigProfiles needs MigMode=true: GPU instances exist only in MIG "
+                "mode");
+  if (d->vgpu_type && !d->vgpu_count && (d->has_mig_mode || d->mig_profiles))
+    problem_at (c, problems, group, d->has_mig_mode ? "MigMode" : "MigProfiles",
+                "VgpuType alone is the type a VF carries; MIG is the GPU's (its PF's) setting");
 }
 
 static void

@@ -263,6 +263,7 @@ plan_finished (Daemon *daemon, GError *error)
     g_message ("The boot plan is %s\n%s", daemon->plan_state, text);
   if (!daemon_rescan (daemon, &rescan_error))
     g_warning ("Could not re-read the host after the boot plan: %s", rescan_error->message);
+  daemon_mig_refresh (daemon, NULL);
   emit_manager (daemon, "BootPlan", "BootPlanState", NULL);
   daemon->handlers->plan_finished (daemon);
   daemon_notify_ready (daemon);

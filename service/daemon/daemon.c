@@ -44,6 +44,9 @@ daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_di
   daemon->stuck_ops = g_ptr_array_new_with_free_func ((GDestroyNotify) daemon_stuck_op_free);
   daemon->sriov_pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   daemon->vgpu_read_at = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  daemon->mig = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) gv_mig_gpu_free);
+  daemon->mig_read_at = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  daemon->mig_status = g_strdup ("MIG is unavailable: NVML was not opened");
   /* a read-only daemon never writes, not even its records */
   daemon->type_names = gv_vgpu_type_names_new (read_only ? NULL : state_dir);
   gv_vgpu_type_names_learn_host (daemon->type_names, daemon->host);
@@ -51,7 +54,9 @@ daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_di
   daemon->plan_state = GPUVIRT_PLAN_NONE;
   if (!queue_new (daemon, &daemon->passthrough_queue, handlers->passthrough_report, "passthrough", error) ||
       !queue_new (daemon, &daemon->vgpu_queue, handlers->vgpu_report, "vGPU", error) ||
-      !queue_new (daemon, &daemon->plan_queue, daemon_plan_report, "boot plan", error))
+      !queue_new (daemon, &daemon->plan_queue, daemon_plan_report, "boot plan", error) ||
+      !queue_new (daemon, &daemon->mig_queue, daemon_mig_report, "MIG", error) ||
+      !queue_new (daemon, &daemon->mig_op_queue, handlers->mig_report, "MIG operation", error))
     return NULL;
   if (!read_only) {
     daemon->journal = gv_journal_open (state_dir, error);
@@ -208,7 +213,7 @@ daemon_recover (Daemon *daemon)
 
   if (!daemon->journal)
     return;
-  if (!gv_config_recover (daemon->journal, daemon->root, &results, &error))
+  if (!gv_config_recover_all (daemon->journal, daemon->root, daemon->nvml, &results, &error))
     g_warning ("Could not finish the transactions a previous gpuvirtd left: %s", error->message);
   for (guint i = 0; results && i < results->len; i++)
     g_message ("Recovered: %s", (const char *) results->pdata[i]);
@@ -251,13 +256,17 @@ daemon_free (Daemon *daemon)
   daemon_queue_dispatch_pending (daemon->passthrough_queue);
   daemon_queue_dispatch_pending (daemon->vgpu_queue);
   daemon_queue_dispatch_pending (daemon->plan_queue);
-  if (daemon->plan || has_stuck_writes (daemon)) {
+  daemon_queue_dispatch_pending (daemon->mig_queue);
+  daemon_queue_dispatch_pending (daemon->mig_op_queue);
+  if (daemon->plan || has_stuck_writes (daemon) || daemon->mig_workers) {
     /* a worker still writes and will report: leave it what it uses, the
      * process ends now and the journal covers the unfinished step; kept
      * reachable so that leak checkers do not count it */
     left_to_workers = daemon;
     if (daemon->plan)
       g_warning ("Stopping while the boot plan runs; the next start finishes or undoes its step");
+    else if (daemon->mig_workers)
+      g_warning ("Stopping while NVML is being called; the next start undoes an unfinished MIG change");
     else
       g_warning ("Stopping while a sysfs write is stuck; the next start finishes or undoes its step");
     return;
@@ -276,6 +285,14 @@ daemon_free (Daemon *daemon)
   g_free (daemon->config_dropins);
   daemon_queue_free (daemon->passthrough_queue);
   daemon_queue_free (daemon->vgpu_queue);
+  daemon_queue_free (daemon->mig_queue);
+  daemon_queue_free (daemon->mig_op_queue);
+  if (daemon->mig)
+    g_hash_table_unref (daemon->mig);
+  if (daemon->mig_read_at)
+    g_hash_table_unref (daemon->mig_read_at);
+  g_free (daemon->mig_status);
+  gv_mig_nvml_close (daemon->nvml);
   if (daemon->stuck_ops)
     g_ptr_array_unref (daemon->stuck_ops);
   if (daemon->sriov_pending)
@@ -329,6 +346,7 @@ daemon_rescan (Daemon *daemon, GError **error)
   daemon->interrupt_remapping = gv_host_iommu_interrupt_remapping (daemon->root);
   gv_vgpu_type_names_learn_host (daemon->type_names, daemon->host);
   daemon->handlers->host_changed (daemon, changes, before);
+  daemon_mig_follow (daemon, changes, before);
   return TRUE;
 }
 
@@ -342,8 +360,10 @@ daemon_refresh_functions (Daemon *daemon, const char *const *bdfs, gboolean mdev
   if (bdfs && bdfs[0] && !gv_host_refresh_functions (daemon->host, bdfs, &changes, error))
     return FALSE;
   gv_vgpu_type_names_learn_host (daemon->type_names, daemon->host);
-  if (changes)
+  if (changes) {
     daemon->handlers->host_changed (daemon, changes, before);
+    daemon_mig_follow (daemon, changes, before);
+  }
   if (mdevs) {
     g_autoptr (GHashTable) before_mdevs = snapshot (daemon);
     if (!gv_host_refresh_mdevs (daemon->host, &mdev_changes, error))

@@ -16,6 +16,7 @@
 #include "daemon/queue.h"
 #include "host/model.h"
 #include "journal/journal.h"
+#include "mig/mig.h"
 #include "vgpu/type-names.h"
 
 typedef struct Daemon Daemon;
@@ -32,9 +33,13 @@ typedef struct {
   void (*manager_changed) (Daemon *daemon, const char *const *names);
   /* The boot plan ended: BootPlan holds its rows as they ended. */
   void (*plan_finished) (Daemon *daemon);
-  /* Reports of the passthrough and the SR-IOV/vGPU workers. */
+  /* What NVML shows of BDF's MIG changed (HAD: it had MIG before; its
+   * snapshot now is daemon_mig_lookup()). */
+  void (*mig_changed) (Daemon *daemon, const char *bdf, gboolean had);
+  /* Reports of the passthrough, SR-IOV/vGPU and MIG workers. */
   DaemonQueueFunc passthrough_report;
   DaemonQueueFunc vgpu_report;
+  DaemonQueueFunc mig_report;
 } DaemonHandlers;
 
 /* An SR-IOV or vGPU operation whose write outlived its bound (stuck, or
@@ -95,6 +100,15 @@ struct Daemon {
   /* vGPU files that change without uevents, read again on a client's read */
   GHashTable *vgpu_read_at;        /* GPU PF BDF -> monotonic µs they were last read (bus/fresh.c) */
 
+  /* MIG (mig.c) */
+  GvMigNvml *nvml;                 /* NULL: MIG unavailable (mig_status says why) */
+  char *mig_status;                /* Manager.MigStatus */
+  GHashTable *mig;                 /* GPU BDF -> GvMigGpu: the MIG GPUs as NVML last showed them */
+  GHashTable *mig_read_at;         /* GPU BDF -> monotonic µs the stored snapshot's read began */
+  DaemonQueue *mig_queue;          /* MIG refreshes -> main loop */
+  DaemonQueue *mig_op_queue;       /* the bus layer's MIG workers -> main loop */
+  guint mig_workers;               /* MIG workers not yet reported back (they outlive no daemon) */
+
   /* holders: one /proc scan serves every object for a moment */
   GPtrArray *holders;              /* GvHostHolder of every function's nodes */
   gint64 holders_at;               /* monotonic µs of that scan */
@@ -150,6 +164,22 @@ GPtrArray *daemon_holders (Daemon *daemon, const char *bdf, GError **error);
 void daemon_recover (Daemon *daemon);
 /* Listens to kernel uevents (only on a real root). */
 int daemon_uevents_start (Daemon *daemon);
+
+/* ---- MIG (mig.c) ---- */
+
+/* Opens NVML and reads every NVIDIA GPU on the nvidia driver, blocking
+ * (each call bounded): at start, before the bus objects are registered. */
+void daemon_mig_start (Daemon *daemon);
+/* Reads BDFS again (NULL: every candidate GPU) in a worker; the snapshots
+ * are stored and announced on the main loop. */
+void daemon_mig_refresh (Daemon *daemon, const char *const *bdfs);
+/* BDF's MIG as last read (borrowed), NULL when it has none. */
+GvMigGpu *daemon_mig_lookup (Daemon *daemon, const char *bdf);
+/* Stores GPU (taken; NULL: BDF has no MIG) read from READ_AT on, unless a
+ * later read is stored already, and tells the bus layer. */
+void daemon_mig_store (Daemon *daemon, const char *bdf, GvMigGpu *gpu, gint64 read_at);
+/* The engine's context for a worker. */
+GvMigContext daemon_mig_context (Daemon *daemon, guint timeout_ms);
 
 /* ---- configuration and boot plan (config.c) ---- */
 

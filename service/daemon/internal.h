@@ -5,3 +5,7 @@
 
 /* Runs on the main loop for each report of the boot plan's worker (config.c). */
 void daemon_plan_report (gpointer item, gpointer user_data);
+/* Runs on the main loop for each MIG refresh (mig.c). */
+void daemon_mig_report (gpointer item, gpointer user_data);
+/* After a refresh: reads again the GPUs whose driver or VFs changed. */
+void daemon_mig_follow (Daemon *daemon, const GvHostChanges *changes, GHashTable *before);
