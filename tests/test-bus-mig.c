@@ -1,0 +1,346 @@
+/* org.gpuvirt.Mig over the bus, end to end: gpuvirtd with the test NVML
+ * (tests/nvml) on the simulator's mig-host scenario. NVML missing, the
+ * interface on MIG GPUs only, every method refused by polkit writing
+ * nothing (sysfs and NVML alike: the test NVML's changes are writes in the
+ * simulator's log), the mode with its reset and the holders that refuse
+ * it, instances made and destroyed, a fault in NVML undone, the persist
+ * option, and gpuvirtctl mig. Proven against the test NVML only. */
+#include "bus-harness.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#define H100 "0000:41:00.0"
+#define H100_PATH "/org/gpuvirt/devices/pci_0000_41_00_0"
+#define A100 "0000:81:00.0"
+#define A100_PATH "/org/gpuvirt/devices/pci_0000_81_00_0"
+#define A100X "0000:c1:00.0"
+#define A100X_PATH "/org/gpuvirt/devices/pci_0000_c1_00_0"
+#define L4_PATH "/org/gpuvirt/devices/pci_0000_e1_00_0"
+#define MIG "org.gpuvirt.Mig"
+
+static const char *const mig_action[] = { "org.gpuvirt.configure-mig", NULL };
+
+static GVariant *
+set_mode (GDBusConnection *c, const char *path, gboolean on, GVariant *options, char **name, char **message)
+{
+  return bus_harness_call (c, path, MIG, "SetMode",
+                           g_variant_new ("(b@a{sv})", on, options ? options : g_variant_new ("a{sv}", NULL)),
+                           G_VARIANT_TYPE ("(bs)"), name, message);
+}
+
+static GVariant *
+create (GDBusConnection *c, const char *path, const char *profile, guint count, GVariant *options, char **name,
+        char **message)
+{
+  return bus_harness_call (c, path, MIG, "CreateGpuInstances",
+                           g_variant_new ("(su@a{sv})", profile, count,
+                                          options ? options : g_variant_new ("a{sv}", NULL)),
+                           G_VARIANT_TYPE ("(au)"), name, message);
+}
+
+static GVariant *
+destroy (GDBusConnection *c, const char *path, GVariant *ids, GVariant *options, char **name, char **message)
+{
+  return bus_harness_call (c, path, MIG, "DestroyGpuInstances",
+                           g_variant_new ("(@au@a{sv})", ids ? ids : g_variant_new ("au", NULL),
+                                          options ? options : g_variant_new ("a{sv}", NULL)),
+                           NULL, name, message);
+}
+
+static guint
+n_instances (GDBusConnection *c, const char *path)
+{
+  g_autoptr (GVariant) v = bus_harness_get_property (c, path, MIG, "GpuInstances");
+  return (guint) g_variant_n_children (v);
+}
+
+static gboolean
+has_mig (GDBusConnection *c, const char *path)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree char *name = NULL;
+  reply = bus_harness_call (c, path, "org.freedesktop.DBus.Properties", "GetAll", g_variant_new ("(s)", MIG),
+                            G_VARIANT_TYPE ("(a{sv})"), &name, NULL);
+  return reply && g_variant_n_children (g_variant_get_child_value (reply, 0)) > 0;
+}
+
+/* ---- no NVML ---- */
+
+static void
+test_unavailable (void)
+{
+  g_autofree char *saved = g_strdup (g_getenv ("GPUVIRT_NVML_LIBRARY"));
+  g_autoptr (BusHarness) h = NULL;
+  g_autoptr (GDBusConnection) c = NULL;
+  g_autoptr (GVariant) available = NULL;
+  g_autoptr (GVariant) status = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *message = NULL;
+
+  g_setenv ("GPUVIRT_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1", TRUE);
+  h = bus_harness_start ("mig-host");
+  g_setenv ("GPUVIRT_NVML_LIBRARY", saved, TRUE);
+  c = bus_harness_connect (h->address);
+  available = bus_harness_get_property (c, "/org/gpuvirt", "org.gpuvirt.Manager", "MigAvailable");
+  status = bus_harness_get_property (c, "/org/gpuvirt", "org.gpuvirt.Manager", "MigStatus");
+  g_assert_false (g_variant_get_boolean (available));
+  g_assert_nonnull (strstr (g_variant_get_string (status, NULL),
+                            "MIG is unavailable: /nonexistent/libnvidia-ml.so.1 could not be loaded"));
+  g_assert_false (has_mig (c, H100_PATH));
+  EXPECT_ERROR (set_mode (c, H100_PATH, TRUE, NULL, &err_name, &err_message), "org.gpuvirt.Error.NotSupported",
+                "MIG is unavailable");
+  (void) name;
+  (void) message;
+}
+
+/* ---- reading ---- */
+
+static void
+test_read (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("mig-host");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autoptr (GVariant) status = bus_harness_get_property (c, "/org/gpuvirt", "org.gpuvirt.Manager", "MigStatus");
+  g_autoptr (GVariant) profiles = bus_harness_get_property (c, H100_PATH, MIG, "Profiles");
+  g_autoptr (GVariant) mode = bus_harness_get_property (c, A100X_PATH, MIG, "Mode");
+  g_autoptr (GVariant) first = NULL;
+  g_autoptr (GVariant) details = NULL;
+  g_autoptr (GVariant) placements = NULL;
+  const char *pname;
+  guint32 id, slices, max, free_now;
+  guint64 memory;
+
+  g_assert_nonnull (strstr (g_variant_get_string (status, NULL), "NVML 12.550.54.14-test, driver 550.54.14"));
+  g_assert_true (has_mig (c, H100_PATH));
+  g_assert_true (has_mig (c, A100_PATH));
+  g_assert_true (has_mig (c, A100X_PATH));
+  g_assert_false (has_mig (c, L4_PATH));
+  g_assert_true (g_variant_get_boolean (mode));
+  g_assert_cmpuint (g_variant_n_children (profiles), ==, 7);
+  first = g_variant_get_child_value (profiles, 2);
+  g_variant_get (first, "(&suuuut@a{sv})", &pname, &id, &slices, &max, &free_now, &memory, &details);
+  g_assert_cmpstr (pname, ==, "3g.40gb");
+  g_assert_cmpuint (id, ==, 9);
+  g_assert_cmpuint (slices, ==, 3);
+  g_assert_cmpuint (max, ==, 2);
+  g_assert_cmpuint (free_now, ==, 0);
+  placements = g_variant_lookup_value (details, "placements", G_VARIANT_TYPE ("a(uu)"));
+  g_assert_nonnull (placements);
+  g_assert_cmpuint (g_variant_n_children (placements), ==, 2);
+  g_assert_cmpuint (n_instances (c, A100X_PATH), ==, 0);
+  /* a Mig method where there is none says why */
+  EXPECT_ERROR (set_mode (c, L4_PATH, TRUE, NULL, &err_name, &err_message), "org.gpuvirt.Error.NotSupported",
+                "has no MIG");
+}
+
+/* ---- polkit: a refused call writes nothing, NVML included ---- */
+
+static void
+test_denied (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("mig-host");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  /* polkit allows nothing; as nobody, so that polkit is asked (root is not) */
+  const char *const calls[][8] = {
+    { H100_PATH, "SetMode", "ba{sv}", "true", "0", NULL },
+    { H100_PATH, "SetMode", "ba{sv}", "true", "1", "persist", "b", "true" },
+    { A100X_PATH, "CreateGpuInstances", "sua{sv}", "1g.10gb", "2", "0", NULL },
+    { A100X_PATH, "DestroyGpuInstances", "aua{sv}", "0", "0", NULL },
+  };
+
+  bus_harness_clear_sim_log (h);
+  for (guint i = 0; i < G_N_ELEMENTS (calls); i++) {
+    const char *argv[16] = { "busctl", "--system", "call", "org.gpuvirt", calls[i][0], MIG, calls[i][1] };
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    guint n = 7;
+    int status;
+    for (guint j = 2; j < 8 && calls[i][j]; j++)
+      argv[n++] = calls[i][j];
+    argv[n] = NULL;
+    status = bus_harness_run (h, TRUE, argv, &out, &err);
+    g_test_message ("%s %s: %d %s", calls[i][0], calls[i][1], status, err);
+    g_assert_cmpint (status, !=, 0);
+    g_assert_nonnull (strstr (err, "ccess denied"));
+  }
+  bus_harness_assert_no_writes (h);
+  g_assert_false (g_file_test (h->config, G_FILE_TEST_EXISTS));
+  {
+    g_autoptr (GVariant) mode = bus_harness_get_property (c, H100_PATH, MIG, "PendingMode");
+    g_assert_false (g_variant_get_boolean (mode));
+  }
+}
+
+/* ---- the mode ---- */
+
+static void
+test_mode (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("mig-host");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *log = NULL;
+  gboolean current;
+  const char *text;
+  BusHarnessChanges changes;
+  g_autoptr (GHashTable) announced = NULL;
+
+  bus_harness_polkit_allow (h, mig_action);
+  /* held: refused, naming the holder, nothing written */
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/holders", "add 4242 nvidia-persiste /dev/nvidia0"), ==, 0);
+  bus_harness_clear_sim_log (h);
+  EXPECT_ERROR (set_mode (c, H100_PATH, TRUE, NULL, &err_name, &err_message), "org.gpuvirt.Error.HeldByProcesses",
+                "(pid 4242) has /dev/nvidia0 open");
+  bus_harness_assert_no_writes (h);
+  /* or left pending on request, said so */
+  reply = set_mode (c, H100_PATH, TRUE, g_variant_new_parsed ("{'reset': <false>}"), &name, &message);
+  if (!reply)
+    g_error ("SetMode pending: %s %s", name, message);
+  g_variant_get (reply, "(b&s)", &current, &text);
+  g_assert_false (current);
+  g_assert_nonnull (strstr (text, "pending on " H100 ": it takes effect at the next reset of the GPU or boot"));
+  {
+    g_autoptr (GVariant) pending = bus_harness_get_property (c, H100_PATH, MIG, "PendingMode");
+    g_autoptr (GVariant) mode = bus_harness_get_property (c, H100_PATH, MIG, "Mode");
+    g_assert_true (g_variant_get_boolean (pending));
+    g_assert_false (g_variant_get_boolean (mode));
+  }
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/holders", "remove 4242"), ==, 0);
+  /* nvidia_drm holds every NVIDIA GPU */
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/kernel", "modules=nvidia_modeset,nvidia_drm"), ==, 0);
+  EXPECT_ERROR (set_mode (c, H100_PATH, TRUE, NULL, &err_name, &err_message), "org.gpuvirt.Error.HeldByProcesses",
+                "nvidia_drm");
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/kernel", "modules=nvidia_modeset"), ==, 0);
+
+  /* free: the reset makes it current, announced before the reply */
+  bus_harness_changes_start (&changes, c);
+  bus_harness_clear_sim_log (h);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = set_mode (c, H100_PATH, TRUE, NULL, &name, &message);
+  if (!reply)
+    g_error ("SetMode: %s %s", name, message);
+  g_variant_get (reply, "(b&s)", &current, &text);
+  g_assert_true (current);
+  g_assert_nonnull (strstr (text, "current after a function reset of " H100));
+  log = bus_harness_sim_log (h);
+  g_assert_cmpuint (bus_harness_count_lines (log, H100 "/reset \"1\" -> OK"), ==, 1);
+  bus_harness_drain ();
+  announced = bus_harness_changes_stop (&changes, c);
+  {
+    GPtrArray *values = g_hash_table_lookup (announced, H100_PATH " " MIG " Mode");
+    g_assert_nonnull (values);
+    g_assert_cmpstr (values->pdata[values->len - 1], ==, "true");
+  }
+}
+
+/* ---- instances ---- */
+
+static void
+test_instances (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("mig-host");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) ids = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *config = NULL;
+  guint32 first;
+
+  bus_harness_polkit_allow (h, (const char *const[]) { "org.gpuvirt.configure-mig", "org.gpuvirt.modify-config",
+                                                       NULL });
+  reply = create (c, A100X_PATH, "1G.10GB", 3, NULL, &name, &message);
+  if (!reply)
+    g_error ("CreateGpuInstances: %s %s", name, message);
+  ids = g_variant_get_child_value (reply, 0);
+  g_assert_cmpuint (g_variant_n_children (ids), ==, 3);
+  g_variant_get_child (ids, 0, "u", &first);
+  g_assert_cmpuint (n_instances (c, A100X_PATH), ==, 3);
+  EXPECT_ERROR (create (c, A100X_PATH, "7g.80gb", 1, NULL, &err_name, &err_message), "org.gpuvirt.Error.NoCapacity",
+                NULL);
+  EXPECT_ERROR (create (c, A100X_PATH, "9g.9gb", 1, NULL, &err_name, &err_message), "org.gpuvirt.Error.NoSuchType",
+                "its profiles: 1g.10gb, 2g.20gb");
+  EXPECT_ERROR (create (c, H100_PATH, "1g.10gb", 1, NULL, &err_name, &err_message), "org.gpuvirt.Error.NotSupported",
+                "MIG mode is off");
+  EXPECT_ERROR (create (c, A100X_PATH, "1g.10gb", 0, NULL, &err_name, &err_message),
+                "org.freedesktop.DBus.Error.InvalidArgs", NULL);
+
+  /* a fault in NVML: undone, the instances as they were */
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "nvml/nvmlGpuInstanceCreateComputeInstance errno=EIO"),
+                   ==, 0);
+  EXPECT_ERROR (create (c, A100X_PATH, "2g.20gb", 1, NULL, &err_name, &err_message), "org.gpuvirt.Error.KernelError",
+                "undone: destroyed 2g.20gb");
+  g_assert_cmpuint (n_instances (c, A100X_PATH), ==, 3);
+
+  /* destroy one, then the rest with persist: the file follows */
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = destroy (c, A100X_PATH, g_variant_new_parsed ("[%u]", first), NULL, &name, &message);
+  if (!reply)
+    g_error ("DestroyGpuInstances: %s %s", name, message);
+  g_assert_cmpuint (n_instances (c, A100X_PATH), ==, 2);
+  EXPECT_ERROR (destroy (c, A100X_PATH, g_variant_new_parsed ("[@u 77]"), NULL, &err_name, &err_message),
+                "org.gpuvirt.Error.NoSuchDevice", "no GPU instance 77");
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = create (c, A100X_PATH, "3g.40gb", 1, g_variant_new_parsed ("{'persist': <true>}"), &name, &message);
+  if (!reply)
+    g_error ("CreateGpuInstances persist: %s %s", name, message);
+  g_assert_true (g_file_get_contents (h->config, &config, NULL, NULL));
+  g_assert_nonnull (strstr (config, "[Device " A100X "]\nId=10de:20b2\nMigMode=true\nMigProfiles=1g.10gb:2;3g.40gb:1"));
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = destroy (c, A100X_PATH, NULL, g_variant_new_parsed ("{'persist': <true>}"), &name, &message);
+  if (!reply)
+    g_error ("DestroyGpuInstances all: %s %s", name, message);
+  g_assert_cmpuint (n_instances (c, A100X_PATH), ==, 0);
+  g_free (config);
+  g_assert_true (g_file_get_contents (h->config, &config, NULL, NULL));
+  g_assert_null (strstr (config, "MigProfiles"));
+  g_assert_nonnull (strstr (config, "MigMode=true"));
+}
+
+/* Enabling VFs drops the GPU instances: the interface follows. */
+static void
+test_sriov_wipes (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("mig-host");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autofree char *name = NULL;
+  g_autofree char *message = NULL;
+  gint64 deadline;
+
+  bus_harness_polkit_allow (h, (const char *const[]) { "org.gpuvirt.configure-mig", "org.gpuvirt.configure-sriov",
+                                                       NULL });
+  EXPECT_OK (set_mode (c, H100_PATH, TRUE, NULL, &ok_name, &ok_message));
+  EXPECT_OK (create (c, H100_PATH, "1g.10gb", 2, g_variant_new_parsed ("{'compute-instances': <false>}"), &ok_name,
+                     &ok_message));
+  g_assert_cmpuint (n_instances (c, H100_PATH), ==, 2);
+  EXPECT_OK (bus_harness_call (c, H100_PATH, "org.gpuvirt.Sriov", "SetNumVfs",
+                               g_variant_new ("(u@a{sv})", 2, g_variant_new ("a{sv}", NULL)), G_VARIANT_TYPE ("(ao)"),
+                               &ok_name, &ok_message));
+  /* read again in the background after the SR-IOV change */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (n_instances (c, H100_PATH) != 0) {
+    g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    g_usleep (50 * 1000);
+  }
+  /* and MIG mode off is refused by NVML while VFs are there */
+  EXPECT_ERROR (set_mode (c, H100_PATH, FALSE, NULL, &err_name, &err_message), "org.gpuvirt.Error.InUse",
+                "disable its VFs first");
+  (void) name;
+  (void) message;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/mig-bus/unavailable", test_unavailable);
+  g_test_add_func ("/mig-bus/read", test_read);
+  g_test_add_func ("/mig-bus/denied", test_denied);
+  g_test_add_func ("/mig-bus/mode", test_mode);
+  g_test_add_func ("/mig-bus/instances", test_instances);
+  g_test_add_func ("/mig-bus/sriov-wipes", test_sriov_wipes);
+  return g_test_run ();
+}
