@@ -229,11 +229,19 @@ typedef struct {
   const char *state_dir;
   /* the catalogue to use (the daemon's); NULL: one read from STATE_DIR */
   GvVgpuTypeNames *type_names;
+  /* MIG as NVML showed it (GPU BDF -> GvMigGpu; NULL: nothing known), and
+   * why MIG is unavailable (NULL: it is available) */
+  GHashTable *mig;
+  const char *mig_unavailable;
 } GvConfigPlanOptions;
 
 /* Steps in the order they run: every passthrough step (a GPU with its
  * companions and IOMMU group; GvPlans are made here, as they need HOST),
- * then SR-IOV counts, then VF types, mdevs, and vGPU counts. Each step
+ * then MIG modes, SR-IOV counts (which drop GPU instances), GPU instances
+ * (MigProfiles), then VF types, mdevs, and vGPU counts (a MIG-backed
+ * type needs its GPU instance). A GPU whose MIG layout cannot fit, or
+ * whose MIG-backed vGPUs lack instances, gets every step failed before
+ * anything is written to it. Each step
  * is "pending", "skipped" (already so: nothing will be written) or
  * "failed" with the reason (device missing, another vendor:device at the
  * address, refused by the planner, ...); a step whose device an SR-IOV
@@ -267,6 +275,8 @@ typedef struct {
   gpointer late_data;
   GvConfigProgressFunc progress; /* may be NULL */
   gpointer user_data;
+  GvMigNvml *nvml;             /* NULL: MIG unavailable (MIG_UNAVAILABLE says why) */
+  const char *mig_unavailable;
 } GvConfigRunOptions;
 
 /* Runs the pending steps in order, blocking (a worker thread; no GvHost

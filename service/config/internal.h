@@ -126,12 +126,15 @@ typedef enum {
   GV_CONFIG_DO_VF_TYPE,   /* vgpu: current_vgpu_type of a VF */
   GV_CONFIG_DO_MDEV,      /* mdev: an mdev by UUID */
   GV_CONFIG_DO_COUNT,     /* vgpu: so many vGPUs of a type on a GPU */
+  GV_CONFIG_DO_MIG_MODE,  /* mig-mode: MIG mode of a GPU */
+  GV_CONFIG_DO_MIG,       /* mig: a GPU's GPU instances */
 } GvConfigStepKind;
 
 typedef struct {
   GvConfigStep pub;
   GvConfigStepKind kind;
   int depends;             /* the step it needs (an SR-IOV step making its VF), or -1 */
+  int depends_mig;         /* a second one: the MIG step its GPU instance needs, or -1 */
   guint16 vendor_id;       /* expected at pub.device, checked again when the step runs */
   guint16 device_id;
   char *gpu;               /* the PF whose family the step changes (journaled); NULL for BIND */
@@ -141,6 +144,9 @@ typedef struct {
   char *type;              /* VF_TYPE, MDEV, COUNT: as configured */
   char *uuid;              /* MDEV */
   GvHostFramework framework; /* COUNT: the GPU's at compute time */
+  gboolean flag;           /* MIG_MODE: on; MIG: with compute instances */
+  GPtrArray *wants;        /* MIG: GvMigWant (borrowed from the configuration, which the plan holds) */
+  char *mig_profile;       /* VF_TYPE, MDEV, COUNT: the GPU instance profile a MIG-backed type needs */
 } GvConfigPlanStep;
 
 struct _GvConfigPlan {

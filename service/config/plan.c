@@ -21,6 +21,7 @@ step_free (GvConfigPlanStep *s)
   g_clear_pointer (&s->pt, gv_passthrough_plan_free);
   g_free (s->type);
   g_free (s->uuid);
+  g_free (s->mig_profile);
   g_free (s);
 }
 
@@ -171,6 +172,10 @@ typedef struct {
   GvConfigPlan *plan;
   GvVgpuTypeNames *names;
   GHashTable *sriov_step;   /* PF -> step index + 1 */
+  const GvConfigPlanOptions *options;
+  GHashTable *mode_step;    /* GPU -> its MIG mode step's index + 1 */
+  GHashTable *mig_step;     /* GPU -> its GPU instances step's index + 1 */
+  GHashTable *mig_bad;      /* GPU -> why its MIG target cannot be reached (every step of it fails) */
 } Compute;
 
 static GvConfigPlanStep *
@@ -185,6 +190,7 @@ add_step (Compute *c, GvConfigStepKind kind, const char *phase, const char *devi
   s->pub.status = GV_CONFIG_STEP_PENDING;
   s->pub.message = g_strdup ("");
   s->depends = -1;
+  s->depends_mig = -1;
   g_ptr_array_add (c->plan->steps, s);
   return s;
 }
@@ -575,15 +581,237 @@ plan_count (Compute *c, const GvConfigDevice *d)
   }
 }
 
+/* ---- MIG ---- */
+
+static int
+step_of (GHashTable *table, const char *gpu)
+{
+  return GPOINTER_TO_INT (g_hash_table_lookup (table, gpu)) - 1;
+}
+
+/* GPU's MIG can never be reached: every step of it fails (mig_fail_families). */
+static void
+mig_bad (Compute *c, const char *gpu, char *why)
+{
+  if (!g_hash_table_contains (c->mig_bad, gpu))
+    g_hash_table_insert (c->mig_bad, g_strdup (gpu), why);
+  else
+    g_free (why);
+}
+
+/* Whether MIG can be planned for S's device at all; fails S otherwise.
+ * *GPU: what NVML showed of it (NULL: not known yet, checked when run). */
+static gboolean
+mig_present (Compute *c, GvConfigPlanStep *s, const GvConfigDevice *d, GvMigGpu **gpu)
+{
+  GvConfigLookup at;
+
+  *gpu = NULL;
+  gv_config_lookup_address (c->config, c->host, d->bdf, d->vendor_id, d->device_id, &at);
+  if (at.at != GV_CONFIG_AT_PRESENT) {
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, at.message ? g_steal_pointer (&at.message)
+                                                             : g_strdup_printf ("%s does not exist", d->bdf));
+    gv_config_lookup_clear (&at);
+    return FALSE;
+  }
+  if (c->options && c->options->mig_unavailable) {
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_strdup (c->options->mig_unavailable));
+    mig_bad (c, d->bdf, g_strdup (c->options->mig_unavailable));
+    return FALSE;
+  }
+  if (c->options && c->options->mig) {
+    *gpu = g_hash_table_lookup (c->options->mig, d->bdf);
+    if (!*gpu) {
+      g_autofree char *why = g_strdup_printf ("%s has no MIG (NVML%s)", d->bdf,
+                                              g_strcmp0 (at.device->fn->driver, "nvidia") == 0
+                                                ? "" : " sees only GPUs on the nvidia driver");
+      gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_strdup (why));
+      mig_bad (c, d->bdf, g_steal_pointer (&why));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static void
+plan_mig_mode (Compute *c, const GvConfigDevice *d)
+{
+  GvConfigPlanStep *s = add_step (c, GV_CONFIG_DO_MIG_MODE, GPUVIRT_PHASE_MIG_MODE, d->bdf,
+                                  g_strdup_printf ("MIG mode %s", d->mig_mode ? "on" : "off"));
+  GvMigGpu *gpu;
+
+  s->vendor_id = d->vendor_id;
+  s->device_id = d->device_id;
+  s->flag = d->mig_mode;
+  s->gpu = g_strdup (d->bdf);
+  g_hash_table_insert (c->mode_step, s->gpu, GINT_TO_POINTER ((int) c->plan->steps->len));
+  if (!mig_present (c, s, d, &gpu) || !gpu)
+    return;
+  if (gpu->current == d->mig_mode && gpu->pending == d->mig_mode)
+    gv_config_step_set (s, GV_CONFIG_STEP_SKIPPED, g_strdup_printf ("MIG mode is %s already", d->mig_mode ? "on" : "off"));
+}
+
+/* GPU's instances are WANTS exactly. */
+static gboolean
+layout_is (const GvMigGpu *gpu, GPtrArray *wants)
+{
+  guint total = 0;
+
+  if (!gpu->current)
+    return FALSE;
+  for (guint i = 0; i < wants->len; i++) {
+    const GvMigWant *w = wants->pdata[i];
+    guint n = 0;
+    for (guint j = 0; j < gpu->instances->len; j++)
+      n += g_ascii_strcasecmp (((GvMigInstance *) gpu->instances->pdata[j])->profile, w->profile) == 0;
+    if (n != w->count)
+      return FALSE;
+    total += n;
+  }
+  return total == gpu->instances->len;
+}
+
+static void
+plan_mig (Compute *c, const GvConfigDevice *d)
+{
+  g_autofree char *text = gv_mig_wants_to_string (d->mig_profiles);
+  GvConfigPlanStep *s = add_step (c, GV_CONFIG_DO_MIG, GPUVIRT_PHASE_MIG, d->bdf,
+                                  g_strdup_printf ("GPU instances %s", text));
+  g_autoptr (GArray) slots = NULL;
+  g_autoptr (GError) error = NULL;
+  GvMigGpu *gpu;
+
+  s->vendor_id = d->vendor_id;
+  s->device_id = d->device_id;
+  s->wants = d->mig_profiles;
+  s->flag = TRUE;
+  s->gpu = g_strdup (d->bdf);
+  s->depends = step_of (c->mode_step, d->bdf);
+  g_hash_table_insert (c->mig_step, s->gpu, GINT_TO_POINTER ((int) c->plan->steps->len));
+  if (!mig_present (c, s, d, &gpu) || !gpu)
+    return;
+  /* the whole layout must fit, whatever is there now */
+  slots = gv_mig_place (gpu, d->mig_profiles, NULL, &error);
+  if (!slots) {
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_strdup (error->message));
+    mig_bad (c, d->bdf, g_strdup_printf ("its MigProfiles cannot be: %s", error->message));
+    return;
+  }
+  /* nothing to do unless the mode changes or enabling VFs drops them */
+  if (layout_is (gpu, d->mig_profiles) && (s->depends < 0 ||
+      ((GvConfigPlanStep *) c->plan->steps->pdata[s->depends])->pub.status == GV_CONFIG_STEP_SKIPPED) &&
+      (sriov_step_of (c, d->bdf) < 0 ||
+       ((GvConfigPlanStep *) c->plan->steps->pdata[sriov_step_of (c, d->bdf)])->pub.status == GV_CONFIG_STEP_SKIPPED))
+    gv_config_step_set (s, GV_CONFIG_STEP_SKIPPED, g_strdup_printf ("it has these GPU instances already"));
+}
+
+/* The GPU instance profile a configured vGPU type runs on (MIG-backed),
+ * by its name; an id is looked up in the catalogue or, for mdev types,
+ * on PARENT. NULL for a time-sliced type. */
+static char *
+mig_profile_of (Compute *c, const char *type, const char *parent)
+{
+  char *profile = gv_mig_profile_for_vgpu_type (type);
+  guint64 id;
+
+  if (profile)
+    return profile;
+  if (g_ascii_string_to_unsigned (type, 10, 1, G_MAXUINT, &id, NULL)) {
+    const char *name = gv_vgpu_type_names_lookup (c->names, (guint) id);
+    return name ? gv_mig_profile_for_vgpu_type (name) : NULL;
+  }
+  if (parent) {
+    GvHostDevice *p = gv_host_lookup (c->host, parent);
+    for (guint i = 0; p && p->fn->mdev_types && i < p->fn->mdev_types->len; i++) {
+      const GvHostMdevType *t = p->fn->mdev_types->pdata[i];
+      if (g_str_equal (t->id, type))
+        return gv_mig_profile_for_vgpu_type (t->name);
+    }
+  }
+  return NULL;
+}
+
+/* MIG-backed vGPU steps: each needs a GPU instance of its profile, made
+ * by its GPU's MigProfiles (a step before it); their count per profile
+ * must not exceed what MigProfiles makes. The GPU instances of a GPU
+ * that runs MIG-backed vGPUs get no compute instances (the virtual
+ * machine makes them). */
+static void
+plan_mig_backed (Compute *c)
+{
+  g_autoptr (GHashTable) need = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  for (guint i = 0; i < c->plan->steps->len; i++) {
+    GvConfigPlanStep *s = c->plan->steps->pdata[i];
+    const char *parent = s->kind == GV_CONFIG_DO_MDEV ? s->pub.device : NULL;
+    int mig;
+    if ((s->kind != GV_CONFIG_DO_VF_TYPE && s->kind != GV_CONFIG_DO_MDEV && s->kind != GV_CONFIG_DO_COUNT) ||
+        !s->type || !s->gpu)
+      continue;
+    s->mig_profile = mig_profile_of (c, s->type, parent);
+    if (!s->mig_profile)
+      continue;
+    mig = step_of (c->mig_step, s->gpu);
+    if (mig >= 0) {
+      s->depends_mig = mig;
+      ((GvConfigPlanStep *) c->plan->steps->pdata[mig])->flag = FALSE;
+    }
+    {
+      g_autofree char *k = g_strdup_printf ("%s %s", s->gpu, s->mig_profile);
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (need, k)) + (s->kind == GV_CONFIG_DO_COUNT ? s->count : 1);
+      g_hash_table_insert (need, g_steal_pointer (&k), GUINT_TO_POINTER (n));
+    }
+  }
+  g_hash_table_iter_init (&iter, need);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    g_auto (GStrv) parts = g_strsplit (key, " ", 2);
+    const GvConfigDevice *gpu = gv_config_lookup_device (c->config, parts[0]);
+    guint have = 0, want = GPOINTER_TO_UINT (value);
+    for (guint i = 0; gpu && gpu->mig_profiles && i < gpu->mig_profiles->len; i++) {
+      const GvMigWant *w = gpu->mig_profiles->pdata[i];
+      if (g_ascii_strcasecmp (w->profile, parts[1]) == 0)
+        have = w->count;
+    }
+    if (have >= want)
+      continue;
+    mig_bad (c, parts[0],
+             have ? g_strdup_printf ("its MIG-backed vGPUs need %u GPU instances of %s, its MigProfiles make %u",
+                                     want, parts[1], have)
+                  : g_strdup_printf ("its MIG-backed vGPUs need GPU instances of %s: add MigMode=true and "
+                                     "MigProfiles=%s:%u to [Device %s]", parts[1], parts[1], want, parts[0]));
+  }
+}
+
+/* Every step of a GPU whose MIG target cannot be reached fails before
+ * anything is written to it: the old layout stays whole. */
+static void
+mig_fail_families (Compute *c)
+{
+  for (guint i = 0; i < c->plan->steps->len; i++) {
+    GvConfigPlanStep *s = c->plan->steps->pdata[i];
+    const char *gpu = s->gpu ? s->gpu : s->pub.device;
+    const char *why = gpu ? g_hash_table_lookup (c->mig_bad, gpu) : NULL;
+    if (!why || s->pub.status == GV_CONFIG_STEP_FAILED)
+      continue;
+    gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_strdup_printf ("not run, so that %s keeps its layout: %s", gpu,
+                                                                   why));
+  }
+}
+
 /* A step that needs a failed one fails too. */
 static void
 propagate_failures (GvConfigPlan *plan)
 {
   for (guint i = 0; i < plan->steps->len; i++) {
     GvConfigPlanStep *s = plan->steps->pdata[i];
-    if (s->depends >= 0 && s->pub.status == GV_CONFIG_STEP_PENDING &&
-        ((GvConfigPlanStep *) plan->steps->pdata[s->depends])->pub.status == GV_CONFIG_STEP_FAILED) {
-      g_autofree char *name = gv_config_step_name (plan, (guint) s->depends);
+    int dep = s->depends >= 0 && ((GvConfigPlanStep *) plan->steps->pdata[s->depends])->pub.status ==
+                                     GV_CONFIG_STEP_FAILED ? s->depends
+              : s->depends_mig >= 0 && ((GvConfigPlanStep *) plan->steps->pdata[s->depends_mig])->pub.status ==
+                                         GV_CONFIG_STEP_FAILED ? s->depends_mig : -1;
+    if (dep >= 0 && s->pub.status == GV_CONFIG_STEP_PENDING) {
+      g_autofree char *name = gv_config_step_name (plan, (guint) dep);
       gv_config_step_set (s, GV_CONFIG_STEP_FAILED, g_strdup_printf ("not run: it needs %s, which failed", name));
     }
   }
@@ -618,7 +846,11 @@ gv_config_plan_compute (GvConfig *config, GvHost *host, const GvConfigPlanOption
   GPtrArray *mdevs = gv_config_get_mdevs (config);
   g_autoptr (GPtrArray) by_parent = g_ptr_array_sized_new (mdevs->len); /* borrowed pointers */
   g_autoptr (GPtrArray) vf_binds = g_ptr_array_new ();                   /* borrowed too */
-  Compute c = { config, host, gv_host_get_root (host), plan, names, sriov_step };
+  g_autoptr (GHashTable) mode_step = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) mig_step = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) mig_bad = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  Compute c = { config, host, gv_host_get_root (host), plan, names, sriov_step, options, mode_step, mig_step,
+                mig_bad };
 
   /* mdevs in the order of their parents, as the devices are */
   for (guint i = 0; i < mdevs->len; i++)
@@ -639,6 +871,12 @@ gv_config_plan_compute (GvConfig *config, GvHost *host, const GvConfigPlanOption
     else
       plan_bind (&c, d);
   }
+  /* MIG mode first: it changes at a reset of the GPU */
+  for (guint i = 0; i < devices->len; i++) {
+    const GvConfigDevice *d = devices->pdata[i];
+    if (d->has_mig_mode && !d->passthrough)
+      plan_mig_mode (&c, d);
+  }
   for (guint i = 0; i < devices->len; i++) {
     const GvConfigDevice *d = devices->pdata[i];
     if (d->has_num_vfs && !d->passthrough)
@@ -647,6 +885,12 @@ gv_config_plan_compute (GvConfig *config, GvHost *host, const GvConfigPlanOption
   /* VFs to vfio-pci (an SR-IOV NIC's or GPU's): after the step making them */
   for (guint i = 0; i < vf_binds->len; i++)
     plan_bind (&c, vf_binds->pdata[i]);
+  /* GPU instances after SR-IOV, which drops them, and before vGPU types */
+  for (guint i = 0; i < devices->len; i++) {
+    const GvConfigDevice *d = devices->pdata[i];
+    if (d->mig_profiles && d->has_mig_mode && d->mig_mode && !d->passthrough)
+      plan_mig (&c, d);
+  }
   for (guint i = 0; i < devices->len; i++) {
     const GvConfigDevice *d = devices->pdata[i];
     if (d->vgpu_type && !d->vgpu_count && !d->passthrough)
@@ -662,6 +906,8 @@ gv_config_plan_compute (GvConfig *config, GvHost *host, const GvConfigPlanOption
     if (d->vgpu_type && d->vgpu_count && !d->passthrough)
       plan_count (&c, d);
   }
+  plan_mig_backed (&c);
+  mig_fail_families (&c);
   propagate_failures (plan);
   return plan;
 }

@@ -454,6 +454,133 @@ run_count (Run *r, guint index, GvConfigPlanStep *s)
   finish (r, index, GV_CONFIG_STEP_DONE, g_steal_pointer (&message));
 }
 
+/* ---- MIG ---- */
+
+static GvMigContext
+mig_context (Run *r)
+{
+  return (GvMigContext) { r->opts->nvml, r->root, r->opts->records, r->opts->timeout_ms };
+}
+
+/* Whether a reset of GPU now would take it from someone: NULL when not,
+ * else why (HELD, IN_USE). Read on a model of its own. */
+static char *
+reset_blocked (Run *r, const char *gpu)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GvHost) host = gv_host_new (r->root, &error);
+  GvHostDevice *device;
+
+  if (!host || !gv_host_rescan (host, NULL, &error))
+    return g_strdup_printf ("the host could not be read: %s", error->message);
+  device = gv_host_lookup (host, gpu);
+  if (!device)
+    return g_strdup_printf ("%s is gone", gpu);
+  return gv_mig_check_reset (host, device, &error) ? NULL : g_strdup (error->message);
+}
+
+static void
+run_mig_mode (Run *r, guint index, GvConfigPlanStep *s)
+{
+  GvMigContext ctx = mig_context (r);
+  g_auto (GvMigModeOutcome) out = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *blocked = NULL;
+  char *why = check_id (r, s, s->pub.device, "");
+
+  if (why) {
+    finish (r, index, GV_CONFIG_STEP_FAILED, why);
+    return;
+  }
+  if (!ctx.nvml) {
+    finish (r, index, GV_CONFIG_STEP_FAILED, g_strdup (r->opts->mig_unavailable ? r->opts->mig_unavailable
+                                                                                 : "MIG is unavailable"));
+    return;
+  }
+  blocked = reset_blocked (r, s->pub.device);
+  /* held: set pending only, so that it takes effect at the next boot */
+  if (!gv_mig_set_mode (&ctx, s->pub.device, s->flag, blocked == NULL, &out, &error)) {
+    finish (r, index, GV_CONFIG_STEP_FAILED, g_strdup (error->message));
+    return;
+  }
+  if (!out.changed && out.current) {
+    finish (r, index, GV_CONFIG_STEP_SKIPPED, g_steal_pointer (&out.message));
+    return;
+  }
+  if (!out.current) {
+    finish (r, index, GV_CONFIG_STEP_FAILED,
+            g_strdup_printf ("MIG mode %s is pending on %s: it takes effect at the next boot, as a reset now would "
+                             "take the GPU away (%s)", s->flag ? "on" : "off", s->pub.device,
+                             blocked ? blocked : out.message));
+    return;
+  }
+  finish (r, index, GV_CONFIG_STEP_DONE, g_steal_pointer (&out.message));
+}
+
+static void
+run_mig (Run *r, guint index, GvConfigPlanStep *s)
+{
+  GvMigContext ctx = mig_context (r);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) done = g_string_new (NULL);
+  gboolean changed = FALSE;
+  char *why = check_id (r, s, s->pub.device, "");
+
+  if (why) {
+    finish (r, index, GV_CONFIG_STEP_FAILED, why);
+    return;
+  }
+  if (!ctx.nvml) {
+    finish (r, index, GV_CONFIG_STEP_FAILED, g_strdup (r->opts->mig_unavailable ? r->opts->mig_unavailable
+                                                                                 : "MIG is unavailable"));
+    return;
+  }
+  if (!gv_mig_apply (&ctx, s->pub.device, s->wants, s->flag, &changed, done, &error)) {
+    finish (r, index, GV_CONFIG_STEP_FAILED, g_strdup (error->message));
+    return;
+  }
+  if (!changed)
+    finish (r, index, GV_CONFIG_STEP_SKIPPED, g_strdup ("it has these GPU instances already"));
+  else
+    finish (r, index, GV_CONFIG_STEP_DONE, g_string_free (g_steal_pointer (&done), FALSE));
+}
+
+/* Before anything runs: every GPU whose MIG target NVML now says cannot be
+ * reached gets all its steps failed, so that nothing of it changes. */
+static void
+mig_precheck (Run *r)
+{
+  g_autoptr (GHashTable) bad = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  for (guint i = 0; i < r->plan->steps->len; i++) {
+    GvConfigPlanStep *s = r->plan->steps->pdata[i];
+    g_autoptr (GvMigGpu) gpu = NULL;
+    g_autoptr (GArray) slots = NULL;
+    g_autoptr (GError) error = NULL;
+
+    if ((s->kind != GV_CONFIG_DO_MIG && s->kind != GV_CONFIG_DO_MIG_MODE) || s->pub.status != GV_CONFIG_STEP_PENDING ||
+        g_hash_table_contains (bad, s->gpu))
+      continue;
+    if (!r->opts->nvml) {
+      g_hash_table_insert (bad, g_strdup (s->gpu), g_strdup (r->opts->mig_unavailable ? r->opts->mig_unavailable
+                                                                                       : "MIG is unavailable"));
+      continue;
+    }
+    gpu = gv_mig_gpu_read (r->opts->nvml, s->gpu, r->opts->timeout_ms, &error);
+    if (gpu && s->kind == GV_CONFIG_DO_MIG)
+      slots = gv_mig_place (gpu, s->wants, NULL, &error);
+    if (!gpu || (s->kind == GV_CONFIG_DO_MIG && !slots))
+      g_hash_table_insert (bad, g_strdup (s->gpu), g_strdup (error->message));
+  }
+  for (guint i = 0; i < r->plan->steps->len; i++) {
+    GvConfigPlanStep *s = r->plan->steps->pdata[i];
+    const char *gpu = s->gpu ? s->gpu : s->pub.device;
+    const char *why = gpu ? g_hash_table_lookup (bad, gpu) : NULL;
+    if (why && s->pub.status == GV_CONFIG_STEP_PENDING)
+      finish (r, i, GV_CONFIG_STEP_FAILED, g_strdup_printf ("not run, so that %s keeps its layout: %s", gpu, why));
+  }
+}
+
 gboolean
 gv_config_plan_run (GvConfigPlan *plan, const GvConfigRunOptions *options, GError **error)
 {
@@ -472,13 +599,20 @@ gv_config_plan_run (GvConfigPlan *plan, const GvConfigRunOptions *options, GErro
   r.ctx.late = options->late;
   r.ctx.user_data = options->late_data;
 
+  mig_precheck (&r);
   for (guint i = 0; i < plan->steps->len; i++) {
     GvConfigPlanStep *s = plan->steps->pdata[i];
+    int dep;
 
     if (s->pub.status != GV_CONFIG_STEP_PENDING)
       goto tally;
-    if (s->depends >= 0 && ((GvConfigPlanStep *) plan->steps->pdata[s->depends])->pub.status == GV_CONFIG_STEP_FAILED) {
-      g_autofree char *name = gv_config_step_name (plan, (guint) s->depends);
+    dep = s->depends >= 0 && ((GvConfigPlanStep *) plan->steps->pdata[s->depends])->pub.status == GV_CONFIG_STEP_FAILED
+            ? s->depends
+          : s->depends_mig >= 0 &&
+              ((GvConfigPlanStep *) plan->steps->pdata[s->depends_mig])->pub.status == GV_CONFIG_STEP_FAILED
+            ? s->depends_mig : -1;
+    if (dep >= 0) {
+      g_autofree char *name = gv_config_step_name (plan, (guint) dep);
       finish (&r, i, GV_CONFIG_STEP_FAILED, g_strdup_printf ("not run: it needs %s, which failed", name));
       goto tally;
     }
@@ -490,6 +624,8 @@ gv_config_plan_run (GvConfigPlan *plan, const GvConfigRunOptions *options, GErro
     case GV_CONFIG_DO_VF_TYPE: run_vf_type (&r, i, s); break;
     case GV_CONFIG_DO_MDEV: run_mdev (&r, i, s); break;
     case GV_CONFIG_DO_COUNT: run_count (&r, i, s); break;
+    case GV_CONFIG_DO_MIG_MODE: run_mig_mode (&r, i, s); break;
+    case GV_CONFIG_DO_MIG: run_mig (&r, i, s); break;
     default: finish (&r, i, GV_CONFIG_STEP_FAILED, g_strdup ("unknown step")); break;
     }
   tally:

@@ -196,6 +196,8 @@ plan_worker (gpointer data)
     .late_data = daemon,
     .progress = on_progress,
     .user_data = daemon,
+    .nvml = daemon->nvml,
+    .mig_unavailable = daemon->nvml ? NULL : daemon->mig_status,
   };
 
   gv_config_plan_run (job->plan, &options, &item->error);
@@ -306,7 +308,8 @@ daemon_plan_report (gpointer data, gpointer user_data)
 GPtrArray *
 daemon_plan_preview (Daemon *daemon, GError **error)
 {
-  GvConfigPlanOptions options = { .state_dir = daemon->state_dir, .type_names = daemon->type_names };
+  GvConfigPlanOptions options = { .state_dir = daemon->state_dir, .type_names = daemon->type_names,
+                                  .mig = daemon->mig, .mig_unavailable = daemon->nvml ? NULL : daemon->mig_status };
   g_autoptr (GError) local = NULL;
   g_autoptr (GvConfigPlan) plan = NULL;
 
@@ -322,7 +325,8 @@ gboolean
 daemon_plan_start (Daemon *daemon, guint timeout_ms, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  GvConfigPlanOptions options = { .state_dir = daemon->state_dir, .type_names = daemon->type_names };
+  GvConfigPlanOptions options = { .state_dir = daemon->state_dir, .type_names = daemon->type_names,
+                                  .mig = daemon->mig, .mig_unavailable = daemon->nvml ? NULL : daemon->mig_status };
   PlanJob *job;
   GThread *thread;
 
