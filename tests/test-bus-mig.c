@@ -332,6 +332,108 @@ test_sriov_wipes (void)
   (void) message;
 }
 
+/* ---- the doctor ---- */
+
+/* The (severity, message, fix) of the Doctor() row ID about SUBJECT, or
+ * FALSE. */
+static gboolean
+doctor_row (GDBusConnection *c, const char *id, const char *subject, char **severity, char **message, char **fix)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (GVariant) reply = bus_harness_call (c, "/org/gpuvirt", "org.gpuvirt.Manager", "Doctor", NULL,
+                                                 G_VARIANT_TYPE ("(a(sssss))"), &name, &text);
+  g_autoptr (GVariant) rows = NULL;
+  GVariantIter iter;
+  const char *i, *sev, *subj, *msg, *fx;
+
+  if (!reply)
+    g_error ("Doctor: %s %s", name, text);
+  rows = g_variant_get_child_value (reply, 0);
+  g_variant_iter_init (&iter, rows);
+  while (g_variant_iter_next (&iter, "(&s&s&s&s&s)", &i, &sev, &subj, &msg, &fx))
+    if (g_str_equal (i, id) && g_str_equal (subj, subject)) {
+      *severity = g_strdup (sev);
+      *message = g_strdup (msg);
+      *fix = g_strdup (fx);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+clear3 (char **a, char **b, char **c)
+{
+  g_clear_pointer (a, g_free);
+  g_clear_pointer (b, g_free);
+  g_clear_pointer (c, g_free);
+}
+
+static void
+test_doctor (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("mig-host");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autofree char *sev = NULL;
+  g_autofree char *msg = NULL;
+  g_autofree char *fix = NULL;
+  BusHarnessCtlRun run = { 0 };
+
+  g_assert_true (doctor_row (c, "mig-nvml", "host", &sev, &msg, &fix));
+  g_assert_cmpstr (sev, ==, "ok");
+  clear3 (&sev, &msg, &fix);
+  g_assert_true (doctor_row (c, "mig-capable", H100, &sev, &msg, &fix));
+  g_assert_nonnull (strstr (msg, H100 " (NVIDIA H100 PCIe) supports MIG: mode off, 0 GPU instances"));
+  clear3 (&sev, &msg, &fix);
+  g_assert_false (doctor_row (c, "mig-capable", "0000:e1:00.0", &sev, &msg, &fix));
+  g_assert_false (doctor_row (c, "mig-mode-pending", H100, &sev, &msg, &fix));
+
+  /* a pending mode, and nvidia_drm keeping the reset from being made */
+  bus_harness_polkit_allow (h, mig_action);
+  EXPECT_OK (set_mode (c, H100_PATH, TRUE, g_variant_new_parsed ("{'reset': <false>}"), &ok_name, &ok_message));
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/kernel", "modules=nvidia_modeset,nvidia_drm"), ==, 0);
+  g_assert_true (doctor_row (c, "mig-mode-pending", H100, &sev, &msg, &fix));
+  g_assert_cmpstr (sev, ==, "warning");
+  g_assert_nonnull (strstr (msg, "MIG mode on is pending on " H100));
+  clear3 (&sev, &msg, &fix);
+  g_assert_true (doctor_row (c, "mig-reset-blocked", H100, &sev, &msg, &fix));
+  g_assert_cmpstr (sev, ==, "error");
+  g_assert_nonnull (strstr (msg, "the nvidia_drm module is loaded"));
+  g_assert_nonnull (strstr (fix, "sudo modprobe -r nvidia_drm"));
+  g_assert_nonnull (strstr (fix, "gpuvirtctl mig " H100 " on"));
+  /* and in gpuvirtctl doctor --json */
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "doctor", "--json", NULL), ==, 6);
+  g_assert_nonnull (strstr (run.out, "\"mig-reset-blocked\""));
+  g_assert_nonnull (strstr (run.out, "sudo modprobe -r nvidia_drm"));
+  bus_harness_ctl_run_clear (&run);
+  /* released: the blocking row turns ok */
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/kernel", "modules=nvidia_modeset"), ==, 0);
+  clear3 (&sev, &msg, &fix);
+  g_assert_true (doctor_row (c, "mig-reset-blocked", H100, &sev, &msg, &fix));
+  g_assert_cmpstr (sev, ==, "ok");
+}
+
+static void
+test_doctor_no_nvml (void)
+{
+  g_autofree char *saved = g_strdup (g_getenv ("GPUVIRT_NVML_LIBRARY"));
+  g_autoptr (BusHarness) h = NULL;
+  g_autoptr (GDBusConnection) c = NULL;
+  g_autofree char *sev = NULL;
+  g_autofree char *msg = NULL;
+  g_autofree char *fix = NULL;
+
+  g_setenv ("GPUVIRT_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1", TRUE);
+  h = bus_harness_start ("mig-host");
+  g_setenv ("GPUVIRT_NVML_LIBRARY", saved, TRUE);
+  c = bus_harness_connect (h->address);
+  g_assert_true (doctor_row (c, "mig-nvml", "host", &sev, &msg, &fix));
+  g_assert_cmpstr (sev, ==, "warning");
+  g_assert_nonnull (strstr (msg, "could not be loaded"));
+  g_assert_nonnull (strstr (fix, "libnvidia-ml.so.1"));
+  g_assert_nonnull (strstr (fix, "systemctl restart gpuvirtd"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -342,5 +444,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mig-bus/mode", test_mode);
   g_test_add_func ("/mig-bus/instances", test_instances);
   g_test_add_func ("/mig-bus/sriov-wipes", test_sriov_wipes);
+  g_test_add_func ("/mig-bus/doctor", test_doctor);
+  g_test_add_func ("/mig-bus/doctor-no-nvml", test_doctor_no_nvml);
   return g_test_run ();
 }

@@ -37,6 +37,11 @@ G_BEGIN_DECLS
 #define GV_DOCTOR_BOOT_VGA "boot-vga"
 #define GV_DOCTOR_VGPU_MANAGER "vgpu-manager"
 #define GV_DOCTOR_SRIOV_UNUSED "sriov-unused"
+/* written by gv_doctor_mig() */
+#define GV_DOCTOR_MIG_NVML "mig-nvml"
+#define GV_DOCTOR_MIG_CAPABLE "mig-capable"
+#define GV_DOCTOR_MIG_PENDING "mig-mode-pending"
+#define GV_DOCTOR_MIG_RESET_BLOCKED "mig-reset-blocked"
 /* written by the configuration module, not by gv_doctor_run() */
 #define GV_DOCTOR_CONFIG_INVALID "config-invalid"
 #define GV_DOCTOR_CONFIG_DEVICE_MOVED "config-device-moved"
@@ -72,6 +77,15 @@ void gv_doctor_finding_free (GvDoctorFinding *finding);
  * frees them. Fails only when ROOT/proc cannot be read at all (holders
  * cannot be checked). */
 GPtrArray *gv_doctor_run (GvHost *host, GError **error);
+
+/* The MIG rows, appended to FINDINGS: mig-nvml (host: NVML there, its
+ * version; or missing, with what to install), then for each GPU of MIG
+ * (BDF -> GvMigGpu as NVML last showed them) mig-capable, mig-mode-pending
+ * (only while a mode waits for a reset) and mig-reset-blocked (the
+ * processes, nvidia_drm or vGPUs that keep gpuvirtd from resetting it,
+ * with the commands that release it). Nothing for a host without NVIDIA
+ * GPUs. STATUS: NVML's version, or why it is unavailable. */
+void gv_doctor_mig (GPtrArray *findings, GvHost *host, gboolean available, const char *status, GHashTable *mig);
 
 /* The worst severity among FINDINGS (GV_DOCTOR_SEVERITY_OK when empty). */
 GvDoctorSeverity gv_doctor_worst (GPtrArray *findings);
