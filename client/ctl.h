@@ -45,8 +45,13 @@ typedef struct
   /* bind, return, sriov, vgpu create, vgpu remove */
   gboolean persist;         /* --persist: gpuvirtd records the change in its configuration */
   /* config save, apply */
-  gboolean apply;           /* config save --apply */
+  gboolean apply;           /* config save --apply, config import --apply */
   gboolean dry_run;         /* apply --dry-run */
+  /* mig */
+  guint32 count;            /* mig create --count, 0: not given (1) */
+  gboolean pending;         /* mig DEVICE on|off --pending: no reset */
+  gboolean no_compute;      /* mig create --no-compute-instances */
+  const char *config_name;  /* config import --config NAME */
 } CtlArgs;
 
 extern CtlArgs ctl_args;
@@ -71,6 +76,15 @@ int verb_config_check (sd_bus *bus, int argc, char **argv);
 int verb_config_save (sd_bus *bus, int argc, char **argv);
 int verb_config_reload (sd_bus *bus, int argc, char **argv);
 int verb_apply (sd_bus *bus, int argc, char **argv);
+int verb_mig (sd_bus *bus, int argc, char **argv);
+int verb_mig_list (sd_bus *bus, int argc, char **argv);
+int verb_mig_create (sd_bus *bus, int argc, char **argv);
+int verb_mig_destroy (sd_bus *bus, int argc, char **argv);
+int verb_config_import (sd_bus *bus, int argc, char **argv);
+
+/* SaveConfig(TEXT) with --apply as given, then what config save prints;
+ * NAME says where TEXT came from. Returns an exit code. */
+int ctl_config_save_text (sd_bus *bus, const char *name, const char *text);
 
 /* Appends {"persist": true} to an open options a{sv} when --persist was
  * given. */

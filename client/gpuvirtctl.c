@@ -37,6 +37,10 @@ enum
   OPT_PERSIST = 1 << 12,
   OPT_APPLY = 1 << 13,
   OPT_DRY_RUN = 1 << 14,
+  OPT_COUNT = 1 << 15,
+  OPT_PENDING = 1 << 16,
+  OPT_NO_COMPUTE = 1 << 17,
+  OPT_CONFIG = 1 << 18,
 };
 
 /* What the passthrough verbs share. */
@@ -80,6 +84,14 @@ static const struct
     N_("Then bring the host to the saved configuration") },
   { OPT_DRY_RUN, "--dry-run", "     --dry-run", NULL,
     N_("Only show what would change; change nothing") },
+  { OPT_COUNT, "--count", "     --count=", N_("N"),
+    N_("How many GPU instances to make (default: 1)") },
+  { OPT_PENDING, "--pending", "     --pending", NULL,
+    N_("Do not reset the GPU: the mode waits for the next reset or boot") },
+  { OPT_NO_COMPUTE, "--no-compute-instances", "     --no-compute-instances", NULL,
+    N_("Make no compute instances in them (for MIG-backed vGPUs)") },
+  { OPT_CONFIG, "--config", "     --config=", N_("NAME"),
+    N_("Which of the file's configurations to import") },
   { OPT_JSON, "--json", "     --json[=", N_("MODE"),
     N_("Print JSON: pretty (the default), short (one line) or off") },
 };
@@ -243,6 +255,19 @@ static const Verb verbs[] = {
     N_("Asks gpuvirtd to read its configuration files again, as SIGHUP does. Files\n"
        "with problems are not used (the previous configuration stays) and the\n"
        "problems are printed. Nothing is applied to the devices.\n") },
+  { "config import", 2, 2, OPT_CONFIG | OPT_APPLY, verb_config_import, N_("mig-parted FILE"),
+    N_("Turn NVIDIA mig-parted's configuration into gpuvirt's"),
+    N_("Reads FILE, a configuration of NVIDIA's mig-parted (YAML: mig-configs, each a\n"
+       "list of entries with devices, device-filter, mig-enabled and mig-devices),\n"
+       "takes the configuration --config NAME from it and prints the same as\n"
+       "gpuvirt's configuration: per GPU, MigMode= and MigProfiles=. Device\n"
+       "indices are NVML's: the NVIDIA GPUs by PCI address. Every entry that\n"
+       "cannot be mapped (an unknown key, a GPU without MIG, a profile the GPU\n"
+       "lacks, a compute-instance profile) is named on stderr, and the exit\n"
+       "status is then 1. With --apply (and nothing unmapped), the keys are\n"
+       "merged into gpuvirtd's main configuration file, which is saved and\n"
+       "applied as 'config save --apply' does. Bad YAML is reported with its\n"
+       "line and column.\n") },
   { "apply", 0, 0, OPT_JSON | OPT_DRY_RUN | OPT_TIMEOUT, verb_apply, "",
     N_("Bring the host to the configured state"),
     N_("Asks gpuvirtd to bring the host to its configuration, in order: passthrough\n"
@@ -254,15 +279,57 @@ static const Verb verbs[] = {
        "(pending steps). Exits with status 1 when a step failed, else 0.\n"
        "Needs authorization (polkit action org.gpuvirt.modify-config) unless\n"
        "--dry-run is given.\n") },
+  { "mig", 1, 2, OPT_JSON | OPT_TIMEOUT | OPT_PERSIST | OPT_PENDING, verb_mig, N_("DEVICE [on|off]"),
+    N_("Show a GPU's MIG, or turn MIG mode on or off"),
+    N_("Without on or off, shows DEVICE's MIG (Multi-Instance GPU): its mode now\n"
+       "and after the next reset, its GPU instance profiles (name, NVML id,\n"
+       "compute slices, memory, how many more fit, placements) and its GPU\n"
+       "instances. With on or off, asks gpuvirtd to change the mode. The mode\n"
+       "takes effect at a reset of the GPU, which gpuvirtd makes through the\n"
+       "function's reset when nothing holds the GPU; it refuses while programs\n"
+       "have the GPU open or nvidia_drm is loaded, naming them. With --pending\n"
+       "the GPU is not reset: the mode waits for the next reset or boot. MIG\n"
+       "mode off is refused while the GPU has VFs. With --persist, gpuvirtd also\n"
+       "records MigMode in its configuration. Needs NVIDIA's library\n"
+       "libnvidia-ml.so.1 on the host.\n") },
+  { "mig list", 0, 0, OPT_JSON, verb_mig_list, "",
+    N_("List the GPUs with MIG, their mode and instances"),
+    N_("Lists every GPU with MIG: address, name, MIG mode (and the mode after the\n"
+       "next reset when it differs) and its GPU instances by profile. Without\n"
+       "NVIDIA's management library, says why MIG is unavailable. 'mig' alone is\n"
+       "'mig list'.\n") },
+  { "mig create", 2, 2, OPT_JSON | OPT_TIMEOUT | OPT_PERSIST | OPT_COUNT | OPT_NO_COMPUTE, verb_mig_create,
+    N_("DEVICE PROFILE"),
+    N_("Make GPU instances of a profile on a GPU"),
+    N_("Asks gpuvirtd for --count GPU instances (default 1) of PROFILE on DEVICE,\n"
+       "placed around the existing ones; each gets one compute instance over all\n"
+       "of its slices, unless --no-compute-instances is given (a MIG-backed vGPU\n"
+       "makes its own). PROFILE is a name such as 1g.10gb, 3g.40gb or 1g.10gb+me\n"
+       "('gpuvirtctl mig DEVICE' lists them). It is one transaction: when a step\n"
+       "fails, the instances made are destroyed again. MIG mode must be on. With\n"
+       "--persist, gpuvirtd also records the GPU's instances in its\n"
+       "configuration (MigProfiles).\n") },
+  { "mig destroy", 1, G_MAXINT, OPT_JSON | OPT_TIMEOUT | OPT_PERSIST | OPT_ALL, verb_mig_destroy,
+    N_("DEVICE [INSTANCE...|--all]"),
+    N_("Destroy GPU instances of a GPU"),
+    N_("Asks gpuvirtd to destroy the GPU instances INSTANCE (their ids, as 'gpuvirtctl\n"
+       "mig DEVICE' shows them) of DEVICE, or with --all every one, their compute\n"
+       "instances first. Refused while vGPUs run on the GPU. One transaction: on\n"
+       "failure the instances destroyed are made again where they were. With\n"
+       "--persist, gpuvirtd also records the instances left in its\n"
+       "configuration.\n") },
 };
 
-/* Verbs of two words ("vgpu create"): the first word alone runs FALLBACK. */
+/* Verbs of two words ("vgpu create"): the first word alone runs FALLBACK;
+ * with a second word that is no verb of the group, the verb ARG_VERB (if
+ * any) runs with it as its argument ("mig 0000:41:00.0 on"). */
 static const struct
 {
-  const char *group, *fallback;
+  const char *group, *fallback, *arg_verb;
 } verb_groups[] = {
-  { "vgpu", "list" },
-  { "config", "show" },
+  { "vgpu", "list", NULL },
+  { "config", "show", NULL },
+  { "mig", "list", "mig" },
 };
 
 /* Other names of verbs. */
@@ -317,8 +384,9 @@ print_option_help (const Verb *verb)
       if (!(options & option_help[i].bit))
         continue;
       if (option_help[i].bit == OPT_ALL)
-        text = !verb ? N_("list: every PCI function; bind: every NVIDIA GPU")
+        text = !verb ? N_("list: every PCI function; bind: every NVIDIA GPU; mig destroy: every GPU instance")
                : g_str_equal (verb->name, "bind") ? N_("Every NVIDIA GPU of the host")
+               : g_str_equal (verb->name, "mig destroy") ? N_("Every GPU instance of the GPU")
                : N_("List every PCI function, not only the managed ones");
       {
         const char *arg = option_help[i].arg;
@@ -372,7 +440,7 @@ group_help (const char *group)
   printf (_("Usage: %s [OPTIONS...] %s COMMAND ...\n\n"), g_get_prgname (), group);
   printf ("%s\n", _("Commands:"));
   for (size_t i = 0; i < G_N_ELEMENTS (verbs); i++)
-    if (g_str_has_prefix (verbs[i].name, group) && verbs[i].name[n] == ' ')
+    if (g_str_has_prefix (verbs[i].name, group) && (verbs[i].name[n] == ' ' || verbs[i].name[n] == '\0'))
       {
         g_autofree char *head = g_strjoin (" ", verbs[i].name, tr (verbs[i].synopsis), NULL);
         g_strstrip (head);
@@ -456,6 +524,10 @@ main (int argc, char **argv)
     ARG_PERSIST,
     ARG_APPLY,
     ARG_DRY_RUN,
+    ARG_COUNT,
+    ARG_PENDING,
+    ARG_NO_COMPUTE,
+    ARG_CONFIG,
   };
   static const struct option options[] = {
     { "help", no_argument, NULL, 'h' },
@@ -476,6 +548,10 @@ main (int argc, char **argv)
     { "persist", no_argument, NULL, ARG_PERSIST },
     { "apply", no_argument, NULL, ARG_APPLY },
     { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+    { "count", required_argument, NULL, ARG_COUNT },
+    { "pending", no_argument, NULL, ARG_PENDING },
+    { "no-compute-instances", no_argument, NULL, ARG_NO_COMPUTE },
+    { "config", required_argument, NULL, ARG_CONFIG },
     {},
   };
   g_autoptr (sd_bus) bus = NULL;
@@ -596,6 +672,31 @@ main (int argc, char **argv)
         ctl_args.dry_run = TRUE;
         given |= OPT_DRY_RUN;
         break;
+      case ARG_COUNT:
+        {
+          guint64 n;
+
+          if (!g_ascii_string_to_unsigned (optarg, 10, 1, 64, &n, NULL))
+            {
+              g_autofree char *m = g_strdup_printf (_("Invalid count '%s': give 1 to 64."), optarg);
+              return ctl_usage_error (m);
+            }
+          ctl_args.count = (guint32) n;
+          given |= OPT_COUNT;
+        }
+        break;
+      case ARG_PENDING:
+        ctl_args.pending = TRUE;
+        given |= OPT_PENDING;
+        break;
+      case ARG_NO_COMPUTE:
+        ctl_args.no_compute = TRUE;
+        given |= OPT_NO_COMPUTE;
+        break;
+      case ARG_CONFIG:
+        ctl_args.config_name = optarg;
+        given |= OPT_CONFIG;
+        break;
       default:
         /* getopt has said what was wrong */
         fprintf (stderr, _("See '%s --help'.\n"), g_get_prgname ());
@@ -621,6 +722,11 @@ main (int argc, char **argv)
           name = g_strjoin (" ", argv[optind], argv[optind + 1], NULL);
           verb = find_verb (name);
           words = 2;
+          if (!verb && verb_groups[g].arg_verb)
+            {
+              verb = find_verb (verb_groups[g].arg_verb);
+              words = 1;
+            }
         }
       else if (want_help)
         {

@@ -24,12 +24,14 @@ static const struct
 static const struct
 {
   const char *name;
-  const char *fields[6];
+  const char *fields[8];
 } tuple_props[] = {
   { "Holders", { "Pid", "Command", "Node" } },
   { "Types", { "Id", "Name", "FramebufferMiB", "Available", "Details" } },
   { "ConfigErrors", { "File", "Line", "Key", "Message" } },
   { "BootPlan", { "Phase", "Device", "Action", "Status", "Message" } },
+  { "Profiles", { "Name", "Id", "Slices", "Max", "Free", "MemoryMiB", "Details" } },
+  { "GpuInstances", { "Id", "ProfileId", "Profile", "Start", "Size", "ComputeInstances" } },
 };
 
 static JsonNode *
@@ -218,6 +220,7 @@ ctl_json_device (BusModel *model, const char *path)
   add_props (object, device);
   set_interface (object, "Sriov", model, path, GPUVIRT_SRIOV_IFACE);
   set_interface (object, "Vgpu", model, path, GPUVIRT_VGPU_IFACE);
+  set_interface (object, "Mig", model, path, GPUVIRT_MIG_IFACE);
   return object;
 }
 

@@ -9,9 +9,9 @@
 JsonNode *ctl_json_value (const char *name, GVariant *v);
 /* Every property of an a{sv}, in the daemon's order. */
 JsonObject *ctl_json_props (GVariant *props);
-/* One PCI function: Path, every org.gpuvirt.Device property, and "Sriov"
- * and "Vgpu" objects with those interfaces' properties (null when the
- * object does not have the interface). */
+/* One PCI function: Path, every org.gpuvirt.Device property, and "Sriov",
+ * "Vgpu" and "Mig" objects with those interfaces' properties (null when
+ * the object does not have the interface). */
 JsonObject *ctl_json_device (BusModel *model, const char *path);
 /* A node that owns OBJECT. */
 JsonNode *ctl_json_take_object (JsonObject *object);

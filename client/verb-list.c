@@ -6,6 +6,7 @@
 #include "error-hint.h"
 #include "gpuvirt-names.h"
 #include "json-out.h"
+#include "mig-text.h"
 #include "table.h"
 #include "text.h"
 
@@ -14,12 +15,13 @@
 enum
 {
   COL_ADDRESS, COL_CLASS, COL_VENDOR, COL_DEVICE, COL_DESCRIPTION,
-  COL_IOMMU, COL_VFIO, COL_DRIVER, COL_VGPU, COL_STATE, N_COLUMNS
+  COL_IOMMU, COL_VFIO, COL_DRIVER, COL_VGPU, COL_MIG, COL_STATE, N_COLUMNS
 };
 
 static void
-add_row (CtlTable *table, GVariant *props)
+add_row (CtlTable *table, GVariant *props, GVariant *mig)
 {
+  g_autofree char *mig_mode = mig ? ctl_mig_mode_text (mig) : NULL;
   g_autofree char *class = g_strdup_printf ("%04x", props_uint (props, "Class") >> 8);
   g_autofree char *vendor = g_strdup_printf ("%04x", props_uint (props, "VendorId"));
   g_autofree char *device = g_strdup_printf ("%04x", props_uint (props, "DeviceId"));
@@ -46,6 +48,7 @@ add_row (CtlTable *table, GVariant *props)
   cells[COL_VFIO] = vfio;
   cells[COL_DRIVER] = props_str (props, "Driver");
   cells[COL_VGPU] = framework;
+  cells[COL_MIG] = mig_mode;
   cells[COL_STATE] = props_str (props, "State");
   ctl_table_add_row (table, cells);
 }
@@ -60,7 +63,7 @@ verb_list (sd_bus *bus, int argc, char **argv)
   JsonArray *devices = json_array_new ();
   const char *headers[N_COLUMNS] = {
     _("ADDRESS"), _("CLASS"), _("VENDOR"), _("DEVICE"), _("DESCRIPTION"),
-    _("IOMMU"), _("VFIO"), _("DRIVER"), _("VGPU"), _("STATE"),
+    _("IOMMU"), _("VFIO"), _("DRIVER"), _("VGPU"), _("MIG"), _("STATE"),
   };
   int r;
 
@@ -78,10 +81,11 @@ verb_list (sd_bus *bus, int argc, char **argv)
     {
       const char *path = g_ptr_array_index (paths, i);
       g_autoptr (GVariant) props = bus_model_props (model, path, GPUVIRT_DEVICE_IFACE);
+      g_autoptr (GVariant) mig = bus_model_props (model, path, GPUVIRT_MIG_IFACE);
 
       if (!ctl_args.all && !props_bool (props, "Managed"))
         continue;
-      add_row (table, props);
+      add_row (table, props, mig);
       json_array_add_object_element (devices, ctl_json_device (model, path));
     }
 

@@ -7,6 +7,7 @@
 #include "error-hint.h"
 #include "gpuvirt-names.h"
 #include "json-out.h"
+#include "mig-text.h"
 #include "table.h"
 #include "text.h"
 
@@ -26,6 +27,7 @@ static const char *const known_sriov[] = { "TotalVfs", "NumVfs", "VirtualFunctio
 static const char *const known_vgpu[] = {
   "Framework", "Types", "CurrentType", "CurrentTypeName", "Mdevs", NULL,
 };
+static const char *const known_mig[] = { "Mode", "PendingMode", "Profiles", "GpuInstances", NULL };
 
 /* Object-path properties that name other functions. */
 static const char *const related_props[] = {
@@ -176,6 +178,26 @@ add_vgpu_fields (CtlFields *f, GVariant *device, GVariant *v)
 }
 
 static void
+add_mig_fields (CtlFields *f, GVariant *mig)
+{
+  g_autoptr (GVariant) profiles = g_variant_lookup_value (mig, "Profiles", G_VARIANT_TYPE ("a(suuuuta{sv})"));
+  g_autoptr (GString) names = g_string_new (NULL);
+
+  ctl_fields_take (f, _("MIG mode"), ctl_mig_mode_text (mig));
+  ctl_fields_take (f, _("GPU instances"), ctl_mig_instances_text (mig));
+  for (gsize i = 0; profiles && i < g_variant_n_children (profiles); i++)
+    {
+      const char *name;
+      guint32 free_now;
+      g_variant_get_child (profiles, i, "(&suuuut@a{sv})", &name, NULL, NULL, NULL, &free_now, NULL, NULL);
+      g_string_append_printf (names, "%s%s (%u)", i ? ", " : "", name, free_now);
+    }
+  /* TRANSLATORS: each GPU instance profile with how many more fit, e.g. "1g.10gb (7), 3g.40gb (2)" */
+  ctl_fields_add (f, _("MIG profiles (free)"), names->str);
+  add_extra_props (f, mig, known_mig);
+}
+
+static void
 print_types (GVariant *vgpu)
 {
   g_autoptr (GVariant) types = g_variant_lookup_value (vgpu, "Types", G_VARIANT_TYPE ("a(ssuua{sv})"));
@@ -300,7 +322,7 @@ verb_show (sd_bus *bus, int argc, char **argv)
 {
   g_auto (sd_bus_error) error = SD_BUS_ERROR_NULL;
   g_autoptr (BusModel) model = NULL;
-  g_autoptr (GVariant) device = NULL, sriov = NULL, vgpu = NULL;
+  g_autoptr (GVariant) device = NULL, sriov = NULL, vgpu = NULL, mig = NULL;
   g_autoptr (CtlFields) fields = NULL;
   g_autofree char *path = NULL;
   int r;
@@ -320,6 +342,7 @@ verb_show (sd_bus *bus, int argc, char **argv)
     }
   sriov = bus_model_props (model, path, GPUVIRT_SRIOV_IFACE);
   vgpu = bus_model_props (model, path, GPUVIRT_VGPU_IFACE);
+  mig = bus_model_props (model, path, GPUVIRT_MIG_IFACE);
 
   if (ctl_args.json != CTL_JSON_OFF)
     {
@@ -337,6 +360,8 @@ verb_show (sd_bus *bus, int argc, char **argv)
     add_sriov_fields (fields, model, sriov);
   if (vgpu)
     add_vgpu_fields (fields, device, vgpu);
+  if (mig)
+    add_mig_fields (fields, mig);
   ctl_fields_print (fields, stdout);
   if (vgpu)
     {

@@ -100,6 +100,20 @@ verb_status (sd_bus *bus, int argc, char **argv)
                   props_bool (props, "VfioPciLoaded") ? _("loaded") : _("not loaded"));
   ctl_fields_add (fields, _("vGPU manager"),
                   props_bool (props, "NvidiaVgpuManager") ? _("installed") : _("not installed"));
+  /* MIG came with a later daemon: nothing when it does not say */
+  if (has_prop (props, "MigAvailable"))
+    {
+      const char *status = props_str (props, "MigStatus");
+
+      if (props_bool (props, "MigAvailable"))
+        ctl_fields_add (fields, _("MIG"), status);
+      else
+        /* TRANSLATORS: why MIG cannot be used, in gpuvirtd's words (English) */
+        ctl_fields_take (fields, _("MIG"),
+                         g_strdup_printf (_("unavailable (%s)"),
+                                          g_str_has_prefix (status, "MIG is unavailable: ")
+                                            ? status + strlen ("MIG is unavailable: ") : status));
+    }
   n = array_length (props, "Devices");
   ctl_fields_take (fields, _("Devices"),
                    g_strdup_printf (ngettext ("%u managed function", "%u managed functions", n), n));

@@ -214,6 +214,9 @@ def host():
                           'unknown device 0000:0c:00.0')],
         'BootPlan': [('passthrough', VF_USED, 'bind vfio-pci', 'done', '')],
         'BootPlanState': 'done',
+        'MigAvailable': False,
+        'MigStatus': 'MIG is unavailable: libnvidia-ml.so.1 could not be loaded '
+                     '(libnvidia-ml.so.1: cannot open shared object file: No such file or directory)',
     }
     return manager, objs
 
@@ -320,6 +323,7 @@ class ClientMockTest(dbusmock.DBusTestCase):
             'VFIO': p['VfioGroupNode'] or p['VfioDeviceNode'] or '-',
             'DRIVER': p['Driver'] or '-',
             'VGPU': '-' if p['VgpuFramework'] in ('', 'none') else p['VgpuFramework'],
+            'MIG': '-',   # tests/test-bus-mig.c lists MIG GPUs with the daemon
             'STATE': p['State'],
         }
 
@@ -333,6 +337,7 @@ class ClientMockTest(dbusmock.DBusTestCase):
             'VFIO': d['VfioGroupNode'] or d['VfioDeviceNode'] or '-',
             'DRIVER': d['Driver'] or '-',
             'VGPU': '-' if d['VgpuFramework'] in ('', 'none') else d['VgpuFramework'],
+            'MIG': '-' if d['Mig'] is None else ('on' if d['Mig']['Mode'] else 'off'),
             'STATE': d['State'],
         }
 
@@ -347,7 +352,7 @@ class ClientMockTest(dbusmock.DBusTestCase):
         ifaces = self.objects[path]
         p = ifaces['org.gpuvirt.Device']
         self.assertEqual(d['Path'], path)
-        self.assertEqual(set(d) - {'Path', 'Sriov', 'Vgpu', 'Related', 'MdevDetails'},
+        self.assertEqual(set(d) - {'Path', 'Sriov', 'Vgpu', 'Mig', 'Related', 'MdevDetails'},
                          set(self.types['org.gpuvirt.Device']))
         for key in ('VendorId', 'DeviceId', 'SubsystemVendorId', 'SubsystemDeviceId'):
             self.assertEqual(d[key], f'{p[key]:04x}')
@@ -381,6 +386,7 @@ class ClientMockTest(dbusmock.DBusTestCase):
                  'Details': {k: x for k, (_, x) in t[4].items()}} for t in v['Types']])
         else:
             self.assertIsNone(d['Vgpu'])
+        self.assertIsNone(d['Mig'])   # no MIG GPU here: tests/test-bus-mig.c has them
 
     @staticmethod
     def addr_of(paths):
@@ -391,7 +397,7 @@ class ClientMockTest(dbusmock.DBusTestCase):
     def test_list_table(self):
         names, rows = self.parse_table(self.ctl('list').stdout)
         self.assertEqual(names, ['ADDRESS', 'CLASS', 'VENDOR', 'DEVICE', 'DESCRIPTION',
-                                 'IOMMU', 'VFIO', 'DRIVER', 'VGPU', 'STATE'])
+                                 'IOMMU', 'VFIO', 'DRIVER', 'VGPU', 'MIG', 'STATE'])
         self.assertEqual([r['ADDRESS'] for r in rows], self.addresses(managed_only=True))
         for row in rows:
             self.assertEqual(row, self.expected_row(self.device_props(row['ADDRESS'])))
@@ -597,6 +603,9 @@ class ClientMockTest(dbusmock.DBusTestCase):
             self.assertEqual(f['Config errors'],
                              '/etc/gpuvirt/conf.d/10-lab.conf:3: passthrough/devices: unknown device 0000:0c:00.0')
             self.assertEqual(f['Boot plan'], 'done (1 step)')
+            self.assertEqual(f['MIG'], 'unavailable (libnvidia-ml.so.1 could not be loaded '
+                                       '(libnvidia-ml.so.1: cannot open shared object file: '
+                                       'No such file or directory))')
         d = self.ctl_json('--json')
         self.assertEqual(set(d), set(self.types['org.gpuvirt.Manager']))
         self.assertEqual(d['Devices'], self.addresses(managed_only=True))

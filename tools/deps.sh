@@ -7,6 +7,8 @@ packages=(
   # build
   build-essential meson ninja-build pkg-config gettext
   libglib2.0-dev libjson-glib-dev libsystemd-dev libfuse3-dev
+  # gpuvirtctl config import mig-parted reads YAML
+  libyaml-dev
   # simulated host and its checks
   fuse3 pciutils hwdata kmod
   # bus, polkit, and the integration harness

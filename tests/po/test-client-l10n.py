@@ -43,10 +43,10 @@ GPU_A, GPU_B, AUDIO_A = base.GPU_A, base.GPU_B, base.AUDIO_A
 TIMEOUT = 20
 
 LOCALES = {'de': 'de_DE', 'zh_CN': 'zh_CN'}
-LIST_ORDER = ['ADDRESS', 'CLASS', 'VENDOR', 'DEVICE', 'DESCRIPTION', 'IOMMU', 'VFIO', 'DRIVER', 'VGPU', 'STATE']
+LIST_ORDER = ['ADDRESS', 'CLASS', 'VENDOR', 'DEVICE', 'DESCRIPTION', 'IOMMU', 'VFIO', 'DRIVER', 'VGPU', 'MIG', 'STATE']
 LIST_HEADERS = {
-    'de': ['ADRESSE', 'KLASSE', 'HERSTELLER', 'GERÄT', 'BESCHREIBUNG', 'IOMMU', 'VFIO', 'TREIBER', 'VGPU', 'ZUSTAND'],
-    'zh_CN': ['地址', '类别', '厂商', '设备', '描述', 'IOMMU', 'VFIO', '驱动程序', 'VGPU', '状态'],
+    'de': ['ADRESSE', 'KLASSE', 'HERSTELLER', 'GERÄT', 'BESCHREIBUNG', 'IOMMU', 'VFIO', 'TREIBER', 'VGPU', 'MIG', 'ZUSTAND'],
+    'zh_CN': ['地址', '类别', '厂商', '设备', '描述', 'IOMMU', 'VFIO', '驱动程序', 'VGPU', 'MIG', '状态'],
 }
 VERBS = [['status'], ['list'], ['show'], ['monitor'], ['bind'], ['return'], ['unbind'], ['sriov'], ['types'],
          ['vgpu'], ['vgpu', 'list'], ['vgpu', 'create'], ['vgpu', 'remove'], ['doctor'], ['config'],
