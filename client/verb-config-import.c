@@ -319,7 +319,10 @@ map_entry (Import *im, const char *name, guint index, yaml_node_t *entry)
 
       if (!g->mig)
         {
-          problem (im, entry, _("%s: GPU %s (%s) has no MIG"), where, g->address, g->name);
+          /* mig-parted leaves a GPU without MIG alone when MIG is to be off
+           * ("all-disabled" on a mixed host): so does gpuvirt */
+          if (enabled)
+            problem (im, entry, _("%s: GPU %s (%s) has no MIG"), where, g->address, g->name);
           continue;
         }
       for (yaml_node_pair_t *p = devices_node ? devices_node->data.mapping.pairs.start : NULL;
@@ -532,10 +535,18 @@ verb_config_import (sd_bus *bus, int argc, char **argv)
   yaml_parser_set_input_string (&parser, (const unsigned char *) contents, length);
   if (!yaml_parser_load (&parser, &doc))
     {
-      /* TRANSLATORS: "FILE:LINE:COLUMN: not valid YAML: did not find expected key" */
-      fprintf (stderr, _("%s:%zu:%zu: not valid YAML: %s%s%s\n"), file, parser.problem_mark.line + 1,
-               parser.problem_mark.column + 1, parser.problem ? parser.problem : "?",
-               parser.context ? ", " : "", parser.context ? parser.context : "");
+      /* libyaml's words are English: "did not find expected ',' or ']'" */
+      if (parser.context)
+        /* TRANSLATORS: "FILE:5:18: not valid YAML: did not find expected key (while parsing a block
+           mapping at line 4, column 7)" */
+        fprintf (stderr, _("%s:%zu:%zu: not valid YAML: %s (%s at line %zu, column %zu)\n"), file,
+                 parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+                 parser.problem ? parser.problem : "?", parser.context, parser.context_mark.line + 1,
+                 parser.context_mark.column + 1);
+      else
+        /* TRANSLATORS: "FILE:5:18: not valid YAML: found character that cannot start any token" */
+        fprintf (stderr, _("%s:%zu:%zu: not valid YAML: %s\n"), file, parser.problem_mark.line + 1,
+                 parser.problem_mark.column + 1, parser.problem ? parser.problem : "?");
       yaml_parser_delete (&parser);
       return GV_EXIT_FAILURE;
     }

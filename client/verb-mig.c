@@ -25,6 +25,13 @@
 /* NVML calls and a reset, each bounded by gpuvirtd, plus a password. */
 #define MIG_CALL_TIMEOUT_USEC (30 * 60 * G_USEC_PER_SEC)
 
+static gboolean
+has_mig_props (GVariant *manager)
+{
+  g_autoptr (GVariant) v = g_variant_lookup_value (manager, "MigAvailable", G_VARIANT_TYPE_BOOLEAN);
+  return v != NULL;
+}
+
 /* The MIG properties of PATH from a fresh snapshot; on failure prints why
  * (no MIG, MIG unavailable) and returns the exit code. */
 static int
@@ -41,8 +48,10 @@ load_mig (sd_bus *bus, const char *path, BusModel **ret_model, GVariant **ret_mi
   *ret_mig = bus_model_props (model, path, GPUVIRT_MIG_IFACE);
   if (!*ret_mig)
     {
-      g_autoptr (GVariant) manager = bus_model_props (model, GPUVIRT_MANAGER_PATH, GPUVIRT_MANAGER_IFACE);
-      if (manager && !props_bool (manager, "MigAvailable"))
+      g_autoptr (GVariant) manager = NULL;
+      /* the Manager is not among GetManagedObjects' objects */
+      if (bus_get_all (bus, GPUVIRT_MANAGER_PATH, GPUVIRT_MANAGER_IFACE, &manager, NULL) >= 0
+          && has_mig_props (manager) && !props_bool (manager, "MigAvailable"))
         fprintf (stderr, "%s\n", props_str (manager, "MigStatus"));
       else
         fprintf (stderr, _("%s has no MIG (no org.gpuvirt.Mig on its object).\n"), address);
@@ -213,7 +222,12 @@ verb_mig_list (sd_bus *bus, int argc, char **argv)
       json_array_unref (gpus);
       return ctl_fail (&error, r, _("Could not read the devices from gpuvirtd"));
     }
-  manager = bus_model_props (model, GPUVIRT_MANAGER_PATH, GPUVIRT_MANAGER_IFACE);
+  r = bus_get_all (bus, GPUVIRT_MANAGER_PATH, GPUVIRT_MANAGER_IFACE, &manager, &error);
+  if (r < 0)
+    {
+      json_array_unref (gpus);
+      return ctl_fail (&error, r, _("Could not read gpuvirtd's state"));
+    }
   ctl_table_set_shrinkable (table, 1);
   paths = bus_model_paths (model, GPUVIRT_MIG_IFACE);
   for (guint i = 0; i < paths->len; i++)
@@ -367,8 +381,9 @@ verb_mig_create (sd_bus *bus, int argc, char **argv)
   if (r < 0)
     {
       /* TRANSLATORS: "Could not make 3 GPU instances of 1g.10gb on 0000:41:00.0" */
-      g_autofree char *what = g_strdup_printf (_("Could not make %u GPU instances of %s on %s"), count, argv[2],
-                                               address);
+      g_autofree char *what = g_strdup_printf (ngettext ("Could not make %u GPU instance of %s on %s",
+                                                         "Could not make %u GPU instances of %s on %s", count),
+                                               count, argv[2], address);
       return ctl_fail (&error, r, what);
     }
   r = sd_bus_message_read_array (reply, 'u', (const void **) &ids, &size);
@@ -417,7 +432,10 @@ verb_mig_destroy (sd_bus *bus, int argc, char **argv)
                                                    "them)."), argv[i]);
           return ctl_usage_error (m2);
         }
-      g_array_append_val (ids, id);
+      {
+        guint32 id32 = (guint32) id;
+        g_array_append_val (ids, id32);
+      }
     }
   r = ctl_resolve_device (bus, argv[1], &path);
   if (r != 0)

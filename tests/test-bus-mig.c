@@ -8,6 +8,8 @@
 #include "bus-harness.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #define H100 "0000:41:00.0"
@@ -332,6 +334,255 @@ test_sriov_wipes (void)
   (void) message;
 }
 
+/* ---- gpuvirtctl ---- */
+
+/* RUN's stdout parsed as JSON (the test fails otherwise). */
+static JsonNode *
+ctl_json (BusHarnessCtlRun *run)
+{
+  g_autoptr (GError) error = NULL;
+  JsonNode *node = json_from_string (run->out, &error);
+
+  if (!node)
+    g_error ("not JSON (%s): %s", error->message, run->out);
+  return node;
+}
+
+static void
+test_ctl (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("mig-host");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  BusHarnessCtlRun run = { 0 };
+  g_autoptr (JsonNode) list = NULL;
+  JsonArray *gpus;
+  guint made0;
+
+  bus_harness_polkit_allow (h, mig_action);
+  /* mig list: the MIG GPUs only, mode and instances */
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "list", "--json=short", NULL), ==, 0);
+  list = ctl_json (&run);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (list), "MigAvailable"));
+  gpus = json_object_get_array_member (json_node_get_object (list), "Gpus");
+  g_assert_cmpuint (json_array_get_length (gpus), ==, 3);
+  {
+    JsonObject *a100x = json_array_get_object_element (gpus, 2);
+    JsonObject *mig = json_object_get_object_member (a100x, "Mig");
+    JsonArray *profiles = json_object_get_array_member (mig, "Profiles");
+    g_assert_cmpstr (json_object_get_string_member (a100x, "Address"), ==, A100X);
+    g_assert_true (json_object_get_boolean_member (mig, "Mode"));
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (profiles, 0), "Name"), ==,
+                     "1g.10gb");
+  }
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "list", NULL), ==, 0);
+  g_assert_nonnull (strstr (run.out, "ADDRESS"));
+  g_assert_nonnull (strstr (run.out, A100X));
+  g_assert_null (strstr (run.out, "0000:e1:00.0"));
+  bus_harness_ctl_run_clear (&run);
+  /* one GPU: its profiles */
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "41:00.0", NULL), ==, 0);
+  g_assert_nonnull (strstr (run.out, "GPU instance profiles:"));
+  g_assert_nonnull (strstr (run.out, "1g.10gb+me"));
+  g_assert_nonnull (strstr (run.out, "MIG mode:"));
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "e1:00.0", NULL), ==, 6);
+  g_assert_nonnull (strstr (run.err, "has no MIG"));
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "41:00.0", "maybe", NULL), ==, 2);
+  bus_harness_ctl_run_clear (&run);
+
+  /* the mode: pending, then with the reset */
+  bus_harness_clear_sim_log (h);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "41:00.0", "on", "--pending", "--json=short", NULL), ==, 0);
+  g_assert_nonnull (strstr (run.out, "\"Current\":false"));
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "list", NULL), ==, 0);
+  g_assert_nonnull (strstr (run.out, "off (on after the next reset)"));
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "41:00.0", "on", NULL), ==, 0);
+  g_assert_nonnull (strstr (run.out, "current after a function reset of " H100));
+  bus_harness_ctl_run_clear (&run);
+  {
+    g_autofree char *log = bus_harness_sim_log (h);
+    g_assert_cmpuint (bus_harness_count_lines (log, H100 "/reset \"1\" -> OK"), ==, 1);
+  }
+
+  /* instances */
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "create", "c1:00.0", "1g.10gb", "--count", "2",
+                                    "--json=short", NULL), ==, 0);
+  {
+    g_autoptr (JsonNode) made = ctl_json (&run);
+    JsonArray *ids = json_object_get_array_member (json_node_get_object (made), "Made");
+    g_assert_cmpuint (json_array_get_length (ids), ==, 2);
+    made0 = (guint) json_array_get_int_element (ids, 0);
+  }
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "create", "c1:00.0", "7g.80gb", NULL), ==, 6);
+  g_assert_nonnull (strstr (run.err, "Could not make 1 GPU instance of 7g.80gb on " A100X));
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "create", "c1:00.0", "5g.99gb", NULL), ==, 3);
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "create", "c1:00.0", "1g.10gb", "--count", "0", NULL), ==,
+                   2);
+  bus_harness_ctl_run_clear (&run);
+  /* list and show carry the mode */
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "list", "--json=short", NULL), ==, 0);
+  g_assert_nonnull (strstr (run.out, "\"Mig\":null"));
+  g_assert_nonnull (strstr (run.out, "\"Mig\":{\"Mode\":true"));
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "show", "c1:00.0", NULL), ==, 0);
+  g_assert_nonnull (strstr (run.out, "2 × 1g.10gb"));
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "list", NULL), ==, 0);
+  g_assert_nonnull (strstr (run.out, "2 × 1g.10gb"));
+  bus_harness_ctl_run_clear (&run);
+
+  /* destroy one, then the rest */
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "destroy", "c1:00.0", NULL), ==, 2);
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "destroy", "c1:00.0", "x1", NULL), ==, 2);
+  bus_harness_ctl_run_clear (&run);
+  {
+    g_autofree char *id = g_strdup_printf ("%u", made0);
+    g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "destroy", "c1:00.0", id, NULL), ==, 0);
+    bus_harness_ctl_run_clear (&run);
+  }
+  g_assert_cmpuint (n_instances (c, A100X_PATH), ==, 1);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "destroy", "c1:00.0", "--all", "--json=short", NULL), ==, 0);
+  g_assert_nonnull (strstr (run.out, "\"GpuInstances\":[]"));
+  bus_harness_ctl_run_clear (&run);
+
+  /* polkit says no: exit 4, nothing written */
+  bus_harness_polkit_allow (h, (const char *const[]) { NULL });
+  bus_harness_clear_sim_log (h);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "81:00.0", "on", "--no-ask-password", NULL), ==, 4);
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "mig", "create", "c1:00.0", "1g.10gb", "--no-ask-password", NULL),
+                   ==, 4);
+  bus_harness_ctl_run_clear (&run);
+  bus_harness_assert_no_writes (h);
+}
+
+/* ---- gpuvirtctl config import mig-parted ---- */
+
+static const char mig_parted_yaml[] =
+  "version: v1\n"
+  "mig-configs:\n"
+  "  all-disabled:\n"
+  "    - devices: all\n"
+  "      mig-enabled: false\n"
+  "\n"
+  "  custom:\n"
+  "    - devices: [0]\n"
+  "      mig-enabled: true\n"
+  "      mig-devices:\n"
+  "        \"1g.10gb\": 2\n"
+  "        \"3g.40gb\": 1\n"
+  "    - devices: all\n"
+  "      device-filter: [\"0x20B210DE\"]\n"
+  "      mig-enabled: true\n"
+  "      mig-devices:\n"
+  "        \"3g.40gb\": 2\n"
+  "\n"
+  "  bad:\n"
+  "    - devices: [1, 7]\n"
+  "      mig-enabled: true\n"
+  "      flavor: sweet\n"
+  "      mig-devices:\n"
+  "        \"1c.3g.20gb\": 1\n"
+  "        \"5g.99gb\": 1\n"
+  "    - devices: [3]\n"
+  "      mig-enabled: true\n";
+
+static void
+test_import (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start_with_config ("mig-host", "[Device 0000:41:00.0]\nId=10de:2331\n"
+                                                                         "NumVfs=0\nMigMode=false\n");
+  g_autofree char *file = g_build_filename (h->dir, "mig-parted.yaml", NULL);
+  g_autofree char *broken = g_build_filename (h->dir, "broken.yaml", NULL);
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autofree char *config = NULL;
+  BusHarnessCtlRun run = { 0 };
+
+  g_assert_true (g_file_set_contents (file, mig_parted_yaml, -1, NULL));
+  g_assert_cmpint (g_chmod (file, 0644), ==, 0);
+  /* the equivalent configuration, printed */
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "mig-parted", file, "--config", "custom", NULL),
+                   ==, 0);
+  g_assert_nonnull (strstr (run.out, "[Device 0000:41:00.0]\nId=10de:2331\nMigMode=true\n"
+                                     "MigProfiles=1g.10gb:2;3g.40gb:1\n"));
+  g_assert_nonnull (strstr (run.out, "[Device 0000:c1:00.0]\nId=10de:20b2\nMigMode=true\nMigProfiles=3g.40gb:2\n"));
+  g_assert_null (strstr (run.out, "81:00.0"));
+  bus_harness_ctl_run_clear (&run);
+  /* all-disabled leaves the L4 (no MIG) alone, as mig-parted does */
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "mig-parted", file, "--config=all-disabled",
+                                    NULL), ==, 0);
+  g_assert_cmpuint (bus_harness_count_lines (run.out, "MigMode=false"), ==, 3);
+  g_assert_null (strstr (run.out, "e1:00.0"));
+  bus_harness_ctl_run_clear (&run);
+  /* every entry that cannot be mapped is named, with its line and column */
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "mig-parted", file, "--config", "bad", NULL),
+                   ==, 1);
+  g_assert_nonnull (strstr (run.err, "mig-parted.yaml:22:7: mig-configs.bad[0]: \"flavor\" has no equivalent"));
+  g_assert_nonnull (strstr (run.err, "mig-parted.yaml:20:16: mig-configs.bad[0]: there is no GPU 7 here"));
+  g_assert_nonnull (strstr (run.err, "mig-parted.yaml:24:9: mig-configs.bad[0]: 1c.3g.20gb is a compute-instance"));
+  g_assert_nonnull (strstr (run.err, "mig-parted.yaml:25:9: mig-configs.bad[0]: " A100 " (") );
+  g_assert_nonnull (strstr (run.err, "has no GPU instance profile 5g.99gb; its profiles: 1g.5gb"));
+  g_assert_nonnull (strstr (run.err, "mig-configs.bad[1]: GPU 0000:e1:00.0 (") );
+  g_assert_nonnull (strstr (run.err, ") has no MIG"));
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "mig-parted", file, "--config", "nope", NULL),
+                   ==, 3);
+  g_assert_nonnull (strstr (run.err, "it has: all-disabled, custom, bad"));
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "mig-parted", file, NULL), ==, 2);
+  bus_harness_ctl_run_clear (&run);
+  /* bad YAML: where */
+  g_assert_true (g_file_set_contents (broken, "version: v1\nmig-configs:\n  x:\n    - devices: [0\n      "
+                                              "mig-enabled: true\n", -1, NULL));
+  g_assert_cmpint (g_chmod (broken, 0644), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "mig-parted", broken, "--config", "x", NULL),
+                   ==, 1);
+  g_assert_nonnull (strstr (run.err, "broken.yaml:5:18: not valid YAML: did not find expected ',' or ']' "
+                               "(while parsing a flow sequence at line 4, column 16)"));
+  bus_harness_ctl_run_clear (&run);
+
+  /* the boot plan of the start ends (NVML read again) before a save may apply */
+  for (int i = 0;; i++) {
+    g_autoptr (GVariant) state = bus_harness_get_property (c, "/org/gpuvirt", "org.gpuvirt.Manager", "BootPlanState");
+    if (!g_str_equal (g_variant_get_string (state, NULL), "running"))
+      break;
+    g_assert_cmpint (i, <, 200);
+    g_usleep (50 * 1000);
+  }
+  /* --apply refuses a file with problems, saving nothing */
+  bus_harness_polkit_allow (h, (const char *const[]) { "org.gpuvirt.modify-config", "org.gpuvirt.configure-mig",
+                                                       NULL });
+  bus_harness_clear_sim_log (h);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "mig-parted", file, "--config", "bad",
+                                    "--apply", NULL), ==, 1);
+  g_assert_nonnull (strstr (run.err, "Nothing was saved"));
+  bus_harness_ctl_run_clear (&run);
+  g_assert_true (g_file_get_contents (h->config, &config, NULL, NULL));
+  g_assert_null (strstr (config, "MigProfiles"));
+  g_clear_pointer (&config, g_free);
+  bus_harness_assert_no_writes (h);
+  /* merged into the existing group (its other keys kept), new groups
+   * added, saved and applied */
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "mig-parted", file, "--config", "custom",
+                                    "--apply", NULL), ==, 0);
+  bus_harness_ctl_run_clear (&run);
+  g_assert_true (g_file_get_contents (h->config, &config, NULL, NULL));
+  g_assert_nonnull (strstr (config, "[Device 0000:41:00.0]\nId=10de:2331\nNumVfs=0\nMigMode=true\n"
+                                    "MigProfiles=1g.10gb:2;3g.40gb:1\n"));
+  g_assert_cmpuint (bus_harness_count_lines (config, "MigMode="), ==, 2);
+  g_assert_nonnull (strstr (config, "[Device 0000:c1:00.0]\nId=10de:20b2\nMigMode=true\nMigProfiles=3g.40gb:2\n"));
+  g_assert_cmpuint (n_instances (c, H100_PATH), ==, 3);
+  g_assert_cmpuint (n_instances (c, A100X_PATH), ==, 2);
+}
+
 /* ---- the doctor ---- */
 
 /* The (severity, message, fix) of the Doctor() row ID about SUBJECT, or
@@ -444,6 +695,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mig-bus/mode", test_mode);
   g_test_add_func ("/mig-bus/instances", test_instances);
   g_test_add_func ("/mig-bus/sriov-wipes", test_sriov_wipes);
+  g_test_add_func ("/mig-bus/ctl", test_ctl);
+  g_test_add_func ("/mig-bus/import", test_import);
   g_test_add_func ("/mig-bus/doctor", test_doctor);
   g_test_add_func ("/mig-bus/doctor-no-nvml", test_doctor_no_nvml);
   return g_test_run ();

@@ -245,30 +245,39 @@ plan_busy_bdfs (Daemon *daemon)
   return (GStrv) g_ptr_array_free (list, FALSE);
 }
 
+/* The plan's end, once NVML's view of the GPUs is read again: the
+ * devices stay busy until then, and callers are answered with Mig's
+ * properties current. */
+static void
+plan_finished_tail (Daemon *daemon)
+{
+  for (guint i = 0; daemon->plan_busy && daemon->plan_busy[i]; i++)
+    g_hash_table_remove (daemon->busy, daemon->plan_busy[i]);
+  g_clear_pointer (&daemon->plan_busy, g_strfreev);
+  g_clear_pointer (&daemon->plan, gv_config_plan_free);
+  daemon->plan_state = state_of_rows (daemon->plan_rows, FALSE);
+  emit_manager (daemon, "BootPlan", "BootPlanState", NULL);
+  daemon->handlers->plan_finished (daemon);
+  daemon_notify_ready (daemon);
+}
+
 static void
 plan_finished (Daemon *daemon, GError *error)
 {
   g_autoptr (GError) rescan_error = NULL;
   g_autofree char *text = gv_config_plan_to_text (daemon->plan);
 
-  for (guint i = 0; daemon->plan_busy && daemon->plan_busy[i]; i++)
-    g_hash_table_remove (daemon->busy, daemon->plan_busy[i]);
-  g_clear_pointer (&daemon->plan_busy, g_strfreev);
   /* the rows as the plan ended, whatever progress reports were lost */
   g_clear_pointer (&daemon->plan_rows, g_ptr_array_unref);
   daemon->plan_rows = rows_of (daemon->plan);
-  g_clear_pointer (&daemon->plan, gv_config_plan_free);
-  daemon->plan_state = state_of_rows (daemon->plan_rows, FALSE);
+  /* BootPlanState stays "running" until the tail */
   if (error)
     g_warning ("The boot plan ended with failures: %s\n%s", error->message, text);
   else
-    g_message ("The boot plan is %s\n%s", daemon->plan_state, text);
+    g_message ("The boot plan is %s\n%s", state_of_rows (daemon->plan_rows, FALSE), text);
   if (!daemon_rescan (daemon, &rescan_error))
     g_warning ("Could not re-read the host after the boot plan: %s", rescan_error->message);
-  daemon_mig_refresh (daemon, NULL);
-  emit_manager (daemon, "BootPlan", "BootPlanState", NULL);
-  daemon->handlers->plan_finished (daemon);
-  daemon_notify_ready (daemon);
+  daemon_mig_refresh_then (daemon, NULL, plan_finished_tail);
 }
 
 void

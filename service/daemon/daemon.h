@@ -173,6 +173,9 @@ void daemon_mig_start (Daemon *daemon);
 /* Reads BDFS again (NULL: every candidate GPU) in a worker; the snapshots
  * are stored and announced on the main loop. */
 void daemon_mig_refresh (Daemon *daemon, const char *const *bdfs);
+/* The same, then THEN (on the main loop) once the snapshots are stored;
+ * at once when NVML is unavailable. */
+void daemon_mig_refresh_then (Daemon *daemon, const char *const *bdfs, void (*then) (Daemon *daemon));
 /* BDF's MIG as last read (borrowed), NULL when it has none. */
 GvMigGpu *daemon_mig_lookup (Daemon *daemon, const char *bdf);
 /* Stores GPU (taken; NULL: BDF has no MIG) read from READ_AT on, unless a

@@ -104,6 +104,7 @@ typedef struct {
   GStrv bdfs;
   GPtrArray *gpus;   /* GvMigGpu or NULL, one per BDF */
   gint64 read_at;
+  void (*then) (Daemon *daemon);
 } Refresh;
 
 static gpointer
@@ -120,10 +121,19 @@ refresh_worker (gpointer data)
 void
 daemon_mig_refresh (Daemon *daemon, const char *const *bdfs)
 {
+  daemon_mig_refresh_then (daemon, bdfs, NULL);
+}
+
+void
+daemon_mig_refresh_then (Daemon *daemon, const char *const *bdfs, void (*then) (Daemon *daemon))
+{
   Refresh *r;
 
-  if (!daemon->nvml)
+  if (!daemon->nvml) {
+    if (then)
+      then (daemon);
     return;
+  }
   r = g_new0 (Refresh, 1);
   r->daemon = daemon;
   r->nvml = daemon->nvml;
@@ -146,6 +156,7 @@ daemon_mig_refresh (Daemon *daemon, const char *const *bdfs)
   }
   r->gpus = g_ptr_array_new ();
   r->read_at = g_get_monotonic_time ();
+  r->then = then;
   daemon->mig_workers++;
   g_thread_unref (g_thread_new ("gpuvirt-mig-read", refresh_worker, r));
 }
@@ -195,6 +206,8 @@ daemon_mig_report (gpointer item, gpointer user_data)
       g_clear_pointer (&gpu, gv_mig_gpu_free);
     daemon_mig_store (daemon, r->bdfs[i], gpu, r->read_at);
   }
+  if (r->then)
+    r->then (daemon);
   g_strfreev (r->bdfs);
   g_ptr_array_unref (r->gpus);
   g_free (r);
