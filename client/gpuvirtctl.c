@@ -87,9 +87,9 @@ static const struct
   { OPT_COUNT, "--count", "     --count=", N_("N"),
     N_("How many GPU instances to make (default: 1)") },
   { OPT_PENDING, "--pending", "     --pending", NULL,
-    N_("Do not reset the GPU: the mode waits for the next reset or boot") },
+    N_("Do not reset the GPU: the mode waits for a reset or boot") },
   { OPT_NO_COMPUTE, "--no-compute-instances", "     --no-compute-instances", NULL,
-    N_("Make no compute instances in them (for MIG-backed vGPUs)") },
+    N_("Make no compute instances (for MIG-backed vGPUs)") },
   { OPT_CONFIG, "--config", "     --config=", N_("NAME"),
     N_("Which of the file's configurations to import") },
   { OPT_JSON, "--json", "     --json[=", N_("MODE"),
@@ -256,7 +256,7 @@ static const Verb verbs[] = {
        "with problems are not used (the previous configuration stays) and the\n"
        "problems are printed. Nothing is applied to the devices.\n") },
   { "config import", 2, 2, OPT_CONFIG | OPT_APPLY, verb_config_import, N_("mig-parted FILE"),
-    N_("Turn NVIDIA mig-parted's configuration into gpuvirt's"),
+    N_("Convert an NVIDIA mig-parted configuration"),
     N_("Reads FILE, a configuration of NVIDIA's mig-parted (YAML: mig-configs, each a\n"
        "list of entries with devices, device-filter, mig-enabled and mig-devices),\n"
        "takes the configuration --config NAME from it and prints the same as\n"
@@ -312,12 +312,12 @@ static const Verb verbs[] = {
   { "mig destroy", 1, G_MAXINT, OPT_JSON | OPT_TIMEOUT | OPT_PERSIST | OPT_ALL, verb_mig_destroy,
     N_("DEVICE [INSTANCE...|--all]"),
     N_("Destroy GPU instances of a GPU"),
-    N_("Asks gpuvirtd to destroy the GPU instances INSTANCE (their ids, as 'gpuvirtctl\n"
-       "mig DEVICE' shows them) of DEVICE, or with --all every one, their compute\n"
-       "instances first. Refused while vGPUs run on the GPU. One transaction: on\n"
-       "failure the instances destroyed are made again where they were. With\n"
-       "--persist, gpuvirtd also records the instances left in its\n"
-       "configuration.\n") },
+    N_("Asks gpuvirtd to destroy the GPU instances INSTANCE of DEVICE (their ids,\n"
+       "as 'gpuvirtctl mig DEVICE' shows them), or with --all every one, their\n"
+       "compute instances first. Refused while vGPUs run on the GPU. One\n"
+       "transaction: on failure the instances destroyed are made again where\n"
+       "they were. With --persist, gpuvirtd also records the instances left in\n"
+       "its configuration.\n") },
 };
 
 /* Verbs of two words ("vgpu create"): the first word alone runs FALLBACK;
@@ -384,7 +384,7 @@ print_option_help (const Verb *verb)
       if (!(options & option_help[i].bit))
         continue;
       if (option_help[i].bit == OPT_ALL)
-        text = !verb ? N_("list: every PCI function; bind: every NVIDIA GPU; mig destroy: every GPU instance")
+        text = !verb ? N_("list: all PCI functions; bind: all GPUs; mig destroy: all")
                : g_str_equal (verb->name, "bind") ? N_("Every NVIDIA GPU of the host")
                : g_str_equal (verb->name, "mig destroy") ? N_("Every GPU instance of the GPU")
                : N_("List every PCI function, not only the managed ones");

@@ -152,7 +152,7 @@ print_gpu_text (BusModel *model, const char *path, GVariant *mig)
         g_autofree char *sid = g_strdup_printf ("%u", id);
         g_autofree char *sslices = g_strdup_printf ("%u", slices);
         /* TRANSLATORS: a GPU instance's memory, e.g. "9856 MiB" */
-        g_autofree char *smem = g_strdup_printf (_("%" G_GUINT64_FORMAT " MiB"), memory);
+        g_autofree char *smem = g_strdup_printf (_("%u MiB"), (guint) MIN (memory, G_MAXUINT));
         g_autofree char *sfree = g_strdup_printf ("%u", free_now);
         g_autofree char *smax = g_strdup_printf ("%u", max);
         const char *cells[] = { name, sid, sslices, smem, sfree, smax, where->str };

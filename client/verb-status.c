@@ -108,8 +108,8 @@ verb_status (sd_bus *bus, int argc, char **argv)
       if (props_bool (props, "MigAvailable"))
         ctl_fields_add (fields, _("MIG"), status);
       else
-        /* TRANSLATORS: why MIG cannot be used, in gpuvirtd's words (English) */
         ctl_fields_take (fields, _("MIG"),
+                         /* TRANSLATORS: why MIG cannot be used, in gpuvirtd's words (English) */
                          g_strdup_printf (_("unavailable (%s)"),
                                           g_str_has_prefix (status, "MIG is unavailable: ")
                                             ? status + strlen ("MIG is unavailable: ") : status));

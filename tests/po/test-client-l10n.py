@@ -50,7 +50,8 @@ LIST_HEADERS = {
 }
 VERBS = [['status'], ['list'], ['show'], ['monitor'], ['bind'], ['return'], ['unbind'], ['sriov'], ['types'],
          ['vgpu'], ['vgpu', 'list'], ['vgpu', 'create'], ['vgpu', 'remove'], ['doctor'], ['config'],
-         ['config', 'show'], ['config', 'check'], ['config', 'save'], ['config', 'reload'], ['apply']]
+         ['config', 'show'], ['config', 'check'], ['config', 'save'], ['config', 'reload'],
+         ['config', 'import'], ['apply'], ['mig'], ['mig', 'list'], ['mig', 'create'], ['mig', 'destroy']]
 
 DOCTOR = '''ret = [
     ("iommu-present", "ok", "host", "IOMMU groups are present", ""),
