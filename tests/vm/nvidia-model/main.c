@@ -26,6 +26,12 @@ static unsigned int mdev_core_instances = 4;
 module_param(mdev_core_instances, uint, 0444);
 MODULE_PARM_DESC(mdev_core_instances, "mdev_counting=core: the parent's instances (mdev_driver.max_instances)");
 
+/* Public figures put NVIDIA's VF set-up at ~0.2 s per VF (sriov-manage,
+ * 8 GPUs, 160 VFs: 30+ s); the kernel's own work under TCG is ~60 ms. */
+unsigned int nvm_vf_probe_ms;
+module_param_named(vf_probe_ms, nvm_vf_probe_ms, uint, 0644);
+MODULE_PARM_DESC(vf_probe_ms, "milliseconds each VF's probe takes (default 0)");
+
 static int nvm_pf_probe(struct pci_dev *pdev)
 {
 	struct nvm_gpu *gpu;

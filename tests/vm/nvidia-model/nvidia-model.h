@@ -83,6 +83,7 @@ struct nvm_gpu {
 };
 
 extern struct pci_driver nvm_pci_driver;
+extern unsigned int nvm_vf_probe_ms;
 
 /* placement.c: how many more vGPUs of catalogue entry T fit (lock held). */
 unsigned int nvm_capacity(struct nvm_gpu *gpu, int t);

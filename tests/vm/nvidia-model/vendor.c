@@ -8,6 +8,7 @@
  * device is vfio-pci-core's, registered from this driver, the way vfio-pci
  * and the vendor variant drivers register theirs.
  */
+#include <linux/delay.h>
 #include <linux/sysfs.h>
 
 #include "nvidia-model.h"
@@ -220,6 +221,8 @@ int nvm_vf_probe(struct pci_dev *pdev)
 
 	if (!vf)
 		return -ENODEV;	/* its PF is not a vendor-VFIO GPU on nvidia */
+	if (nvm_vf_probe_ms)
+		msleep(nvm_vf_probe_ms);
 	mutex_lock(&gpu->lock);
 	vf->pdev = pdev;
 	vf->type = -1;
