@@ -218,6 +218,7 @@ int nvm_vf_probe(struct pci_dev *pdev)
 {
 	struct nvm_gpu *gpu;
 	struct nvm_vf *vf = nvm_vf_of(pdev, &gpu);
+	int ret;
 
 	if (!vf)
 		return -ENODEV;	/* its PF is not a vendor-VFIO GPU on nvidia */
@@ -228,7 +229,13 @@ int nvm_vf_probe(struct pci_dev *pdev)
 	vf->type = -1;
 	mutex_unlock(&gpu->lock);
 	dev_set_drvdata(&pdev->dev, NULL);
-	return sysfs_create_group(&pdev->dev.kobj, &nvm_vf_group);
+	ret = sysfs_create_group(&pdev->dev.kobj, &nvm_vf_group);
+	if (ret) {
+		mutex_lock(&gpu->lock);
+		vf->pdev = NULL;
+		mutex_unlock(&gpu->lock);
+	}
+	return ret;
 }
 
 void nvm_vf_remove(struct pci_dev *pdev)
