@@ -1,4 +1,4 @@
-# Shared by the vGPU tests in the QEMU guest (e2e-vgpu-*.sh, e2e-sriov-many.sh),
+# Shared by the vGPU tests in the QEMU guest (e2e-vgpu-*.sh),
 # sourced after e2e-lib.sh. The NVMe PF plays an NVIDIA GPU: it is bound to
 # the test-only nvidia_model module (tests/vm/nvidia-model, built for the
 # guest kernel by run-vm --kmod), whose PCI driver is named "nvidia".
