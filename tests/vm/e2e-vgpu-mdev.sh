@@ -45,7 +45,7 @@ check "sysfs: $PF is an mdev parent (/sys/class/mdev_bus/$PF)" test -e /sys/clas
 systemctl start "$unit" || { show_log; die "systemctl start $unit"; }
 pass "gpuvirtd started, $PF on nvidia (mdev model) ($(elapsed))"
 
-# --- 1. types, create, list -------------------------------------------------------
+# --- 1. types, create, list ---------------------------------------------------
 echo "--- 1. types, create, list ($(elapsed))"
 types=$("$CTL" types $PF --json)
 check "types $PF: framework mdev-pf" test "$(printf '%s' "$types" | jget 'j["Framework"]')" = mdev-pf
@@ -66,7 +66,7 @@ check "vgpu list: $U1 of nvidia-232 on /dev/vfio/$G1" test \
 check "types $PF: AVAILABLE of T4-4Q is 3" test \
   "$("$CTL" types $PF --json | jget '[t["Available"] for t in j["Types"] if t["Id"] == "nvidia-232"]')" = 3
 
-# --- 2. capacity and refusals -----------------------------------------------------
+# --- 2. capacity and refusals -------------------------------------------------
 echo "--- 2. capacity and refusals ($(elapsed))"
 refused "another type on a homogeneous GPU" 6 'available_instances|no room|left|full' vgpu create $PF T4-1Q
 refused "an unknown type" 3 'no (mdev|vGPU) type' vgpu create $PF T4-3Q
@@ -77,7 +77,7 @@ check "sysfs: 4 mdevs of T4-4Q, none left" test "$(mdevs_of nvidia-232):$(avail 
 refused "all instances taken" 6 'available_instances|no room|left|full' vgpu create $PF T4-4Q
 refused "a taken UUID" 6 'exists' vgpu create $PF T4-4Q --uuid $U2
 
-# --- 3. a VFIO user holds an mdev -------------------------------------------------
+# --- 3. a VFIO user holds an mdev ---------------------------------------------
 echo "--- 3. a VFIO user holds an mdev ($(elapsed))"
 hold_vfio "$G1" "$U1"
 refused "mdev $U1 is open by a VFIO user" 6 "in use.*($holder|python)" vgpu remove $U1
@@ -87,7 +87,7 @@ check "sysfs: mdev $U1 is gone" test ! -e $MDEVS/$U1
 check "/dev/vfio/$G1 is gone" test ! -e /dev/vfio/$G1
 check "sysfs: T4-4Q has 1 instance left" test "$(avail 232)" = 1
 
-# --- 4. behind gpuvirtd's back ----------------------------------------------------
+# --- 4. behind gpuvirtd's back ------------------------------------------------
 echo "--- 4. behind gpuvirtd's back ($(elapsed))"
 # Each direction starts from a state gpuvirtd has right.
 echo $U1 > $T/nvidia-232/create || fail "echo $U1 > nvidia-232/create"
@@ -97,7 +97,7 @@ echo 1 > $MDEVS/$U2/remove || fail "echo 1 > $U2/remove"
 check "(14.2) vgpu list no longer shows mdev $U2, removed by another tool" wait_until 20 listed $U2 ""
 listed $U2 "" || refresh > /dev/null
 
-# --- 5. the boot plan -------------------------------------------------------------
+# --- 5. the boot plan ---------------------------------------------------------
 echo "--- 5. the boot plan ($(elapsed))"
 for u in $(ls $MDEVS); do "$CTL" vgpu remove $u > /dev/null || fail "vgpu remove $u"; done
 check "sysfs: no mdevs left" test -z "$(ls $MDEVS)"
@@ -125,7 +125,7 @@ restart_daemon "once more"
 check "a second restart changes nothing" test "$before" = "$(vgpu_state)"
 systemctl stop "$unit"
 
-# --- 6. the kernel: who counts mdev instances (Linux 6.1) -------------------------
+# --- 6. the kernel: who counts mdev instances (Linux 6.1) ---------------------
 echo "--- 6. the kernel: who counts mdev instances (Linux 6.1) ($(elapsed))"
 # The default driver has get_available: the core never counts, and a create
 # with no room reaches the driver's probe, which refuses it.

@@ -39,7 +39,7 @@ e2e_write_config
 nvm_load mode=vendor
 nvm_bind_pf
 
-# --- the kernel alone: enabling VFs takes time per VF ----------------------
+# --- the kernel alone: enabling VFs takes time per VF -------------------------
 # The write returns once every VF is added and its driver's probe is done:
 # with each probe taking 50 ms, 32 VFs take 1.6 s more than the kernel's own.
 ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
@@ -58,7 +58,7 @@ echo 0 > $SYS/sriov_numvfs
 systemctl start "$unit" || { show_log; die "systemctl start $unit"; }
 pass "gpuvirtd started, $PF on nvidia (vendor-VFIO model) ($(elapsed))"
 
-# --- 1. types, create, list -------------------------------------------------------
+# --- 1. types, create, list ---------------------------------------------------
 echo "--- 1. types, create, list ($(elapsed))"
 check "types $PF: framework pending before any VF exists" \
   test "$("$CTL" types $PF --json | jget 'j["Framework"]')" = pending
@@ -84,7 +84,7 @@ check "vgpu list: one vGPU, $VF1 with 1163 on /dev/vfio/$G1" test \
   "$(printf '%s' "$list" | jget '[(v["Vgpu"], v["Type"], v["VfioGroupNode"]) for v in j["Vgpus"]]')" = \
   "('$VF1', '1163', '/dev/vfio/$G1')"
 
-# --- 2. capacity and refusals -----------------------------------------------------
+# --- 2. capacity and refusals -------------------------------------------------
 echo "--- 2. capacity and refusals ($(elapsed))"
 FREE=$(vf_at 3); [ "$FREE" != "$VF1" ] || FREE=$(vf_at 2)
 check "types $FREE lists what its creatable_vgpu_types lists ($(creatable_ids $FREE))" test \
@@ -107,7 +107,7 @@ check "the refusal names the VFs and their types" sh -c 'printf "%s" "$1" | grep
 check "(14.7) the refusal does not claim a virtual machine uses them" sh -c '! printf "%s" "$1" | grep -qi "virtual machine uses"' _ "$out"
 check "after the refusal: the kernel's vGPU state is unchanged" test "$r_before" = "$(vgpu_state)"
 
-# --- 3. a VFIO user holds a VF ----------------------------------------------------
+# --- 3. a VFIO user holds a VF ------------------------------------------------
 echo "--- 3. a VFIO user holds a VF ($(elapsed))"
 hold_vfio "$G1" "$VF1"
 list=$("$CTL" vgpu list --json)
@@ -125,7 +125,7 @@ check "sysfs: $VF1 is no VFIO device any more (no vfio-dev)" test -z "$(vf_vfio_
 check "/dev/vfio/$G1 is gone" test ! -e /dev/vfio/$G1
 check "sysfs: $VF1 is still on nvidia" test "$(kdriver $VF1)" = nvidia
 
-# --- 4. behind gpuvirtd's back ----------------------------------------------------
+# --- 4. behind gpuvirtd's back ------------------------------------------------
 echo "--- 4. behind gpuvirtd's back ($(elapsed))"
 # No uevent tells of a write to current_vgpu_type; vfio-dev's add and
 # remove do. Each direction starts from a state gpuvirtd has right.
@@ -139,7 +139,7 @@ listed $VF1 "" || refresh > /dev/null
 check "vgpu list shows the VF of the second vGPU only" test \
   "$("$CTL" vgpu list --json | jget '[v["Vgpu"] for v in j["Vgpus"]]')" = "$(for i in 0 1 2 3; do v=$(vf_at $i); [ "$(vf_type $v)" = 1163 ] && echo $v; done)"
 
-# --- 5. the boot plan -------------------------------------------------------------
+# --- 5. the boot plan ---------------------------------------------------------
 echo "--- 5. the boot plan ($(elapsed))"
 VF2=$("$CTL" vgpu list --json | jget 'j["Vgpus"][0]["Vgpu"]')
 "$CTL" vgpu remove $VF2 > /dev/null || fail "vgpu remove $VF2"
@@ -187,7 +187,7 @@ restart_daemon "once more"
 check "a second restart changes nothing" test "$before" = "$(vgpu_state)"
 check "a second restart: every step skipped (got $(plan_statuses))" test "$(plan_statuses)" = skipped
 
-# --- 6. many VFs ------------------------------------------------------------------
+# --- 6. many VFs --------------------------------------------------------------
 echo "--- 6. many VFs ($(elapsed))"
 write_conf < /dev/null
 for v in $(for i in 0 1 2 3; do vf_at $i; done); do
