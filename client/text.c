@@ -1,10 +1,11 @@
 /* Text rendering shared by status, show and monitor, so a value reads the
  * same wherever it appears. */
 #include "text.h"
-
 #include "bus-model.h"
+#include "ctl.h"
 #include "device-arg.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char *
@@ -170,4 +171,34 @@ ctl_fields_print (CtlFields *fields, FILE *f)
   for (guint i = 0; i < fields->labels->len; i++)
     ctl_print_field (f, width, g_ptr_array_index (fields->labels, i),
                      g_ptr_array_index (fields->values, i));
+}
+
+char *
+ctl_text_safe (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = text ? text : ""; *p; p++) {
+    guchar ch = (guchar) *p;
+    if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
+      g_string_append_printf (out, "\\x%02x", ch);
+    else
+      g_string_append_c (out, *p);
+  }
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+ctl_answer_is_yes (const char *answer)
+{
+  /* TRANSLATORS: the letter that answers yes to a [y/N] question, the
+     same as in the question's translation ("[j/N]": "j") */
+  const char *yes = _("y");
+
+  if (!answer || !*answer)
+    return FALSE;
+  if (rpmatch (answer) == 1)
+    return TRUE;
+  return g_unichar_tolower (g_utf8_get_char_validated (answer, -1)) ==
+         g_unichar_tolower (g_utf8_get_char_validated (yes, -1));
 }

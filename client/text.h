@@ -19,12 +19,22 @@ char *ctl_device_description (GVariant *props);
  * mark or other zero-width one, else 1. Never the byte or character count:
  * translated labels and device names line up only by these columns. */
 int ctl_char_width (gunichar c);
+/* TEXT (a message from gpuvirtd) with control characters other than
+ * newline and tab shown as \xNN, so nothing sent by someone else can
+ * drive the terminal. */
+char *ctl_text_safe (const char *text);
 /* Terminal columns of S: the sum of ctl_char_width() (its bytes if S is
  * not UTF-8). */
 int ctl_text_width (const char *s);
 /* Spaces that pad S to WIDTH columns ("%*s" with ""), 0 if it is wider;
  * printf's "%-*s" would count bytes. */
 int ctl_text_pad (const char *s, int width);
+
+/* Whether ANSWER (a line typed at a [y/N] question) says yes: the
+ * locale's answer (rpmatch(), which follows LC_MESSAGES), or the first
+ * letter of the translated "y" (the question follows LANGUAGE, which may
+ * differ: LANGUAGE=de with LC_MESSAGES=C asks [j/N]). */
+gboolean ctl_answer_is_yes (const char *answer);
 
 /* A list of "Label: value" lines printed with aligned labels. */
 typedef struct CtlFields CtlFields;

@@ -23,8 +23,6 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_event, sd_event_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_bus_slot, sd_bus_slot_unref)
 
 /* The method call's own timeout: the call lasts as long as its slowest
  * group, a few sysfs writes per function each bounded by timeout-ms (and
@@ -144,7 +142,7 @@ confirm_unbind (BusModel *model, GPtrArray *paths)
                                     "Nothing on the host can use them until they are bound again. Unbind? [y/N] ",
                                     paths->len));
   fflush (stderr);
-  if (getline (&line, &size, stdin) < 0 || rpmatch (g_strstrip (line)) != 1)
+  if (getline (&line, &size, stdin) < 0 || !ctl_answer_is_yes (g_strstrip (line)))
     {
       fprintf (stderr, "%s\n", _("Nothing was changed."));
       return GV_EXIT_FAILURE;

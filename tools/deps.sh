@@ -34,6 +34,8 @@ packages=(
   # locale sources: the po suite generates de_DE.UTF-8 and zh_CN.UTF-8 into
   # a temporary directory (localedef, LOCPATH), nothing system-wide
   locales
+  # the shell completion's tests source bash-completion and drive zsh
+  bash-completion zsh
 )
 
 missing=()
