@@ -17,6 +17,9 @@ packages=(
   scdoc man-db
   # real-kernel test bed
   qemu-system-x86 busybox-static cpio xz-utils zstd
+  # the test-only kernel module for the guest (run-vm --kmod): Debian's
+  # kbuild is unpacked, not installed, so its compiler and libraries here
+  gcc-12 make libelf1 libssl3
   # the guest booting its own systemd (run-vm --systemd): the system bus
   # unit, console logins with a logind session, users for the polkit tests
   dbus libpam-systemd login passwd util-linux
