@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <libintl.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
 
 #include "common/gv-error.h" /* the exit codes, GV_EXIT_* */
 
@@ -13,6 +14,8 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_bus, sd_bus_flush_close_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_bus_message, sd_bus_message_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_bus_slot, sd_bus_slot_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_event, sd_event_unref)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (sd_bus_error, sd_bus_error_free)
 
 typedef enum

@@ -3,6 +3,7 @@
  * (common/gv-error.c). The daemon's messages stay English; the hints are
  * translated. */
 #include "error-hint.h"
+#include "text.h"
 
 #include "common/gv-error.h"
 #include "gpuvirt-names.h"
@@ -70,8 +71,9 @@ ctl_fail (const sd_bus_error *error, int r, const char *what)
 {
   const char *message = error && sd_bus_error_is_set (error) && error->message
                         ? error->message : g_strerror (r < 0 ? -r : r);
+  g_autofree char *safe = ctl_text_safe (message);
 
-  fprintf (stderr, "%s: %s\n", what, message);
+  fprintf (stderr, "%s: %s\n", what, safe);
   if (error && sd_bus_error_is_set (error))
     ctl_print_hint (error->name);
   else if (r == -EBADMSG)

@@ -147,7 +147,7 @@ static const Verb verbs[] = {
        "nothing on the host can use it until it is bound again ('return' or\n"
        "'bind'). Asks for confirmation first; without a terminal to ask on, it\n"
        "needs --yes.\n") },
-  { "sriov", 1, 2, OPT_JSON | OPT_TIMEOUT | OPT_PERSIST, verb_sriov, N_("DEVICE [N|off]"),
+  { "sriov", 1, 2, OPT_JSON | OPT_TIMEOUT | OPT_PERSIST | OPT_VERBOSE, verb_sriov, N_("DEVICE [N|off]"),
     N_("Show or set the SR-IOV virtual functions of a GPU"),
     N_("Without N, prints how many VFs the physical function supports\n"
        "(TotalVfs), how many are enabled (NumVfs) and their addresses. With N,\n"
@@ -156,7 +156,11 @@ static const Verb verbs[] = {
        "N to M is done through 0, as the kernel requires; gpuvirtd refuses while\n"
        "a VF that would go is in use (a VM has it open, it carries a vGPU type\n"
        "or hosts an mdev), and on a function without SR-IOV. With --persist (and\n"
-       "N), gpuvirtd also records N in its configuration ('off' removes it).\n") },
+       "N), gpuvirtd also records N in its configuration ('off' removes it).\n"
+       "The kernel adds VFs one by one; on a terminal (or with --verbose) the\n"
+       "count is shown as they come. A write that takes longer than gpuvirtd\n"
+       "allows (--timeout, plus a tenth of it per VF) is reported as pending:\n"
+       "gpuvirtctl then waits for the kernel and prints how it ended.\n") },
   { "types", 1, 1, OPT_JSON, verb_types, N_("DEVICE"),
     N_("Show the vGPU types a GPU or VF offers now"),
     N_("Prints the vGPU types that can be created on DEVICE now, one per row: the\n"

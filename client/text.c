@@ -171,3 +171,18 @@ ctl_fields_print (CtlFields *fields, FILE *f)
     ctl_print_field (f, width, g_ptr_array_index (fields->labels, i),
                      g_ptr_array_index (fields->values, i));
 }
+
+char *
+ctl_text_safe (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = text ? text : ""; *p; p++) {
+    guchar ch = (guchar) *p;
+    if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
+      g_string_append_printf (out, "\\x%02x", ch);
+    else
+      g_string_append_c (out, *p);
+  }
+  return g_string_free (out, FALSE);
+}

@@ -19,6 +19,10 @@ char *ctl_device_description (GVariant *props);
  * mark or other zero-width one, else 1. Never the byte or character count:
  * translated labels and device names line up only by these columns. */
 int ctl_char_width (gunichar c);
+/* TEXT (a message from gpuvirtd) with control characters other than
+ * newline and tab shown as \xNN, so nothing sent by someone else can
+ * drive the terminal. */
+char *ctl_text_safe (const char *text);
 /* Terminal columns of S: the sum of ctl_char_width() (its bytes if S is
  * not UTF-8). */
 int ctl_text_width (const char *s);

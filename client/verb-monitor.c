@@ -16,7 +16,6 @@
 #include <string.h>
 #include <systemd/sd-event.h>
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_event, sd_event_unref)
 
 typedef struct
 {

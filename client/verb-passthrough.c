@@ -23,8 +23,6 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_event, sd_event_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_bus_slot, sd_bus_slot_unref)
 
 /* The method call's own timeout: the call lasts as long as its slowest
  * group, a few sysfs writes per function each bounded by timeout-ms (and

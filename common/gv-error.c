@@ -33,6 +33,8 @@ static const GvErrorInfo errors[] = {
     N_("The kernel refused the change; 'journalctl -u gpuvirtd' and 'dmesg' tell why.") },
   { GPUVIRT_ERROR_STUCK, ETIMEDOUT, GV_EXIT_FAILURE,
     N_("A driver stopped answering; the device may only recover after a reboot. See 'dmesg'.") },
+  { GPUVIRT_ERROR_PENDING, EINPROGRESS, GV_EXIT_PENDING,
+    N_("The kernel is still carrying the change out; gpuvirtd announces how it ended on the device ('gpuvirtctl monitor' or 'gpuvirtctl show DEVICE' shows it).") },
   { GPUVIRT_ERROR_NOT_SUPPORTED, EOPNOTSUPP, GV_EXIT_REFUSED,
     N_("This device or its driver does not support that; 'gpuvirtctl show DEVICE' shows what it offers.") },
   { GPUVIRT_ERROR_NO_SUCH_DRIVER, ENOPKG, GV_EXIT_REFUSED,
@@ -42,7 +44,7 @@ static const GvErrorInfo errors[] = {
   { GPUVIRT_ERROR_NO_CAPACITY, ENOSPC, GV_EXIT_REFUSED,
     N_("No instance of this vGPU type is free: remove a vGPU or choose a smaller type.") },
   { GPUVIRT_ERROR_IN_USE, EBUSY, GV_EXIT_REFUSED,
-    N_("A virtual machine uses it: shut the virtual machine down first, or force the operation.") },
+    N_("Something still uses it; the message names what (a virtual machine through its VFIO node, vGPU types or mdevs on its VFs): stop or remove that first.") },
   { GPUVIRT_ERROR_EXISTS, EEXIST, GV_EXIT_REFUSED,
     N_("It exists already: remove or release it first, or choose another one.") },
   { GPUVIRT_ERROR_CONFIG, EBADMSG, GV_EXIT_FAILURE,
@@ -82,6 +84,7 @@ static const char *const names[] = {
   [GV_ERROR_NO_IOMMU] = GPUVIRT_ERROR_NO_IOMMU,
   [GV_ERROR_KERNEL] = GPUVIRT_ERROR_KERNEL,
   [GV_ERROR_STUCK] = GPUVIRT_ERROR_STUCK,
+  [GV_ERROR_PENDING] = GPUVIRT_ERROR_PENDING,
   [GV_ERROR_NOT_SUPPORTED] = GPUVIRT_ERROR_NOT_SUPPORTED,
   [GV_ERROR_NO_SUCH_DRIVER] = GPUVIRT_ERROR_NO_SUCH_DRIVER,
   [GV_ERROR_NO_SUCH_TYPE] = GPUVIRT_ERROR_NO_SUCH_TYPE,
@@ -134,4 +137,39 @@ gv_error_bus_map (void)
     g_once_init_leave (&map, m);
   }
   return map;
+}
+
+char *
+gv_error_escape (const char *text)
+{
+  GString *out = g_string_new (NULL);
+  const char *p = text ? text : "";
+
+  while (*p) {
+    gunichar ch = g_utf8_get_char_validated (p, -1);
+    if (ch == (gunichar) -1 || ch == (gunichar) -2) {
+      g_string_append_printf (out, "\\x%02x", (guchar) *p);
+      p++;
+    } else if (ch < 0x20 || ch == 0x7f) {
+      g_string_append_printf (out, "\\x%02x", (guint) ch);
+      p++;
+    } else if (ch == '\\') {
+      g_string_append (out, "\\\\");
+      p++;
+    } else {
+      const char *next = g_utf8_next_char (p);
+      g_string_append_len (out, p, next - p);
+      p = next;
+    }
+  }
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+gv_error_has_control (const char *text)
+{
+  for (const char *p = text ? text : ""; *p; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      return TRUE;
+  return FALSE;
 }

@@ -26,6 +26,7 @@ typedef enum {
   GV_ERROR_NO_IOMMU,           /* NoIommu: no IOMMU group, VFIO impossible */
   GV_ERROR_KERNEL,             /* KernelError: a write failed or did not read back (errno named) */
   GV_ERROR_STUCK,              /* Stuck: a write did not return in time */
+  GV_ERROR_PENDING,            /* Pending: a long write (enabling VFs) still runs; its outcome is announced */
   GV_ERROR_NOT_SUPPORTED,      /* NotSupported: not this device, framework or driver */
   GV_ERROR_NO_SUCH_DRIVER,     /* NoSuchDriver */
   GV_ERROR_NO_SUCH_TYPE,       /* NoSuchType: names what is offered */
@@ -51,6 +52,7 @@ typedef enum {
   GV_EXIT_ACCESS = 4,      /* polkit or the bus said no */
   GV_EXIT_UNAVAILABLE = 5, /* no system bus, or gpuvirtd is not running */
   GV_EXIT_REFUSED = 6,     /* the device's state does not allow it */
+  GV_EXIT_PENDING = 7,     /* the kernel is still carrying the change out */
 } GvExit;
 
 /* One D-Bus error: gpuvirt's own and the standard ones a client meets. */
@@ -70,5 +72,12 @@ const GvErrorInfo *gv_error_table (void);
 /* The table as sd-bus wants it: sd_bus_error_add_map (gv_error_bus_map ())
  * makes sd_bus_error_get_errno() and the -errno of a failed call follow it. */
 const sd_bus_error_map *gv_error_bus_map (void);
+
+/* TEXT (what a caller sent) fit to quote in a message: control
+ * characters, backslashes and bytes that are not UTF-8 as \xNN or \\, so
+ * that a terminal shows what was really sent. NULL gives "". */
+char *gv_error_escape (const char *text);
+/* Whether TEXT holds a control character (a name never does). */
+gboolean gv_error_has_control (const char *text);
 
 G_END_DECLS

@@ -37,6 +37,7 @@
 #define GPUVIRT_ERROR_NO_IOMMU "org.gpuvirt.Error.NoIommu"                  /* no IOMMU group: VFIO impossible */
 #define GPUVIRT_ERROR_KERNEL "org.gpuvirt.Error.KernelError"                /* a sysfs write failed; message has errno and state */
 #define GPUVIRT_ERROR_STUCK "org.gpuvirt.Error.Stuck"                       /* a write did not return in time */
+#define GPUVIRT_ERROR_PENDING "org.gpuvirt.Error.Pending"                   /* a long write still runs; its outcome is announced */
 #define GPUVIRT_ERROR_NOT_SUPPORTED "org.gpuvirt.Error.NotSupported"        /* e.g. SR-IOV on a GPU without it */
 #define GPUVIRT_ERROR_NO_SUCH_DRIVER "org.gpuvirt.Error.NoSuchDriver"
 #define GPUVIRT_ERROR_NO_SUCH_TYPE "org.gpuvirt.Error.NoSuchType"

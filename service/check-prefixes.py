@@ -52,7 +52,8 @@ for arg in sys.argv[2:]:
     out = subprocess.run(['nm', '-g', '--defined-only', lib], check=True, capture_output=True, text=True).stdout
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) == 3 and parts[1] in 'TDRBCV':
+        # "__odr_asan.NAME" and the like are the sanitizers' own
+        if len(parts) == 3 and parts[1] in 'TDRBCV' and not parts[2].startswith('__'):
             symbols_seen += 1
             if not parts[2].startswith(prefix):
                 problems.append(f'{folder}/: {parts[2]} (in {pathlib.Path(lib).name}) does not start with {prefix}')

@@ -126,7 +126,14 @@ sim_tree_read (SimHost *host, const SimNode *node)
   case A_D3COLD: s = g_strdup ("1\n"); break;
   case A_MSI_BUS: s = g_strdup ("1\n"); break;
   case A_SRIOV_TOTAL: s = g_strdup_printf ("%u\n", dev->totalvfs); break;
-  case A_SRIOV_NUM: s = g_strdup_printf ("%u\n", dev->vfs->len); break;
+  case A_SRIOV_NUM:
+    /* sriov_numvfs_show() takes the device lock (since 5.11, "Serialize
+     * vs sriov_numvfs_store()"): a read waits for a write under way, and
+     * then sees the count it left */
+    while (dev->locked && !dev->removed && sim_host_wait (host))
+      ;
+    s = g_strdup_printf ("%u\n", dev->vfs->len);
+    break;
   case A_SRIOV_OFFSET: s = g_strdup_printf ("%u\n", dev->vf_offset); break;
   case A_SRIOV_STRIDE: s = g_strdup_printf ("%u\n", dev->vf_stride); break;
   case A_SRIOV_VFDEV: s = g_strdup_printf ("%x\n", dev->vf_device); break;
@@ -159,6 +166,7 @@ sim_tree_read (SimHost *host, const SimNode *node)
     return g_bytes_new_take (s, len);
   case A_SIM_LOG: s = g_strdup (host->log->str); break;
   case A_SIM_FAULTS: s = sim_fault_list (host); break;
+  case A_SIM_KERNEL: s = sim_kernel_list (host); break;
   case A_SIM_HOLDERS: {
     GString *h = g_string_new (NULL);
     for (guint i = 0; i < host->processes->len; i++) {
@@ -233,6 +241,7 @@ dispatch (SimHost *host, const SimNode *node, const char *buf, gsize len)
     return 0;
   case A_SIM_FAULTS: return sim_fault_command (host, buf);
   case A_SIM_HOLDERS: return sim_holders_command (host, buf);
+  case A_SIM_KERNEL: return sim_kernel_command (host, buf);
   default:
     return -EACCES;
   }

@@ -35,7 +35,7 @@ typedef enum {
   /* dev/ and proc/ */
   A_DEVNODE, A_CMDLINE, A_OSRELEASE, A_NV_VERSION, A_NV_INFORMATION, A_PROC_COMM, A_PROC_CMDLINE,
   /* control */
-  A_SIM_LOG, A_SIM_FAULTS, A_SIM_HOLDERS, A_SIM_SCENARIO,
+  A_SIM_LOG, A_SIM_FAULTS, A_SIM_HOLDERS, A_SIM_SCENARIO, A_SIM_KERNEL,
 } SimAttr;
 
 /* Config space as the kernel shows it: captured bytes, or a synthesized

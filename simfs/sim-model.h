@@ -135,6 +135,7 @@ struct SimHost {
   gboolean nvidia_vgpu_manager;
   guint sriov_enable_delay_ms;
   guint sriov_disable_delay_ms;
+  guint sriov_vf_delay_ms;   /* the probe of each new VF (pci_bus_add_device()), one after the other */
   gboolean drivers_autoprobe;
 
   GPtrArray *drivers;           /* SimDriver*, in registration order */
@@ -217,6 +218,10 @@ int sim_open_dev (SimHost *host, const char *path, guint pid, guint64 *handle);
 void sim_release_dev (SimHost *host, guint64 handle);
 void sim_path_released (SimHost *host, const char *path);
 int sim_holders_command (SimHost *host, const char *line);
+
+/* The kernel's timing while running (sim-kernel.c, .sim/kernel) */
+char *sim_kernel_list (SimHost *host);
+int sim_kernel_command (SimHost *host, const char *line);
 
 /* Fault injection and the write log (sim-fault.c) */
 int sim_fault_command (SimHost *host, const char *line);

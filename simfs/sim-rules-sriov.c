@@ -87,17 +87,23 @@ sim_sriov_remove_vfs (SimHost *host, SimDevice *pf)
   sim_host_sleep (host, host->sriov_disable_delay_ms);
 }
 
+/* sriov_add_vfs(): the VFs are added one after the other, and each is
+ * offered to the drivers (pci_bus_add_device()) before the next; on a
+ * real kernel that probe is what makes enabling many VFs take long
+ * (sriov_vf_delay_ms each, the lock released meanwhile, so the VFs come
+ * into view one by one while the write is pending). */
 static void
 enable_vfs (SimHost *host, SimDevice *pf, guint n)
 {
   sim_host_sleep (host, host->sriov_enable_delay_ms);
-  for (guint i = 0; i < n; i++)
-    add_virtfn (host, pf, i);
-  /* pci_bus_add_device(): each new VF is offered to the drivers. */
-  for (guint i = 0; i < pf->vfs->len; i++) {
-    SimDevice *vf = pf->vfs->pdata[i];
+  for (guint i = 0; i < n; i++) {
+    SimDevice *vf = add_virtfn (host, pf, i);
     if (host->drivers_autoprobe)
       sim_device_attach (host, vf);
+    if (host->sriov_vf_delay_ms) {
+      sim_host_changed (host);
+      sim_host_sleep (host, host->sriov_vf_delay_ms);
+    }
   }
   sim_host_changed (host);
 }

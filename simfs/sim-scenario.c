@@ -156,7 +156,8 @@ load_kernel (Ctx *ctx, SimHost *host, JsonObject *root)
   host->nvidia_vgpu_manager = json_object_get_boolean_member_with_default (k, "nvidia_vgpu_manager", FALSE);
   host->interrupt_remapping = json_object_get_boolean_member_with_default (k, "interrupt_remapping", TRUE);
   return get_uint (ctx, k, "kernel", "sriov_enable_delay_ms", &host->sriov_enable_delay_ms) &&
-         get_uint (ctx, k, "kernel", "sriov_disable_delay_ms", &host->sriov_disable_delay_ms);
+         get_uint (ctx, k, "kernel", "sriov_disable_delay_ms", &host->sriov_disable_delay_ms) &&
+         get_uint (ctx, k, "kernel", "sriov_vf_delay_ms", &host->sriov_vf_delay_ms);
 }
 
 static gboolean

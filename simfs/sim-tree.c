@@ -699,6 +699,7 @@ list_any (Lister *ls, SimNode *dir)
     emit_file (ls, "faults", A_SIM_FAULTS, 0644, NULL, NULL, 0);
     emit_file (ls, "holders", A_SIM_HOLDERS, 0644, NULL, NULL, 0);
     emit_file (ls, "scenario", A_SIM_SCENARIO, 0444, NULL, NULL, 0);
+    emit_file (ls, "kernel", A_SIM_KERNEL, 0644, NULL, NULL, 0);
     break;
   case D_DEV: case D_DEV_VFIO: case D_DEV_VFIO_DEVICES: case D_DEV_DRI:
     list_dev (ls, dir);
@@ -808,5 +809,5 @@ sim_node_is_control (const SimNode *node)
 {
   return node->kind == SIM_NODE_FILE &&
          (node->type == A_SIM_LOG || node->type == A_SIM_FAULTS || node->type == A_SIM_HOLDERS ||
-          node->type == A_SIM_SCENARIO);
+          node->type == A_SIM_SCENARIO || node->type == A_SIM_KERNEL);
 }

@@ -193,3 +193,122 @@ bus_harness_ctl (BusHarness *h, gboolean unprivileged, BusHarnessCtlRun *run, ..
                   run->status, run->out, run->err);
   return run->status;
 }
+
+/* ---- PropertiesChanged: each change announced once ---- */
+
+/* Every property of every object as GetManagedObjects gives it:
+ * "PATH IFACE PROP" -> printed value. */
+GHashTable *
+bus_harness_all_properties (GDBusConnection *c)
+{
+  g_autoptr (GVariant) reply = bus_harness_call (c, "/org/gpuvirt", "org.freedesktop.DBus.ObjectManager",
+                                                 "GetManagedObjects", NULL, NULL, NULL, NULL);
+  g_autoptr (GVariant) objects = NULL;
+  GHashTable *props = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GVariantIter objs, ifaces, values;
+  const char *path, *iface, *prop;
+  GVariant *ifaces_v, *values_v, *value;
+
+  g_assert_nonnull (reply);
+  objects = g_variant_get_child_value (reply, 0);
+  g_variant_iter_init (&objs, objects);
+  while (g_variant_iter_next (&objs, "{&o@a{sa{sv}}}", &path, &ifaces_v)) {
+    g_variant_iter_init (&ifaces, ifaces_v);
+    while (g_variant_iter_next (&ifaces, "{&s@a{sv}}", &iface, &values_v)) {
+      g_variant_iter_init (&values, values_v);
+      while (g_variant_iter_next (&values, "{&sv}", &prop, &value)) {
+        g_hash_table_insert (props, g_strdup_printf ("%s %s %s", path, iface, prop), g_variant_print (value, FALSE));
+        g_variant_unref (value);
+      }
+      g_variant_unref (values_v);
+    }
+    g_variant_unref (ifaces_v);
+  }
+  return props;
+}
+
+/* Each PropertiesChanged: its values into CHANGES->announced ("PATH
+ * IFACE PROP" -> GPtrArray of the printed values, in order) and, for the
+ * order across properties, into CHANGES->signals (one GHashTable of
+ * "PATH IFACE PROP" -> value per signal). */
+static void
+on_properties_changed (GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                       const char *signal, GVariant *params, gpointer user_data)
+{
+  BusHarnessChanges *changes = user_data;
+  g_autoptr (GVariant) changed = g_variant_get_child_value (params, 1);
+  g_autoptr (GVariant) invalidated = g_variant_get_child_value (params, 2);
+  GHashTable *one = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  const char *changed_iface = NULL;
+  GVariantIter iter;
+  const char *prop;
+  GVariant *value;
+
+  g_variant_get_child (params, 0, "&s", &changed_iface);
+  /* the contract announces values, never bare invalidations */
+  g_assert_cmpuint (g_variant_n_children (invalidated), ==, 0);
+  g_variant_iter_init (&iter, changed);
+  while (g_variant_iter_next (&iter, "{&sv}", &prop, &value)) {
+    char *key = g_strdup_printf ("%s %s %s", path, changed_iface, prop);
+    GPtrArray *seq = g_hash_table_lookup (changes->announced, key);
+    if (!seq) {
+      seq = g_ptr_array_new_with_free_func (g_free);
+      g_hash_table_insert (changes->announced, g_strdup (key), seq);
+    }
+    g_ptr_array_add (seq, g_variant_print (value, FALSE));
+    g_hash_table_insert (one, key, g_variant_print (value, FALSE));
+    g_variant_unref (value);
+  }
+  g_ptr_array_add (changes->signals, one);
+}
+
+/* Every announcement of ANNOUNCED is a change (never the value before it
+ * again), the last one is what a Get gives now (AFTER), and every
+ * emitting property that differs between BEFORE and AFTER was announced. */
+void
+bus_harness_assert_announced_once (GHashTable *before, GHashTable *after, GHashTable *announced, const char *what)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, announced);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    GPtrArray *seq = value;
+    const char *previous = g_hash_table_lookup (before, key);
+    for (guint i = 0; i < seq->len; i++) {
+      if (g_strcmp0 (previous, seq->pdata[i]) == 0)
+        g_error ("%s: %s announced %s again without a change (announcement %u of %u)", what, (char *) key,
+                 (char *) seq->pdata[i], i + 1, seq->len);
+      previous = seq->pdata[i];
+    }
+    if (g_hash_table_contains (after, key))
+      g_assert_cmpstr (previous, ==, g_hash_table_lookup (after, key));
+  }
+  g_hash_table_iter_init (&iter, after);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    const char *was = g_hash_table_lookup (before, key);
+    /* Holders is computed when read and never announced (the contract) */
+    if (g_str_has_suffix (key, " Holders") || !was || g_str_equal (was, value))
+      continue;
+    if (!g_hash_table_contains (announced, key))
+      g_error ("%s: %s changed from %s to %s without PropertiesChanged", what, (char *) key, was, (char *) value);
+  }
+}
+
+void
+bus_harness_changes_start (BusHarnessChanges *changes, GDBusConnection *c)
+{
+  changes->announced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
+  changes->signals = g_ptr_array_new_with_free_func ((GDestroyNotify) g_hash_table_unref);
+  changes->id = g_dbus_connection_signal_subscribe (c, "org.gpuvirt", "org.freedesktop.DBus.Properties",
+                                                    "PropertiesChanged", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                    on_properties_changed, changes, NULL);
+}
+
+GHashTable *
+bus_harness_changes_stop (BusHarnessChanges *changes, GDBusConnection *c)
+{
+  g_dbus_connection_signal_unsubscribe (c, changes->id);
+  g_clear_pointer (&changes->signals, g_ptr_array_unref);
+  return g_steal_pointer (&changes->announced);
+}

@@ -128,4 +128,27 @@ void bus_harness_ctl_run_clear (BusHarnessCtlRun *run);
  * and returns the exit status. */
 int bus_harness_ctl (BusHarness *h, gboolean unprivileged, BusHarnessCtlRun *run, ...) G_GNUC_NULL_TERMINATED;
 
+/* Every property of every object as GetManagedObjects gives it:
+ * "PATH IFACE PROP" -> its value printed (g_variant_print). */
+GHashTable *bus_harness_all_properties (GDBusConnection *c);
+
+/* The PropertiesChanged org.gpuvirt sends between start and stop:
+ * "PATH IFACE PROP" -> GPtrArray of the values announced, in order. */
+typedef struct {
+  GHashTable *announced;
+  GPtrArray *signals;   /* each signal's "PATH IFACE PROP" -> value, in order */
+  guint id;
+} BusHarnessChanges;
+
+void bus_harness_changes_start (BusHarnessChanges *changes, GDBusConnection *c);
+/* Stops listening; returns what was announced (CHANGES->signals stays
+ * valid until then: read it before stopping). */
+GHashTable *bus_harness_changes_stop (BusHarnessChanges *changes, GDBusConnection *c);
+/* Fails the test (naming WHAT) unless every announcement of ANNOUNCED is
+ * a change (never the value before it again), the last one is what a Get
+ * gives now (AFTER), and every emitting property that differs between
+ * BEFORE and AFTER was announced. */
+void bus_harness_assert_announced_once (GHashTable *before, GHashTable *after, GHashTable *announced,
+                                        const char *what);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BusHarness, bus_harness_stop)

@@ -186,6 +186,29 @@ test_bad_input (void)
     g_assert_null (reply);
     g_assert_cmpstr (name, ==, cases[i].error);
   }
+  /* what the caller sent is shown as it was: a control character is
+   * escaped, not swallowed by the terminal (it read "'0000:01:00.0' is not
+   * a PCI address") */
+  {
+    g_autofree char *name = NULL;
+    g_autofree char *message = NULL;
+    g_autoptr (GVariant) reply = bus_harness_call (c, "/org/gpuvirt", "org.gpuvirt.Manager", "GetDevice",
+                                                   g_variant_new ("(s)", "0000:01:00.0\x01"), NULL, &name, &message);
+    g_assert_null (reply);
+    g_assert_cmpstr (name, ==, "org.freedesktop.DBus.Error.InvalidArgs");
+    g_assert_nonnull (strstr (message, "'0000:01:00.0\\x01' is not a PCI address"));
+    g_clear_pointer (&name, g_free);
+    g_clear_pointer (&message, g_free);
+    {
+      GVariantBuilder b;
+      g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+      g_variant_builder_add (&b, "{sv}", "for\x07" "ce", g_variant_new_boolean (TRUE));
+      reply = bus_harness_call (c, GPU_PATH, "org.gpuvirt.Device", "BindVfio", g_variant_new ("(a{sv})", &b), NULL,
+                                &name, &message);
+    }
+    g_assert_null (reply);
+    g_assert_nonnull (strstr (message, "Unknown option 'for\\x07ce'"));
+  }
   {
     g_autofree char *log = bus_harness_read_sim (h, ".sim/log");
     g_assert_cmpstr (log, ==, "");
@@ -403,98 +426,46 @@ test_bulk_parallel (void)
 
 /* ---- PropertiesChanged: each change announced once ---- */
 
-/* Every property of every object as GetManagedObjects gives it:
- * "PATH IFACE PROP" -> printed value. */
-static GHashTable *
-all_properties (GDBusConnection *c)
+/* Value of "PATH IFACE PROP" in KNOWN (the values as announced so far). */
+static const char *
+known_value (GHashTable *known, const char *path, const char *iface, const char *prop)
 {
-  g_autoptr (GVariant) reply = bus_harness_call (c, "/org/gpuvirt", "org.freedesktop.DBus.ObjectManager",
-                                                 "GetManagedObjects", NULL, NULL, NULL, NULL);
-  g_autoptr (GVariant) objects = NULL;
-  GHashTable *props = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  GVariantIter objs, ifaces, values;
-  const char *path, *iface, *prop;
-  GVariant *ifaces_v, *values_v, *value;
-
-  g_assert_nonnull (reply);
-  objects = g_variant_get_child_value (reply, 0);
-  g_variant_iter_init (&objs, objects);
-  while (g_variant_iter_next (&objs, "{&o@a{sa{sv}}}", &path, &ifaces_v)) {
-    g_variant_iter_init (&ifaces, ifaces_v);
-    while (g_variant_iter_next (&ifaces, "{&s@a{sv}}", &iface, &values_v)) {
-      g_variant_iter_init (&values, values_v);
-      while (g_variant_iter_next (&values, "{&sv}", &prop, &value)) {
-        g_hash_table_insert (props, g_strdup_printf ("%s %s %s", path, iface, prop), g_variant_print (value, FALSE));
-        g_variant_unref (value);
-      }
-      g_variant_unref (values_v);
-    }
-    g_variant_unref (ifaces_v);
-  }
-  return props;
+  g_autofree char *key = g_strdup_printf ("%s %s %s", path, iface, prop);
+  return g_hash_table_lookup (known, key);
 }
 
-/* "PATH IFACE PROP" -> GPtrArray of the printed values announced, in order. */
+/* When a function's State is announced as "vfio" or "host", the facts it
+ * summarises are announced in that signal or before it: a VM manager
+ * reacting to State=vfio finds the driver and the VFIO node. */
 static void
-on_properties_changed (GDBusConnection *c, const char *sender, const char *path, const char *iface,
-                       const char *signal, GVariant *params, gpointer user_data)
+assert_state_follows_facts (GHashTable *before, GPtrArray *signals, const char *what)
 {
-  GHashTable *announced = user_data;
-  g_autoptr (GVariant) changed = g_variant_get_child_value (params, 1);
-  g_autoptr (GVariant) invalidated = g_variant_get_child_value (params, 2);
-  const char *changed_iface = NULL;
-  GVariantIter iter;
-  const char *prop;
-  GVariant *value;
-
-  g_variant_get_child (params, 0, "&s", &changed_iface);
-  /* the contract announces values, never bare invalidations */
-  g_assert_cmpuint (g_variant_n_children (invalidated), ==, 0);
-  g_variant_iter_init (&iter, changed);
-  while (g_variant_iter_next (&iter, "{&sv}", &prop, &value)) {
-    char *key = g_strdup_printf ("%s %s %s", path, changed_iface, prop);
-    GPtrArray *seq = g_hash_table_lookup (announced, key);
-    if (!seq) {
-      seq = g_ptr_array_new_with_free_func (g_free);
-      g_hash_table_insert (announced, key, seq);
-    } else {
-      g_free (key);
-    }
-    g_ptr_array_add (seq, g_variant_print (value, FALSE));
-    g_variant_unref (value);
-  }
-}
-
-/* Every announcement of ANNOUNCED is a change (never the value before it
- * again), the last one is what a Get gives now (AFTER), and every
- * emitting property that differs between BEFORE and AFTER was announced. */
-static void
-assert_announced_once (GHashTable *before, GHashTable *after, GHashTable *announced, const char *what)
-{
+  g_autoptr (GHashTable) known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   GHashTableIter iter;
   gpointer key, value;
 
-  g_hash_table_iter_init (&iter, announced);
-  while (g_hash_table_iter_next (&iter, &key, &value)) {
-    GPtrArray *seq = value;
-    const char *previous = g_hash_table_lookup (before, key);
-    for (guint i = 0; i < seq->len; i++) {
-      if (g_strcmp0 (previous, seq->pdata[i]) == 0)
-        g_error ("%s: %s announced %s again without a change (announcement %u of %u)", what, (char *) key,
-                 (char *) seq->pdata[i], i + 1, seq->len);
-      previous = seq->pdata[i];
+  g_hash_table_iter_init (&iter, before);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (known, g_strdup (key), g_strdup (value));
+  for (guint i = 0; i < signals->len; i++) {
+    GHashTable *one = signals->pdata[i];
+    g_hash_table_iter_init (&iter, one);
+    while (g_hash_table_iter_next (&iter, &key, &value))
+      g_hash_table_insert (known, g_strdup (key), g_strdup (value));
+    g_hash_table_iter_init (&iter, one);
+    while (g_hash_table_iter_next (&iter, &key, &value)) {
+      g_auto (GStrv) parts = g_strsplit (key, " ", 3);
+      const char *driver, *node;
+      if (!g_str_equal (parts[2], "State"))
+        continue;
+      driver = known_value (known, parts[0], parts[1], "Driver");
+      node = known_value (known, parts[0], parts[1], "VfioGroupNode");
+      if (g_str_equal (value, "'vfio'") && (g_strcmp0 (driver, "'vfio-pci'") != 0 || g_strcmp0 (node, "''") == 0))
+        g_error ("%s: %s announced State vfio while its Driver was %s and VfioGroupNode %s", what, parts[0], driver,
+                 node);
+      if (g_str_equal (value, "'host'") && (g_strcmp0 (driver, "'vfio-pci'") == 0 || g_strcmp0 (driver, "''") == 0))
+        g_error ("%s: %s announced State host while its Driver was %s", what, parts[0], driver);
     }
-    if (g_hash_table_contains (after, key))
-      g_assert_cmpstr (previous, ==, g_hash_table_lookup (after, key));
-  }
-  g_hash_table_iter_init (&iter, after);
-  while (g_hash_table_iter_next (&iter, &key, &value)) {
-    const char *was = g_hash_table_lookup (before, key);
-    /* Holders is computed when read and never announced (the contract) */
-    if (g_str_has_suffix (key, " Holders") || !was || g_str_equal (was, value))
-      continue;
-    if (!g_hash_table_contains (announced, key))
-      g_error ("%s: %s changed from %s to %s without PropertiesChanged", what, (char *) key, was, (char *) value);
   }
 }
 
@@ -502,26 +473,26 @@ assert_announced_once (GHashTable *before, GHashTable *after, GHashTable *announ
 static void
 check_call_announces (GDBusConnection *c, const char *method, const char *const *want_states)
 {
-  g_autoptr (GHashTable) before = all_properties (c);
-  g_autoptr (GHashTable) announced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                            (GDestroyNotify) g_ptr_array_unref);
+  g_autoptr (GHashTable) before = bus_harness_all_properties (c);
+  g_autoptr (GHashTable) announced = NULL;
   g_autoptr (GHashTable) after = NULL;
   g_autoptr (GVariant) reply = NULL;
   g_autofree char *name = NULL;
   g_autofree char *message = NULL;
   g_autofree char *state_key = g_strdup_printf ("%s org.gpuvirt.Device State", GPU_PATH);
-  guint id = g_dbus_connection_signal_subscribe (c, "org.gpuvirt", "org.freedesktop.DBus.Properties",
-                                                 "PropertiesChanged", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                 on_properties_changed, announced, NULL);
+  BusHarnessChanges changes;
   GPtrArray *states;
+
+  bus_harness_changes_start (&changes, c);
 
   reply = bus_harness_call (c, GPU_PATH, "org.gpuvirt.Device", method, no_options (), NULL, &name, &message);
   if (!reply)
     g_error ("%s failed: %s %s", method, name, message);
   bus_harness_drain ();
-  g_dbus_connection_signal_unsubscribe (c, id);
-  after = all_properties (c);
-  assert_announced_once (before, after, announced, method);
+  assert_state_follows_facts (before, changes.signals, method);
+  announced = bus_harness_changes_stop (&changes, c);
+  after = bus_harness_all_properties (c);
+  bus_harness_assert_announced_once (before, after, announced, method);
   /* every transition of the GPU's State, in order, each once */
   states = g_hash_table_lookup (announced, state_key);
   g_assert_nonnull (states);

@@ -602,6 +602,12 @@ test_denied_and_bad_input (void)
                 "org.freedesktop.DBus.Error.InvalidArgs", "carries no vGPU type");
   EXPECT_ERROR (remove_vgpu (c, L40S, "/org/gpuvirt/elsewhere", NULL, &err_name, &err_message),
                 "org.freedesktop.DBus.Error.InvalidArgs", "neither");
+  /* a control character in a type is named and shown, not swallowed by
+   * the terminal (it read "offers no vGPU type “1163”" while 1163 was there) */
+  EXPECT_ERROR (set_type (c, vf0, "1163\x01", &err_name, &err_message), "org.freedesktop.DBus.Error.InvalidArgs",
+                "“1163\\x01” is not a vGPU type: it holds a control character");
+  EXPECT_ERROR (create_vgpu (c, L40S, "L40S-24Q\x1b[2J", NULL, &err_name, &err_message),
+                "org.freedesktop.DBus.Error.InvalidArgs", "L40S-24Q\\x1b[2J");
   bus_harness_assert_no_writes (h);
   (void) script;
 }
@@ -734,6 +740,121 @@ test_killed (void)
   }
 }
 
+/* ---- what is announced: each change once, none without a signal ---- */
+
+/* Runs CALL (a GVariant expression using c) between two snapshots of every
+ * property and checks what was announced; returns what was announced. */
+#define CHECK_ANNOUNCED(c, what, call)                                                                                 \
+  ({                                                                                                                   \
+    g_autoptr (GHashTable) before_ = bus_harness_all_properties (c);                                                   \
+    g_autoptr (GHashTable) after_ = NULL;                                                                              \
+    BusHarnessChanges changes_;                                                                                        \
+    GHashTable *announced_;                                                                                            \
+    bus_harness_changes_start (&changes_, c);                                                                          \
+    EXPECT_OK (call);                                                                                                  \
+    bus_harness_drain ();                                                                                              \
+    announced_ = bus_harness_changes_stop (&changes_, c);                                                              \
+    after_ = bus_harness_all_properties (c);                                                                           \
+    bus_harness_assert_announced_once (before_, after_, announced_, what);                                             \
+    announced_;                                                                                                        \
+  })
+
+static gboolean
+was_announced (GHashTable *announced, const char *bdf, const char *iface, const char *prop)
+{
+  g_autofree char *path = bus_harness_device_path (bdf);
+  g_autofree char *key = g_strdup_printf ("%s %s %s", path, iface, prop);
+  return g_hash_table_contains (announced, key);
+}
+
+static void
+test_signals_mdev (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("a40-mdev");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autoptr (GHashTable) created = NULL;
+  g_autoptr (GHashTable) removed = NULL;
+  GVariantBuilder b;
+
+  allow_all (h);
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&b, "{sv}", "uuid", g_variant_new_string (UUID_A));
+  g_variant_builder_add (&b, "{sv}", "num-vfs", g_variant_new_uint32 (4));
+  created = CHECK_ANNOUNCED (c, "CreateVgpu on the A40",
+                             create_vgpu (c, A40, "A40-24Q", g_variant_builder_end (&b), &ok_name, &ok_message));
+  g_assert_true (was_announced (created, A40, VGPU, "Mdevs"));
+  /* the mdev goes: the GPU's Mdevs and the types its VFs offer change,
+   * and are announced (they were not: point 4 of issue 14) */
+  removed = CHECK_ANNOUNCED (c, "RemoveVgpu on the A40",
+                             remove_vgpu (c, A40, UUID_A_PATH, NULL, &ok_name, &ok_message));
+  g_assert_true (was_announced (removed, A40, VGPU, "Mdevs"));
+  g_assert_true (was_announced (removed, A40, VGPU, "Types"));
+}
+
+static void
+test_signals_vendor (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autofree char *vf0 = bus_harness_vf_bdf (L40S, 0);
+  g_autoptr (GHashTable) set = NULL;
+  g_autoptr (GHashTable) released = NULL;
+
+  allow_all (h);
+  set = CHECK_ANNOUNCED (c, "SetType", set_type (c, vf0, "L40S-24Q", &ok_name, &ok_message));
+  g_assert_true (was_announced (set, vf0, VGPU, "CurrentType"));
+  g_assert_true (was_announced (set, L40S, VGPU, "Types"));
+  /* the type does not change the framework: never announced */
+  g_assert_false (was_announced (set, vf0, VGPU, "Framework"));
+  released = CHECK_ANNOUNCED (c, "ReleaseType", release_type (c, vf0, &ok_name, &ok_message));
+  g_assert_true (was_announced (released, vf0, VGPU, "CurrentType"));
+}
+
+/* The GPU's Types say how many more vGPUs of each type fit, and how many
+ * the GPU holds at most: by framebuffer (48 GiB), not by how many free VFs
+ * list the type (it said 32 for L40S-48Q, of which 1 fits). */
+static void
+assert_type_figures (GDBusConnection *c, const char *bdf, const char *id, guint available, guint max)
+{
+  g_autofree char *path = bus_harness_device_path (bdf);
+  g_autoptr (GVariant) types = bus_harness_get_property (c, path, VGPU, "Types");
+  GVariantIter iter;
+  const char *tid;
+  guint avail;
+  GVariant *details;
+  gboolean found = FALSE;
+
+  g_variant_iter_init (&iter, types);
+  while (g_variant_iter_next (&iter, "(&s&suu@a{sv})", &tid, NULL, NULL, &avail, &details)) {
+    if (g_str_equal (tid, id)) {
+      guint32 m = 0;
+      found = TRUE;
+      g_assert_true (g_variant_lookup (details, "max_instance", "u", &m));
+      if (avail != available || m != max)
+        g_error ("%s type %s: available %u (want %u), max_instance %u (want %u)", bdf, id, avail, available, m, max);
+    }
+    g_variant_unref (details);
+  }
+  if (!found)
+    g_error ("%s lists no type %s", bdf, id);
+}
+
+static void
+test_vendor_capacity (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autofree char *vf0 = bus_harness_vf_bdf (L40S, 0);
+
+  allow_all (h);
+  assert_type_figures (c, L40S, "1164", 1, 1);   /* 48Q: the whole GPU */
+  assert_type_figures (c, L40S, "1163", 2, 2);   /* 24Q */
+  assert_type_figures (c, L40S, "1161", 4, 4);   /* 12Q */
+  assert_type_figures (c, L40S, "1153", 32, 32); /* 1B: 48 by framebuffer, but 32 VFs */
+  EXPECT_OK (set_type (c, vf0, "L40S-24Q", &ok_name, &ok_message));
+  assert_type_figures (c, L40S, "1163", 1, 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -741,6 +862,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vgpu/vendor/set-release", test_vendor_set_release);
   g_test_add_func ("/vgpu/vendor/in-use", test_vendor_in_use);
   g_test_add_func ("/vgpu/vendor/create-until-full", test_vendor_create_until_full);
+  g_test_add_func ("/vgpu/vendor/capacity", test_vendor_capacity);
   g_test_add_func ("/vgpu/mdev/vf", test_mdev_vf);
   g_test_add_func ("/vgpu/mdev/create-until-full", test_mdev_create_until_full);
   g_test_add_func ("/vgpu/mdev/t4-on-pf", test_t4_mdev_pf);
@@ -749,5 +871,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vgpu/faults/create", test_create_faults);
   g_test_add_func ("/vgpu/faults/stuck", test_stuck);
   g_test_add_func ("/vgpu/faults/killed", test_killed);
+  g_test_add_func ("/vgpu/signals/mdev", test_signals_mdev);
+  g_test_add_func ("/vgpu/signals/vendor", test_signals_vendor);
   return g_test_run ();
 }

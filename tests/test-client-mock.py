@@ -169,7 +169,8 @@ def host():
                 GPU_B, 0x10de, 0x26b9, 0x030200, nvidia, 'AD102GL [L40S]', 'gpu', Driver='nvidia',
                 OriginalDriver='nvidia', IommuGroup=30, IommuGroupMembers=paths([GPU_B]),
                 GroupVerdict='viable', NumaNode=1, VgpuFramework='vendor-vfio'),
-            'org.gpuvirt.Sriov': {'TotalVfs': 32, 'NumVfs': 2, 'VirtualFunctions': paths([VF_USED, VF_FREE])},
+            'org.gpuvirt.Sriov': {'TotalVfs': 32, 'NumVfs': 2, 'VirtualFunctions': paths([VF_USED, VF_FREE]),
+                                  'Pending': False},
             'org.gpuvirt.Vgpu': {'Framework': 'vendor-vfio', 'Types': [L40S_24Q], 'CurrentType': '',
                                  'CurrentTypeName': '', 'Mdevs': []}},
         dev_path(VF_USED): {
@@ -364,7 +365,8 @@ class ClientMockTest(dbusmock.DBusTestCase):
         if 'org.gpuvirt.Sriov' in ifaces:
             s = ifaces['org.gpuvirt.Sriov']
             self.assertEqual(d['Sriov'], {'TotalVfs': s['TotalVfs'], 'NumVfs': s['NumVfs'],
-                                          'VirtualFunctions': self.addr_of(s['VirtualFunctions'])})
+                                          'VirtualFunctions': self.addr_of(s['VirtualFunctions']),
+                                          'Pending': s['Pending']})
         else:
             self.assertIsNone(d['Sriov'])
         if 'org.gpuvirt.Vgpu' in ifaces:
@@ -563,7 +565,7 @@ class ClientMockTest(dbusmock.DBusTestCase):
         """Every error name of the header has an exit code and a hint."""
         expected = {
             'org.gpuvirt.Error.NoSuchDevice': 3, 'org.gpuvirt.Error.NoSuchType': 3,
-            'org.gpuvirt.Error.KernelError': 1, 'org.gpuvirt.Error.Stuck': 1,
+            'org.gpuvirt.Error.KernelError': 1, 'org.gpuvirt.Error.Stuck': 1, 'org.gpuvirt.Error.Pending': 7,
             'org.gpuvirt.Error.ConfigInvalid': 1,
             'org.freedesktop.DBus.Error.AccessDenied': 4,
             'org.freedesktop.DBus.Error.InteractiveAuthorizationRequired': 4,

@@ -525,19 +525,19 @@ test_daemon_dies (void)
   GPid pid;
 
   stop_holders (h);
-  /* count=1: after "release" a later unbind (the undo) must not hang again */
-  write_sim_ok (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind hang count=1");
+  /* the GPU's unbind takes 3 s: gpuvirtd is killed while it may be in
+   * that write (count=1: the undo's unbind is quick) */
+  write_sim_ok (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind delay=3000 count=1");
   pid = start_bind (h, err_text, &err_fd);
-  /* gpuvirtd goes away in the middle: the call ends with an error at
-   * once instead of waiting out its timeout */
+  /* gpuvirtd goes away in the middle: the call ends with an error once
+   * it is gone, instead of waiting out its timeout. A killed process
+   * whose write is blocked in the kernel goes only once the write
+   * returns (and does what it asked), so at most 3 s later. */
   kill (h->daemon_pid, SIGKILL);
   g_assert_cmpint (finish (pid, err_fd, err_text), ==, 1);
   g_assert_nonnull (strstr (err_text->str, "Could not bind " GPU " to vfio-pci: "));
   g_assert_nonnull (strstr (err_text->str, "Hint: "));
-  /* a killed process whose write is blocked in the kernel goes only once
-   * the write returns (and does what it asked); then the next gpuvirtd
-   * puts the moved companions back */
-  write_sim_ok (h, ".sim/faults", "release");
+  /* then the next gpuvirtd puts the moved companions back */
   waitpid (h->daemon_pid, &status, 0);
   g_spawn_close_pid (h->daemon_pid);
   h->daemon_pid = 0;

@@ -316,6 +316,15 @@ test_vendor (void)
   assert_contains (run.err, "is not a vGPU");
   bus_harness_assert_no_writes (h);
 
+  /* the VFs cannot go while one carries a type: the refusal says so, and
+   * the hint does not send the user looking for a virtual machine */
+  bus_harness_ctl (h, FALSE, &run, "sriov", L40S_COLD, "off", NULL);
+  expect (&run, 6);
+  assert_contains (run.err, "carries vGPU type 1163");
+  assert_contains (run.err, "Hint: Something still uses it; the message names what");
+  g_assert_null (strstr (run.err, "A virtual machine uses it"));
+  bus_harness_assert_no_writes (h);
+
   /* the last one, with --disable-vfs: the GPU is cold again */
   {
     g_autoptr (JsonParser) parser = NULL;

@@ -99,7 +99,8 @@ class VgpuClientTest(base.ClientMockTest):
                     GPU_D, 0x10de, 0x2235, 0x030200, nvidia, 'GA102GL [A40]', 'gpu', Driver='nvidia',
                     IommuGroup=60, IommuGroupMembers=paths([GPU_D]), GroupVerdict='viable',
                     VgpuFramework='mdev-vf'),
-                'org.gpuvirt.Sriov': {'TotalVfs': 32, 'NumVfs': 2, 'VirtualFunctions': paths([VF_D1, VF_D2])},
+                'org.gpuvirt.Sriov': {'TotalVfs': 32, 'NumVfs': 2, 'VirtualFunctions': paths([VF_D1, VF_D2]),
+                                      'Pending': False},
                 'org.gpuvirt.Vgpu': {'Framework': 'mdev-vf', 'Types': [A40_8Q], 'CurrentType': '',
                                      'CurrentTypeName': '', 'Mdevs': [mdev_path(MDEV_D)]}},
             dev_path(VF_D1): {
@@ -125,7 +126,7 @@ class VgpuClientTest(base.ClientMockTest):
                     GPU_P, 0x10de, 0x26b9, 0x030200, nvidia, 'AD102GL [L40S]', 'gpu', Driver='nvidia',
                     IommuGroup=70, IommuGroupMembers=paths([GPU_P]), GroupVerdict='viable',
                     VgpuFramework='pending'),
-                'org.gpuvirt.Sriov': {'TotalVfs': 32, 'NumVfs': 0, 'VirtualFunctions': []},
+                'org.gpuvirt.Sriov': {'TotalVfs': 32, 'NumVfs': 0, 'VirtualFunctions': [], 'Pending': False},
                 'org.gpuvirt.Vgpu': {'Framework': 'pending', 'Types': [], 'CurrentType': '',
                                      'CurrentTypeName': '', 'Mdevs': []}},
         }
@@ -376,7 +377,7 @@ class VgpuClientTest(base.ClientMockTest):
         # held by a VM: gpuvirtd refuses, the client says so
         p = self.ctl('vgpu', 'remove', MDEV, code=6)
         self.assertIn(f'Could not remove vGPU {MDEV} of {GPU_C}: its VFIO node is open', p.stderr)
-        self.assertIn('Hint: A virtual machine uses it', p.stderr)
+        self.assertIn('Hint: Something still uses it; the message names what (a virtual machine through its VFIO node', p.stderr)
         self.assertEqual(self.all_calls('RemoveVgpu'), {GPU_C: [(mdev_path(MDEV), {})]})
         self.free(mdev_path(MDEV), 'org.gpuvirt.Mdev')
         self.mock_object(dev_path(GPU_C)).ClearCalls()

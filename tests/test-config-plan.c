@@ -12,9 +12,11 @@
 #include "sysfs/read.h"
 #include "sim-mount.h"
 #include "vgpu/family.h"
+#include "vgpu/plan.h"
 
 #include <glib/gstdio.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -682,6 +684,8 @@ static const char *t4_config = "[Device 0000:c8:00.0]\nId=10de:1eb8\nVgpuType=T4
 static const Kill kills[] = {
   { "bind", "l40s-vendor-vfio", "sys/bus/pci/drivers/nvidia/unbind hang data=0000:81:00.0 count=1", NULL, 6 },
   { "sriov", "l40s-vendor-vfio", "*/0000:01:00.0/sriov_numvfs hang data=4 count=1", NULL, 6 },
+  /* died in 32 -> 0, before 0 -> 4 */
+  { "sriov-half", "l40s-vendor-vfio", "*/0000:01:00.0/sriov_numvfs hang data=0 count=1", NULL, 6 },
   { "vf-type", "l40s-vendor-vfio", "*/0000:01:00.6/nvidia/current_vgpu_type hang count=1", NULL, 6 },
   { "mdev", "a40-mdev", "*/0000:67:00.5/mdev_supported_types/*/create hang count=1", NULL, 3 },
   /* the first vGPU of the count is made, the daemon dies in the second */
@@ -764,8 +768,14 @@ test_kill (gconstpointer data)
     g_autofree char *driver = driver_of (fx, "0000:81:00.0");
     g_assert_cmpstr (driver, ==, "nvidia");
   } else if (g_str_equal (k->name, "sriov")) {
-    /* died between 32 -> 0 and 0 -> 4: back to the 32 it had */
+    /* died in the write of 4 (after 32 -> 0), which the kernel completed:
+     * that is what the step asked, and it is kept (issue 14, point 1) */
+    g_assert_cmpuint (numvfs (fx, "0000:01:00.0"), ==, 4);
+    assert_contains (recovered->pdata[0], "the kernel completed it: 4 VFs of 0000:01:00.0 kept");
+  } else if (g_str_equal (k->name, "sriov-half")) {
+    /* the kernel did not reach the count asked: back to the 32 it had */
     g_assert_cmpuint (numvfs (fx, "0000:01:00.0"), ==, 32);
+    assert_contains (recovered->pdata[0], "undone, as the kernel had not completed the count asked");
   } else if (g_str_equal (k->name, "vf-type")) {
     /* the steps before it stay done; the interrupted one is undone */
     g_assert_cmpuint (numvfs (fx, "0000:01:00.0"), ==, 4);
@@ -823,7 +833,7 @@ test_journal_restore (void)
   before = gv_vgpu_family_read (fx->mount->root, "0000:67:00.0", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (before->num_vfs, ==, 0);
-  id = gv_vgpu_journal_begin (fx->records, "test", before, &error);
+  id = gv_vgpu_journal_begin (fx->records, "test", before, -1, &error);
   g_assert_no_error (error);
   g_assert_true (gv_vgpu_set_num_vfs (&ctx, "0000:67:00.0", 2, NULL, &error));
   g_assert_true (gv_vgpu_create_mdev (&ctx, "0000:67:00.4", "A40-8Q", UUID_A, NULL, NULL, &error));
@@ -861,6 +871,65 @@ test_journal_restore (void)
   g_assert_cmpuint (n_journals (fx), ==, 0);
 }
 
+/* A journal left open by a write that outlived its bound, settled when
+ * the write returns (or at the next start): what the kernel completed
+ * is kept, anything else taken back, and the report says which and why
+ * (issue 14, point 1). */
+static void
+test_journal_settle (void)
+{
+  g_autoptr (Fx) fx = fx_new ("a40-mdev");
+  g_autoptr (GError) error = NULL;
+  GvVgpuContext ctx = { .root = fx->mount->root, .timeout_ms = 5000, .appear_ms = 3000 };
+  const char *gpu = "0000:67:00.0";
+
+  /* the count asked for is there: kept */
+  {
+    g_autoptr (GvVgpuFamily) before = gv_vgpu_family_read (fx->mount->root, gpu, &error);
+    g_autoptr (GString) report = g_string_new (NULL);
+    g_autofree char *id = gv_vgpu_journal_begin (fx->records, "set-num-vfs", before, 4, &error);
+    g_assert_no_error (error);
+    g_assert_true (gv_vgpu_set_num_vfs (&ctx, gpu, 4, NULL, &error));
+    g_assert_true (gv_vgpu_journal_settle (fx->records, &ctx, id, FALSE, report, &error));
+    g_assert_no_error (error);
+    g_test_message ("%s", report->str);
+    assert_contains (report->str, "the kernel completed it: 4 VFs of 0000:67:00.0 kept");
+    g_assert_cmpuint (numvfs (fx, gpu), ==, 4);
+    g_assert_cmpuint (n_journals (fx), ==, 0);
+  }
+  /* another count than asked: taken back, saying why */
+  {
+    g_autoptr (GvVgpuFamily) before = gv_vgpu_family_read (fx->mount->root, gpu, &error);
+    g_autoptr (GString) report = g_string_new (NULL);
+    g_autofree char *id = gv_vgpu_journal_begin (fx->records, "set-num-vfs", before, 8, &error);
+    g_assert_no_error (error);
+    g_assert_true (gv_vgpu_set_num_vfs (&ctx, gpu, 2, NULL, &error));
+    g_assert_true (gv_vgpu_journal_settle (fx->records, &ctx, id, FALSE, report, &error));
+    g_test_message ("%s", report->str);
+    assert_contains (report->str, "undone, as the kernel had not completed the count asked: VFs of 0000:67:00.0 2 -> 4");
+    g_assert_cmpuint (numvfs (fx, gpu), ==, 4);
+    g_assert_cmpuint (n_journals (fx), ==, 0);
+  }
+  /* the late write failed: the plan's aim is not reached, the family goes
+   * back, and the errno is named */
+  {
+    g_autoptr (GvVgpuFamily) before = gv_vgpu_family_read (fx->mount->root, gpu, &error);
+    g_autoptr (GString) report = g_string_new (NULL);
+    g_autofree char *id = gv_vgpu_journal_begin (fx->records, "set-num-vfs", before, 6, &error);
+    GvVgpuPlan plan = { .kind = GV_VGPU_OP_SET_NUM_VFS, .function = (char *) gpu, .gpu = (char *) gpu, .count = 6 };
+    gboolean kept = TRUE;
+
+    g_assert_true (gv_vgpu_set_num_vfs (&ctx, gpu, 0, NULL, &error));
+    g_assert_true (gv_vgpu_plan_settle (&ctx, fx->records, &plan, id, -EIO, &kept, report, &error));
+    g_test_message ("%s", report->str);
+    g_assert_false (kept);
+    assert_contains (report->str, "the write failed: EIO");
+    assert_contains (report->str, "VFs of 0000:67:00.0 0 -> 4");
+    g_assert_cmpuint (numvfs (fx, gpu), ==, 4);
+    g_assert_cmpuint (n_journals (fx), ==, 0);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -874,6 +943,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/refuse/dependency", test_dependency_failure);
   g_test_add_func ("/plan/refuse/vfs-in-use", test_vfs_in_use);
   g_test_add_func ("/plan/journal/restore", test_journal_restore);
+  g_test_add_func ("/plan/journal/settle", test_journal_settle);
   for (guint i = 0; i < G_N_ELEMENTS (kills); i++) {
     g_autofree char *path = g_strdup_printf ("/plan/kill/%s", kills[i].name);
     g_test_add_data_func (path, &kills[i], test_kill);

@@ -778,6 +778,23 @@ test_manage (void)
   rm_rf (dir);
 }
 
+/* A byte-order mark, which some editors write first, is not a problem:
+ * the text reads as without it (it was "neither Key=value, a [group] nor a
+ * comment"). One anywhere else is. */
+static void
+test_bom (void)
+{
+  g_autoptr (GPtrArray) first = gv_config_check_text ("\xef\xbb\xbf[Manage]\nClasses=0108\n", NULL, NULL);
+  g_autoptr (GPtrArray) later = gv_config_check_text ("[Manage]\n\xef\xbb\xbf" "Classes=0108\n", NULL, NULL);
+  g_autoptr (GPtrArray) group = gv_config_check_text ("\xef\xbb\xbf[Device 0000:41:00.0]\nId=10de:26b9\nNumVfs=4\n",
+                                                      NULL, NULL);
+
+  g_assert_cmpuint (first->len, ==, 0);
+  g_assert_cmpuint (group->len, ==, 0);
+  g_assert_cmpuint (later->len, ==, 1);
+  g_assert_cmpuint (((GvConfigProblem *) later->pdata[0])->line, ==, 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -785,6 +802,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/parse/bad", test_bad);
   g_test_add_func ("/config/parse/many", test_many);
   g_test_add_func ("/config/parse/good", test_good);
+  g_test_add_func ("/config/parse/bom", test_bom);
   g_test_add_func ("/config/parse/missing", test_missing_and_unreadable);
   g_test_add_func ("/config/parse/dropins", test_dropins);
   g_test_add_func ("/config/parse/documented", test_documented_examples);

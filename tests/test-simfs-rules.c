@@ -443,6 +443,38 @@ test_sriov_disable_blocks_while_vf_open (Fixture *f, gconstpointer data)
   g_free (aw.path);
 }
 
+/* Enabling VFs takes time per VF (each is probed before the next): the
+ * virtfn links come one by one while the write runs, and a read of
+ * sriov_numvfs waits for the write, then shows its count. */
+static void
+test_sriov_enable_takes_time_per_vf (Fixture *f, gconstpointer data)
+{
+  AsyncWrite aw = { p (f, "sys/bus/pci/devices/%s/sriov_numvfs", L40S), "4", -1, 0 };
+  g_autofree char *first = p (f, "sys/bus/pci/devices/%s/virtfn0", L40S);
+  g_autofree char *last = p (f, "sys/bus/pci/devices/%s/virtfn3", L40S);
+  GThread *thread;
+  gint64 t0;
+
+  assert_read (f, ".sim/kernel", "sriov_enable_delay_ms=0\nsriov_disable_delay_ms=50\nsriov_vf_delay_ms=0");
+  g_assert_cmpint (w (f, ".sim/kernel", "sriov_vf_delay_ms=200"), ==, 0);
+  g_assert_cmpint (w (f, ".sim/kernel", "sriov_vf_delay_ms=x"), ==, EINVAL);
+  g_assert_cmpint (w (f, ".sim/kernel", "no_such_knob=1"), ==, EINVAL);
+  thread = g_thread_new ("enable", write_thread, &aw);
+  while (access (first, F_OK) != 0)
+    g_usleep (10 * 1000);
+  /* the first VF is there, the last not yet, and the write still runs */
+  g_assert_cmpint (access (last, F_OK), !=, 0);
+  g_assert_cmpint (aw.result, ==, -1);
+  t0 = g_get_monotonic_time ();
+  assert_attr (f, L40S, "sriov_numvfs", "4");
+  g_assert_cmpint (g_get_monotonic_time () - t0, >=, 300 * 1000);
+  g_thread_join (thread);
+  g_assert_cmpint (aw.result, ==, 0);
+  g_assert_cmpint (aw.took_us, >=, 4 * 200 * 1000);
+  g_assert_cmpint (access (last, F_OK), ==, 0);
+  g_free (aw.path);
+}
+
 /* ---- vendor-specific VFIO ---- */
 
 static void
@@ -816,6 +848,7 @@ main (int argc, char **argv)
   T ("sriov/vf-probe-fails", test_sriov_vf_probe_fails);
   T ("sriov/autoprobe-off", test_sriov_autoprobe_off);
   T ("sriov/disable-blocks-while-vf-open", test_sriov_disable_blocks_while_vf_open);
+  T ("sriov/enable-takes-time-per-vf", test_sriov_enable_takes_time_per_vf);
   T ("vendor-vfio/types", test_vendor_vfio_types);
   T ("vendor-vfio/release-guard", test_vendor_vfio_release_guard);
   T ("vendor-vfio/rejects-vfio-pci", test_vendor_vfio_rejects_vfio_pci);

@@ -31,6 +31,8 @@ packages=(
   # locale sources: the po suite generates de_DE.UTF-8 and zh_CN.UTF-8 into
   # a temporary directory (localedef, LOCPATH), nothing system-wide
   locales
+  # the shell completion's tests source bash-completion and drive zsh
+  bash-completion zsh
   # the Debian package (tools/build-deb.sh, suite deb): its build tools and
   # checker; its build and run-time dependencies are all listed above, so
   # the VM test's apt installs it offline

@@ -1,15 +1,19 @@
 /* Bringing what the bus was told in line with the daemon (see announce.h).
  *
- * Device.State and StateMessage are what an operation says while it runs,
- * else what sysfs says: they change through the model and through the
- * operation, often both in one iteration, and may pass through a value
- * nobody was told of (the override gone, the model not read yet). So
- * they are not compared on snapshots: a function whose state may have
- * changed is marked, and when the batch is sent what a Get returns then
- * is compared with what was announced last. */
+ * Most properties are facts of one function, and comparing its snapshots
+ * before and after a refresh says exactly which changed (changes.c).
+ * Some are not: Device.State and StateMessage follow operations as well
+ * as sysfs, and may pass through a value nobody was told of (the override
+ * gone, the model not read yet); OriginalDriver follows the records; and
+ * every org.gpuvirt.Vgpu property of a GPU follows its VFs and the mdevs.
+ * Those are "tracked": whenever something they depend on may have
+ * changed they are marked unsure, and when the batch is sent what a Get
+ * returns then is compared with what was announced last, so each goes out
+ * once per change and never without one. */
 #include "bus/announce.h"
 #include "bus/batch.h"
 #include "bus/changes.h"
+#include "bus/objects.h"
 #include "bus/paths.h"
 #include "gpuvirt-names.h"
 
@@ -18,10 +22,13 @@
 typedef struct {
   GHashTable *published;       /* BDF -> interfaces announced (BUS_IFACE_* bits) */
   GHashTable *published_mdevs; /* UUIDs announced */
-  GHashTable *states;          /* BDF -> "State\nStateMessage" as last announced (or as at start) */
-  GHashTable *unsure;          /* BDFs whose State or StateMessage may have changed since */
+  GHashTable *announced;       /* "PATH IFACE PROP" of a tracked property -> its value as last announced */
+  GHashTable *unsure;          /* those keys whose value may have changed since */
   BusBatch *batch;
 } BusState;
+
+static const char *const tracked_device[] = { "State", "StateMessage", "OriginalDriver", NULL };
+static const char *const tracked_vgpu[] = { "Framework", "Types", "CurrentType", "CurrentTypeName", "Mdevs", NULL };
 
 static void
 state_free (gpointer data)
@@ -31,7 +38,7 @@ state_free (gpointer data)
   bus_batch_free (state->batch);
   g_hash_table_unref (state->published);
   g_hash_table_unref (state->published_mdevs);
-  g_hash_table_unref (state->states);
+  g_hash_table_unref (state->announced);
   g_hash_table_unref (state->unsure);
   g_free (state);
 }
@@ -78,77 +85,148 @@ log_emit_failure (int r, const char *what, const char *path)
     g_warning ("Could not announce %s of %s, ignoring: %s", what, path, g_strerror (-r));
 }
 
-/* "State\nStateMessage" as a Get of BDF's object would return them now. */
+/* ---- tracked properties ---- */
+
 static char *
-visible_state (Daemon *daemon, const char *bdf)
+tracked_key (const char *path, const char *iface, const char *prop)
+{
+  return g_strdup_printf ("%s %s %s", path, iface, prop);
+}
+
+static const char *const *
+tracked_of (guint bit)
+{
+  return bit == BUS_IFACE_DEVICE ? tracked_device : bit == BUS_IFACE_VGPU ? tracked_vgpu : NULL;
+}
+
+/* Takes the tracked properties of BDF's interfaces BITS as they are now:
+ * what InterfacesAdded (or the start) told of them. */
+static void
+note_tracked (Daemon *daemon, const char *bdf, guint bits)
+{
+  BusState *state = state_of (daemon);
+  g_autofree char *path = bus_device_path (bdf);
+
+  for (guint bit = BUS_IFACE_DEVICE; bit <= BUS_IFACE_VGPU; bit <<= 1) {
+    const char *iface = bit == BUS_IFACE_DEVICE ? GPUVIRT_DEVICE_IFACE : GPUVIRT_VGPU_IFACE;
+    const char *const *props = tracked_of (bit);
+    for (guint i = 0; (bits & bit) && props && props[i]; i++) {
+      char *value = bus_device_property_text (daemon, path, iface, props[i]);
+      char *key = tracked_key (path, iface, props[i]);
+      g_hash_table_remove (state->unsure, key);
+      if (value)
+        g_hash_table_insert (state->announced, key, value);
+      else
+        g_free (key);
+    }
+  }
+}
+
+/* Forgets the tracked properties of BDF's interfaces BITS (they went). */
+static void
+forget_tracked (Daemon *daemon, const char *bdf, guint bits)
+{
+  BusState *state = state_of (daemon);
+  g_autofree char *path = bus_device_path (bdf);
+
+  for (guint bit = BUS_IFACE_DEVICE; bit <= BUS_IFACE_VGPU; bit <<= 1) {
+    const char *iface = bit == BUS_IFACE_DEVICE ? GPUVIRT_DEVICE_IFACE : GPUVIRT_VGPU_IFACE;
+    const char *const *props = tracked_of (bit);
+    for (guint i = 0; (bits & bit) && props && props[i]; i++) {
+      g_autofree char *key = tracked_key (path, iface, props[i]);
+      g_hash_table_remove (state->announced, key);
+      g_hash_table_remove (state->unsure, key);
+    }
+  }
+}
+
+/* BDF's tracked properties of IFACE (NULL: of every interface it has)
+ * may have changed. */
+static void
+mark_unsure (Daemon *daemon, const char *bdf, const char *iface)
+{
+  BusState *state = state_of (daemon);
+  guint bits = GPOINTER_TO_UINT (g_hash_table_lookup (state->published, bdf));
+  g_autofree char *path = bus_device_path (bdf);
+
+  for (guint bit = BUS_IFACE_DEVICE; bit <= BUS_IFACE_VGPU; bit <<= 1) {
+    const char *name = bit == BUS_IFACE_DEVICE ? GPUVIRT_DEVICE_IFACE : GPUVIRT_VGPU_IFACE;
+    const char *const *props = tracked_of (bit);
+    if (!(bits & bit) || !props || (iface && !g_str_equal (iface, name)))
+      continue;
+    for (guint i = 0; props[i]; i++)
+      g_hash_table_add (state->unsure, tracked_key (path, name, props[i]));
+  }
+  bus_batch_touch (state->batch);
+}
+
+/* The vGPU properties of a GPU follow its VFs and mdevs, and a VF's its
+ * siblings': any change in BDF's family makes the whole family unsure. */
+static void
+mark_family_unsure (Daemon *daemon, const char *bdf)
 {
   GvHostDevice *device = gv_host_lookup (daemon->host, bdf);
+  GvHostDevice *pf = device && device->fn->physfn ? gv_host_lookup (daemon->host, device->fn->physfn) : device;
 
-  if (!device)
-    return NULL;
-  return g_strdup_printf ("%s\n%s", daemon_device_state (daemon, device), daemon_device_message (daemon, bdf));
+  if (!pf)
+    return;
+  mark_unsure (daemon, pf->fn->bdf, GPUVIRT_VGPU_IFACE);
+  for (guint i = 0; pf->fn->vfs && pf->fn->vfs[i]; i++)
+    mark_unsure (daemon, pf->fn->vfs[i], GPUVIRT_VGPU_IFACE);
 }
 
-/* Queues State and StateMessage of BDF when they differ from what was
- * announced last. */
-static void
-queue_state (Daemon *daemon, BusState *state, const char *bdf)
-{
-  g_autofree char *now = visible_state (daemon, bdf);
-  const char *was = g_hash_table_lookup (state->states, bdf);
-  const char *names[3] = { NULL };
-  const char *now_msg, *was_msg;
-  guint n = 0;
-
-  if (!now || !g_hash_table_contains (state->published, bdf)) {
-    g_hash_table_remove (state->states, bdf);
-    return;
-  }
-  if (!was) {
-    g_hash_table_insert (state->states, g_strdup (bdf), g_steal_pointer (&now));
-    return;
-  }
-  now_msg = strchr (now, '\n');
-  was_msg = strchr (was, '\n');
-  if (now_msg - now != was_msg - was || strncmp (now, was, (gsize) (now_msg - now)) != 0)
-    names[n++] = "State";
-  if (!g_str_equal (now_msg, was_msg))
-    names[n++] = "StateMessage";
-  if (n > 0) {
-    g_autofree char *path = bus_device_path (bdf);
-    bus_batch_add (state->batch, path, GPUVIRT_DEVICE_IFACE, names);
-    g_hash_table_insert (state->states, g_strdup (bdf), g_steal_pointer (&now));
-  }
-}
-
-/* The batch goes out (PATH NULL: all of it): the states marked unsure
- * are decided now. */
+/* The batch goes out (PATH NULL: all of it): the unsure properties are
+ * decided now, against what a Get returns. */
 static void
 prepare (BusBatch *batch, const char *path, gpointer user_data)
 {
   Daemon *daemon = user_data;
   BusState *state = state_of (daemon);
-  g_autoptr (GPtrArray) bdfs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer key;
 
   g_hash_table_iter_init (&iter, state->unsure);
   while (g_hash_table_iter_next (&iter, &key, NULL)) {
-    g_autofree char *p = path ? bus_device_path (key) : NULL;
-    if (!path || g_str_equal (p, path)) {
-      g_ptr_array_add (bdfs, g_strdup (key));
+    const char *k = key;
+    if (!path || (g_str_has_prefix (k, path) && k[strlen (path)] == ' ')) {
+      g_ptr_array_add (keys, g_strdup (k));
       g_hash_table_iter_remove (&iter);
     }
   }
-  for (guint i = 0; i < bdfs->len; i++)
-    queue_state (daemon, state, bdfs->pdata[i]);
+  for (guint i = 0; i < keys->len; i++) {
+    g_auto (GStrv) parts = g_strsplit (keys->pdata[i], " ", 3);
+    g_autofree char *now = bus_device_property_text (daemon, parts[0], parts[1], parts[2]);
+    const char *was = g_hash_table_lookup (state->announced, keys->pdata[i]);
+    const char *names[] = { parts[2], NULL };
+
+    /* gone, or its interface went (InterfacesRemoved said so) */
+    if (!now) {
+      g_hash_table_remove (state->announced, keys->pdata[i]);
+      continue;
+    }
+    if (g_strcmp0 (was, now) == 0)
+      continue;
+    bus_batch_add (batch, parts[0], parts[1], names);
+    g_hash_table_insert (state->announced, g_strdup (keys->pdata[i]), g_steal_pointer (&now));
+  }
 }
 
-static void
-mark_unsure (BusState *state, const char *bdf)
+void
+bus_announce_property (Daemon *daemon, const char *bdf, const char *iface, const char *name)
 {
-  g_hash_table_add (state->unsure, g_strdup (bdf));
-  bus_batch_touch (state->batch);
+  BusState *state = state_of (daemon);
+  guint bits = GPOINTER_TO_UINT (g_hash_table_lookup (state->published, bdf));
+  guint want = g_str_equal (iface, GPUVIRT_SRIOV_IFACE) ? BUS_IFACE_SRIOV
+               : g_str_equal (iface, GPUVIRT_VGPU_IFACE) ? BUS_IFACE_VGPU
+                                                        : BUS_IFACE_DEVICE;
+  g_autofree char *path = NULL;
+  const char *names[] = { name, NULL };
+
+  if (!(bits & want))
+    return;
+  path = bus_device_path (bdf);
+  bus_batch_add (state->batch, path, iface, names);
 }
 
 void
@@ -163,8 +241,20 @@ bus_announce_state_changed (Daemon *daemon, const char *bdf, gboolean will)
     bus_batch_flush_path (state->batch, path);
     return;
   }
-  mark_unsure (state, bdf);
+  mark_unsure (daemon, bdf, GPUVIRT_DEVICE_IFACE);
+  /* a function on its way (releasing, returning) changes nothing else
+   * that is announced: its progress goes out at once */
+  {
+    GvHostDevice *device = gv_host_lookup (daemon->host, bdf);
+    const char *now = device ? daemon_device_state (daemon, device) : NULL;
+    if (g_strcmp0 (now, GPUVIRT_STATE_RELEASING) == 0 || g_strcmp0 (now, GPUVIRT_STATE_RETURNING) == 0) {
+      g_autofree char *path = bus_device_path (bdf);
+      bus_batch_flush_path (state->batch, path);
+    }
+  }
 }
+
+/* ---- objects and their facts ---- */
 
 /* Brings what the bus was told about BDF in line with the model. OLD is
  * its snapshot before the change (NULL: announce every property). */
@@ -182,40 +272,35 @@ announce_device (Daemon *daemon, const char *bdf, GvHostDevice *old, gboolean ch
     g_auto (GStrv) names = iface_names (removed);
     for (guint i = 0; names[i]; i++)
       bus_batch_drop (state->batch, path, names[i]);
+    forget_tracked (daemon, bdf, removed);
     log_emit_failure (sd_bus_emit_interfaces_removed_strv (daemon->bus, path, names), "removal", path);
-  }
-  if (added) {
-    g_auto (GStrv) names = iface_names (added);
-    for (guint i = 0; names[i]; i++)
-      bus_batch_drop (state->batch, path, names[i]);
-    log_emit_failure (sd_bus_emit_interfaces_added_strv (daemon->bus, path, names), "arrival", path);
-  }
-  if (changed && kept && old) {
-    g_auto (GStrv) dev = bus_changed_device_properties (old, device);
-    g_auto (GStrv) sriov = bus_changed_sriov_properties (old, device);
-    g_auto (GStrv) vgpu = bus_changed_vgpu_properties (old, device);
-    if (kept & BUS_IFACE_DEVICE)
-      bus_batch_add (state->batch, path, GPUVIRT_DEVICE_IFACE, (const char *const *) dev);
-    if (kept & BUS_IFACE_SRIOV)
-      bus_batch_add (state->batch, path, GPUVIRT_SRIOV_IFACE, (const char *const *) sriov);
-    if (kept & BUS_IFACE_VGPU)
-      bus_batch_add (state->batch, path, GPUVIRT_VGPU_IFACE, (const char *const *) vgpu);
-  } else if (changed && kept) {
-    g_auto (GStrv) names = iface_names (kept);
-    for (guint i = 0; names[i]; i++)
-      log_emit_failure (sd_bus_emit_properties_changed_strv (daemon->bus, path, names[i], NULL), "changes", path);
   }
   if (now)
     g_hash_table_insert (state->published, g_strdup (bdf), GUINT_TO_POINTER (now));
   else
     g_hash_table_remove (state->published, bdf);
-  /* a new object's State is in its InterfacesAdded; a gone one has none */
-  if (added & BUS_IFACE_DEVICE)
-    g_hash_table_insert (state->states, g_strdup (bdf), visible_state (daemon, bdf));
-  else if (!now)
-    g_hash_table_remove (state->states, bdf);
-  else
-    mark_unsure (state, bdf);
+  if (added) {
+    g_auto (GStrv) names = iface_names (added);
+    for (guint i = 0; names[i]; i++)
+      bus_batch_drop (state->batch, path, names[i]);
+    /* InterfacesAdded carries every value: the tracked ones as they are */
+    note_tracked (daemon, bdf, added);
+    log_emit_failure (sd_bus_emit_interfaces_added_strv (daemon->bus, path, names), "arrival", path);
+  }
+  if (changed && kept && old) {
+    g_auto (GStrv) dev = bus_changed_device_properties (old, device);
+    g_auto (GStrv) sriov = bus_changed_sriov_properties (old, device);
+    if (kept & BUS_IFACE_DEVICE)
+      bus_batch_add (state->batch, path, GPUVIRT_DEVICE_IFACE, (const char *const *) dev);
+    if (kept & BUS_IFACE_SRIOV)
+      bus_batch_add (state->batch, path, GPUVIRT_SRIOV_IFACE, (const char *const *) sriov);
+  } else if (changed && kept) {
+    g_auto (GStrv) names = iface_names (kept);
+    for (guint i = 0; names[i]; i++)
+      log_emit_failure (sd_bus_emit_properties_changed_strv (daemon->bus, path, names[i], NULL), "changes", path);
+  }
+  if (kept)
+    mark_unsure (daemon, bdf, GPUVIRT_DEVICE_IFACE);
 }
 
 static void
@@ -227,7 +312,7 @@ announce_mdevs (Daemon *daemon)
   g_autoptr (GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
   const char *const names[] = { GPUVIRT_MDEV_IFACE, NULL };
   GHashTableIter iter;
-  gpointer key;
+  gpointer key, value;
 
   for (guint i = 0; i < mdevs->len; i++) {
     GvHostMdev *mdev = mdevs->pdata[i];
@@ -247,6 +332,11 @@ announce_mdevs (Daemon *daemon)
     log_emit_failure (sd_bus_emit_interfaces_removed_strv (daemon->bus, path, (char **) names), "removal", path);
     g_hash_table_remove (state->published_mdevs, gone->pdata[i]);
   }
+  /* every GPU's Mdevs, and the types its parents offer, may follow */
+  g_hash_table_iter_init (&iter, state->published);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (GPOINTER_TO_UINT (value) & BUS_IFACE_VGPU)
+      mark_unsure (daemon, key, GPUVIRT_VGPU_IFACE);
 }
 
 void
@@ -267,6 +357,16 @@ bus_announce_host_changed (Daemon *daemon, const GvHostChanges *changes, GHashTa
     GvHostDevice *now = gv_host_lookup (daemon->host, changes->changed[i]);
     announce_device (daemon, changes->changed[i], old, TRUE);
     managed_set |= old && now && old->managed != now->managed;
+  }
+  /* a vGPU family's properties follow every member */
+  for (guint i = 0; changes->added && changes->added[i]; i++)
+    mark_family_unsure (daemon, changes->added[i]);
+  for (guint i = 0; changes->changed && changes->changed[i]; i++)
+    mark_family_unsure (daemon, changes->changed[i]);
+  for (guint i = 0; changes->removed && changes->removed[i]; i++) {
+    GvHostDevice *old = g_hash_table_lookup (before, changes->removed[i]);
+    if (old && old->fn->physfn)
+      mark_family_unsure (daemon, old->fn->physfn);
   }
   if (changes->mdevs_changed)
     announce_mdevs (daemon);
@@ -298,26 +398,35 @@ bus_announce_flush (Daemon *daemon)
   bus_batch_flush (state_of (daemon)->batch);
 }
 
+/* Takes note of every object present at start. */
+static void
+publish_all (Daemon *daemon)
+{
+  BusState *state = state_of (daemon);
+  GPtrArray *devices = gv_host_get_devices (daemon->host);
+
+  for (guint i = 0; i < devices->len; i++) {
+    GvHostDevice *device = devices->pdata[i];
+    guint bits = bus_device_interfaces (device);
+    g_hash_table_insert (state->published, g_strdup (device->fn->bdf), GUINT_TO_POINTER (bits));
+    note_tracked (daemon, device->fn->bdf, bits);
+  }
+}
+
 void
 bus_announce_init (Daemon *daemon)
 {
   BusState *state = g_new0 (BusState, 1);
-  GPtrArray *devices = gv_host_get_devices (daemon->host);
   GPtrArray *mdevs = gv_host_get_mdevs (daemon->host);
 
   state->published = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   state->published_mdevs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  state->states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  state->announced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   state->unsure = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   state->batch = bus_batch_new (daemon->bus, daemon->event, prepare, daemon);
   daemon->bus_state = state;
   daemon->bus_state_free = state_free;
-  for (guint i = 0; i < devices->len; i++) {
-    GvHostDevice *device = devices->pdata[i];
-    g_hash_table_insert (state->published, g_strdup (device->fn->bdf),
-                         GUINT_TO_POINTER (bus_device_interfaces (device)));
-    g_hash_table_insert (state->states, g_strdup (device->fn->bdf), visible_state (daemon, device->fn->bdf));
-  }
+  publish_all (daemon);
   for (guint i = 0; i < mdevs->len; i++)
     g_hash_table_add (state->published_mdevs, g_strdup (((GvHostMdev *) mdevs->pdata[i])->uuid));
 }

@@ -23,6 +23,10 @@ void bus_announce_init (Daemon *daemon);
  * so that a caller has seen the change announced once it has its answer. */
 void bus_announce_flush (Daemon *daemon);
 
+/* Queues property NAME of IFACE on BDF's object, when the object carries
+ * that interface: for what the bus layer itself changes (Sriov.Pending). */
+void bus_announce_property (Daemon *daemon, const char *bdf, const char *iface, const char *name);
+
 /* The core's handlers. */
 void bus_announce_host_changed (Daemon *daemon, const GvHostChanges *changes, GHashTable *before);
 void bus_announce_state_changed (Daemon *daemon, const char *bdf, gboolean will);

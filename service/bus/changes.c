@@ -32,8 +32,6 @@ bus_changed_device_properties (const GvHostDevice *old, const GvHostDevice *now)
   CHANGED (old->managed != now->managed, "Managed");
   CHANGED (driver, "Driver");
   CHANGED (g_strcmp0 (a->driver_override, b->driver_override) != 0, "DriverOverride");
-  /* recorded when gpuvirt first moves it, dropped when given back */
-  CHANGED (driver, "OriginalDriver");
   CHANGED (!strv_same (old->group_members, now->group_members), "IommuGroupMembers");
   CHANGED (old->verdict != now->verdict, "GroupVerdict");
   CHANGED (!strv_same (old->foreign, now->foreign), "ForeignGroupMembers");
@@ -55,17 +53,3 @@ bus_changed_sriov_properties (const GvHostDevice *old, const GvHostDevice *now)
   return finish (names);
 }
 
-/* Types of a PF with per-VF types follow its VFs, which this snapshot
- * does not hold: any change of the family announces the vGPU state. */
-GStrv
-bus_changed_vgpu_properties (const GvHostDevice *old, const GvHostDevice *now)
-{
-  GPtrArray *names = g_ptr_array_new ();
-
-  CHANGED (old->framework != now->framework, "Framework");
-  g_ptr_array_add (names, g_strdup ("Types"));
-  g_ptr_array_add (names, g_strdup ("CurrentType"));
-  g_ptr_array_add (names, g_strdup ("CurrentTypeName"));
-  g_ptr_array_add (names, g_strdup ("Mdevs"));
-  return finish (names);
-}

@@ -4,10 +4,10 @@
 
 #include "host/model.h"
 
-/* Names of org.gpuvirt.Device / Sriov / Vgpu properties that differ
- * between OLD and NOW (NULL-terminated, possibly empty). State and
- * StateMessage are not among them: they follow operations too, and
- * announce.c compares them with what it announced. */
+/* Names of org.gpuvirt.Device / Sriov properties that differ between
+ * OLD and NOW (NULL-terminated, possibly empty). State, StateMessage,
+ * OriginalDriver and the Vgpu properties are not among them: they follow
+ * operations, records or other functions too, and announce.c compares
+ * their values with what it announced. */
 GStrv bus_changed_device_properties (const GvHostDevice *old, const GvHostDevice *now);
 GStrv bus_changed_sriov_properties (const GvHostDevice *old, const GvHostDevice *now);
-GStrv bus_changed_vgpu_properties (const GvHostDevice *old, const GvHostDevice *now);

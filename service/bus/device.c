@@ -9,8 +9,11 @@
 #include "bus/util.h"
 #include "bus/vgpu.h"
 #include "gpuvirt-names.h"
+#include "vgpu/capacity.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The function a property call is about. */
@@ -163,6 +166,7 @@ get_holders (sd_bus *bus, const char *path, const char *iface, const char *prop,
 GETTER (total_vfs, "u", fn->sriov_totalvfs)
 GETTER (num_vfs, "u", fn->sriov_numvfs)
 PATHS_GETTER (virtual_functions, fn->vfs)
+GETTER (pending, "b", (int) daemon_sriov_pending (daemon, fn->bdf))
 
 /* ---- org.gpuvirt.Vgpu ---- */
 
@@ -199,7 +203,7 @@ append_mdev_type (sd_bus_message *reply, GvHostMdevType *t, guint available)
 }
 
 static int
-append_vendor_type (sd_bus_message *reply, GvHostVendorType *t, guint available)
+append_vendor_type (sd_bus_message *reply, GvHostVendorType *t, guint available, int max_instance)
 {
   g_autofree char *id = g_strdup_printf ("%u", t->id);
   int r = sd_bus_message_open_container (reply, 'r', "ssuua{sv}");
@@ -207,7 +211,7 @@ append_vendor_type (sd_bus_message *reply, GvHostVendorType *t, guint available)
   if (r >= 0)
     r = sd_bus_message_append (reply, "ssuu", id, t->name, t->parsed.framebuffer_mb, available);
   if (r >= 0)
-    r = append_type_details (reply, NULL, NULL, -1, &t->parsed);
+    r = append_type_details (reply, NULL, NULL, max_instance, &t->parsed);
   return r < 0 ? r : sd_bus_message_close_container (reply);
 }
 
@@ -256,8 +260,15 @@ append_vf_types (Daemon *daemon, sd_bus_message *reply, GvHostFunction *pf)
   r = sd_bus_message_open_container (reply, 'a', "(ssuua{sv})");
   for (guint i = 0; r >= 0 && i < sums->len; i++) {
     TypeSum *sum = &g_array_index (sums, TypeSum, i);
-    r = sum->mdev ? append_mdev_type (reply, sum->mdev, sum->available)
-                  : append_vendor_type (reply, sum->vendor, sum->available);
+    if (sum->mdev) {
+      r = append_mdev_type (reply, sum->mdev, sum->available);
+    } else {
+      /* how many more fit on the GPU, not how many VFs list it */
+      GvHostDevice *gpu = gv_host_lookup (daemon->host, pf->bdf);
+      GvVgpuCapacity capacity = gv_vgpu_vendor_capacity (daemon->host, daemon->type_names, gpu, sum->vendor->id);
+      r = append_vendor_type (reply, sum->vendor, capacity.fits,
+                              capacity.max_instance ? (int) capacity.max_instance : -1);
+    }
   }
   return r < 0 ? r : sd_bus_message_close_container (reply);
 }
@@ -279,7 +290,7 @@ get_types (sd_bus *bus, const char *path, const char *iface, const char *prop, s
     r = append_mdev_type (reply, t, (guint) MAX (t->available_instances, 0));
   }
   for (guint i = 0; r >= 0 && fn->vendor_vfio && i < fn->vendor_vfio->creatable->len; i++)
-    r = append_vendor_type (reply, fn->vendor_vfio->creatable->pdata[i], 1);
+    r = append_vendor_type (reply, fn->vendor_vfio->creatable->pdata[i], 1, -1);
   return r < 0 ? r : sd_bus_message_close_container (reply);
 }
 
@@ -383,6 +394,7 @@ static const sd_bus_vtable sriov_vtable[] = {
   SD_BUS_PROPERTY ("TotalVfs", "u", get_total_vfs, 0, CONST),
   SD_BUS_PROPERTY ("NumVfs", "u", get_num_vfs, 0, EMITS),
   SD_BUS_PROPERTY ("VirtualFunctions", "ao", get_virtual_functions, 0, EMITS),
+  SD_BUS_PROPERTY ("Pending", "b", get_pending, 0, EMITS),
   SD_BUS_METHOD_WITH_ARGS ("SetNumVfs", SD_BUS_ARGS ("u", count, "a{sv}", options),
                            SD_BUS_RESULT ("ao", virtual_functions), bus_sriov_set_num_vfs, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_VTABLE_END
@@ -472,4 +484,63 @@ bus_device_register (Daemon *daemon)
   if (r >= 0)
     r = sd_bus_add_node_enumerator (daemon->bus, NULL, GPUVIRT_DEVICES_PATH, enumerate_devices, daemon);
   return r;
+}
+
+/* ---- a property's value as text, to compare with what was announced ---- */
+
+static const sd_bus_vtable *
+vtable_of (const char *iface)
+{
+  if (g_str_equal (iface, GPUVIRT_DEVICE_IFACE))
+    return device_vtable;
+  if (g_str_equal (iface, GPUVIRT_SRIOV_IFACE))
+    return sriov_vtable;
+  if (g_str_equal (iface, GPUVIRT_VGPU_IFACE))
+    return vgpu_vtable;
+  return NULL;
+}
+
+char *
+bus_device_property_text (Daemon *daemon, const char *path, const char *iface, const char *prop)
+{
+  const sd_bus_vtable *v = vtable_of (iface);
+  g_autoptr (sd_bus_message) m = NULL;
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  char *text = NULL;
+  size_t size = 0;
+  FILE *f;
+  int r;
+
+  for (; v && v->type != _SD_BUS_VTABLE_END; v++) {
+    if (v->type == _SD_BUS_VTABLE_PROPERTY && g_str_equal (v->x.property.member, prop))
+      break;
+  }
+  if (!v || v->type != _SD_BUS_VTABLE_PROPERTY)
+    return NULL;
+  /* the getter appends to a message as for a Get; the message is dumped */
+  r = sd_bus_message_new_signal (daemon->bus, &m, path, iface, "Value");
+  if (r >= 0)
+    r = sd_bus_message_open_container (m, 'v', v->x.property.signature);
+  if (r >= 0)
+    r = v->x.property.get (daemon->bus, path, iface, prop, m, daemon, &error);
+  sd_bus_error_free (&error);
+  if (r >= 0)
+    r = sd_bus_message_close_container (m);
+  if (r >= 0)
+    r = sd_bus_message_seal (m, 1, 0);
+  if (r >= 0)
+    r = sd_bus_message_rewind (m, TRUE);
+  if (r < 0)
+    return NULL;
+  f = open_memstream (&text, &size);
+  if (!f)
+    return NULL;
+  r = sd_bus_message_dump (m, f, SD_BUS_MESSAGE_DUMP_SUBTREE_ONLY);
+  fclose (f);
+  if (r < 0) {
+    free (text);
+    return NULL;
+  }
+  /* memstream's buffer comes from malloc: g_free is free (GLib >= 2.46) */
+  return text;
 }

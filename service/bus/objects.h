@@ -11,3 +11,8 @@ int bus_device_register (Daemon *daemon);
 int bus_mdev_register (Daemon *daemon);
 int bus_sriov_register (Daemon *daemon);
 int bus_vgpu_register (Daemon *daemon);
+
+/* What a Get of IFACE.PROP on the device object PATH returns now, as
+ * text (NULL when it has no such property or the getter fails): the
+ * announcer compares it with what it announced last. */
+char *bus_device_property_text (Daemon *daemon, const char *path, const char *iface, const char *prop);

@@ -1,5 +1,6 @@
 /* Options a{sv} of mutating methods (see options.h). */
 #include "bus/options.h"
+#include "common/gv-error.h"
 
 #include <errno.h>
 #include <string.h>
@@ -38,8 +39,9 @@ bus_read_options (sd_bus_message *m, const BusOption *known, gsize n_known, sd_b
         opt = &known[i];
     if (!opt) {
       g_autoptr (GString) keys = known_keys (known, n_known);
-      return sd_bus_error_setf (error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%s' (this method takes: %s)", key,
-                                keys->str);
+      g_autofree char *shown = gv_error_escape (key);
+      return sd_bus_error_setf (error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%s' (this method takes: %s)",
+                                shown, keys->str);
     }
     sig[0] = opt->type;
     sig[1] = '\0';

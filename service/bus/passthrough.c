@@ -320,18 +320,22 @@ on_progress_item (Daemon *daemon, QueueItem *item)
   gboolean moving = g_str_equal (state, GPUVIRT_STATE_RELEASING) || g_str_equal (state, GPUVIRT_STATE_RETURNING) ||
                     g_str_equal (state, GPUVIRT_STATE_STUCK);
 
+  const char *bdfs[] = { item->bdf, NULL };
+  g_autoptr (GError) error = NULL;
+
   if (moving || g_hash_table_contains (daemon->busy, item->bdf)) {
     daemon_set_state (daemon, item->bdf, state, item->message);
-    return;
-  }
-  /* a write that was stuck returned: the function is where sysfs says */
-  {
-    const char *bdfs[] = { item->bdf, NULL };
-    g_autoptr (GError) error = NULL;
+    if (moving)
+      return;
+  } else {
+    /* a write that was stuck returned: the function is where sysfs says */
     daemon_set_state (daemon, item->bdf, NULL, item->message);
-    if (!daemon_refresh_functions (daemon, bdfs, FALSE, &error))
-      g_warning ("Could not re-read %s, ignoring: %s", item->bdf, error->message);
   }
+  /* the function arrived: its driver, override, records and VFIO nodes
+   * are read now, so they go out with its State, in one signal, and a
+   * Get never shows the new State with the old driver */
+  if (!daemon_refresh_functions (daemon, bdfs, FALSE, &error))
+    g_warning ("Could not re-read %s, ignoring: %s", item->bdf, error->message);
 }
 
 void
@@ -442,6 +446,14 @@ owner_of (Daemon *daemon, GvPassthroughOp operation, const char *bdf)
   return device && device->role == GV_HOST_ROLE_COMPANION && device->owner ? device->owner : bdf;
 }
 
+static int
+bus_refuse_driver_name (const char *name, sd_bus_error *error)
+{
+  g_autofree char *shown = gv_error_escape (name);
+  return sd_bus_error_setf (error, SD_BUS_ERROR_INVALID_ARGS,
+                            "'%s' is not a driver name (letters, digits, '_' and '-')", shown);
+}
+
 static gboolean
 valid_driver_name (const char *name)
 {
@@ -481,7 +493,7 @@ device_method (sd_bus_message *m, Daemon *daemon, GvPassthroughOp operation, sd_
   else
     r = bus_read_options (m, unbind_opts, G_N_ELEMENTS (unbind_opts), error);
   if (r >= 0 && options.driver && !valid_driver_name (options.driver))
-    r = sd_bus_error_setf (error, SD_BUS_ERROR_INVALID_ARGS, "'%s' is not a driver name", options.driver);
+    r = bus_refuse_driver_name (options.driver, error);
   if (r >= 0 && (!bdf || !gv_host_lookup (daemon->host, bdf)))
     r = sd_bus_error_setf (error, GPUVIRT_ERROR_NO_SUCH_DEVICE, "%s is gone", sd_bus_message_get_path (m));
   if (r >= 0) {
@@ -532,9 +544,10 @@ manager_method (sd_bus_message *m, Daemon *daemon, GvPassthroughOp operation, sd
   r = sd_bus_message_read_strv (m, &devices);
   if (r >= 0)
     r = bus_read_options (m, opts, n_opts, error);
-  if (r >= 0 && options.driver && (operation != GV_PASSTHROUGH_GIVE_BACK || !valid_driver_name (options.driver)))
-    r = sd_bus_error_setf (error, SD_BUS_ERROR_INVALID_ARGS, operation != GV_PASSTHROUGH_GIVE_BACK
-                             ? "The driver option belongs to GiveBack" : "'%s' is not a driver name", options.driver);
+  if (r >= 0 && options.driver && operation != GV_PASSTHROUGH_GIVE_BACK)
+    r = sd_bus_error_set (error, SD_BUS_ERROR_INVALID_ARGS, "The driver option belongs to GiveBack");
+  else if (r >= 0 && options.driver && !valid_driver_name (options.driver))
+    r = bus_refuse_driver_name (options.driver, error);
   if (r >= 0 && (all_nvidia || options.allow_foreign) && operation != GV_PASSTHROUGH_BIND_VFIO)
     r = sd_bus_error_set (error, SD_BUS_ERROR_INVALID_ARGS, "all-nvidia and allow-foreign belong to BindVfio");
   for (guint i = 0; r >= 0 && devices && devices[i]; i++) {

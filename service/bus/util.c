@@ -33,15 +33,19 @@ bus_resolve_device_argument (const char *text, sd_bus_error *error)
 
   if (g_str_has_prefix (text, "/")) {
     bdf = bus_device_path_to_bdf (text);
-    if (!bdf)
+    if (!bdf) {
+      g_autofree char *shown = gv_error_escape (text);
       sd_bus_error_setf (error, SD_BUS_ERROR_INVALID_ARGS,
-                         "'%s' is not a device object path (expected /org/gpuvirt/devices/pci_0000_01_00_0)", text);
+                         "'%s' is not a device object path (expected /org/gpuvirt/devices/pci_0000_01_00_0)", shown);
+    }
     return bdf;
   }
   bdf = gv_host_bdf_normalize (text);
-  if (!bdf)
+  if (!bdf) {
+    g_autofree char *shown = gv_error_escape (text);
     sd_bus_error_setf (error, SD_BUS_ERROR_INVALID_ARGS,
-                       "'%s' is not a PCI address (expected 0000:01:00.0 or 01:00.0)", text);
+                       "'%s' is not a PCI address (expected 0000:01:00.0 or 01:00.0)", shown);
+  }
   return bdf;
 }
 

@@ -12,14 +12,43 @@
 #include <errno.h>
 #include <string.h>
 
-typedef enum { ITEM_DONE, ITEM_LATE } ItemKind;
+typedef enum { ITEM_DONE, ITEM_LATE, ITEM_PROGRESS, ITEM_SETTLED } ItemKind;
 
 typedef struct {
   ItemKind kind;
-  BusVgpuOp *op;  /* DONE */
-  char *what;     /* LATE: the BDF or UUID the late write was about */
-  int result;
+  BusVgpuOp *op;          /* DONE */
+  DaemonStuckOp *stuck;   /* SETTLED: the operation, its keys still busy */
+  char *what;             /* LATE: the BDF or UUID the late write was about; PROGRESS: the PF */
+  char *message;          /* PROGRESS; SETTLED: what settling did */
+  int result;             /* LATE, SETTLED: the late write's 0 or -errno */
+  gboolean kept;          /* SETTLED: the kernel completed what was asked */
+  GError *error;          /* SETTLED: settling failed */
 } Item;
+
+static void
+item_free (Item *item)
+{
+  g_free (item->what);
+  g_free (item->message);
+  g_clear_error (&item->error);
+  g_free (item);
+}
+
+/* Does the plan write the GPU's sriov_numvfs? (Sriov.Pending, and the
+ * PF not read meanwhile: see daemon_set_sriov_pending().) */
+static gboolean
+writes_num_vfs (const GvVgpuPlan *plan)
+{
+  return plan->kind == GV_VGPU_OP_SET_NUM_VFS || (plan->kind == GV_VGPU_OP_CREATE_VGPU && plan->enables_vfs) ||
+         (plan->kind == GV_VGPU_OP_REMOVE_VGPU && plan->disable_vfs);
+}
+
+static void
+set_pending (Daemon *daemon, const char *pf, gboolean pending)
+{
+  daemon_set_sriov_pending (daemon, pf, pending);
+  bus_announce_property (daemon, pf, GPUVIRT_SRIOV_IFACE, "Pending");
+}
 
 static void
 op_free (BusVgpuOp *op)
@@ -46,6 +75,19 @@ on_late (const char *what, int result, gpointer user_data)
   daemon_queue_push (daemon->vgpu_queue, item);
 }
 
+/* From the worker, while a long write runs. */
+static void
+on_progress (const char *function, const char *message, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  Item *item = g_new0 (Item, 1);
+
+  item->kind = ITEM_PROGRESS;
+  item->what = g_strdup (function);
+  item->message = g_strdup (message);
+  daemon_queue_push (daemon->vgpu_queue, item);
+}
+
 static BusVgpuOp *
 op_new (Daemon *daemon, sd_bus_message *m, GvVgpuPlan *plan, guint timeout_ms, BusVgpuOpReplyFunc reply)
 {
@@ -59,6 +101,7 @@ op_new (Daemon *daemon, sd_bus_message *m, GvVgpuPlan *plan, guint timeout_ms, B
   op->ctx.root = op->root;
   op->ctx.timeout_ms = timeout_ms;
   op->ctx.late = on_late;
+  op->ctx.progress = on_progress;
   op->ctx.user_data = daemon;
   return op;
 }
@@ -84,6 +127,9 @@ op_start (BusVgpuOp *op)
   GThread *thread;
 
   daemon_mark_busy (op->daemon, (const char *const *) op->plan->busy, op);
+  if (writes_num_vfs (op->plan))
+    set_pending (op->daemon, op->plan->gpu, TRUE);
+  op->started = g_get_monotonic_time ();
   thread = g_thread_new ("gpuvirt-vgpu", worker, op);
   g_thread_unref (thread);
 }
@@ -169,7 +215,8 @@ finish (BusVgpuOp *op)
 {
   Daemon *daemon = op->daemon;
   const GvVgpuPlan *plan = op->plan;
-  gboolean stuck = g_error_matches (op->error, GV_ERROR, GV_ERROR_STUCK);
+  gboolean stuck = g_error_matches (op->error, GV_ERROR, GV_ERROR_STUCK) ||
+                   g_error_matches (op->error, GV_ERROR, GV_ERROR_PENDING);
   const char *extra[4] = { NULL };
   sd_bus_error persist_error = SD_BUS_ERROR_NULL;
   g_autofree char *text = NULL;
@@ -178,9 +225,11 @@ finish (BusVgpuOp *op)
 
   daemon_unmark_busy (daemon, (const char *const *) plan->busy);
   if (stuck) {
-    /* held until the write returns: see on_late */
-    daemon_mark_busy (daemon, (const char *const *) plan->busy, daemon);
-    g_ptr_array_add (daemon->stuck_ops, g_strdupv (plan->busy));
+    /* busy until the write returns and the operation is settled: see late() */
+    daemon_stuck_add (daemon, g_strdupv (plan->busy), op, (GDestroyNotify) op_free);
+    daemon_set_state (daemon, plan->gpu, NULL, op->error->message);
+  } else if (writes_num_vfs (plan)) {
+    set_pending (daemon, plan->gpu, FALSE);
   }
   extra[0] = plan->gpu;
   extra[1] = plan->function;
@@ -207,29 +256,98 @@ finish (BusVgpuOp *op)
     g_warning ("Could not reply to %s on %s: %s", gv_vgpu_op_to_string (plan->kind), plan->function,
                g_strerror (-r));
   sd_bus_error_free (&persist_error);
-  op_free (op);
+  if (!stuck)
+    op_free (op);
+}
+
+/* ---- a write that outlived its bound returns ---- */
+
+static gpointer
+settle_worker (gpointer data)
+{
+  Item *item = data;
+  BusVgpuOp *op = item->stuck->data;
+  g_autoptr (GString) report = g_string_new (NULL);
+
+  if (!gv_vgpu_plan_settle (&op->ctx, op->daemon->journal, op->plan, op->outcome.journal, item->result, &item->kept,
+                            report, &item->error))
+    g_prefix_error (&item->error, "%s%s", report->str, report->len ? "; " : "");
+  item->message = g_string_free (g_steal_pointer (&report), FALSE);
+  item->kind = ITEM_SETTLED;
+  daemon_queue_push (op->daemon->vgpu_queue, item);
+  return NULL;
 }
 
 static void
-late (Daemon *daemon, const char *what, int result)
+late (Daemon *daemon, Item *item)
 {
-  if (result < 0)
-    g_warning ("A stuck write about %s returned at last: %s", what, g_strerror (-result));
+  DaemonStuckOp *stuck = daemon_stuck_take (daemon, item->what);
+
+  if (item->result < 0)
+    g_warning ("A write about %s that outlived its bound returned at last: %s", item->what, g_strerror (-item->result));
   else
-    g_message ("A stuck write about %s returned at last", what);
-  for (guint i = 0; i < daemon->stuck_ops->len; i++) {
-    GStrv keys = daemon->stuck_ops->pdata[i];
-    if (!g_strv_contains ((const char *const *) keys, what))
-      continue;
-    daemon_unmark_busy (daemon, (const char *const *) keys);
-    refresh_family (daemon, (const char *const *) keys, NULL, NULL, TRUE);
-    g_ptr_array_remove_index (daemon->stuck_ops, i);
+    g_message ("A write about %s that outlived its bound returned at last", item->what);
+  if (!stuck) {
+    const char *one[] = { item->what, NULL };
+    refresh_family (daemon, one, NULL, NULL, TRUE);
+    item_free (item);
     return;
   }
-  {
-    const char *one[] = { what, NULL };
-    refresh_family (daemon, one, NULL, NULL, TRUE);
+  /* its keys stay busy until the operation is settled, in a worker:
+   * settling reads sysfs and may write (an undo) */
+  item->stuck = stuck;
+  g_thread_unref (g_thread_new ("gpuvirt-settle", settle_worker, item));
+}
+
+static void
+settled (Daemon *daemon, Item *item)
+{
+  BusVgpuOp *op = item->stuck->data;
+  const GvVgpuPlan *plan = op->plan;
+  char *functions[] = { plan->function, NULL };
+  const char *extra[] = { plan->gpu, plan->function, NULL };
+  double seconds = (double) (g_get_monotonic_time () - op->started) / G_USEC_PER_SEC;
+  g_autofree char *outcome = NULL;
+  g_autofree char *summary_text = NULL;
+  sd_bus_error persist_error = SD_BUS_ERROR_NULL;
+
+  daemon_unmark_busy (daemon, (const char *const *) item->stuck->keys);
+  if (writes_num_vfs (plan))
+    set_pending (daemon, plan->gpu, FALSE);
+  refresh_family (daemon, (const char *const *) item->stuck->keys, extra, NULL, TRUE);
+  summary_text = summary (op);
+  if (item->error)
+    outcome = g_strdup_printf ("%s ended after %.1f s; settling it failed: %s", gv_vgpu_op_to_string (plan->kind),
+                               seconds, item->error->message);
+  else
+    outcome = g_strdup_printf ("%s ended after %.1f s: %s", gv_vgpu_op_to_string (plan->kind), seconds,
+                               item->message);
+  /* the persist option of a call whose change the kernel completed */
+  if (!item->error && item->kept && op->persist && persist (op, summary_text, &persist_error) < 0) {
+    char *more = g_strdup_printf ("%s; %s", outcome, persist_error.message);
+    g_free (outcome);
+    outcome = more;
   }
+  sd_bus_error_free (&persist_error);
+  daemon_set_state (daemon, plan->gpu, NULL, outcome);
+  bus_audit_operation (op->request, gv_vgpu_op_to_string (plan->kind), functions,
+                       item->kept ? NULL : outcome, item->kept ? outcome : summary_text);
+  if (item->error || !item->kept)
+    g_warning ("%s on %s: %s", gv_vgpu_op_to_string (plan->kind), plan->gpu, outcome);
+  else
+    g_message ("%s on %s: %s", gv_vgpu_op_to_string (plan->kind), plan->gpu, outcome);
+  daemon_stuck_op_free (item->stuck);
+  item->stuck = NULL;
+}
+
+static void
+progress (Daemon *daemon, Item *item)
+{
+  /* only while the operation runs: a late report must not overwrite
+   * the outcome */
+  if (!daemon_sriov_pending (daemon, item->what))
+    return;
+  daemon_set_state (daemon, item->what, NULL, item->message);
 }
 
 void
@@ -237,12 +355,21 @@ bus_vgpu_op_report (gpointer data, gpointer user_data)
 {
   Item *item = data;
 
-  if (item->kind == ITEM_DONE)
+  switch (item->kind) {
+  case ITEM_DONE:
     finish (item->op);
-  else
-    late (user_data, item->what, item->result);
-  g_free (item->what);
-  g_free (item);
+    break;
+  case ITEM_LATE:
+    late (user_data, item);
+    return; /* the item goes on to the settling worker */
+  case ITEM_PROGRESS:
+    progress (user_data, item);
+    break;
+  case ITEM_SETTLED:
+    settled (user_data, item);
+    break;
+  }
+  item_free (item);
 }
 
 /* ---- the shared steps of a method ---- */

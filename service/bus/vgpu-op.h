@@ -5,9 +5,15 @@
  * PropertiesChanged go out), write the audit record, record the persist
  * option's edits and reply.
  *
- * A write that outlives its timeout keeps everything the operation marked
- * busy until the write returns (the engine's late callback), then the
- * functions are read again. */
+ * While the worker writes the GPU's sriov_numvfs, Sriov.Pending is true
+ * and the PF's StateMessage shows the VFs as the kernel adds them. A write
+ * that outlives its bound (Stuck, or Pending for a long SR-IOV write)
+ * keeps everything the operation marked busy until it returns (the
+ * engine's late callback); then, in a worker, the operation is settled
+ * (gv_vgpu_plan_settle(): kept when the kernel completed what was asked,
+ * else taken where its journal says), the functions are read again, and
+ * the outcome goes to the GPU's StateMessage, the audit log and, when
+ * kept, the persist option's configuration edit. */
 #pragma once
 
 #include <glib.h>
@@ -36,6 +42,8 @@ struct BusVgpuOp {
   BusVgpuOpReplyFunc reply;
   BusPersist *persist;              /* the persist option: edits saved once the change succeeded (owned) */
   BusVgpuOpPersistFunc persist_result; /* may be NULL */
+
+  gint64 started;                   /* monotonic µs the worker started */
 
   /* set by the worker */
   GError *error;

@@ -94,6 +94,9 @@ gv_config_scan (const char *text, const char *file, GPtrArray *problems)
   GvConfigGroup *current = NULL;
   gboolean warned_outside = FALSE;
 
+  /* a byte-order mark, which some editors write, is no part of the text */
+  if (lines[0] && g_str_has_prefix (lines[0], "\xef\xbb\xbf"))
+    memmove (lines[0], lines[0] + 3, strlen (lines[0]) - 2);
   for (guint i = 0; lines[i]; i++) {
     guint n = i + 1;
     char *line = lines[i];

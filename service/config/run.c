@@ -97,14 +97,14 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Txn, txn_clear)
 /* Before the first write: the family as it is, journaled as the state to
  * go back to. */
 static gboolean
-txn_begin (Run *r, const GvConfigPlanStep *s, Txn *t, char **why)
+txn_begin (Run *r, const GvConfigPlanStep *s, gint wanted_num_vfs, Txn *t, char **why)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *what = g_strdup_printf ("boot plan: %s %s", s->pub.device, s->pub.action);
 
   t->before = gv_vgpu_family_read (r->root, s->gpu, &error);
   if (t->before)
-    t->journal = gv_vgpu_journal_begin (r->opts->records, what, t->before, &error);
+    t->journal = gv_vgpu_journal_begin (r->opts->records, what, t->before, wanted_num_vfs, &error);
   if (!t->journal) {
     *why = g_strdup_printf ("nothing was written: the journal could not be written: %s", error->message);
     return FALSE;
@@ -119,6 +119,12 @@ txn_end (Run *r, Txn *t, const GError *error, char **message)
 {
   g_autoptr (GError) local = NULL;
 
+  if (error && error->code == GV_ERROR_PENDING) {
+    g_autofree char *m = *message;
+    *message = g_strdup_printf ("%s; the next start of gpuvirtd keeps the VFs if the kernel completed the count, "
+                                "and puts the previous count back otherwise", m);
+    return;
+  }
   if (error && error->code == GV_ERROR_STUCK) {
     g_autofree char *m = *message;
     *message = g_strdup_printf ("%s; it is undone at the next start of gpuvirtd if still needed", m);
@@ -235,7 +241,7 @@ run_num_vfs (Run *r, guint index, GvConfigPlanStep *s)
       return;
     }
   }
-  if (!txn_begin (r, s, &t, &why)) {
+  if (!txn_begin (r, s, (gint) s->count, &t, &why)) {
     finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }
@@ -292,7 +298,7 @@ run_vf_type (Run *r, guint index, GvConfigPlanStep *s)
       return;
     }
   }
-  if (!txn_begin (r, s, &t, &why)) {
+  if (!txn_begin (r, s, -1, &t, &why)) {
     finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }
@@ -351,7 +357,7 @@ run_mdev (Run *r, guint index, GvConfigPlanStep *s)
                              parent ? parent : "?", type ? type : "?", s->pub.device, s->type));
     return;
   }
-  if (!txn_begin (r, s, &t, &why)) {
+  if (!txn_begin (r, s, -1, &t, &why)) {
     finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }
@@ -421,7 +427,7 @@ run_count (Run *r, guint index, GvConfigPlanStep *s)
   arg = s->framework == GV_HOST_FRAMEWORK_MDEV_PF || s->framework == GV_HOST_FRAMEWORK_MDEV_VF
           ? g_strdup (s->type) : type_arg (r, s->type);
   req.wanted = arg;
-  if (!txn_begin (r, s, &t, &why)) {
+  if (!txn_begin (r, s, -1, &t, &why)) {
     finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }

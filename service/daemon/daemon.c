@@ -41,7 +41,8 @@ daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_di
   daemon->op_state = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   daemon->op_message = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   daemon->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  daemon->stuck_ops = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  daemon->stuck_ops = g_ptr_array_new_with_free_func ((GDestroyNotify) daemon_stuck_op_free);
+  daemon->sriov_pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   /* a read-only daemon never writes, not even its records */
   daemon->type_names = gv_vgpu_type_names_new (read_only ? NULL : state_dir);
   gv_vgpu_type_names_learn_host (daemon->type_names, daemon->host);
@@ -73,10 +74,26 @@ daemon_device_message (Daemon *daemon, const char *bdf)
   return message ? message : "";
 }
 
+/* A function whose write is stuck is not read until the write returns:
+ * the write holds its device lock, which reading some of its attributes
+ * (sriov_numvfs, driver_override) waits for, and the main loop would. */
+static void
+hold_stuck (Daemon *daemon, const char *bdf, const char *state)
+{
+  gboolean was = g_strcmp0 (g_hash_table_lookup (daemon->op_state, bdf), GPUVIRT_STATE_STUCK) == 0;
+  gboolean is = g_strcmp0 (state, GPUVIRT_STATE_STUCK) == 0;
+
+  if (is && !was)
+    gv_host_hold_reads (daemon->host, bdf);
+  else if (was && !is)
+    gv_host_release_reads (daemon->host, bdf);
+}
+
 void
 daemon_set_state (Daemon *daemon, const char *bdf, const char *state, const char *message)
 {
   daemon->handlers->state_changed (daemon, bdf, TRUE);
+  hold_stuck (daemon, bdf, state);
   if (state)
     g_hash_table_insert (daemon->op_state, g_strdup (bdf), g_strdup (state));
   else
@@ -89,6 +106,7 @@ void
 daemon_clear_state (Daemon *daemon, const char *bdf, gboolean keep_message)
 {
   daemon->handlers->state_changed (daemon, bdf, TRUE);
+  hold_stuck (daemon, bdf, NULL);
   g_hash_table_remove (daemon->op_state, bdf);
   if (!keep_message)
     g_hash_table_remove (daemon->op_message, bdf);
@@ -131,6 +149,57 @@ daemon_unmark_busy (Daemon *daemon, const char *const *keys)
 }
 
 void
+daemon_set_sriov_pending (Daemon *daemon, const char *pf, gboolean pending)
+{
+  if (pending) {
+    g_hash_table_add (daemon->sriov_pending, g_strdup (pf));
+    gv_host_hold_reads (daemon->host, pf);
+  } else if (g_hash_table_remove (daemon->sriov_pending, pf)) {
+    gv_host_release_reads (daemon->host, pf);
+  }
+}
+
+gboolean
+daemon_sriov_pending (Daemon *daemon, const char *pf)
+{
+  return g_hash_table_contains (daemon->sriov_pending, pf);
+}
+
+void
+daemon_stuck_op_free (DaemonStuckOp *op)
+{
+  if (!op)
+    return;
+  g_strfreev (op->keys);
+  if (op->data_free && op->data)
+    op->data_free (op->data);
+  g_free (op);
+}
+
+void
+daemon_stuck_add (Daemon *daemon, GStrv keys, gpointer data, GDestroyNotify data_free)
+{
+  DaemonStuckOp *op = g_new0 (DaemonStuckOp, 1);
+
+  op->keys = keys;
+  op->data = data;
+  op->data_free = data_free;
+  daemon_mark_busy (daemon, (const char *const *) keys, op);
+  g_ptr_array_add (daemon->stuck_ops, op);
+}
+
+DaemonStuckOp *
+daemon_stuck_take (Daemon *daemon, const char *what)
+{
+  for (guint i = 0; i < daemon->stuck_ops->len; i++) {
+    DaemonStuckOp *op = daemon->stuck_ops->pdata[i];
+    if (g_strv_contains ((const char *const *) op->keys, what))
+      return g_ptr_array_steal_index (daemon->stuck_ops, i);
+  }
+  return NULL;
+}
+
+void
 daemon_recover (Daemon *daemon)
 {
   g_autoptr (GPtrArray) results = NULL;
@@ -144,7 +213,7 @@ daemon_recover (Daemon *daemon)
     g_message ("Recovered: %s", (const char *) results->pdata[i]);
   if (results && results->len > 0) {
     g_autoptr (GError) local = NULL;
-    g_message ("Put %u function(s) or GPU families back after interrupted transactions", results->len);
+    g_message ("Settled %u transaction(s) a previous gpuvirtd left unfinished", results->len);
     if (!daemon_rescan (daemon, &local))
       g_warning ("Could not re-read the host after recovery: %s", local->message);
   }
@@ -208,6 +277,8 @@ daemon_free (Daemon *daemon)
   daemon_queue_free (daemon->vgpu_queue);
   if (daemon->stuck_ops)
     g_ptr_array_unref (daemon->stuck_ops);
+  if (daemon->sriov_pending)
+    g_hash_table_unref (daemon->sriov_pending);
   gv_vgpu_type_names_free (daemon->type_names);
   gv_journal_free (daemon->journal);
   if (daemon->op_state)

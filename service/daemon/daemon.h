@@ -37,6 +37,15 @@ typedef struct {
   DaemonQueueFunc vgpu_report;
 } DaemonHandlers;
 
+/* An SR-IOV or vGPU operation whose write outlived its bound (stuck, or
+ * pending for a long SR-IOV write): what it keeps busy until the write
+ * returns, and what the bus layer needs to settle it then. */
+typedef struct {
+  GStrv keys;
+  gpointer data;             /* the bus layer's */
+  GDestroyNotify data_free;
+} DaemonStuckOp;
+
 /* One row of BootPlan, kept by the main loop while the plan's worker
  * owns the plan itself. */
 typedef struct {
@@ -65,7 +74,8 @@ struct Daemon {
   GvVgpuTypeNames *type_names;     /* vendor-VFIO type names, as lists showed them (a full GPU lists none) */
   DaemonQueue *passthrough_queue;  /* passthrough workers -> main loop */
   DaemonQueue *vgpu_queue;         /* SR-IOV and vGPU workers -> main loop */
-  GPtrArray *stuck_ops;            /* GStrv: what a stuck SR-IOV/vGPU write keeps busy */
+  GPtrArray *stuck_ops;            /* DaemonStuckOp: SR-IOV/vGPU writes still under way past their bound */
+  GHashTable *sriov_pending;       /* PF BDF -> set: a sriov_numvfs write is under way (Sriov.Pending) */
   GHashTable *op_state;            /* BDF -> Device.State while it moves, or "stuck" */
   GHashTable *op_message;          /* BDF -> Device.StateMessage */
   GHashTable *busy;                /* BDF or mdev UUID -> what changes it */
@@ -114,6 +124,20 @@ gboolean daemon_check_writable (Daemon *daemon, GError **error);
 gboolean daemon_check_not_busy (Daemon *daemon, const char *const *keys, GError **error);
 void daemon_mark_busy (Daemon *daemon, const char *const *keys, gpointer owner);
 void daemon_unmark_busy (Daemon *daemon, const char *const *keys);
+
+/* A sriov_numvfs write of PF starts or ends (Sriov.Pending). While it
+ * runs the kernel holds PF's device lock, which reading its sriov_numvfs
+ * waits for: the model keeps what it had for PF instead of reading it. */
+void daemon_set_sriov_pending (Daemon *daemon, const char *pf, gboolean pending);
+gboolean daemon_sriov_pending (Daemon *daemon, const char *pf);
+
+/* Keeps KEYS busy (taken) until the write returns; DATA is the bus
+ * layer's (freed with DATA_FREE). */
+void daemon_stuck_add (Daemon *daemon, GStrv keys, gpointer data, GDestroyNotify data_free);
+/* The stuck operation whose keys include WHAT, taken out of the list
+ * (its keys are still busy); NULL when none. */
+DaemonStuckOp *daemon_stuck_take (Daemon *daemon, const char *what);
+void daemon_stuck_op_free (DaemonStuckOp *op);
 
 /* The processes holding BDF's nodes (borrowed GvHostHolder pointers, valid
  * until the next call): all functions' nodes are scanned in one pass of

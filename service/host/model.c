@@ -13,6 +13,7 @@ struct _GvHost {
   GvHostFacts *facts;
   GPtrArray *extra_bdfs; /* char * */
   GArray *extra_classes; /* GvHostClassMatch */
+  GHashTable *held;      /* BDF → count: not read now (gv_host_hold_reads) */
 };
 
 const char *
@@ -170,6 +171,7 @@ gv_host_new (const char *root, GError **error)
   host->facts = gv_host_facts_read (root);
   host->extra_bdfs = g_ptr_array_new_with_free_func (g_free);
   host->extra_classes = g_array_new (FALSE, FALSE, sizeof (GvHostClassMatch));
+  host->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return host;
 }
 
@@ -187,6 +189,7 @@ gv_host_free (GvHost *host)
   gv_host_facts_free (host->facts);
   g_ptr_array_unref (host->extra_bdfs);
   g_array_unref (host->extra_classes);
+  g_hash_table_unref (host->held);
   g_free (host);
 }
 
@@ -346,6 +349,32 @@ read_mdevs (GvHost *host)
   return changed;
 }
 
+void
+gv_host_hold_reads (GvHost *host, const char *bdf)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (host->held, bdf));
+
+  g_hash_table_insert (host->held, g_strdup (bdf), GUINT_TO_POINTER (n + 1));
+}
+
+void
+gv_host_release_reads (GvHost *host, const char *bdf)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (host->held, bdf));
+
+  if (n > 1)
+    g_hash_table_insert (host->held, g_strdup (bdf), GUINT_TO_POINTER (n - 1));
+  else
+    g_hash_table_remove (host->held, bdf);
+}
+
+/* BDF is held and the model has it: keep that. */
+static gboolean
+keep_held (GvHost *host, const char *bdf)
+{
+  return g_hash_table_contains (host->held, bdf) && g_hash_table_contains (host->fns, bdf);
+}
+
 gboolean
 gv_host_rescan (GvHost *host, GvHostChanges **changes, GError **error)
 {
@@ -370,6 +399,10 @@ gv_host_rescan (GvHost *host, GvHostChanges **changes, GError **error)
     GvHostFunction *fn;
     if (!gv_host_bdf_is_valid (names->pdata[i]))
       continue;
+    if (keep_held (host, names->pdata[i])) {
+      g_hash_table_add (seen, names->pdata[i]);
+      continue;
+    }
     /* A function removed while we list is simply not there. */
     fn = gv_host_function_read_cached (host->root, names->pdata[i], host->names, cache, NULL);
     if (!fn)
@@ -418,6 +451,8 @@ reread (GvHost *host, GPtrArray *queue, GHashTable *done)
     if (g_hash_table_contains (done, bdf))
       continue;
     g_hash_table_add (done, g_strdup (bdf));
+    if (keep_held (host, bdf))
+      continue;
     old = g_hash_table_lookup (host->fns, bdf);
     if (old)
       gv_host_function_ref (old);

@@ -104,6 +104,13 @@ const char *gv_host_get_root (GvHost *host);
 void gv_host_set_extra_managed (GvHost *host, const char *const *bdfs,
                                 const GvHostClassMatch *classes, gsize n_classes);
 
+/* Functions whose reads would block: a sriov_numvfs write under way
+ * holds the PF's device lock, which reading its sriov_numvfs waits for.
+ * Until released, rescans and refreshes keep what the model had for BDF
+ * (its VFs are still read). Holds nest. */
+void gv_host_hold_reads (GvHost *host, const char *bdf);
+void gv_host_release_reads (GvHost *host, const char *bdf);
+
 /* Reads everything again. CHANGES (may be NULL) gets what differs from
  * the model before the call. */
 gboolean gv_host_rescan (GvHost *host, GvHostChanges **changes, GError **error);

@@ -161,6 +161,14 @@ GvSysfsWriteStatus
 gv_sysfs_write (const char *root, const char *rel, const char *data, guint timeout_ms,
                 int *result, GvSysfsLateFunc late, gpointer late_data, GDestroyNotify late_free)
 {
+  return gv_sysfs_write_watched (root, rel, data, timeout_ms, 0, NULL, NULL, result, late, late_data, late_free);
+}
+
+GvSysfsWriteStatus
+gv_sysfs_write_watched (const char *root, const char *rel, const char *data, guint timeout_ms, guint tick_ms,
+                        GvSysfsTickFunc tick, gpointer tick_data, int *result, GvSysfsLateFunc late,
+                        gpointer late_data, GDestroyNotify late_free)
+{
   Job *job;
   GThread *thread;
   gint64 deadline;
@@ -196,9 +204,19 @@ gv_sysfs_write (const char *root, const char *rel, const char *data, guint timeo
 
   deadline = job->start + (gint64) timeout_ms * 1000;
   g_mutex_lock (&job->lock);
-  while (!job->done)
-    if (!g_cond_wait_until (&job->cond, &job->lock, deadline))
+  while (!job->done) {
+    gint64 wake = deadline;
+    if (tick && tick_ms)
+      wake = MIN (deadline, g_get_monotonic_time () + (gint64) tick_ms * 1000);
+    if (g_cond_wait_until (&job->cond, &job->lock, wake) || job->done)
+      continue;
+    if (g_get_monotonic_time () >= deadline)
       break;
+    /* the callback may read sysfs: not under the lock */
+    g_mutex_unlock (&job->lock);
+    tick ((guint) ((g_get_monotonic_time () - job->start) / 1000), tick_data);
+    g_mutex_lock (&job->lock);
+  }
   if (job->done) {
     *result = job->result;
     status = GV_SYSFS_WRITE_DONE;

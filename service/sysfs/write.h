@@ -29,6 +29,17 @@ typedef enum {
 GvSysfsWriteStatus gv_sysfs_write (const char *root, const char *rel, const char *data, guint timeout_ms,
                               int *result, GvSysfsLateFunc late, gpointer late_data, GDestroyNotify late_free);
 
+/* Called from the waiting thread every TICK_MS while the write has not
+ * returned (never after gv_sysfs_write_watched() returned): a caller shows
+ * progress the kernel makes meanwhile (VFs appearing one by one). */
+typedef void (*GvSysfsTickFunc) (guint waited_ms, gpointer data);
+
+/* gv_sysfs_write() that calls TICK (may be NULL) every TICK_MS while it
+ * waits. */
+GvSysfsWriteStatus gv_sysfs_write_watched (const char *root, const char *rel, const char *data, guint timeout_ms,
+                                           guint tick_ms, GvSysfsTickFunc tick, gpointer tick_data, int *result,
+                                           GvSysfsLateFunc late, gpointer late_data, GDestroyNotify late_free);
+
 /* "EIO (Input/output error)" */
 char *gv_sysfs_errno_text (int err);
 

@@ -413,9 +413,11 @@ create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRes
     g_clear_pointer (&vfs, g_strfreev);
     if (!gv_vgpu_set_num_vfs (ctx, pf, count, &vfs, &local)) {
       gv_vgpu_error_append (local, "; no vGPU was made");
-      if (local->code == GV_ERROR_STUCK)
-        gv_vgpu_error_append (local, "; should that write enable VFs when it returns, they stay enabled (echo 0 > "
-                         "%s/sys/bus/pci/devices/%s/sriov_numvfs disables them)", ctx->root, pf);
+      if (local->code == GV_ERROR_PENDING) {
+        /* the vGPU will not come of it: the call failed, whatever the write does */
+        local->code = GV_ERROR_STUCK;
+        gv_vgpu_error_append (local, "; the VFs it enables are disabled again when it returns");
+      }
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
@@ -442,8 +444,8 @@ create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRes
   }
 
   if (enabled && local->code == GV_ERROR_STUCK) {
-    gv_vgpu_error_append (local, "; the %u VFs this call enabled on %s stay enabled until that write returns; disable them "
-                     "then (echo 0 > %s/sys/bus/pci/devices/%s/sriov_numvfs)", g_strv_length (vfs), pf, ctx->root, pf);
+    gv_vgpu_error_append (local, "; the %u VFs this call enabled on %s stay enabled until that write returns, and are "
+                          "disabled again then", g_strv_length (vfs), pf);
   } else if (enabled) {
     g_autoptr (GError) undo = NULL;
     if (gv_vgpu_set_num_vfs (ctx, pf, 0, NULL, &undo))

@@ -95,7 +95,8 @@ sorted_keys (GHashTable *table)
 }
 
 char *
-gv_vgpu_journal_begin (GvJournal *records, const char *operation, const GvVgpuFamily *target, GError **error)
+gv_vgpu_journal_begin (GvJournal *records, const char *operation, const GvVgpuFamily *target, gint wanted_num_vfs,
+                       GError **error)
 {
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GPtrArray) vfs = sorted_keys (target->vf_types);
@@ -108,6 +109,8 @@ gv_vgpu_journal_begin (GvJournal *records, const char *operation, const GvVgpuFa
                                                                                     vfs->pdata[i]))));
   g_key_file_set_string (kf, "Transaction", "Operation", operation);
   g_key_file_set_uint64 (kf, "Transaction", "NumVfs", target->num_vfs);
+  if (wanted_num_vfs >= 0)
+    g_key_file_set_uint64 (kf, "Transaction", "WantedNumVfs", (guint64) wanted_num_vfs);
   g_key_file_set_string_list (kf, "Transaction", "VfTypes", (const char *const *) types->pdata, types->len);
   g_key_file_set_string_list (kf, "Transaction", "Mdevs", (const char *const *) mdevs->pdata, mdevs->len);
   return gv_journal_begin (records, GV_VGPU_JOURNAL_KIND, target->gpu, kf, error);
@@ -119,9 +122,10 @@ gv_vgpu_journal_end (GvJournal *records, const char *id, GError **error)
   return gv_journal_end (records, id, error);
 }
 
-/* The target a journal names, or NULL when it does not parse. */
+/* The target a journal names, or NULL when it does not parse. *WANTED:
+ * its WantedNumVfs, or -1. */
 static GvVgpuFamily *
-family_from_journal (GKeyFile *kf, char **operation, GError **error)
+family_from_journal (GKeyFile *kf, char **operation, gint *wanted, GError **error)
 {
   g_autofree char *gpu = g_key_file_get_string (kf, "Transaction", "Subject", error);
   g_auto (GStrv) types = NULL;
@@ -154,6 +158,15 @@ family_from_journal (GKeyFile *kf, char **operation, GError **error)
   mdevs = g_key_file_get_string_list (kf, "Transaction", "Mdevs", NULL, NULL);
   for (guint i = 0; mdevs && mdevs[i]; i++)
     g_hash_table_add (family->mdevs, g_strdup (mdevs[i]));
+  *wanted = -1;
+  if (g_key_file_has_key (kf, "Transaction", "WantedNumVfs", NULL)) {
+    guint64 w = g_key_file_get_uint64 (kf, "Transaction", "WantedNumVfs", &local);
+    if (local) {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+    *wanted = (gint) MIN (w, G_MAXUINT16);
+  }
   *operation = g_key_file_get_string (kf, "Transaction", "Operation", NULL);
   if (!*operation)
     *operation = g_strdup ("an operation");
@@ -226,7 +239,9 @@ note (GString *report, const char *format, ...)
 static void
 keep_error (GError **first, GError *error)
 {
-  if (!*first || (error->code == GV_ERROR_STUCK && (*first)->code != GV_ERROR_STUCK)) {
+  gboolean hung = error->code == GV_ERROR_STUCK || error->code == GV_ERROR_PENDING;
+
+  if (!*first || (hung && (*first)->code != GV_ERROR_STUCK && (*first)->code != GV_ERROR_PENDING)) {
     g_clear_error (first);
     *first = g_error_copy (error);
   }
@@ -317,6 +332,85 @@ gv_vgpu_family_restore (const GvVgpuContext *ctx, const GvVgpuFamily *target, GS
   return TRUE;
 }
 
+/* Did the kernel complete the SR-IOV count WANTED asked for? The count
+ * and its VFs are there, and nothing the target lacks besides. */
+static gboolean
+completed (const GvVgpuContext *ctx, const GvVgpuFamily *target, gint wanted)
+{
+  g_autoptr (GvVgpuFamily) now = NULL;
+  g_auto (GStrv) vfs = NULL;
+  GHashTableIter iter;
+  gpointer key;
+
+  if (wanted < 0)
+    return FALSE;
+  now = gv_vgpu_family_read (ctx->root, target->gpu, NULL);
+  if (!now || now->num_vfs != (guint) wanted)
+    return FALSE;
+  vfs = gv_host_read_vfs (ctx->root, target->gpu);
+  if (g_strv_length (vfs) != (guint) wanted)
+    return FALSE;
+  g_hash_table_iter_init (&iter, now->vf_types);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (target->vf_types, key))
+      return FALSE;
+  g_hash_table_iter_init (&iter, now->mdevs);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (target->mdevs, key))
+      return FALSE;
+  return TRUE;
+}
+
+/* Takes the family of journal KF where it must go: kept when the kernel
+ * completed the count asked for (or KEEP), restored to the target
+ * otherwise. REPORT says what and why. */
+static gboolean
+settle (const GvVgpuContext *ctx, GKeyFile *kf, gboolean keep, GString *report, char **operation, char **gpu,
+        GError **error)
+{
+  g_autoptr (GvVgpuFamily) target = NULL;
+  gint wanted = -1;
+
+  target = family_from_journal (kf, operation, &wanted, error);
+  if (!target)
+    return FALSE;
+  *gpu = g_strdup (target->gpu);
+  if (keep || completed (ctx, target, wanted)) {
+    if (wanted >= 0)
+      note (report, "the kernel completed it: %d VFs of %s kept, as asked", wanted, target->gpu);
+    else
+      note (report, "the kernel completed it: kept, as asked");
+    return TRUE;
+  }
+  if (!gv_vgpu_family_restore (ctx, target, report, error))
+    return FALSE;
+  if (report->len == 0)
+    note (report, "nothing was left half-done");
+  else if (wanted >= 0)
+    g_string_prepend (report, "undone, as the kernel had not completed the count asked: ");
+  else if (g_str_has_prefix (*operation, "release") || g_str_has_prefix (*operation, "remove"))
+    g_string_prepend (report, "completed, as it takes away and had not ended: ");
+  else
+    g_string_prepend (report, "undone, as it had not ended: ");
+  return TRUE;
+}
+
+gboolean
+gv_vgpu_journal_settle (GvJournal *records, const GvVgpuContext *ctx, const char *id, gboolean keep, GString *report,
+                        GError **error)
+{
+  g_autoptr (GKeyFile) kf = NULL;
+  g_autofree char *operation = NULL;
+  g_autofree char *gpu = NULL;
+
+  if (!gv_vgpu_check_root (ctx, error))
+    return FALSE;
+  kf = gv_journal_load (records, id, error);
+  if (!kf || !settle (ctx, kf, keep, report, &operation, &gpu, error))
+    return FALSE;
+  return gv_journal_end (records, id, error);
+}
+
 gboolean
 gv_vgpu_journal_recover (GvJournal *records, const GvVgpuContext *ctx, GPtrArray **results, GError **error)
 {
@@ -334,31 +428,28 @@ gv_vgpu_journal_recover (GvJournal *records, const GvVgpuContext *ctx, GPtrArray
   for (guint i = g_strv_length (ids); i-- > 0;) {
     g_autofree char *kind = gv_journal_kind (records, ids[i]);
     g_autoptr (GKeyFile) kf = NULL;
-    g_autoptr (GvVgpuFamily) target = NULL;
     g_autoptr (GString) report = g_string_new (NULL);
     g_autoptr (GError) local = NULL;
     g_autofree char *operation = NULL;
+    g_autofree char *gpu = NULL;
 
     if (!kind || !g_str_equal (kind, GV_VGPU_JOURNAL_KIND))
       continue;
     kf = gv_journal_load (records, ids[i], &local);
-    if (kf)
-      target = family_from_journal (kf, &operation, &local);
-    if (!target) {
+    if (!kf || (!settle (ctx, kf, FALSE, report, &operation, &gpu, &local) && !gpu)) {
       g_string_append_printf (problems, "; journal %s is unreadable (%s) and was left in place", ids[i],
                               local->message);
       continue;
     }
-    if (!gv_vgpu_family_restore (ctx, target, report, &local)) {
-      any_stuck |= local->code == GV_ERROR_STUCK;
-      g_string_append_printf (problems, "; %s (%s interrupted): %s%s%s", target->gpu, operation, local->message,
+    if (local) {
+      any_stuck |= local->code == GV_ERROR_STUCK || local->code == GV_ERROR_PENDING;
+      g_string_append_printf (problems, "; %s (%s interrupted): %s%s%s", gpu, operation, local->message,
                               report->len ? "; " : "", report->str);
-      g_ptr_array_add (out, g_strdup_printf ("%s (%s interrupted): NOT recovered: %s", target->gpu, operation,
+      g_ptr_array_add (out, g_strdup_printf ("%s (%s interrupted): NOT recovered: %s", gpu, operation,
                                              local->message));
       continue;
     }
-    g_ptr_array_add (out, g_strdup_printf ("%s (%s interrupted): %s", target->gpu, operation,
-                                           report->len ? report->str : "nothing was left half-done"));
+    g_ptr_array_add (out, g_strdup_printf ("%s (%s interrupted): %s", gpu, operation, report->str));
     if (!gv_journal_end (records, ids[i], &local))
       g_string_append_printf (problems, "; journal %s: %s", ids[i], local->message);
   }

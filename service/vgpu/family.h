@@ -14,10 +14,17 @@
  * An mdev or VF whose VFIO node a process holds is never taken from it
  * (a VM runs on it); it is left and reported.
  *
+ * One exception keeps what the kernel did: a journal of an SR-IOV count
+ * names the count asked for (WantedNumVfs). Enabling many VFs can outlive
+ * the call's bound, or the daemon; when recovery finds that count there
+ * with its VFs and nothing else added, the kernel completed what was
+ * asked, and it is kept. Every recovery says what it did and why.
+ *
  *   [Transaction]
  *   Kind=vgpu-family        Subject=0000:41:00.0 (the PF)
  *   Operation=sriov         what was under way (free text for messages)
  *   NumVfs=0
+ *   WantedNumVfs=127        only when the operation sets a count
  *   VfTypes=0000:41:00.4=1163;   VFs with a type (others: none)
  *   Mdevs=5b6c0f1e-…;            mdevs on the PF or its VFs
  */
@@ -46,9 +53,11 @@ GvVgpuFamily *gv_vgpu_family_read (const char *root, const char *gpu, GError **e
 void gv_vgpu_family_free (GvVgpuFamily *family);
 
 /* Journals TARGET as where recovery takes the family; OPERATION says what
- * runs, for messages. An older unfinished journal of the same GPU is
- * superseded. Returns the journal's id. */
-char *gv_vgpu_journal_begin (GvJournal *records, const char *operation, const GvVgpuFamily *target, GError **error);
+ * runs, for messages; WANTED_NUM_VFS the count an SR-IOV operation asks
+ * for (kept if found complete, see above), or -1. An older unfinished
+ * journal of the same GPU is superseded. Returns the journal's id. */
+char *gv_vgpu_journal_begin (GvJournal *records, const char *operation, const GvVgpuFamily *target,
+                             gint wanted_num_vfs, GError **error);
 /* The operation ended (succeeded, or failed and undid itself). */
 gboolean gv_vgpu_journal_end (GvJournal *records, const char *id, GError **error);
 
@@ -58,10 +67,19 @@ gboolean gv_vgpu_journal_end (GvJournal *records, const char *id, GError **error
 gboolean gv_vgpu_family_restore (const GvVgpuContext *ctx, const GvVgpuFamily *target, GString *report,
                                  GError **error);
 
+/* Settles journal ID now, when the write an operation left pending has
+ * returned: KEEP (the kernel completed what the operation asked) closes
+ * it; otherwise its family is restored to its target first. REPORT gets
+ * what was done. FALSE (the journal stays for the next start) when the
+ * restore failed. */
+gboolean gv_vgpu_journal_settle (GvJournal *records, const GvVgpuContext *ctx, const char *id, gboolean keep,
+                                 GString *report, GError **error);
+
 /* At start: restores the family of every unfinished vgpu-family journal
  * and removes the journal (kept when a write failed). RESULTS (may be
- * NULL) gets a line per journal, e.g. "0000:81:00.0 (sriov interrupted):
- * VFs 4 -> 0". */
+ * NULL) gets a line per journal, e.g. "0000:81:00.0 (set-num-vfs
+ * interrupted): undone: VFs 4 -> 0", or "...: the kernel had completed it:
+ * 127 VFs kept". */
 gboolean gv_vgpu_journal_recover (GvJournal *records, const GvVgpuContext *ctx, GPtrArray **results,
                                   GError **error);
 

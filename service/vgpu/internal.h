@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "host/bdf.h"
+#include "sysfs/write.h"
 #include "host/function.h"
 #include "vgpu/vgpu.h"
 
@@ -14,6 +15,8 @@ G_BEGIN_DECLS
 #define GV_VGPU_DEFAULT_RETRY_EVERY_MS 1000
 /* How often a wait for sysfs to change looks again. */
 #define GV_VGPU_POLL_MS 10
+/* How often a long write's progress is looked at. */
+#define GV_VGPU_TICK_MS 250
 
 guint gv_vgpu_timeout_ms (const GvVgpuContext *ctx);
 guint gv_vgpu_appear_ms (const GvVgpuContext *ctx);
@@ -52,6 +55,11 @@ typedef enum {
  * 0 unless FAILED. */
 GvVgpuWriteStatus gv_vgpu_write (const GvVgpuContext *ctx, const char *what, const char *step, const char *rel, const char *data,
                         int *err, GError **error);
+/* The same bounded by TIMEOUT_MS, TICK (may be NULL) called meanwhile
+ * every GV_VGPU_TICK_MS. */
+GvVgpuWriteStatus gv_vgpu_write_watched (const GvVgpuContext *ctx, const char *what, const char *step, const char *rel,
+                                         const char *data, guint timeout_ms, GvSysfsTickFunc tick, gpointer tick_data,
+                                         int *err, GError **error);
 
 /* ---- vendor.c ---- */
 

@@ -377,21 +377,32 @@ check_vendor_vf (GvHostDevice *device, GError **error)
 static gboolean
 check_uuid (const char *uuid, GError **error)
 {
+  g_autofree char *shown = NULL;
+
   if (!*uuid || gv_vgpu_uuid_is_valid (uuid))
     return TRUE;
+  shown = gv_error_escape (uuid);
   g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS,
                "“%s” is not a UUID: give one like 5b6c0f1e-2a3d-4c5b-8e9f-0a1b2c3d4e5f, or \"\" to have one made",
-               uuid);
+               shown);
   return FALSE;
 }
 
 static gboolean
 check_wanted (const char *wanted, GError **error)
 {
-  if (wanted && *wanted)
-    return TRUE;
-  g_set_error_literal (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "No vGPU type given: name one by id or by name");
-  return FALSE;
+  if (!wanted || !*wanted) {
+    g_set_error_literal (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "No vGPU type given: name one by id or by name");
+    return FALSE;
+  }
+  /* no type name holds one; shown as it came, so the mistake is seen */
+  if (gv_error_has_control (wanted)) {
+    g_autofree char *shown = gv_error_escape (wanted);
+    g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS,
+                 "“%s” is not a vGPU type: it holds a control character", shown);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /* ---- the calls ---- */

@@ -99,6 +99,7 @@ typedef struct {
   char *type;
   GvVgpuResult *vgpu;      /* CreateVgpu */
   GStrv vfs;               /* the GPU's VFs afterwards (SetNumVfs; RemoveVgpu disabling them) */
+  char *journal;           /* a write still under way (STUCK, PENDING): the journal left open, or NULL */
 } GvVgpuOutcome;
 
 void gv_vgpu_outcome_clear (GvVgpuOutcome *outcome);
@@ -107,10 +108,26 @@ void gv_vgpu_outcome_clear (GvVgpuOutcome *outcome);
  * journals (JOURNAL may be NULL: not journaled) where its GPU family must
  * go should the daemon die before it ends (vgpu/family.h): back for a
  * call that adds, forward for one that takes away; the journal is closed
- * when the call ends, unless a write is stuck. On failure what the call
+ * when the call ends, unless a write is still under way (STUCK, or
+ * PENDING for a long SR-IOV write): outcome->journal then names it, for
+ * gv_vgpu_plan_settle() when that write returns. On failure what the call
  * changed is undone and ERROR says what failed and the state now. */
 gboolean gv_vgpu_plan_run (const GvVgpuContext *ctx, GvJournal *journal, const GvVgpuPlan *plan,
                            GvVgpuOutcome *outcome, GError **error);
+
+/* Whether the family now is what PLAN asked for (read afresh): the count
+ * with its VFs, the type on the VF, the mdev made or gone. A CreateVgpu
+ * whose call failed never is (its reply said so). */
+gboolean gv_vgpu_plan_reached (const GvVgpuContext *ctx, const GvVgpuPlan *plan);
+
+/* A run's write that was still under way has returned (RESULT 0 or
+ * -errno): the family is kept when the kernel completed what PLAN asked,
+ * and otherwise taken where journal JOURNAL_ID says (undone, or a removal
+ * completed). Blocking (a worker). *KEPT tells which; REPORT says what was
+ * done, for the GPU's StateMessage and the log. FALSE when the restore
+ * failed (the journal stays for the next start). */
+gboolean gv_vgpu_plan_settle (const GvVgpuContext *ctx, GvJournal *journal, const GvVgpuPlan *plan,
+                              const char *journal_id, int result, gboolean *kept, GString *report, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvVgpuPlan, gv_vgpu_plan_free)
 

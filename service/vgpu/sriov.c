@@ -1,6 +1,12 @@
 /* SR-IOV counts: sriov_numvfs of a PF, done as the kernel requires (a
  * non-zero count changes only through 0), read back after each write,
- * the new VFs waited for, and the old count put back on failure. */
+ * the new VFs waited for, and the old count put back on failure.
+ *
+ * The kernel adds the VFs inside the write, one after the other, each
+ * offered to its driver before the next: a write takes time per VF, so
+ * its bound grows with the VFs it adds or removes, and the virtfnN links
+ * that appear meanwhile are reported as progress (they are readable
+ * without the device lock the write holds; sriov_numvfs is not). */
 #include "vgpu/internal.h"
 #include "sysfs/read.h"
 
@@ -22,11 +28,28 @@ sriov_clear (Sriov *s)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Sriov, sriov_clear)
 
+guint
+gv_vgpu_sriov_bound_ms (const GvVgpuContext *ctx, guint n)
+{
+  guint64 base = gv_vgpu_timeout_ms (ctx);
+
+  return (guint) MIN (base + base * n / 10, G_MAXUINT);
+}
+
+/* The appear wait grows the same way. */
+static guint
+appear_bound_ms (const GvVgpuContext *ctx, guint n)
+{
+  guint64 base = gv_vgpu_appear_ms (ctx);
+
+  return (guint) MIN (base + base * n / 10, G_MAXUINT);
+}
+
 /* Waits for virtfn0 .. virtfnCOUNT-1 of the PF. */
 static gboolean
 wait_for_vfs (Sriov *s, guint count, guint *seen)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) gv_vgpu_appear_ms (s->ctx) * 1000;
+  gint64 deadline = g_get_monotonic_time () + (gint64) appear_bound_ms (s->ctx, count) * 1000;
 
   for (;;) {
     g_auto (GStrv) vfs = gv_host_read_vfs (s->ctx->root, s->pf);
@@ -38,16 +61,68 @@ wait_for_vfs (Sriov *s, guint count, guint *seen)
   }
 }
 
+/* What a write of sriov_numvfs has done so far, for ctx->progress. */
+typedef struct {
+  Sriov *s;
+  const char *step;
+  guint from, to;   /* virtfn links before and wanted */
+  guint last;       /* the count last reported */
+} Watch;
+
+static guint
+count_vfs (Sriov *s)
+{
+  g_auto (GStrv) vfs = gv_host_read_vfs (s->ctx->root, s->pf);
+
+  return g_strv_length (vfs);
+}
+
+static void
+on_tick (guint waited_ms, gpointer data)
+{
+  Watch *w = data;
+  guint now = count_vfs (w->s);
+  g_autofree char *message = NULL;
+
+  if (now == w->last)
+    return;
+  w->last = now;
+  if (w->to > w->from)
+    message = g_strdup_printf ("%s: %u of %u VFs so far (%u.%u s)", w->step, now, w->to, waited_ms / 1000,
+                               waited_ms % 1000 / 100);
+  else
+    message = g_strdup_printf ("%s: %u VFs left (%u.%u s)", w->step, now, waited_ms / 1000, waited_ms % 1000 / 100);
+  w->s->ctx->progress (w->s->pf, message, w->s->ctx->user_data);
+}
+
+/* The write outlived its bound: the kernel is still at it. */
+static void
+set_pending (Sriov *s, Watch *w, guint bound, GError *error)
+{
+  guint now = count_vfs (s);
+
+  error->code = GV_ERROR_PENDING;
+  g_free (error->message);
+  error->message = g_strdup_printf ("%s: the kernel is still at it after %u ms (%u VFs so far; the write stays "
+                                    "under way and cannot be cancelled); gpuvirtd announces how it ends on %s",
+                                    w->step, bound, now, s->pf);
+}
+
 /* One write of VALUE, read back; for a non-zero VALUE its VFs waited for. */
 static gboolean
 set_count (Sriov *s, guint value, const char *step, gboolean *stuck, GError **error)
 {
   g_autofree char *data = g_strdup_printf ("%u", value);
   guint now = 0, seen = 0;
+  guint before = count_vfs (s);
+  guint bound = gv_vgpu_sriov_bound_ms (s->ctx, MAX (value, before));
+  Watch watch = { s, step, before, value, before };
   int err = 0;
 
-  switch (gv_vgpu_write (s->ctx, s->pf, step, s->rel, data, &err, error)) {
+  switch (gv_vgpu_write_watched (s->ctx, s->pf, step, s->rel, data, bound, s->ctx->progress ? on_tick : NULL, &watch,
+                                 &err, error)) {
   case GV_VGPU_WRITE_STUCK:
+    set_pending (s, &watch, bound, *error);
     *stuck = TRUE;
     return FALSE;
   case GV_VGPU_WRITE_FAILED:
@@ -72,7 +147,7 @@ set_count (Sriov *s, guint value, const char *step, gboolean *stuck, GError **er
   if (value > 0 && !wait_for_vfs (s, value, &seen)) {
     g_set_error (error, GV_ERROR, GV_ERROR_KERNEL,
                  "%s: sriov_numvfs reads %u, but only %u virtfn links of %s appeared within %u ms", step, value,
-                 seen, s->pf, gv_vgpu_appear_ms (s->ctx));
+                 seen, s->pf, appear_bound_ms (s->ctx, value));
     return FALSE;
   }
   return TRUE;
@@ -178,7 +253,7 @@ gv_vgpu_set_num_vfs (const GvVgpuContext *ctx, const char *pf, guint count, GStr
       ok = set_count (&s, count, step, &stuck, &local);
     }
     if (!ok && stuck)
-      gv_vgpu_error_append (local, "; the VFs of %s cannot be changed until it returns", pf);
+      gv_vgpu_error_append (local, "; the VFs of %s cannot be changed until then", pf);
     else if (!ok)
       put_back (&s, old, local);
   }

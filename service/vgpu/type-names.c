@@ -167,6 +167,27 @@ gv_vgpu_type_names_knows (GvVgpuTypeNames *names, const char *wanted)
   return id != 0;
 }
 
+guint
+gv_vgpu_type_names_largest (GvVgpuTypeNames *names, const char *model)
+{
+  g_autofree char *prefix = g_strconcat (model, "-", NULL);
+  GHashTableIter iter;
+  gpointer value;
+  guint largest = 0;
+
+  g_mutex_lock (&names->lock);
+  g_hash_table_iter_init (&iter, names->names);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    GvHostTypeName parsed = { 0 };
+    gv_host_type_name_parse (value, &parsed);
+    if (parsed.short_name && g_str_has_prefix (parsed.short_name, prefix))
+      largest = MAX (largest, parsed.framebuffer_mb);
+    gv_host_type_name_clear (&parsed);
+  }
+  g_mutex_unlock (&names->lock);
+  return largest;
+}
+
 static gint
 compare_ids (gconstpointer a, gconstpointer b)
 {

@@ -29,6 +29,9 @@ const char *gv_vgpu_type_names_lookup (GvVgpuTypeNames *names, guint id);
 guint gv_vgpu_type_names_resolve (GvVgpuTypeNames *names, const char *wanted);
 /* Whether WANTED names a type the catalogue knows. */
 gboolean gv_vgpu_type_names_knows (GvVgpuTypeNames *names, const char *wanted);
+/* The framebuffer (MiB) of the largest type of MODEL ("L40S") known; 0
+ * when none is. */
+guint gv_vgpu_type_names_largest (GvVgpuTypeNames *names, const char *model);
 /* "NVIDIA L40S-1B (1153), NVIDIA L40S-2B (1154)", by id, or "none". */
 char *gv_vgpu_type_names_to_text (GvVgpuTypeNames *names);
 

@@ -176,9 +176,15 @@ GvVgpuWriteStatus
 gv_vgpu_write (const GvVgpuContext *ctx, const char *what, const char *step, const char *rel, const char *data, int *err,
           GError **error)
 {
+  return gv_vgpu_write_watched (ctx, what, step, rel, data, gv_vgpu_timeout_ms (ctx), NULL, NULL, err, error);
+}
+
+GvVgpuWriteStatus
+gv_vgpu_write_watched (const GvVgpuContext *ctx, const char *what, const char *step, const char *rel, const char *data,
+                       guint timeout, GvSysfsTickFunc tick, gpointer tick_data, int *err, GError **error)
+{
   g_autofree char *path = g_build_filename (ctx->root, rel, NULL);
   Late *late = g_new0 (Late, 1);
-  guint timeout = gv_vgpu_timeout_ms (ctx);
   int result = 0;
 
   if (err)
@@ -186,7 +192,8 @@ gv_vgpu_write (const GvVgpuContext *ctx, const char *what, const char *step, con
   late->late = ctx->late;
   late->user_data = ctx->user_data;
   late->what = g_strdup (what);
-  if (gv_sysfs_write (ctx->root, rel, data, timeout, &result, on_late, late, late_free) == GV_SYSFS_WRITE_TIMEOUT) {
+  if (gv_sysfs_write_watched (ctx->root, rel, data, timeout, GV_VGPU_TICK_MS, tick, tick_data, &result, on_late, late,
+                              late_free) == GV_SYSFS_WRITE_TIMEOUT) {
     g_set_error (error, GV_ERROR, GV_ERROR_STUCK,
                  "%s: writing “%s” to %s did not return within %u ms; the write is still pending in the kernel, "
                  "and what it does to %s shows only when it returns",

@@ -27,6 +27,11 @@ G_BEGIN_DECLS
  * or -errno. */
 typedef void (*GvVgpuLateFunc) (const char *what, int result, gpointer user_data);
 
+/* Called from the worker while a long write runs, when the kernel has
+ * done more: FUNCTION is the PF, MESSAGE what it did so far ("enabling
+ * 127 VFs on 0000:01:00.0: 42 so far"). */
+typedef void (*GvVgpuProgressFunc) (const char *function, const char *message, gpointer user_data);
+
 typedef struct {
   const char *root;
   guint timeout_ms;          /* bound of each write; 0 = 10 s */
@@ -35,6 +40,7 @@ typedef struct {
   guint appear_ms;           /* wait for new VFs (virtfnN) and their vGPU files
                               * (nvidia/ or mdev_supported_types/); 0 = timeout_ms */
   GvVgpuLateFunc late;       /* may be NULL; USER_DATA must outlive the late write */
+  GvVgpuProgressFunc progress; /* may be NULL */
   gpointer user_data;
 } GvVgpuContext;
 
@@ -51,10 +57,22 @@ char *gv_vgpu_uuid_generate (void);
 
 /* Sets PF's sriov_numvfs to COUNT: nothing when it already is; N -> 0 ->
  * M when both are above 0; the old count put back when the new one
- * fails. Then waits (appear_ms) for the virtfnN links. *VFS (may be NULL)
- * gets the VFs after the call, in index order, even on failure. Does not
- * check whether VFs are in use: the caller does (the kernel only blocks). */
+ * fails. Then waits for the virtfnN links. *VFS (may be NULL) gets the VFs
+ * after the call, in index order, even on failure. Does not check whether
+ * VFs are in use: the caller does (the kernel only blocks).
+ *
+ * The kernel adds and probes the VFs one after the other inside the
+ * write, so a write of N VFs (and of 0 disabling N) is bounded by
+ * gv_vgpu_sriov_bound_ms(), and ctx->progress hears of the VFs as they
+ * appear. A write still running past its bound is PENDING: nothing is put
+ * back (the kernel is not done), and ctx->late hears how it ended. */
 gboolean gv_vgpu_set_num_vfs (const GvVgpuContext *ctx, const char *pf, guint count, GStrv *vfs, GError **error);
+
+/* The bound of a sriov_numvfs write that adds or removes N VFs: the
+ * context's timeout, plus a tenth of it per VF (10 s + 1 s per VF by
+ * default: NVIDIA's sriov-manage takes 30 s and more for 8 GPUs, and an
+ * emulated NVMe probing each of 127 VFs 12 s). */
+guint gv_vgpu_sriov_bound_ms (const GvVgpuContext *ctx, guint n);
 
 /* ---- NVIDIA vendor-specific VFIO (a VF's nvidia/ directory) ---- */
 
