@@ -19,9 +19,8 @@ import json, os, re, subprocess, sys, tempfile
 
 DOC = '/usr/share/doc/gpuvirt/'
 DEBIAN_ONLY = {DOC + 'changelog.gz', DOC + 'copyright', DOC + 'README.Debian'}
-# (default install dir, debian/rules' -D option) prefixes; empty until
-# debian/rules moves something.
-RENAMED = []
+# (default install dir, debian/rules' -D option) prefixes.
+RENAMED = [('/usr/share/zsh/site-functions/', '/usr/share/zsh/vendor-completions/')]
 COMPRESSED_IN = ('/usr/share/man/', '/usr/share/doc/')
 
 failures = 0

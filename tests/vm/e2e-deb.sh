@@ -129,6 +129,10 @@ check "man -w 8 gpuvirtd" test "$(man -w 8 gpuvirtd 2>&1)" = /usr/share/man/man8
 check "man -w 5 gpuvirt.conf" test "$(man -w 5 gpuvirt.conf 2>&1)" = /usr/share/man/man5/gpuvirt.conf.5.gz
 check "gpuvirtctl --help in German from the installed catalog" \
   sh -c "LANGUAGE=de $CTL --help | head -n 1 | grep -q '^Aufruf: gpuvirtctl'"
+check "bash-completion loads the completion of gpuvirtctl by its name" \
+  bash -c '. /usr/share/bash-completion/bash_completion; _completion_loader gpuvirtctl; complete -p gpuvirtctl > /dev/null'
+check "zsh finds _gpuvirtctl on its default fpath" \
+  zsh -fc 'for d in $fpath; do [[ -f $d/_gpuvirtctl ]] && exit 0; done; exit 1'
 check "the bus policy, activation file, polkit actions and unit are where their readers look" \
   test -f /usr/share/dbus-1/system.d/org.gpuvirt.conf -a -f /usr/share/dbus-1/system-services/org.gpuvirt.service \
   -a -f /usr/share/polkit-1/actions/org.gpuvirt.policy -a -f /lib/systemd/system/$unit
