@@ -129,8 +129,10 @@ check "man -w 8 gpuvirtd" test "$(man -w 8 gpuvirtd 2>&1)" = /usr/share/man/man8
 check "man -w 5 gpuvirt.conf" test "$(man -w 5 gpuvirt.conf 2>&1)" = /usr/share/man/man5/gpuvirt.conf.5.gz
 check "gpuvirtctl --help in German from the installed catalog" \
   sh -c "LANGUAGE=de $CTL --help | head -n 1 | grep -q '^Aufruf: gpuvirtctl'"
+# (without the file, bash-completion's loader falls back to _minimal)
 check "bash-completion loads the completion of gpuvirtctl by its name" \
-  bash -c '. /usr/share/bash-completion/bash_completion; _completion_loader gpuvirtctl; complete -p gpuvirtctl > /dev/null'
+  bash -c '. /usr/share/bash-completion/bash_completion; _completion_loader gpuvirtctl
+    complete -p gpuvirtctl | grep -q " -F _gpuvirtctl gpuvirtctl$"'
 check "zsh finds _gpuvirtctl on its default fpath" \
   zsh -fc 'for d in $fpath; do [[ -f $d/_gpuvirtctl ]] && exit 0; done; exit 1'
 check "the bus policy, activation file, polkit actions and unit are where their readers look" \
