@@ -153,12 +153,12 @@ check "dpkg --verify gpuvirt: the files are as packaged" test -z "$(dpkg --verif
 
 # --- 5. upgrade (a reinstall runs the same scripts), remove, then purge ------
 pid_before=$(systemctl show -p MainPID --value $unit)
-if out=$(apt-get install -y --reinstall "$DEB" 2>&1); then pass "apt-get install --reinstall"; else echo "$out"; fail "apt-get install --reinstall"; fi
+if out=$(apt-get install -y --reinstall "$DEB" 2>&1); then pass "apt-get install --reinstall ($(elapsed))"; else echo "$out"; fail "apt-get install --reinstall"; fi
 pid_after=$(systemctl show -p MainPID --value $unit)
 check "reinstall: the running gpuvirtd was restarted (pid $pid_before, now $pid_after)" \
   sh -c "[ '$pid_after' != 0 ] && [ '$pid_after' != '$pid_before' ] && systemctl is-active --quiet $unit"
 
-if out=$(apt-get remove -y gpuvirt 2>&1); then pass "apt-get remove gpuvirt"; else echo "$out"; fail "apt-get remove gpuvirt"; fi
+if out=$(apt-get remove -y gpuvirt 2>&1); then pass "apt-get remove gpuvirt ($(elapsed))"; else echo "$out"; fail "apt-get remove gpuvirt"; fi
 check "remove: gpuvirtd stopped (got '$(systemctl is-active $unit)')" \
   sh -c "! systemctl is-active --quiet $unit"
 check "remove: dpkg keeps its configuration state (got '$(status)')" test "$(status)" = "deinstall ok config-files"
@@ -169,7 +169,7 @@ check "remove: gpuvirtd's state /var/lib/gpuvirt is kept ($(ls /var/lib/gpuvirt 
 check "remove: org.gpuvirt is no longer activatable" \
   sh -c '! busctl --system list --activatable --no-legend | grep -q "^org\.gpuvirt "'
 
-if out=$(apt-get purge -y gpuvirt 2>&1); then pass "apt-get purge gpuvirt"; else echo "$out"; fail "apt-get purge gpuvirt"; fi
+if out=$(apt-get purge -y gpuvirt 2>&1); then pass "apt-get purge gpuvirt ($(elapsed))"; else echo "$out"; fail "apt-get purge gpuvirt"; fi
 check "purge: dpkg -l knows no gpuvirt" sh -c '! dpkg -l gpuvirt 2>/dev/null | grep -q "^[a-z][a-z] *gpuvirt "'
 check "purge: /var/lib/gpuvirt removed" test ! -e /var/lib/gpuvirt
 check "purge: the unit's enablement removed" test ! -e /etc/systemd/system/multi-user.target.wants/$unit
