@@ -69,12 +69,12 @@ echo "$NAME: polkitd running, installing ($(elapsed))"
 # man-db/auto-update ("false") removes; `man -w` needs no index.
 rm -f /var/lib/man-db/auto-update
 # No network here: apt resolves from what is installed, and reading the
-# host's package lists (20 MB, over 9p) would cost each apt run 10-30 s.
+# host's package lists (20 MB, over 9p) would cost each apt run about 10 s.
 printf 'Dir::Etc::SourceList "/dev/null";\nDir::Etc::SourceParts "/dev/null";\n' \
   > /etc/apt/apt.conf.d/99vmtest-installed-only
 # apt's hook (20packagekit) wakes PackageKit after every dpkg run, if it is
-# installed, as it is on the host: by D-Bus activation, then it reads all
-# package lists, about 20 s per apt run under TCG. Nothing of gpuvirt's.
+# installed, as it is on the host: by D-Bus activation, and packagekitd then
+# loads the package cache on the guest's CPUs. Nothing of gpuvirt's.
 systemctl mask --runtime --quiet packagekit.service 2>/dev/null || true
 # The host is a container whose policy-rc.d (exit 101) forbids every service
 # action of maintainer scripts; this guest is a booted machine.
