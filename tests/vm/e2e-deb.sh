@@ -138,6 +138,9 @@ check "zsh finds _gpuvirtctl on its default fpath" \
 check "the bus policy, activation file, polkit actions and unit are where their readers look" \
   test -f /usr/share/dbus-1/system.d/org.gpuvirt.conf -a -f /usr/share/dbus-1/system-services/org.gpuvirt.service \
   -a -f /usr/share/polkit-1/actions/org.gpuvirt.policy -a -f /lib/systemd/system/$unit
+# the path gpuvirtctl's hint on an AccessDenied names (client/error-hint.c)
+hint=$(grep -ao '/[a-z/]*/org\.gpuvirt\.rules\.example' $CTL | head -n 1)
+check "the example rules are where gpuvirtctl's hint says (${hint:-no path in $CTL})" test -f "$hint"
 check "the example rules are documentation only" \
   sh -c '! ls /etc/polkit-1/rules.d/*gpuvirt* /usr/share/polkit-1/rules.d/*gpuvirt* 2>/dev/null'
 dpkg -L gpuvirt | grep -vx '/\.' | sort -u > /tmp/dpkg-L
