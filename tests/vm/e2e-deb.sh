@@ -11,8 +11,7 @@
 #      vfio-pci and gives it back;
 #   4. man pages, German messages and the completion are where their tools
 #      look; dpkg -L lists exactly the .deb's paths, all on disk, unmodified;
-#   5. a reinstall (as an upgrade) restarts a running gpuvirtd; apt-get
-#      remove stops it and keeps its state; apt-get purge
+#   5. apt-get remove stops gpuvirtd and keeps its state; apt-get purge
 #      removes everything but what the administrator made (gpuvirt.conf)
 #      and the group, as debian/gpuvirt.postrm says.
 # Prints PASS/FAIL lines; exits 1 on any FAIL.
@@ -154,13 +153,9 @@ missing=$(while read -r f; do [ -e "$f" ] || echo "$f"; done < /tmp/deb.files)
 check "every file of the package is on disk${missing:+ (missing: $missing)}" test -z "$missing"
 check "dpkg --verify gpuvirt: the files are as packaged" test -z "$(dpkg --verify gpuvirt 2>&1)"
 
-# --- 5. upgrade (a reinstall runs the same scripts), remove, then purge ------
-pid_before=$(systemctl show -p MainPID --value $unit)
-if out=$(apt-get install -y --reinstall "$DEB" 2>&1); then pass "apt-get install --reinstall ($(elapsed))"; else echo "$out"; fail "apt-get install --reinstall"; fi
-pid_after=$(systemctl show -p MainPID --value $unit)
-check "reinstall: the running gpuvirtd was restarted (pid $pid_before, now $pid_after)" \
-  sh -c "[ '$pid_after' != 0 ] && [ '$pid_after' != '$pid_before' ] && systemctl is-active --quiet $unit"
-
+# --- 5. remove, then purge ----------------------------------------------------
+# (what an upgrade does is checked on the scripts themselves, deb-scripts:
+# one more apt run costs 30-40 s here)
 if out=$(apt-get remove -y gpuvirt 2>&1); then pass "apt-get remove gpuvirt ($(elapsed))"; else echo "$out"; fail "apt-get remove gpuvirt"; fi
 check "remove: gpuvirtd stopped (got '$(systemctl is-active $unit)')" \
   sh -c "! systemctl is-active --quiet $unit"
