@@ -49,35 +49,38 @@ static const struct
   guint bit;
   const char *name;  /* in "does not apply" messages */
   const char *head;  /* the option column of --help */
+  const char *arg;   /* N_(): its placeholder ("SECONDS"), or NULL */
   const char *help;  /* N_() */
 } option_help[] = {
-  { OPT_ALL, "--all", "  -a --all", NULL /* depends on the verb, see below */ },
-  { OPT_FORCE, "--force", "  -f --force",
+  /* TRANSLATORS: the N_() after an option is its placeholder in --help
+     ("--timeout=SECONDS"): translate it, not the option */
+  { OPT_ALL, "--all", "  -a --all", NULL, NULL /* depends on the verb, see below */ },
+  { OPT_FORCE, "--force", "  -f --force", NULL,
     N_("Go ahead despite programs, a VM or the console on it") },
-  { OPT_ALLOW_FOREIGN, "--allow-foreign", "     --allow-foreign",
+  { OPT_ALLOW_FOREIGN, "--allow-foreign", "     --allow-foreign", NULL,
     N_("Also take other devices that share the IOMMU group") },
-  { OPT_KEEP_GOING, "--keep-going", "     --keep-going",
+  { OPT_KEEP_GOING, "--keep-going", "     --keep-going", NULL,
     N_("Change IOMMU groups on their own; report failed ones") },
-  { OPT_TIMEOUT, "--timeout", "     --timeout=SECONDS",
+  { OPT_TIMEOUT, "--timeout", "     --timeout=", N_("SECONDS"),
     N_("Bound of each write to sysfs (gpuvirtd's default: 10)") },
-  { OPT_DRIVER, "--driver", "     --driver=NAME",
+  { OPT_DRIVER, "--driver", "     --driver=", N_("NAME"),
     N_("Give the GPU to this driver instead of the one it had") },
-  { OPT_YES, "--yes", "  -y --yes", N_("Do not ask for confirmation") },
-  { OPT_VERBOSE, "--verbose", "     --verbose",
+  { OPT_YES, "--yes", "  -y --yes", NULL, N_("Do not ask for confirmation") },
+  { OPT_VERBOSE, "--verbose", "     --verbose", NULL,
     N_("Print each state change, even when not on a terminal") },
-  { OPT_UUID, "--uuid", "     --uuid=UUID",
+  { OPT_UUID, "--uuid", "     --uuid=", N_("UUID"),
     N_("The mdev's UUID (mdev GPUs; default: a new random one)") },
-  { OPT_NUM_VFS, "--num-vfs", "     --num-vfs=N",
+  { OPT_NUM_VFS, "--num-vfs", "     --num-vfs=", N_("N"),
     N_("VFs to enable when none are (default: all the GPU has)") },
-  { OPT_DISABLE_VFS, "--disable-vfs", "     --disable-vfs",
+  { OPT_DISABLE_VFS, "--disable-vfs", "     --disable-vfs", NULL,
     N_("Also disable the VFs when the GPU's last vGPU goes") },
-  { OPT_PERSIST, "--persist", "     --persist",
+  { OPT_PERSIST, "--persist", "     --persist", NULL,
     N_("Also record the change in gpuvirtd's configuration") },
-  { OPT_APPLY, "--apply", "     --apply",
+  { OPT_APPLY, "--apply", "     --apply", NULL,
     N_("Then bring the host to the saved configuration") },
-  { OPT_DRY_RUN, "--dry-run", "     --dry-run",
+  { OPT_DRY_RUN, "--dry-run", "     --dry-run", NULL,
     N_("Only show what would change; change nothing") },
-  { OPT_JSON, "--json", "     --json[=MODE]",
+  { OPT_JSON, "--json", "     --json[=", N_("MODE"),
     N_("Print JSON: pretty (the default), short (one line) or off") },
 };
 
@@ -317,7 +320,13 @@ print_option_help (const Verb *verb)
         text = !verb ? N_("list: every PCI function; bind: every NVIDIA GPU")
                : g_str_equal (verb->name, "bind") ? N_("Every NVIDIA GPU of the host")
                : N_("List every PCI function, not only the managed ones");
-      printf ("%-22s %s\n", option_help[i].head, _(text));
+      {
+        const char *arg = option_help[i].arg;
+        g_autofree char *head = g_strconcat (option_help[i].head, arg ? _(arg) : "",
+                                             arg && g_str_has_suffix (option_help[i].head, "[=") ? "]" : "", NULL);
+        /* by terminal columns: the placeholder is translated */
+        printf ("%s%*s %s\n", head, ctl_text_pad (head, 22), "", _(text));
+      }
     }
   printf ("%-22s %s\n", "     --no-ask-password", _("Never ask for authentication"));
 }
@@ -326,11 +335,12 @@ static void
 print_exit_help (void)
 {
   printf ("\n%s\n", _("Exit status:"));
-  printf ("  0 %s\n  1 %s\n  2 %s\n  3 %s\n  4 %s\n  5 %s\n  6 %s\n",
+  printf ("  0 %s\n  1 %s\n  2 %s\n  3 %s\n  4 %s\n  5 %s\n  6 %s\n  7 %s\n",
           _("success"), _("failure"), _("usage error (bad command, option or DEVICE)"),
           _("no such device, vGPU or vGPU type"), _("access denied"),
           _("no system bus, or gpuvirtd not running"),
-          _("refused: the device's state does not allow it"));
+          _("refused: the device's state does not allow it"),
+          _("pending: the kernel is still carrying the change out"));
 }
 
 static void

@@ -1,10 +1,11 @@
 /* Text rendering shared by status, show and monitor, so a value reads the
  * same wherever it appears. */
 #include "text.h"
-
 #include "bus-model.h"
+#include "ctl.h"
 #include "device-arg.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char *
@@ -185,4 +186,19 @@ ctl_text_safe (const char *text)
       g_string_append_c (out, *p);
   }
   return g_string_free (out, FALSE);
+}
+
+gboolean
+ctl_answer_is_yes (const char *answer)
+{
+  /* TRANSLATORS: the letter that answers yes to a [y/N] question, the
+     same as in the question's translation ("[j/N]": "j") */
+  const char *yes = _("y");
+
+  if (!answer || !*answer)
+    return FALSE;
+  if (rpmatch (answer) == 1)
+    return TRUE;
+  return g_unichar_tolower (g_utf8_get_char_validated (answer, -1)) ==
+         g_unichar_tolower (g_utf8_get_char_validated (yes, -1));
 }

@@ -30,6 +30,12 @@ int ctl_text_width (const char *s);
  * printf's "%-*s" would count bytes. */
 int ctl_text_pad (const char *s, int width);
 
+/* Whether ANSWER (a line typed at a [y/N] question) says yes: the
+ * locale's answer (rpmatch(), which follows LC_MESSAGES), or the first
+ * letter of the translated "y" (the question follows LANGUAGE, which may
+ * differ: LANGUAGE=de with LC_MESSAGES=C asks [j/N]). */
+gboolean ctl_answer_is_yes (const char *answer);
+
 /* A list of "Label: value" lines printed with aligned labels. */
 typedef struct CtlFields CtlFields;
 

@@ -222,6 +222,7 @@ verb_config_check (sd_bus *bus, int argc, char **argv)
   g_autoptr (GVariant) problems = NULL;
   g_autofree char *name = NULL;
   g_autofree char *text = NULL;
+  gboolean unnamed = FALSE;
   GVariantIter iter;
   const char *key, *message;
   guint32 line;
@@ -237,7 +238,11 @@ verb_config_check (sd_bus *bus, int argc, char **argv)
       if (r == 0 && bus_get_all (bus, GPUVIRT_MANAGER_PATH, GPUVIRT_MANAGER_IFACE, &props, NULL) >= 0)
         name = main_file_name (props, text);
       if (!name)
-        name = g_strdup (_("the main file"));
+        {
+          /* for the text only: JSON says null, untranslated */
+          name = g_strdup (_("the main file"));
+          unnamed = TRUE;
+        }
     }
   if (r != 0)
     return r;
@@ -276,7 +281,10 @@ verb_config_check (sd_bus *bus, int argc, char **argv)
           json_object_set_string_member (row, "Message", message);
           json_array_add_object_element (rows, row);
         }
-      json_object_set_string_member (object, "File", name);
+      if (unnamed)
+        json_object_set_null_member (object, "File");
+      else
+        json_object_set_string_member (object, "File", name);
       json_object_set_array_member (object, "Problems", rows);
       ctl_json_print (root, ctl_args.json);
     }

@@ -124,15 +124,17 @@ print_text (sd_bus *bus, GArray *findings)
     }
 
   printf ("\n");
-  /* TRANSLATORS: the doctor's summary: "1 error, 2 warnings, 3 notes, 9 passed" */
-  printf (ngettext ("%u error", "%u errors", counts[3]), counts[3]);
-  printf (", ");
-  printf (ngettext ("%u warning", "%u warnings", counts[2]), counts[2]);
-  printf (", ");
-  printf (ngettext ("%u note", "%u notes", counts[1]), counts[1]);
-  printf (", ");
-  printf (ngettext ("%u passed", "%u passed", counts[0]), counts[0]);
-  printf (".\n");
+  {
+    /* TRANSLATORS: the pieces of the doctor's summary, joined by the
+       format below */
+    g_autofree char *errors = g_strdup_printf (ngettext ("%u error", "%u errors", counts[3]), counts[3]);
+    g_autofree char *warnings = g_strdup_printf (ngettext ("%u warning", "%u warnings", counts[2]), counts[2]);
+    g_autofree char *notes = g_strdup_printf (ngettext ("%u note", "%u notes", counts[1]), counts[1]);
+    g_autofree char *passed = g_strdup_printf (ngettext ("%u passed", "%u passed", counts[0]), counts[0]);
+    /* TRANSLATORS: the doctor's summary: errors, warnings, notes, passed
+       ("1 error, 2 warnings, 3 notes, 9 passed."); reorder with %1$s */
+    printf (_("%1$s, %2$s, %3$s, %4$s.\n"), errors, warnings, notes, passed);
+  }
 }
 
 static void

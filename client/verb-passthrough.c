@@ -142,7 +142,7 @@ confirm_unbind (BusModel *model, GPtrArray *paths)
                                     "Nothing on the host can use them until they are bound again. Unbind? [y/N] ",
                                     paths->len));
   fflush (stderr);
-  if (getline (&line, &size, stdin) < 0 || rpmatch (g_strstrip (line)) != 1)
+  if (getline (&line, &size, stdin) < 0 || !ctl_answer_is_yes (g_strstrip (line)))
     {
       fprintf (stderr, "%s\n", _("Nothing was changed."));
       return GV_EXIT_FAILURE;

@@ -163,6 +163,12 @@ class ConfigClientTest(base.ClientMockTest):
         self.assertEqual(self.manager_calls('CheckConfig'), [(TEXT,)])
         self.assertEqual(self.ctl_json('config', 'check', '--json'), {'File': MAIN, 'Problems': []})
 
+    def test_config_check_no_main_file(self):
+        # no text: the text names it in words (translated), JSON says null
+        self.mock.AddMethod('org.gpuvirt.Manager', 'GetConfig', '', 's', "ret = ''")
+        self.assertEqual(self.ctl('config', 'check').stdout, 'the main file: no problems found.\n')
+        self.assertEqual(self.ctl_json('config', 'check', '--json'), {'File': None, 'Problems': []})
+
     def test_config_check_file(self):
         bad = self.temp_file(TEXT + '[Device 0000:41:00.0]\nId=10de:26b9\nNumVF=4\n# gone\n')
         p = self.ctl('config', 'check', bad, code=1)

@@ -573,6 +573,56 @@ test_t4 (void)
   bus_harness_ctl_run_clear (&run);
 }
 
+static guint
+n_vgpus (BusHarness *h)
+{
+  g_autoptr (JsonParser) parser = NULL;
+  BusHarnessCtlRun run = { 0 };
+  guint n;
+
+  bus_harness_ctl (h, FALSE, &run, "vgpu", "list", "--json", NULL);
+  expect (&run, 0);
+  n = json_array_get_length (json_object_get_array_member (parse_json (run.out, &parser), "Vgpus"));
+  bus_harness_ctl_run_clear (&run);
+  return n;
+}
+
+/* Another tool writes current_vgpu_type (no uevent on a real kernel, none
+ * at all on the simulator): a read more than a second later shows it,
+ * announced, without Refresh (issue 14, point 2). */
+static void
+test_behind_back (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autoptr (GHashTable) announced = NULL;
+  BusHarnessChanges changes;
+  const char *values[] = { "1155", "0" };
+
+  g_assert_cmpuint (n_vgpus (h), ==, 0);
+  for (guint round = 0; round < G_N_ELEMENTS (values); round++) {
+    bus_harness_changes_start (&changes, c);
+    for (guint i = 0; i < 3; i++) {
+      g_autofree char *vf = bus_harness_vf_bdf (L40S_WARM, i);
+      g_autofree char *rel = g_strdup_printf ("sys/bus/pci/devices/%s/nvidia/current_vgpu_type", vf);
+      g_assert_cmpint (bus_harness_write_sim (h, rel, values[round]), ==, 0);
+    }
+    g_usleep (1100 * 1000);
+    g_assert_cmpuint (n_vgpus (h), ==, round == 0 ? 3 : 0);
+    bus_harness_drain ();
+    announced = bus_harness_changes_stop (&changes, c);
+    {
+      g_autofree char *vf = bus_harness_vf_bdf (L40S_WARM, 2);
+      g_autofree char *path = bus_harness_device_path (vf);
+      g_autofree char *key = g_strdup_printf ("%s org.gpuvirt.Vgpu CurrentType", path);
+      GPtrArray *seen = g_hash_table_lookup (announced, key);
+      if (!seen || seen->len != 1)
+        g_error ("%s: CurrentType announced %u times, want once", vf, seen ? seen->len : 0);
+    }
+    g_clear_pointer (&announced, g_hash_table_unref);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -581,5 +631,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vgpu-client/refused", test_refused);
   g_test_add_func ("/vgpu-client/mdev", test_mdev);
   g_test_add_func ("/vgpu-client/t4", test_t4);
+  g_test_add_func ("/vgpu-client/behind-back", test_behind_back);
   return g_test_run ();
 }

@@ -2,6 +2,7 @@
 #include "bus/bus.h"
 #include "bus/announce.h"
 #include "bus/config.h"
+#include "bus/fresh.h"
 #include "bus/objects.h"
 #include "bus/passthrough.h"
 #include "bus/vgpu-op.h"
@@ -23,7 +24,8 @@ bus_register (Daemon *daemon)
   bus_announce_init (daemon);
   if ((r = bus_manager_register (daemon)) < 0 || (r = bus_config_register (daemon)) < 0 ||
       (r = bus_device_register (daemon)) < 0 || (r = bus_mdev_register (daemon)) < 0 ||
-      (r = bus_sriov_register (daemon)) < 0 || (r = bus_vgpu_register (daemon)) < 0)
+      (r = bus_sriov_register (daemon)) < 0 || (r = bus_vgpu_register (daemon)) < 0 ||
+      (r = bus_fresh_register (daemon)) < 0)
     return r;
   return 0;
 }

@@ -43,6 +43,7 @@ daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_di
   daemon->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   daemon->stuck_ops = g_ptr_array_new_with_free_func ((GDestroyNotify) daemon_stuck_op_free);
   daemon->sriov_pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  daemon->vgpu_read_at = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   /* a read-only daemon never writes, not even its records */
   daemon->type_names = gv_vgpu_type_names_new (read_only ? NULL : state_dir);
   gv_vgpu_type_names_learn_host (daemon->type_names, daemon->host);
@@ -279,6 +280,8 @@ daemon_free (Daemon *daemon)
     g_ptr_array_unref (daemon->stuck_ops);
   if (daemon->sriov_pending)
     g_hash_table_unref (daemon->sriov_pending);
+  if (daemon->vgpu_read_at)
+    g_hash_table_unref (daemon->vgpu_read_at);
   gv_vgpu_type_names_free (daemon->type_names);
   gv_journal_free (daemon->journal);
   if (daemon->op_state)

@@ -92,6 +92,9 @@ struct Daemon {
   DaemonQueue *plan_queue;         /* the plan's worker -> main loop */
   gboolean ready_sent;             /* READY=1 told to systemd (after the plan at start) */
 
+  /* vGPU files that change without uevents, read again on a client's read */
+  GHashTable *vgpu_read_at;        /* GPU PF BDF -> monotonic µs they were last read (bus/fresh.c) */
+
   /* holders: one /proc scan serves every object for a moment */
   GPtrArray *holders;              /* GvHostHolder of every function's nodes */
   gint64 holders_at;               /* monotonic µs of that scan */

@@ -1,6 +1,14 @@
 /* Kernel uevents for PCI functions and mdevs: a change behind the
  * daemon's back (a plain echo into sysfs) is re-read and announced. A
- * burst of events (enabling 32 VFs) is gathered into one refresh. */
+ * burst of events (enabling 32 VFs) is gathered into one refresh.
+ *
+ * What comes: "pci" for a function added, removed, bound or unbound (and
+ * a PF's change when its VFs are enabled or disabled); "mdev" for an mdev
+ * made or removed; "vfio-dev" when a function becomes or stops being a
+ * VFIO device (vfio-pci, or a vendor-VFIO VF given or freed of its vGPU
+ * type), for its PCI parent. A VF's current_vgpu_type written directly
+ * sends nothing but that vfio-dev event; the files that change with no
+ * event at all are read again when a client reads them (bus/fresh.c). */
 #include "daemon/daemon.h"
 
 #include <errno.h>
@@ -38,12 +46,22 @@ on_uevent (sd_device_monitor *monitor, sd_device *device, void *userdata)
 
   if (sd_device_get_subsystem (device, &subsystem) < 0 || sd_device_get_sysname (device, &sysname) < 0)
     return 0;
-  if (g_str_equal (subsystem, "pci"))
+  if (g_str_equal (subsystem, "pci")) {
     g_hash_table_add (daemon->uevent_bdfs, g_strdup (sysname));
-  else if (g_str_equal (subsystem, "mdev"))
+  } else if (g_str_equal (subsystem, "mdev")) {
     daemon->uevent_mdevs = TRUE;
-  else
+  } else if (g_str_equal (subsystem, "vfio-dev")) {
+    /* vfio-dev/vfioN of a PCI function, or of an mdev */
+    sd_device *parent = NULL;
+    const char *parent_subsystem = NULL, *bdf = NULL;
+    if (sd_device_get_parent (device, &parent) >= 0 && sd_device_get_subsystem (parent, &parent_subsystem) >= 0 &&
+        g_str_equal (parent_subsystem, "pci") && sd_device_get_sysname (parent, &bdf) >= 0)
+      g_hash_table_add (daemon->uevent_bdfs, g_strdup (bdf));
+    else
+      daemon->uevent_mdevs = TRUE;
+  } else {
     return 0;
+  }
 
   if (daemon->uevent_flush) {
     int enabled = SD_EVENT_OFF;
@@ -75,6 +93,8 @@ daemon_uevents_start (Daemon *daemon)
     r = sd_device_monitor_filter_add_match_subsystem_devtype (daemon->monitor, "pci", NULL);
   if (r >= 0)
     r = sd_device_monitor_filter_add_match_subsystem_devtype (daemon->monitor, "mdev", NULL);
+  if (r >= 0)
+    r = sd_device_monitor_filter_add_match_subsystem_devtype (daemon->monitor, "vfio-dev", NULL);
   if (r >= 0)
     r = sd_device_monitor_attach_event (daemon->monitor, daemon->event);
   if (r >= 0)

@@ -207,6 +207,40 @@ class L10nTest(base.ClientMockTest):
         self.assertTrue(verb.startswith('Aufruf: gpuvirtctl [OPTIONEN...] bind GERÄT...\n\n'
                                         'Bindet jede GPU an vfio-pci,'), verb)
 
+    def test_help_placeholders(self):
+        """Option placeholders are translated, and the columns still line up."""
+        de = self.run_in('de', 'sriov', '--help').stdout
+        self.assertIn('\n     --timeout=SEKUNDEN Zeitlimit je Schreibvorgang in sysfs', de)
+        self.assertIn('\n     --json[=MODUS]    JSON ausgeben', de)
+        self.assertIn('\n  7 ausstehend: der Kernel führt die Änderung noch aus\n', de)
+        zh = self.run_in('zh_CN', 'sriov', '--help').stdout
+        line = next(line for line in zh.split('\n') if '--timeout=秒数' in line)
+        # the help text starts in column 23, as every option's does
+        self.assertEqual(width(re.match(r'^(\s*--timeout=秒数\s+)', line).group(1)), 23)
+
+    def unbind_on_pty(self, answer, **env):
+        """unbind GPU_A with ANSWER typed at the question; (exit code, stderr)."""
+        self.mock_object(base.dev_path(GPU_A)).AddMethod(
+            'org.gpuvirt.Device', 'Unbind', 'a{sv}', 'a(sss)', 'ret = [("%s", "unbound", "")]' % GPU_A)
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([CTL, 'unbind', GPU_A], stdin=slave, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=self.env('de', **env))
+        os.close(slave)
+        os.write(master, answer.encode() + b'\n')
+        out, err = proc.communicate(timeout=TIMEOUT)
+        os.close(master)
+        return proc.returncode, err.decode()
+
+    def test_unbind_answer(self):
+        """The question follows LANGUAGE ([j/N]); "j" is yes even when
+        LC_MESSAGES is a locale whose own yes is "y" (rpmatch)."""
+        code, err = self.unbind_on_pty('j', LANG='zh_CN.UTF-8', LANGUAGE='de')
+        self.assertIn('[j/N]', err)
+        self.assertEqual(code, 0, err)
+        code, err = self.unbind_on_pty('n', LANG='zh_CN.UTF-8', LANGUAGE='de')
+        self.assertEqual(code, 1, err)
+        self.assertIn('Es wurde nichts geändert.', err)
+
     def test_help_zh_CN(self):
         out = self.run_in('zh_CN', '--help').stdout
         self.assertTrue(out.startswith('用法：gpuvirtctl [选项...] 命令 ...\n\n'
@@ -354,7 +388,7 @@ class L10nTest(base.ClientMockTest):
     def test_doctor(self):
         self.mock.AddMethod('org.gpuvirt.Manager', 'Doctor', '', 'a(sssss)', DOCTOR)
         for lang, fix, summary in (('de', 'Abhilfe:', '1 Fehler, 1 Warnung, 0 Hinweise, 1 bestanden.'),
-                                   ('zh_CN', '修复:', '1 个错误, 1 个警告, 0 条提示, 1 项通过.')):
+                                   ('zh_CN', '修复:', '1 个错误，1 个警告，0 条提示，1 项通过。')):
             out = self.run_in(lang, 'doctor', code=6).stdout
             lines = out.split('\n')
             self.assertEqual(lines[-2], summary)
