@@ -36,6 +36,10 @@ packages=(
   locales
   # the shell completion's tests source bash-completion and drive zsh
   bash-completion zsh
+  # the Debian package (tools/build-deb.sh, suite deb): its build tools and
+  # checker; its build and run-time dependencies are all listed above, so
+  # the VM test's apt installs it offline
+  dpkg-dev debhelper lintian git
 )
 
 missing=()
