@@ -36,6 +36,17 @@ on_name_acquired (sd_bus_message *reply, void *userdata, sd_bus_error *error)
 
 /* SIGHUP: read the configuration again (nothing is applied). */
 static int
+on_stop (sd_event_source *source, const struct signalfd_siginfo *si, void *userdata)
+{
+  Daemon **daemon = userdata;
+
+  if (!*daemon)
+    return sd_event_exit (sd_event_source_get_event (source), 0);
+  daemon_stop (*daemon);
+  return 0;
+}
+
+static int
 on_sighup (sd_event_source *source, const struct signalfd_siginfo *si, void *userdata)
 {
   Daemon *daemon = *(Daemon **) userdata;
@@ -71,9 +82,9 @@ run (const char *root, const char *state_dir, const char *config, gboolean read_
     g_critical ("Could not create the event loop: %s", g_strerror (-r));
     goto out;
   }
-  /* NULL handlers end the loop: a clean exit on SIGTERM */
-  sd_event_add_signal (event, NULL, SIGTERM, NULL, NULL);
-  sd_event_add_signal (event, NULL, SIGINT, NULL, NULL);
+  /* a clean exit, once the operations under way have ended */
+  sd_event_add_signal (event, NULL, SIGTERM, on_stop, &daemon);
+  sd_event_add_signal (event, NULL, SIGINT, on_stop, &daemon);
   sd_event_add_signal (event, NULL, SIGHUP, on_sighup, &daemon);
   sd_event_set_watchdog (event, TRUE);
 

@@ -517,6 +517,57 @@ test_signals_once (void)
   assert_original_drivers (h);
 }
 
+/* SIGTERM while a bind runs: gpuvirtd refuses new changes, lets the bind
+ * finish and answer, then exits cleanly (it used to free what the worker
+ * was using: a crash or a hang at exit). */
+static void
+test_sigterm_waits (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("workstation");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autoptr (GDBusConnection) other = bus_harness_connect (h->address);
+  AsyncCall ac = { c, "BindVfio", g_variant_ref_sink (no_options ()), NULL, NULL, FALSE };
+  g_autofree char *name = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *driver = NULL;
+  GThread *thread;
+  int status = 0;
+  gint64 t0;
+
+  bus_harness_polkit_allow (h, (const char *const[]) { "org.gpuvirt.assign-device", NULL });
+  stop_holders (h);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "sys/bus/pci/drivers/nvidia/unbind delay=2000"), ==, 0);
+  thread = g_thread_new ("bind", call_thread, &ac);
+  g_usleep (700 * 1000);
+  g_assert_cmpint (kill (h->daemon_pid, SIGTERM), ==, 0);
+  g_usleep (100 * 1000);
+  /* a new change is refused, saying why */
+  {
+    const char *igpu[] = { "0000:00:02.0", NULL };
+    g_autoptr (GVariant) r = bus_harness_call (other, "/org/gpuvirt", "org.gpuvirt.Manager", "GiveBack",
+                                               g_variant_new ("(^as@a{sv})", igpu, g_variant_new ("a{sv}", NULL)),
+                                               NULL, &name, &message);
+    g_assert_null (r);
+    g_assert_cmpstr (name, ==, "org.gpuvirt.Error.Busy");
+    g_assert_nonnull (strstr (message, "stopping"));
+  }
+  g_thread_join (thread);
+  if (!ac.ok)
+    g_error ("BindVfio during SIGTERM failed: %s %s", ac.error_name, ac.error_message);
+  t0 = g_get_monotonic_time ();
+  g_assert_cmpint (waitpid (h->daemon_pid, &status, 0), ==, h->daemon_pid);
+  g_spawn_close_pid (h->daemon_pid);
+  h->daemon_pid = 0;
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 3 * G_USEC_PER_SEC);
+  driver = driver_of (h, GPU);
+  g_assert_cmpstr (driver, ==, "vfio-pci");
+  g_variant_unref (ac.params);
+  g_free (ac.error_name);
+  g_free (ac.error_message);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -531,5 +582,6 @@ main (int argc, char **argv)
   g_test_add_func ("/bus/passthrough/recover-after-kill", test_recover_after_kill);
   g_test_add_func ("/bus/passthrough/bulk-parallel", test_bulk_parallel);
   g_test_add_func ("/bus/passthrough/configured-class", test_configured_class);
+  g_test_add_func ("/bus/passthrough/sigterm-waits", test_sigterm_waits);
   return g_test_run ();
 }

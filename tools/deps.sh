@@ -19,6 +19,9 @@ packages=(
   scdoc man-db
   # real-kernel test bed
   qemu-system-x86 busybox-static cpio xz-utils zstd
+  # the test-only kernel module for the guest (run-vm --kmod): Debian's
+  # kbuild is unpacked, not installed, so its compiler and libraries here
+  gcc-12 make libelf1 libssl3
   # the guest booting its own systemd (run-vm --systemd): the system bus
   # unit, console logins with a logind session, users for the polkit tests
   dbus libpam-systemd login passwd util-linux
@@ -35,6 +38,10 @@ packages=(
   locales
   # the shell completion's tests source bash-completion and drive zsh
   bash-completion zsh
+  # the Debian package (tools/build-deb.sh, suite deb): its build tools and
+  # checker; its build and run-time dependencies are all listed above, so
+  # the VM test's apt installs it offline
+  dpkg-dev debhelper lintian git
 )
 
 missing=()

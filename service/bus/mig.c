@@ -277,7 +277,6 @@ bus_mig_report (gpointer data, gpointer user_data)
   g_autofree char *text = NULL;
   int r;
 
-  daemon->mig_workers--;
   daemon_unmark_busy (daemon, busy);
   text = summary (op);
   /* an unreadable GPU keeps what was shown; one without MIG now loses it */
@@ -363,9 +362,8 @@ run (Daemon *daemon, sd_bus_message *m, MigOp *op, const char *const *details, s
     return r < 0 ? r : 1;
   }
   daemon_mark_busy (daemon, busy, op);
-  daemon->mig_workers++;
   op->started = g_get_monotonic_time ();
-  g_thread_unref (g_thread_new ("gpuvirt-mig", worker, op));
+  daemon_worker_start (daemon, "gpuvirt-mig", worker, op);
   return 1;
 }
 

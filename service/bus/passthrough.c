@@ -108,14 +108,12 @@ static void
 start_group (Operation *op, GvPassthroughPlan *plan, GvPassthroughGroup *group)
 {
   GroupJob *job = g_new0 (GroupJob, 1);
-  GThread *thread;
 
   job->op = op;
   job->plan = plan;
   job->group = group;
   op->running++;
-  thread = g_thread_new ("gpuvirt-group", group_thread, job);
-  g_thread_unref (thread);
+  daemon_worker_start (op->daemon, "gpuvirt-group", group_thread, job);
 }
 
 /* ---- main loop side ---- */

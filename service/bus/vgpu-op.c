@@ -124,14 +124,12 @@ worker (gpointer data)
 static void
 op_start (BusVgpuOp *op)
 {
-  GThread *thread;
 
   daemon_mark_busy (op->daemon, (const char *const *) op->plan->busy, op);
   if (writes_num_vfs (op->plan))
     set_pending (op->daemon, op->plan->gpu, TRUE);
   op->started = g_get_monotonic_time ();
-  thread = g_thread_new ("gpuvirt-vgpu", worker, op);
-  g_thread_unref (thread);
+  daemon_worker_start (op->daemon, "gpuvirt-vgpu", worker, op);
 }
 
 /* ---- main loop side ---- */
@@ -231,14 +229,23 @@ finish (BusVgpuOp *op)
   } else if (writes_num_vfs (plan)) {
     set_pending (daemon, plan->gpu, FALSE);
   }
-  extra[0] = plan->gpu;
-  extra[1] = plan->function;
-  extra[2] = op->outcome.vgpu ? op->outcome.vgpu->address : NULL;
-  /* one pass over the family, VFs that appeared included (read for the
-   * first time): each pass re-reads every function of it over sysfs */
-  refresh_family (daemon, (const char *const *) plan->busy, extra,
-                  (const char *const *) (op->outcome.vfs ? op->outcome.vfs
-                                         : op->outcome.vgpu ? op->outcome.vgpu->vfs : NULL), FALSE);
+  if (stuck) {
+    /* the write is still under way: whatever is readable, whole */
+    extra[0] = plan->gpu;
+    extra[1] = plan->function;
+    extra[2] = op->outcome.vgpu ? op->outcome.vgpu->address : NULL;
+    refresh_family (daemon, (const char *const *) plan->busy, extra,
+                    (const char *const *) (op->outcome.vfs ? op->outcome.vfs
+                                           : op->outcome.vgpu ? op->outcome.vgpu->vfs : NULL), FALSE);
+  } else {
+    /* only what the run can have changed (vgpu/run.c says what) */
+    gboolean mdevs = FALSE;
+    g_autoptr (GHashTable) parts = gv_vgpu_plan_touched (daemon->host, plan, &op->outcome, &mdevs);
+    g_autoptr (GError) local = NULL;
+    if (!daemon_refresh_parts (daemon, parts, mdevs, &local))
+      g_warning ("Could not re-read what %s changed, ignoring: %s", gv_vgpu_op_to_string (plan->kind),
+                 local->message);
+  }
 
   text = summary (op);
   bus_audit_operation (op->request, gv_vgpu_op_to_string (plan->kind), functions,
@@ -296,7 +303,7 @@ late (Daemon *daemon, Item *item)
   /* its keys stay busy until the operation is settled, in a worker:
    * settling reads sysfs and may write (an undo) */
   item->stuck = stuck;
-  g_thread_unref (g_thread_new ("gpuvirt-settle", settle_worker, item));
+  daemon_worker_start (daemon, "gpuvirt-settle", settle_worker, item);
 }
 
 static void

@@ -337,7 +337,6 @@ daemon_plan_start (Daemon *daemon, guint timeout_ms, GError **error)
   GvConfigPlanOptions options = { .state_dir = daemon->state_dir, .type_names = daemon->type_names,
                                   .mig = daemon->mig, .mig_unavailable = daemon->nvml ? NULL : daemon->mig_status };
   PlanJob *job;
-  GThread *thread;
 
   if (!daemon_check_writable (daemon, error))
     return FALSE;
@@ -378,7 +377,6 @@ daemon_plan_start (Daemon *daemon, guint timeout_ms, GError **error)
   job->root = g_strdup (daemon->root);
   job->state_dir = g_strdup (daemon->state_dir);
   job->timeout_ms = timeout_ms;
-  thread = g_thread_new ("gpuvirt-plan", plan_worker, job);
-  g_thread_unref (thread);
+  daemon_worker_start (daemon, "gpuvirt-plan", plan_worker, job);
   return TRUE;
 }

@@ -122,10 +122,90 @@ daemon_clear_state (Daemon *daemon, const char *bdf, gboolean keep_message)
 gboolean
 daemon_check_writable (Daemon *daemon, GError **error)
 {
+  if (daemon->stopping) {
+    g_set_error_literal (error, GV_ERROR, GV_ERROR_BUSY,
+                         "gpuvirtd is stopping: it finishes the operations under way and takes no new ones");
+    return FALSE;
+  }
   if (!daemon->read_only)
     return TRUE;
   g_set_error_literal (error, GV_ERROR, GV_ERROR_NOT_SUPPORTED, "gpuvirtd runs with --read-only: nothing may change");
   return FALSE;
+}
+
+/* ---- workers and stopping ---- */
+
+typedef struct {
+  Daemon *daemon;
+  GThreadFunc func;
+  gpointer data;
+} Worker;
+
+static gpointer
+worker_main (gpointer data)
+{
+  Worker *w = data;
+  Daemon *daemon = w->daemon;
+
+  w->func (w->data);
+  g_free (w);
+  /* after the report was pushed: see daemon_worker_start() */
+  g_atomic_int_dec_and_test (&daemon->workers);
+  return NULL;
+}
+
+void
+daemon_worker_start (Daemon *daemon, const char *name, GThreadFunc func, gpointer data)
+{
+  Worker *w = g_new0 (Worker, 1);
+
+  w->daemon = daemon;
+  w->func = func;
+  w->data = data;
+  g_atomic_int_inc (&daemon->workers);
+  g_thread_unref (g_thread_new (name, worker_main, w));
+}
+
+#define STOP_WAIT_SEC 60
+#define STOP_POLL_USEC (50 * 1000)
+
+static int
+on_stop_wait (sd_event_source *source, uint64_t usec, void *userdata)
+{
+  Daemon *daemon = userdata;
+  uint64_t now = 0;
+
+  if (g_atomic_int_get (&daemon->workers) == 0) {
+    g_message ("The operations under way have ended; stopping");
+    return sd_event_exit (daemon->event, 0);
+  }
+  sd_event_now (daemon->event, CLOCK_MONOTONIC, &now);
+  if (now - daemon->stop_since > (uint64_t) STOP_WAIT_SEC * G_USEC_PER_SEC) {
+    g_warning ("Stopping with %d operation(s) still under way; the next start finishes or undoes them",
+               g_atomic_int_get (&daemon->workers));
+    return sd_event_exit (daemon->event, 0);
+  }
+  sd_event_source_set_time (source, now + STOP_POLL_USEC);
+  return sd_event_source_set_enabled (source, SD_EVENT_ONESHOT);
+}
+
+void
+daemon_stop (Daemon *daemon)
+{
+  uint64_t now = 0;
+  int n = g_atomic_int_get (&daemon->workers);
+
+  if (n == 0 || daemon->stopping) {
+    sd_event_exit (daemon->event, 0);
+    return;
+  }
+  daemon->stopping = TRUE;
+  g_message ("Stopping once the %d operation(s) under way have ended (at most %d s)", n, STOP_WAIT_SEC);
+  sd_event_now (daemon->event, CLOCK_MONOTONIC, &now);
+  daemon->stop_since = now;
+  if (sd_event_add_time (daemon->event, &daemon->stop_wait, CLOCK_MONOTONIC, now + STOP_POLL_USEC, 0, on_stop_wait,
+                         daemon) < 0)
+    sd_event_exit (daemon->event, 0);
 }
 
 gboolean
@@ -258,15 +338,15 @@ daemon_free (Daemon *daemon)
   daemon_queue_dispatch_pending (daemon->plan_queue);
   daemon_queue_dispatch_pending (daemon->mig_queue);
   daemon_queue_dispatch_pending (daemon->mig_op_queue);
-  if (daemon->plan || has_stuck_writes (daemon) || daemon->mig_workers) {
+  if (daemon->plan || has_stuck_writes (daemon) || g_atomic_int_get (&daemon->workers) > 0) {
     /* a worker still writes and will report: leave it what it uses, the
      * process ends now and the journal covers the unfinished step; kept
      * reachable so that leak checkers do not count it */
     left_to_workers = daemon;
     if (daemon->plan)
       g_warning ("Stopping while the boot plan runs; the next start finishes or undoes its step");
-    else if (daemon->mig_workers)
-      g_warning ("Stopping while NVML is being called; the next start undoes an unfinished MIG change");
+    else if (g_atomic_int_get (&daemon->workers) > 0)
+      g_warning ("Stopping while operations run; the next start finishes or undoes their steps");
     else
       g_warning ("Stopping while a sysfs write is stuck; the next start finishes or undoes its step");
     return;
@@ -312,6 +392,7 @@ daemon_free (Daemon *daemon)
     g_ptr_array_unref (daemon->holders);
   sd_device_monitor_unref (daemon->monitor);
   sd_event_source_disable_unref (daemon->uevent_flush);
+  sd_event_source_disable_unref (daemon->stop_wait);
   daemon_polkit_free (daemon->polkit);
   gv_host_free (daemon->host);
   g_hash_table_unref (daemon->uevent_bdfs);
@@ -370,6 +451,21 @@ daemon_refresh_functions (Daemon *daemon, const char *const *bdfs, gboolean mdev
       return FALSE;
     daemon->handlers->host_changed (daemon, mdev_changes, before_mdevs);
   }
+  return TRUE;
+}
+
+gboolean
+daemon_refresh_parts (Daemon *daemon, GHashTable *parts, gboolean mdevs, GError **error)
+{
+  g_autoptr (GvHostChanges) changes = NULL;
+  g_autoptr (GHashTable) before = snapshot (daemon);
+
+  if (!gv_host_refresh_parts (daemon->host, parts, mdevs, &changes, error))
+    return FALSE;
+  gv_vgpu_type_names_learn_host (daemon->type_names, daemon->host);
+  daemon->handlers->host_changed (daemon, changes, before);
+  /* enabling VFs drops GPU instances: NVML is read again */
+  daemon_mig_follow (daemon, changes, before);
   return TRUE;
 }
 

@@ -107,22 +107,44 @@ struct Daemon {
   GHashTable *mig_read_at;         /* GPU BDF -> monotonic µs the stored snapshot's read began */
   DaemonQueue *mig_queue;          /* MIG refreshes -> main loop */
   DaemonQueue *mig_op_queue;       /* the bus layer's MIG workers -> main loop */
-  guint mig_workers;               /* MIG workers not yet reported back (they outlive no daemon) */
+
+  /* worker threads of operations (daemon_worker_start()), and stopping */
+  gint workers;                    /* running now (atomic) */
+  gboolean stopping;               /* SIGTERM came while workers ran: no new changes */
+  sd_event_source *stop_wait;      /* looks whether they have ended */
+  uint64_t stop_since;             /* CLOCK_MONOTONIC µs of the SIGTERM */
 
   /* holders: one /proc scan serves every object for a moment */
   GPtrArray *holders;              /* GvHostHolder of every function's nodes */
   gint64 holders_at;               /* monotonic µs of that scan */
 };
 
+/* Runs FUNC (DATA) in a thread of its own, counted in daemon->workers
+ * until FUNC returns: FUNC pushes its report to a queue before it returns,
+ * so a daemon with no worker has every report queued or handled. */
+void daemon_worker_start (Daemon *daemon, const char *name, GThreadFunc func, gpointer data);
+
+/* SIGTERM or SIGINT: ends the event loop at once when no worker runs;
+ * otherwise refuses new changes (Busy: "gpuvirtd is stopping"), lets the
+ * operations under way finish (each within its own time bounds), and ends
+ * the loop when they have, or after 60 s at most (systemd waits 90). A
+ * second signal ends it at once. */
+void daemon_stop (Daemon *daemon);
+
 /* Reads the host below ROOT. HANDLERS must outlive the daemon. */
 Daemon *daemon_new (sd_event *event, sd_bus *bus, const char *root, const char *state_dir, gboolean read_only,
                     const DaemonHandlers *handlers, GError **error);
+/* With workers still running (or a write stuck), nothing is freed: they
+ * use it until the process ends, and the journal covers their step. */
 void daemon_free (Daemon *daemon);
 
 /* Re-reads everything (Refresh) or the given functions (uevents, after
  * a change), then tells the bus layer what changed. */
 gboolean daemon_rescan (Daemon *daemon, GError **error);
 gboolean daemon_refresh_functions (Daemon *daemon, const char *const *bdfs, gboolean mdevs, GError **error);
+/* Re-reads only PARTS (BDF -> GvHostParts, see gv_host_refresh_parts()):
+ * what an operation can have changed. */
+gboolean daemon_refresh_parts (Daemon *daemon, GHashTable *parts, gboolean mdevs, GError **error);
 
 /* Device.State as the bus shows it: an operation's override, else sysfs;
  * and Device.StateMessage (never NULL). */

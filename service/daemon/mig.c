@@ -157,8 +157,7 @@ daemon_mig_refresh_then (Daemon *daemon, const char *const *bdfs, void (*then) (
   r->gpus = g_ptr_array_new ();
   r->read_at = g_get_monotonic_time ();
   r->then = then;
-  daemon->mig_workers++;
-  g_thread_unref (g_thread_new ("gpuvirt-mig-read", refresh_worker, r));
+  daemon_worker_start (daemon, "gpuvirt-mig-read", refresh_worker, r);
 }
 
 void
@@ -197,7 +196,6 @@ daemon_mig_report (gpointer item, gpointer user_data)
   Refresh *r = item;
   Daemon *daemon = user_data;
 
-  daemon->mig_workers--;
   for (guint i = 0; r->bdfs[i]; i++) {
     GvHostDevice *d = gv_host_lookup (daemon->host, r->bdfs[i]);
     GvMigGpu *gpu = r->gpus->pdata[i];

@@ -260,10 +260,19 @@ make_device (Model *m, Work *w, GHashTable *group_nodes, GHashTable *frameworks)
   else
     d->verdict = d->foreign[0] ? GV_HOST_GROUP_SHARED : GV_HOST_GROUP_VIABLE;
 
+  /* the group's node, as its members saw it when their drivers were read
+   * (no stat per device and refresh) */
   if (w->fn->iommu_group >= 0) {
     gpointer key = GINT_TO_POINTER (w->fn->iommu_group);
-    if (!g_hash_table_contains (group_nodes, key))
-      g_hash_table_insert (group_nodes, key, gv_host_vfio_group_node (m->in->root, w->fn->iommu_group));
+    if (!g_hash_table_contains (group_nodes, key)) {
+      gboolean seen = w->fn->vfio_group_seen;
+      for (guint i = 0; !seen && members && i < members->len; i++) {
+        Work *o = model_find (m, members->pdata[i]);
+        seen = o && o->fn->vfio_group_seen;
+      }
+      g_hash_table_insert (group_nodes, key,
+                           seen ? g_strdup_printf ("/dev/vfio/%d", w->fn->iommu_group) : NULL);
+    }
     d->vfio_group_node = g_strdup (g_hash_table_lookup (group_nodes, key));
   }
 

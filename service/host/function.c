@@ -317,6 +317,12 @@ listed (GHashTable *listing, gboolean have_cache, const char *root, const char *
   return gv_sysfs_file_exists (path);
 }
 
+static void read_driver_part (GvHostFunction *fn, const char *root, const char *dir, GHashTable *has,
+                              GvHostReadCache *cache);
+static void read_sriov_part (GvHostFunction *fn, const char *dir, GHashTable *has);
+static void read_vgpu_part (GvHostFunction *fn, const char *root, const char *dir, GHashTable *has,
+                            GvHostReadCache *cache);
+
 GvHostFunction *
 gv_host_function_read (const char *root, const char *bdf, GvHostNames *names, GError **error)
 {
@@ -329,7 +335,6 @@ gv_host_function_read_cached (const char *root, const char *bdf, GvHostNames *na
 {
   g_autofree char *devices_dir = NULL;
   g_autofree char *dir = NULL;
-  g_autofree char *override = NULL;
   g_autoptr (GHashTable) has = NULL;
   GvHostFunction *fn;
   GvHostBdf address;
@@ -363,16 +368,8 @@ gv_host_function_read_cached (const char *root, const char *bdf, GvHostNames *na
   fn->vendor_name = gv_host_names_vendor (names, fn->vendor_id);
   fn->model_name = gv_host_names_model (names, fn->vendor_id, fn->device_id);
 
-  fn->driver = HAS ("driver") ? gv_sysfs_read_link_name (dir, "driver") : NULL;
-  if (!fn->driver)
-    fn->driver = g_strdup ("");
-  override = HAS ("driver_override") ? gv_sysfs_read_attr (dir, "driver_override") : NULL;
-  if (override && *override && !g_str_equal (override, "(null)"))
-    fn->driver_override = g_steal_pointer (&override);
-
   fn->upstream_bridge = read_upstream_bridge (devices_dir, bdf);
   fn->iommu_group = HAS ("iommu_group") ? read_iommu_group (dir) : -1;
-  fn->vfio_cdev_node = HAS ("vfio-dev") ? gv_host_read_vfio_cdev (root, dir) : NULL;
 
   fn->boot_vga = -1;
   if (HAS ("boot_vga") && gv_sysfs_read_uint (dir, "boot_vga", FALSE, &v))
@@ -382,28 +379,139 @@ gv_host_function_read_cached (const char *root, const char *bdf, GvHostNames *na
   if (HAS ("sriov_totalvfs") && gv_sysfs_read_uint (dir, "sriov_totalvfs", FALSE, &v)) {
     fn->sriov_capable = TRUE;
     fn->sriov_totalvfs = MIN (v, G_MAXUINT);
-    if (gv_sysfs_read_uint (dir, "sriov_numvfs", FALSE, &v))
-      fn->sriov_numvfs = MIN (v, G_MAXUINT);
   }
-  fn->vfs = read_vfs (dir, has);
   fn->physfn = HAS ("physfn") ? gv_sysfs_read_link_name (dir, "physfn") : NULL;
   if (fn->physfn && !gv_host_bdf_is_valid (fn->physfn))
     g_clear_pointer (&fn->physfn, g_free);
+#undef HAS
+  /* what can change, as gv_host_function_reread() reads it */
+  read_driver_part (fn, root, dir, has, cache);
+  read_sriov_part (fn, dir, has);
+  read_vgpu_part (fn, root, dir, has, cache);
+  return fn;
+}
+
+/* The parts of gv_host_function_read_cached() that can change, into FN
+ * (whose fixed parts are set). DIR: its directory; HAS: its entries
+ * (NULL: not listed, only VGPU may be asked). */
+static void
+read_driver_part (GvHostFunction *fn, const char *root, const char *dir, GHashTable *has, GvHostReadCache *cache)
+{
+  g_autofree char *override = NULL;
+
+  fn->driver = g_hash_table_contains (has, "driver") ? gv_sysfs_read_link_name (dir, "driver") : NULL;
+  if (!fn->driver)
+    fn->driver = g_strdup ("");
+  override = g_hash_table_contains (has, "driver_override") ? gv_sysfs_read_attr (dir, "driver_override") : NULL;
+  if (override && *override && !g_str_equal (override, "(null)"))
+    fn->driver_override = g_steal_pointer (&override);
+  fn->vfio_cdev_node = g_hash_table_contains (has, "vfio-dev") ? gv_host_read_vfio_cdev (root, dir) : NULL;
+  /* the group's node comes and goes with a VFIO driver (or a vendor-VFIO
+   * type) on a member: read with the driver, not per refresh and device */
+  if (fn->iommu_group >= 0) {
+    g_autofree char *node = gv_host_vfio_group_node (root, fn->iommu_group);
+    fn->vfio_group_seen = node != NULL;
+  }
   fn->consumers = read_consumers (has);
-  fn->drm_nodes = HAS ("drm") ? read_drm_nodes (dir) : g_new0 (char *, 1);
+  fn->drm_nodes = g_hash_table_contains (has, "drm") ? read_drm_nodes (dir) : g_new0 (char *, 1);
   /* proc/driver/nvidia/gpus/<BDF> is there while nvidia drives it */
   fn->nvidia_minor = -1;
   if (g_str_equal (fn->driver, "nvidia") &&
-      listed (cache ? cache->nvidia_gpus : NULL, cache != NULL, root, "proc/driver/nvidia/gpus", bdf))
-    fn->nvidia_minor = read_nvidia_minor (root, bdf);
+      listed (cache ? cache->nvidia_gpus : NULL, cache != NULL, root, "proc/driver/nvidia/gpus", fn->bdf))
+    fn->nvidia_minor = read_nvidia_minor (root, fn->bdf);
+}
 
-  fn->mdev_types = HAS ("mdev_supported_types") ? gv_host_mdev_types_read (dir) : NULL;
+static void
+read_sriov_part (GvHostFunction *fn, const char *dir, GHashTable *has)
+{
+  guint64 v;
+
+  if (fn->sriov_capable && gv_sysfs_read_uint (dir, "sriov_numvfs", FALSE, &v))
+    fn->sriov_numvfs = MIN (v, G_MAXUINT);
+  fn->vfs = read_vfs (dir, has);
+}
+
+static void
+read_vgpu_part (GvHostFunction *fn, const char *root, const char *dir, GHashTable *has, GvHostReadCache *cache)
+{
+  gboolean types = has ? g_hash_table_contains (has, "mdev_supported_types")
+                       : gv_sysfs_path_exists (dir, "mdev_supported_types");
+
+  fn->mdev_types = types ? gv_host_mdev_types_read (dir) : NULL;
   fn->mdev_parent = fn->mdev_types != NULL;
   /* an mdev parent needs a driver; the class lists every parent */
   if (!fn->mdev_parent && *fn->driver)
-    fn->mdev_parent = listed (cache ? cache->mdev_bus : NULL, cache != NULL, root, "sys/class/mdev_bus", bdf);
-  fn->vendor_vfio = HAS ("nvidia") ? gv_host_vendor_vfio_read (dir) : NULL;
-#undef HAS
+    fn->mdev_parent = listed (cache ? cache->mdev_bus : NULL, cache != NULL, root, "sys/class/mdev_bus", fn->bdf);
+  fn->vendor_vfio = !has || g_hash_table_contains (has, "nvidia") ? gv_host_vendor_vfio_read (dir) : NULL;
+}
+
+GvHostFunction *
+gv_host_function_reread (const char *root, const GvHostFunction *old, GvHostParts parts, GvHostReadCache *cache,
+                         GError **error)
+{
+  g_autofree char *dir = g_build_filename (root, "sys", "bus", "pci", "devices", old->bdf, NULL);
+  g_autoptr (GHashTable) has = NULL;
+  GvHostFunction *fn;
+
+  /* the listing serves the driver and SR-IOV parts; the vGPU part alone
+   * opens its two or three files directly */
+  if (parts & (GV_HOST_PART_DRIVER | GV_HOST_PART_SRIOV)) {
+    has = list_entries (dir);
+    if (!has) {
+      g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE, "No PCI function %s on this host (%s is missing)",
+                   old->bdf, dir);
+      return NULL;
+    }
+  } else if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_SUCH_DEVICE, "No PCI function %s on this host (%s is missing)",
+                 old->bdf, dir);
+    return NULL;
+  }
+
+  fn = g_atomic_rc_box_new0 (GvHostFunction);
+  /* fixed for the function's life */
+  fn->bdf = g_strdup (old->bdf);
+  fn->address = old->address;
+  fn->vendor_id = old->vendor_id;
+  fn->device_id = old->device_id;
+  fn->subsystem_vendor_id = old->subsystem_vendor_id;
+  fn->subsystem_device_id = old->subsystem_device_id;
+  fn->class_code = old->class_code;
+  fn->revision = old->revision;
+  fn->vendor_name = g_strdup (old->vendor_name);
+  fn->model_name = g_strdup (old->model_name);
+  fn->upstream_bridge = g_strdup (old->upstream_bridge);
+  fn->iommu_group = old->iommu_group;
+  fn->boot_vga = old->boot_vga;
+  fn->numa_node = old->numa_node;
+  fn->sriov_capable = old->sriov_capable;
+  fn->sriov_totalvfs = old->sriov_totalvfs;
+  fn->physfn = g_strdup (old->physfn);
+
+  if (parts & GV_HOST_PART_DRIVER) {
+    read_driver_part (fn, root, dir, has, cache);
+  } else {
+    fn->driver = g_strdup (old->driver);
+    fn->driver_override = g_strdup (old->driver_override);
+    fn->vfio_cdev_node = g_strdup (old->vfio_cdev_node);
+    fn->vfio_group_seen = old->vfio_group_seen;
+    fn->consumers = g_strdupv (old->consumers);
+    fn->drm_nodes = g_strdupv (old->drm_nodes);
+    fn->nvidia_minor = old->nvidia_minor;
+  }
+  if (parts & GV_HOST_PART_SRIOV) {
+    read_sriov_part (fn, dir, has);
+  } else {
+    fn->sriov_numvfs = old->sriov_numvfs;
+    fn->vfs = g_strdupv (old->vfs);
+  }
+  if (parts & GV_HOST_PART_VGPU) {
+    read_vgpu_part (fn, root, dir, has, cache);
+  } else {
+    fn->mdev_types = old->mdev_types ? g_ptr_array_ref (old->mdev_types) : NULL;
+    fn->mdev_parent = old->mdev_parent;
+    fn->vendor_vfio = gv_host_vendor_vfio_ref (old->vendor_vfio);
+  }
   return fn;
 }
 
@@ -521,7 +629,7 @@ gv_host_function_equal (const GvHostFunction *a, const GvHostFunction *b)
          g_str_equal (a->vendor_name, b->vendor_name) && g_str_equal (a->model_name, b->model_name) &&
          g_str_equal (a->driver, b->driver) && g_strcmp0 (a->driver_override, b->driver_override) == 0 &&
          g_strcmp0 (a->upstream_bridge, b->upstream_bridge) == 0 && a->iommu_group == b->iommu_group &&
-         g_strcmp0 (a->vfio_cdev_node, b->vfio_cdev_node) == 0 &&
+         g_strcmp0 (a->vfio_cdev_node, b->vfio_cdev_node) == 0 && a->vfio_group_seen == b->vfio_group_seen &&
          a->boot_vga == b->boot_vga && a->numa_node == b->numa_node &&
          a->sriov_capable == b->sriov_capable && a->sriov_totalvfs == b->sriov_totalvfs &&
          a->sriov_numvfs == b->sriov_numvfs && strv_equal (a->vfs, b->vfs) &&

@@ -32,6 +32,8 @@ typedef struct {
   int iommu_group;            /* -1 without an IOMMU group (members and the
                                * /dev/vfio node are group facts: see GvHostDevice) */
   char *vfio_cdev_node;       /* "/dev/vfio/devices/vfioN" from vfio-dev/vfioN, else NULL */
+  gboolean vfio_group_seen;   /* ROOT/dev/vfio/<iommu_group> existed when the driver part was read
+                               * (the group's node: see GvHostDevice.vfio_group_node) */
   int boot_vga;               /* 0 or 1; -1 where there is no boot_vga file */
   int numa_node;              /* -1 when unknown */
   gboolean sriov_capable;     /* has sriov_totalvfs */
@@ -62,6 +64,23 @@ void gv_host_read_cache_free (GvHostReadCache *cache);
 /* gv_host_function_read() with CACHE (may be NULL). */
 GvHostFunction *gv_host_function_read_cached (const char *root, const char *bdf, GvHostNames *names,
                                             GvHostReadCache *cache, GError **error);
+
+/* What of a function can change while it exists. The rest (ids, class,
+ * names, upstream bridge, IOMMU group, boot_vga, NUMA node, physfn,
+ * sriov_totalvfs) is fixed for its life. */
+typedef enum {
+  GV_HOST_PART_DRIVER = 1 << 0, /* driver, driver_override, vfio-dev node, consumers, DRM nodes, nvidia minor */
+  GV_HOST_PART_SRIOV = 1 << 1,  /* sriov_numvfs and the virtfn links */
+  GV_HOST_PART_VGPU = 1 << 2,   /* mdev types (with available instances and devices), nvidia/ (types) */
+  GV_HOST_PART_ALL = (1 << 3) - 1,
+} GvHostParts;
+
+/* A new snapshot of OLD's function with PARTS read again below ROOT and
+ * everything else taken from OLD: what an operation can have changed,
+ * without a whole read. NULL (NO_SUCH_DEVICE) when the function is gone.
+ * CACHE may be NULL. */
+GvHostFunction *gv_host_function_reread (const char *root, const GvHostFunction *old, GvHostParts parts,
+                                       GvHostReadCache *cache, GError **error);
 
 /* Read afresh (no model): the VFs of PF from its virtfnN links, in index
  * order (never NULL); the PF of a VF (its physfn link) or NULL; PF's

@@ -551,6 +551,48 @@ gv_host_refresh_functions (GvHost *host, const char *const *bdfs, GvHostChanges 
 }
 
 gboolean
+gv_host_refresh_parts (GvHost *host, GHashTable *parts, gboolean mdevs, GvHostChanges **changes, GError **error)
+{
+  g_autoptr (GHashTable) before = snapshot (host);
+  g_autoptr (GvHostReadCache) cache = NULL;
+  gboolean mdevs_changed = FALSE;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, parts);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!gv_host_bdf_is_valid (key)) {
+      g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "“%s” is not a PCI address of the form dddd:bb:ss.f",
+                   (const char *) key);
+      return FALSE;
+    }
+  if (g_hash_table_size (parts) > 1)
+    cache = gv_host_read_cache_new (host->root);
+  g_hash_table_iter_init (&iter, parts);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    const char *bdf = key;
+    GvHostFunction *old = g_hash_table_lookup (host->fns, bdf);
+    GvHostFunction *fn;
+
+    if (keep_held (host, bdf))
+      continue;
+    /* a function new to the model is read whole */
+    fn = old ? gv_host_function_reread (host->root, old, GPOINTER_TO_UINT (value), cache, NULL)
+             : gv_host_function_read_cached (host->root, bdf, host->names, cache, NULL);
+    if (fn)
+      store_function (host, fn);
+    else
+      g_hash_table_remove (host->fns, bdf);
+  }
+  if (mdevs)
+    mdevs_changed = read_mdevs (host);
+  rebuild (host);
+  if (changes)
+    *changes = diff (host, before, mdevs_changed, FALSE);
+  return TRUE;
+}
+
+gboolean
 gv_host_refresh_mdevs (GvHost *host, GvHostChanges **changes, GError **error)
 {
   return refresh (host, NULL, FALSE, TRUE, changes, error);

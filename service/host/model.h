@@ -125,6 +125,12 @@ gboolean gv_host_refresh_function (GvHost *host, const char *bdf,
 /* Same for several BDFs at once (e.g. a burst of uevents). */
 gboolean gv_host_refresh_functions (GvHost *host, const char *const *bdfs,
                                     GvHostChanges **changes, GError **error);
+/* Re-reads what PARTS says and nothing else: BDF -> GvHostParts
+ * (GUINT_TO_POINTER) for functions in the model; a BDF the model lacks is
+ * read whole, one gone is removed; MDEVS: the mdev list too. What an
+ * operation can have changed, instead of whole families. */
+gboolean gv_host_refresh_parts (GvHost *host, GHashTable *parts, gboolean mdevs, GvHostChanges **changes,
+                                GError **error);
 /* Re-reads the mdevs and their parents' families (on an mdev uevent). */
 gboolean gv_host_refresh_mdevs (GvHost *host, GvHostChanges **changes, GError **error);
 

@@ -338,13 +338,25 @@ gv_host_vendor_types_parse (const char *text)
   return types;
 }
 
+static void
+vendor_vfio_clear (gpointer data)
+{
+  GvHostVendorVfio *vendor = data;
+
+  g_clear_pointer (&vendor->creatable, g_ptr_array_unref);
+}
+
 void
 gv_host_vendor_vfio_free (GvHostVendorVfio *vendor)
 {
-  if (!vendor)
-    return;
-  g_clear_pointer (&vendor->creatable, g_ptr_array_unref);
-  g_free (vendor);
+  if (vendor)
+    g_atomic_rc_box_release_full (vendor, vendor_vfio_clear);
+}
+
+GvHostVendorVfio *
+gv_host_vendor_vfio_ref (GvHostVendorVfio *vendor)
+{
+  return vendor ? g_atomic_rc_box_acquire (vendor) : NULL;
 }
 
 GvHostVendorVfio *
@@ -358,7 +370,7 @@ gv_host_vendor_vfio_read (const char *device_dir)
   creatable = gv_sysfs_read_attr_raw (dir, "creatable_vgpu_types");
   if (!creatable && !gv_sysfs_read_uint (dir, "current_vgpu_type", FALSE, &current))
     return NULL; /* no nvidia/ directory, or nothing in it we know */
-  vendor = g_new0 (GvHostVendorVfio, 1);
+  vendor = g_atomic_rc_box_new0 (GvHostVendorVfio);
   vendor->creatable = gv_host_vendor_types_parse (creatable);
   if (gv_sysfs_read_uint (dir, "current_vgpu_type", FALSE, &current) && current <= G_MAXUINT) {
     vendor->current_type = (guint) current;

@@ -95,7 +95,10 @@ typedef struct {
   gboolean current_known; /* FALSE when current_vgpu_type could not be read */
 } GvHostVendorVfio;
 
+/* Reference counted: snapshots of a function share what did not change;
+ * _free() drops one reference. */
 void gv_host_vendor_vfio_free (GvHostVendorVfio *vendor);
+GvHostVendorVfio *gv_host_vendor_vfio_ref (GvHostVendorVfio *vendor);
 /* NULL when DEVICE_DIR has no nvidia/ directory (or neither of its files). */
 GvHostVendorVfio *gv_host_vendor_vfio_read (const char *device_dir);
 

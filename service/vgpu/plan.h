@@ -115,6 +115,17 @@ void gv_vgpu_outcome_clear (GvVgpuOutcome *outcome);
 gboolean gv_vgpu_plan_run (const GvVgpuContext *ctx, GvJournal *journal, const GvVgpuPlan *plan,
                            GvVgpuOutcome *outcome, GError **error);
 
+/* What a run of PLAN (OUTCOME as it left it, success or not) can have
+ * changed, for gv_host_refresh_parts(): BDF -> GvHostParts. Every function
+ * of the GPU's family before and after gets its vGPU files read (a type
+ * set on one VF changes what its siblings can create; an mdev changes its
+ * family's available instances); the function written to also its driver
+ * (a vendor-VFIO VF with a type is a VFIO device); the PF its VF count when
+ * the run wrote it. *MDEVS: whether the mdev list can have changed. HOST
+ * is the model before the refresh. */
+GHashTable *gv_vgpu_plan_touched (GvHost *host, const GvVgpuPlan *plan, const GvVgpuOutcome *outcome,
+                                  gboolean *mdevs);
+
 /* Whether the family now is what PLAN asked for (read afresh): the count
  * with its VFs, the type on the VF, the mdev made or gone. A CreateVgpu
  * whose call failed never is (its reply said so). */

@@ -212,3 +212,50 @@ gv_vgpu_plan_settle (const GvVgpuContext *ctx, GvJournal *journal, const GvVgpuP
   }
   return gv_vgpu_journal_settle (journal, ctx, journal_id, reached, report, error);
 }
+
+/* ---- what a run can have changed ---- */
+
+static void
+touch (GHashTable *parts, const char *bdf, GvHostParts more)
+{
+  gpointer had = NULL;
+
+  if (!bdf || !gv_host_bdf_is_valid (bdf))
+    return;
+  g_hash_table_lookup_extended (parts, bdf, NULL, &had);
+  g_hash_table_insert (parts, g_strdup (bdf), GUINT_TO_POINTER (GPOINTER_TO_UINT (had) | more));
+}
+
+static void
+touch_all (GHashTable *parts, const char *const *bdfs, GvHostParts more)
+{
+  for (guint i = 0; bdfs && bdfs[i]; i++)
+    touch (parts, bdfs[i], more);
+}
+
+GHashTable *
+gv_vgpu_plan_touched (GvHost *host, const GvVgpuPlan *plan, const GvVgpuOutcome *outcome, gboolean *mdevs)
+{
+  GHashTable *parts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GvHostDevice *gpu = gv_host_lookup (host, plan->gpu);
+  const GvVgpuResult *vgpu = outcome->vgpu;
+  gboolean counted = plan->kind == GV_VGPU_OP_SET_NUM_VFS || (plan->kind == GV_VGPU_OP_CREATE_VGPU && plan->enables_vfs) ||
+                     (plan->kind == GV_VGPU_OP_REMOVE_VGPU && plan->disable_vfs);
+
+  /* the family before and after */
+  touch (parts, plan->gpu, GV_HOST_PART_VGPU | (counted ? GV_HOST_PART_SRIOV : 0));
+  if (gpu)
+    touch_all (parts, (const char *const *) gpu->fn->vfs, GV_HOST_PART_VGPU);
+  touch_all (parts, (const char *const *) outcome->vfs, GV_HOST_PART_VGPU);
+  if (vgpu)
+    touch_all (parts, (const char *const *) vgpu->vfs, GV_HOST_PART_VGPU);
+  /* what was written to */
+  touch (parts, plan->function, GV_HOST_PART_DRIVER | GV_HOST_PART_VGPU);
+  if (vgpu)
+    touch (parts, vgpu->address, GV_HOST_PART_DRIVER | GV_HOST_PART_VGPU);
+
+  *mdevs = plan->kind == GV_VGPU_OP_CREATE_MDEV || plan->kind == GV_VGPU_OP_REMOVE_MDEV ||
+           plan->framework == GV_HOST_FRAMEWORK_MDEV_PF || plan->framework == GV_HOST_FRAMEWORK_MDEV_VF ||
+           (vgpu && vgpu->mdev_uuid) || plan->on_mdev;
+  return parts;
+}

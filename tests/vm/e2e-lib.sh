@@ -115,3 +115,26 @@ vfs_off_nvme() { ! ls -l /sys/bus/pci/devices/$1/virtfn*/driver 2>/dev/null | gr
 wait_vfs_settled() { # PF
   wait_for 30 vfs_off_nvme "$1" || { echo "$NAME: VFs of $1 still on nvme after 30 s"; return 1; }
 }
+
+# Runs COMMAND as USER (no login, no session).
+as() { u=$1; shift; runuser -u "$u" -- "$@"; }
+
+# A change USER must not make: gpuvirtctl fails naming polkit, and the
+# kernel state does not change. $CTL is the installed gpuvirtctl.
+denied() { # USER DESCRIPTION GPUVIRTCTL-ARGS...: fails, polkit named, kernel unchanged
+  u=$1; what=$2; shift 2
+  before=$(kernel_state)
+  out=$(as "$u" "$CTL" "$@" < /dev/null 2>&1); rc=$?
+  after=$(kernel_state)
+  if [ $rc -ne 0 ] && printf '%s' "$out" | grep -qiE 'polkit|authoriz|authentic'; then
+    pass "$u: gpuvirtctl $* denied ($what): $(printf '%s' "$out" | head -n 1)"
+  else
+    fail "$u: gpuvirtctl $* was not denied by polkit ($what): exit $rc: $out"
+  fi
+  if [ "$before" = "$after" ]; then
+    pass "$u: gpuvirtctl $*: kernel state unchanged"
+  else
+    fail "$u: gpuvirtctl $* changed the kernel state"
+    printf '%s\n' "$before" > /tmp/before; printf '%s\n' "$after" > /tmp/after; diff /tmp/before /tmp/after
+  fi
+}

@@ -46,7 +46,6 @@ check "gpuvirtd owns org.gpuvirt" busctl --system status org.gpuvirt > /dev/null
 getent group "$GROUP" > /dev/null || groupadd --system "$GROUP" || die "groupadd $GROUP"
 useradd --create-home --shell /bin/sh alice || die "useradd alice"
 useradd --create-home --shell /bin/sh --groups "$GROUP" bob || die "useradd bob"
-as() { u=$1; shift; runuser -u "$u" -- "$@"; }
 
 # --- 1. unprivileged: reads work, every change is denied ---------------------
 if out=$(as alice "$CTL" list --all --json 2>&1) && printf '%s' "$out" | grep -q "\"$PF\""; then
@@ -59,23 +58,6 @@ check "alice: gpuvirtctl doctor runs" sh -c "runuser -u alice -- '$CTL' doctor >
 check "alice: busctl reads Driver of $PF" test "$(as alice busctl --system get-property org.gpuvirt \
   "$(bus_object $PF)" org.gpuvirt.Device Driver)" = 's "nvme"'
 
-denied() { # USER DESCRIPTION GPUVIRTCTL-ARGS...: fails, polkit named, kernel unchanged
-  u=$1; what=$2; shift 2
-  before=$(kernel_state)
-  out=$(as "$u" "$CTL" "$@" < /dev/null 2>&1); rc=$?
-  after=$(kernel_state)
-  if [ $rc -ne 0 ] && printf '%s' "$out" | grep -qiE 'polkit|authoriz|authentic'; then
-    pass "$u: gpuvirtctl $* denied ($what): $(printf '%s' "$out" | head -n 1)"
-  else
-    fail "$u: gpuvirtctl $* was not denied by polkit ($what): exit $rc: $out"
-  fi
-  if [ "$before" = "$after" ]; then
-    pass "$u: gpuvirtctl $*: kernel state unchanged"
-  else
-    fail "$u: gpuvirtctl $* changed the kernel state"
-    printf '%s\n' "$before" > /tmp/before; printf '%s\n' "$after" > /tmp/after; diff /tmp/before /tmp/after
-  fi
-}
 conf_alice=/tmp/alice.conf
 printf '[Manage]\nClasses=0108;0200;0300\n' > $conf_alice; chmod 644 $conf_alice
 denied alice "shipped defaults" bind $PF
