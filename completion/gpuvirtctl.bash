@@ -17,7 +17,7 @@ __gpuvirtctl_query()
 }
 
 # The addresses of 'list' (KIND managed), 'list --all' (all), or of the
-# listed functions with SR-IOV (sriov) or a vGPU framework (vgpu).
+# listed functions with SR-IOV (sriov), a vGPU framework (vgpu) or MIG (mig).
 __gpuvirtctl_devices()
 {
     local ctl=$1 kind=$2 line re='"Address":"([^"]+)"'
@@ -28,6 +28,7 @@ __gpuvirtctl_devices()
         case $kind in
             sriov) [[ $line == *'"Sriov":{'* ]] || continue ;;
             vgpu) [[ $line == *'"Vgpu":{'* ]] || continue ;;
+            mig) [[ $line == *'"Mig":{'* ]] || continue ;;
         esac
         [[ $line =~ $re ]] && printf '%s\n' "${BASH_REMATCH[1]}"
     done < <(__gpuvirtctl_query "$ctl" "${args[@]}" |
@@ -40,6 +41,20 @@ __gpuvirtctl_types()
     __gpuvirtctl_query "$1" types "$2" |
         grep -o -e '"Id":"[^"]*"' -e '"short_name":"[^"]*"' |
         sed 's/^"[a-zA-Z_]*":"\(.*\)"$/\1/'
+}
+
+# The GPU instance profiles of MIG GPU DEVICE ("1g.10gb"), or with
+# "instances" the ids of its GPU instances.
+__gpuvirtctl_mig()
+{
+    # a GPU instance is {"Id":N,"ProfileId":...}; a profile has "Name"
+    if [[ $3 == instances ]]; then
+        __gpuvirtctl_query "$1" mig "$2" |
+            grep -o '{"Id":[0-9]*,"ProfileId"' | sed 's/^{"Id":\([0-9]*\),.*/\1/'
+    else
+        __gpuvirtctl_query "$1" mig "$2" |
+            grep -o '"Name":"[^"]*"' | sed 's/^"Name":"\(.*\)"$/\1/'
+    fi
 }
 
 # Every vGPU as 'vgpu remove' takes it: an mdev's UUID, a VF's address.
@@ -82,7 +97,7 @@ _gpuvirtctl()
     for ((i = 1; i < cword; i++)); do
         w=${words[i]}
         case $w in
-            --timeout | --driver | --uuid | --num-vfs)
+            --timeout | --driver | --uuid | --num-vfs | --count | --config)
                 ((i++))
                 continue
                 ;;
@@ -91,7 +106,7 @@ _gpuvirtctl()
         [[ $w == -* ]] && continue
         if [[ ! $verb ]]; then
             verb=$w
-        elif [[ ! $sub && ($verb == vgpu || $verb == config) ]]; then
+        elif [[ ! $sub && ($verb == vgpu || $verb == config || $verb == mig) ]]; then
             sub=$w
         else
             args+=("$w")
@@ -101,6 +116,14 @@ _gpuvirtctl()
         give-back | reclaim) verb=return ;;
         vgpu) verb="vgpu ${sub:-list}" ;;
         config) verb="config ${sub:-show}" ;;
+        mig)
+            # "mig DEVICE [on|off]": a word that is no sub-verb is the DEVICE
+            case $sub in
+                '') verb='mig list' ;;
+                list | create | destroy) verb="mig $sub" ;;
+                *) args=("$sub" "${args[@]}") ;;
+            esac
+            ;;
     esac
 
     case $prev in
@@ -111,7 +134,7 @@ _gpuvirtctl()
                 return
             fi
             ;;
-        --timeout | --driver | --uuid | --num-vfs)
+        --timeout | --driver | --uuid | --num-vfs | --count | --config)
             return
             ;;
     esac
@@ -123,7 +146,7 @@ _gpuvirtctl()
         case $verb in
             '') opts+=" --version $json" ;;
             status | show | monitor | types | doctor | 'vgpu list' | \
-                'config show' | 'config check')
+                'config show' | 'config check' | 'mig list')
                 opts+=" $json"
                 ;;
             list) opts+=" $json --all" ;;
@@ -147,6 +170,12 @@ _gpuvirtctl()
                 ;;
             'config save') opts+=" --apply" ;;
             apply) opts+=" $json --dry-run --timeout=" ;;
+            'config import') opts+=" --config= --apply" ;;
+            mig) opts+=" $json --timeout= --persist --pending" ;;
+            'mig create')
+                opts+=" $json --timeout= --persist --count= --no-compute-instances"
+                ;;
+            'mig destroy') opts+=" $json --timeout= --persist --all" ;;
         esac
         # "-" is stdin for these
         [[ $verb == 'config check' || $verb == 'config save' ]] &&
@@ -159,7 +188,7 @@ _gpuvirtctl()
 
     if [[ ! $verb ]]; then
         COMPREPLY=($(compgen -W 'status list show monitor bind return
-            give-back reclaim unbind sriov types vgpu doctor config apply' \
+            give-back reclaim unbind sriov types vgpu doctor config apply mig' \
             -- "$cur"))
         return
     fi
@@ -168,7 +197,15 @@ _gpuvirtctl()
         return
     fi
     if [[ $verb == config* && ! $sub ]]; then
-        COMPREPLY=($(compgen -W 'show check save reload' -- "$cur"))
+        COMPREPLY=($(compgen -W 'show check save reload import' -- "$cur"))
+        return
+    fi
+    if [[ $verb == 'mig list' && ! $sub ]]; then
+        # a sub-verb, or the GPU of "mig DEVICE [on|off]"
+        COMPREPLY=($(compgen -W 'list create destroy' -- "$cur"))
+        local -a sub_verbs=("${COMPREPLY[@]}")
+        __gpuvirtctl_reply_devices $(__gpuvirtctl_devices "$ctl" mig)
+        COMPREPLY+=("${sub_verbs[@]}")
         return
     fi
 
@@ -202,8 +239,25 @@ _gpuvirtctl()
             COMPREPLY=($(compgen -W '$(__gpuvirtctl_vgpus "$ctl")' -- "$cur"))
             __ltrim_colon_completions "$cur"
             ;;
-        'config check,0' | 'config save,0')
+        'config check,0' | 'config save,0' | 'config import,1')
             _filedir
+            ;;
+        'config import,0')
+            COMPREPLY=($(compgen -W 'mig-parted' -- "$cur"))
+            ;;
+        mig,1)
+            COMPREPLY=($(compgen -W 'on off' -- "$cur"))
+            ;;
+        'mig create,0' | 'mig destroy,0')
+            __gpuvirtctl_reply_devices $(__gpuvirtctl_devices "$ctl" mig)
+            ;;
+        'mig create,1')
+            COMPREPLY=($(compgen -W '$(__gpuvirtctl_mig "$ctl" "${args[0]}")' -- "$cur"))
+            ;;
+        'mig destroy,'*)
+            # ids, unless --all
+            [[ $all ]] || COMPREPLY=($(compgen -W '$(__gpuvirtctl_mig "$ctl" "${args[0]}" instances)' \
+                -- "$cur"))
             ;;
     esac
 } &&

@@ -98,8 +98,10 @@ expect "verbs after a global option" "$(complete_line 'gpuvirtctl --no-ask-passw
     "$(printf '%s\n' show sriov status)"
 
 # Sub-verbs: the second word of each command line of 'GROUP --help'.
-for group in vgpu config; do
-    want=$("$GPUVIRTCTL" "$group" --help | sed -n "s/^  $group \([a-z-]*\).*/\1/p" | sort -u)
+# (mig's first word may also be a GPU, "mig DEVICE [on|off]": there is no
+# bus here, so no GPU is offered.)
+for group in vgpu config mig; do
+    want=$("$GPUVIRTCTL" "$group" --help | sed -n "s/^  $group \([a-z][a-z-]*\).*/\1/p" | sort -u)
     expect "$group sub-verbs" "$(complete_line "gpuvirtctl $group ")" "$want"
 done
 expect "vgpu sub-verbs starting with 'r'" "$(complete_line 'gpuvirtctl --json vgpu r')" "remove"
@@ -107,7 +109,8 @@ expect "vgpu sub-verbs starting with 'r'" "$(complete_line 'gpuvirtctl --json vg
 # Options of each verb: those of 'VERB --help', no more, no fewer.
 for verb in status list show monitor bind return unbind sriov types doctor apply \
     "vgpu list" "vgpu create" "vgpu remove" \
-    "config show" "config check" "config save" "config reload"; do
+    "config show" "config check" "config save" "config reload" "config import" \
+    "mig list" "mig create" "mig destroy"; do
     # shellcheck disable=SC2086
     want=$("$GPUVIRTCTL" $verb --help | help_options)
     expect "options of '$verb'" "$(complete_line "gpuvirtctl $verb --" | option_names)" "$want"
@@ -116,6 +119,13 @@ want=$("$GPUVIRTCTL" return --help | help_options)
 for alias in give-back reclaim; do
     expect "options of '$alias'" "$(complete_line "gpuvirtctl $alias --" | option_names)" "$want"
 done
+# "mig DEVICE [on|off]": the options of that verb once a GPU is named
+expect "options of 'mig DEVICE'" "$(complete_line 'gpuvirtctl mig 41:00.0 --' | option_names)" \
+    "$("$GPUVIRTCTL" mig 41:00.0 --help | help_options)"
+expect "options of 'mig DEVICE on'" "$(complete_line 'gpuvirtctl mig 41:00.0 on --' | option_names)" \
+    "$("$GPUVIRTCTL" mig 41:00.0 --help | help_options)"
+expect "on or off after 'mig DEVICE'" "$(complete_line 'gpuvirtctl mig 41:00.0 ')" "$(printf '%s\n' off on)"
+expect "'config import' formats" "$(complete_line 'gpuvirtctl config import ')" "mig-parted"
 # a group alone is its default verb; options may come before the verb
 expect "options of 'vgpu'" "$(complete_line 'gpuvirtctl vgpu --' | option_names)" \
     "$("$GPUVIRTCTL" vgpu list --help | help_options)"
@@ -134,6 +144,8 @@ expect "--json= modes" "$(complete_line 'gpuvirtctl list --json=')" \
 expect "--json=s" "$(complete_line 'gpuvirtctl doctor --json=s')" "--json=short"
 expect "nothing after --timeout" "$(complete_line 'gpuvirtctl bind --timeout ')" ""
 expect "nothing after --uuid=" "$(complete_line 'gpuvirtctl vgpu create --uuid=')" ""
+expect "nothing after --count" "$(complete_line 'gpuvirtctl mig create 41:00.0 --count ')" ""
+expect "nothing after --config=" "$(complete_line 'gpuvirtctl config import mig-parted --config=')" ""
 expect "nothing after the last argument" "$(complete_line 'gpuvirtctl types 01:00.0 ')" ""
 expect "no options for words that are not options" "$(complete_line 'gpuvirtctl doctor ')" ""
 if [ "$shell" = bash ]; then
@@ -152,12 +164,14 @@ expect "config check FILE" "$(complete_line 'gpuvirtctl config check ')" \
     "$(printf '%s\n' a.conf b.conf other)"
 expect "config save FILE" "$(complete_line 'gpuvirtctl config save --apply a')" "a.conf"
 expect "config save takes one FILE" "$(complete_line 'gpuvirtctl config save a.conf ')" ""
+expect "config import mig-parted FILE" "$(complete_line 'gpuvirtctl config import mig-parted --config x b')" "b.conf"
 cd - >/dev/null
 
 # No bus: the positions that ask gpuvirtd give nothing, print nothing
 # (drive counts stderr) and come back at once.
 for line in 'gpuvirtctl show ' 'gpuvirtctl bind ' 'gpuvirtctl sriov 0000:' \
-    'gpuvirtctl types ' 'gpuvirtctl vgpu create 01:00.0 ' 'gpuvirtctl vgpu remove '; do
+    'gpuvirtctl types ' 'gpuvirtctl vgpu create 01:00.0 ' 'gpuvirtctl vgpu remove ' \
+    'gpuvirtctl mig create ' 'gpuvirtctl mig create 41:00.0 ' 'gpuvirtctl mig destroy 41:00.0 '; do
     out=$(drive "$line")
     got=$(printf '%s\n' "$out" | grep -v -e '^#' -e '^$' || true)
     ms=$(printf '%s\n' "$out" | sed -n 's/^#ms //p')

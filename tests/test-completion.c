@@ -20,6 +20,8 @@
 #define NVME "0000:42:00.0"   /* l40s-vendor-vfio: not managed */
 #define T4 "0000:c8:00.0"     /* big-host: mdevs on the PF */
 #define UUID "5b6c0f1e-2a3d-4c5b-8e9f-0a1b2c3d4e5f"
+#define ACTION_MIG "org.gpuvirt.configure-mig"
+#define A100X "0000:c1:00.0"  /* mig-host: an A100 80GB in MIG mode */
 
 /* While gpuvirtd answers: a bound far above any answer on a loaded
  * machine, so that what is checked is the candidates, not the speed. */
@@ -415,6 +417,78 @@ test_mdev (void)
   }
 }
 
+/* The addresses `gpuvirtctl mig list` gives. */
+static GPtrArray *
+mig_gpus (BusHarness *h)
+{
+  g_autoptr (JsonNode) root = ctl_json (h, "mig", "list", NULL);
+  JsonArray *gpus = json_object_get_array_member (json_node_get_object (root), "Gpus");
+  GPtrArray *set = set_new ();
+
+  for (guint i = 0; i < json_array_get_length (gpus); i++)
+    set_add (set, json_object_get_string_member (json_array_get_object_element (gpus, i), "Address"));
+  g_assert_cmpuint (set->len, >, 0);
+  return set;
+}
+
+/* The profile names, or the GPU instance ids, `gpuvirtctl mig DEVICE` gives. */
+static GPtrArray *
+mig_of (BusHarness *h, const char *device, gboolean instances)
+{
+  g_autoptr (JsonNode) root = ctl_json (h, "mig", device, NULL);
+  JsonObject *mig = json_object_get_object_member (json_node_get_object (root), "Mig");
+  JsonArray *rows = json_object_get_array_member (mig, instances ? "GpuInstances" : "Profiles");
+  GPtrArray *set = set_new ();
+
+  for (guint i = 0; i < json_array_get_length (rows); i++) {
+    JsonObject *row = json_array_get_object_element (rows, i);
+    g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (row, "Id"));
+    set_add (set, instances ? id : json_object_get_string_member (row, "Name"));
+  }
+  return set;
+}
+
+/* mig-host: the MIG GPUs, the sub-verbs beside them, profiles, instances. */
+static void
+test_mig (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("mig-host");
+  g_autoptr (GPtrArray) gpus = mig_gpus (h);
+  g_autoptr (GPtrArray) profiles = mig_of (h, A100X, FALSE);
+  g_autoptr (GPtrArray) ids = NULL;
+  g_autoptr (GPtrArray) first = NULL;
+
+  g_assert_true (set_has (gpus, A100X));
+  g_assert_true (set_has (profiles, "1g.10gb"));
+  g_assert_true (set_has (profiles, "1g.10gb+me"));
+  bus_harness_polkit_allow (h, (const char *const[]) { ACTION_MIG, NULL });
+  {
+    g_autoptr (JsonNode) made = ctl_json (h, "mig", "create", A100X, "1g.10gb", "--count=2", NULL);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (made), "Made")),
+                      ==, 2);
+  }
+  ids = mig_of (h, A100X, TRUE);
+  g_assert_cmpuint (ids->len, ==, 2);
+  first = set_of (ids->pdata[0], NULL);
+
+  for (Shell s = 0; s < N_SHELLS; s++) {
+    g_autoptr (GPtrArray) word1 = set_copy (gpus);
+    set_add (word1, "list");
+    set_add (word1, "create");
+    set_add (word1, "destroy");
+    expect_completion (h, s, "gpuvirtctl mig ", g_steal_pointer (&word1));
+    expect_completion (h, s, "gpuvirtctl mig 0000:c1:", set_of (A100X, NULL));
+    expect_completion (h, s, "gpuvirtctl mig c1:00.0 ", set_of ("off", "on", NULL));
+    expect_completion (h, s, "gpuvirtctl mig create ", set_copy (gpus));
+    expect_completion (h, s, "gpuvirtctl mig create c1:00.0 ", set_copy (profiles));
+    expect_completion (h, s, "gpuvirtctl mig create --count 2 0000:c1:00.0 1g.10gb+",
+                       set_with_prefix (profiles, "1g.10gb+", NULL));
+    expect_completion (h, s, "gpuvirtctl mig destroy c1:00.0 ", set_copy (ids));
+    expect_completion (h, s, "gpuvirtctl mig destroy --all c1:00.0 ", set_new ());
+    expect_completion (h, s, "gpuvirtctl mig destroy c1:00.0 1", set_with_prefix (first, "1", NULL));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -431,5 +505,6 @@ main (int argc, char **argv)
   g_setenv ("GPUVIRTCTL_COMPLETION_TIMEOUT", LIVE_TIMEOUT, TRUE);
   g_test_add_func ("/completion/vendor", test_vendor);
   g_test_add_func ("/completion/mdev", test_mdev);
+  g_test_add_func ("/completion/mig", test_mig);
   return g_test_run ();
 }
