@@ -4,13 +4,17 @@
  * nothing (sysfs and NVML alike: the test NVML's changes are writes in the
  * simulator's log), the mode with its reset and the holders that refuse
  * it, instances made and destroyed, a fault in NVML undone, the persist
- * option, and gpuvirtctl mig. Proven against the test NVML only. */
+ * option, gpuvirtctl mig, a gpuvirtd killed (SIGKILL) in the middle of a
+ * change or of the boot plan recovered at its next start, and SIGTERM
+ * waiting for a MIG change under way. Proven against the test NVML only. */
 #include "bus-harness.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #define H100 "0000:41:00.0"
 #define H100_PATH "/org/gpuvirt/devices/pci_0000_41_00_0"
@@ -685,6 +689,276 @@ test_doctor_no_nvml (void)
   g_assert_nonnull (strstr (fix, "systemctl restart gpuvirtd"));
 }
 
+/* ---- killed, stopped ---- */
+
+/* The GPU instances of BDF as the simulator keeps them: "gi" lines. */
+static char *
+sim_instances (BusHarness *h, const char *bdf)
+{
+  g_autofree char *mig = bus_harness_read_sim (h, ".sim/mig");
+  g_auto (GStrv) lines = g_strsplit (mig, "\n", -1);
+  g_autofree char *prefix = g_strdup_printf ("gi %s ", bdf);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; lines[i]; i++)
+    if (g_str_has_prefix (lines[i], prefix))
+      g_string_append_printf (out, "%s\n", lines[i]);
+  return g_string_free (out, FALSE);
+}
+
+/* "profile@start+size" of every GPU instance the bus shows for PATH */
+static char *
+bus_instances (GDBusConnection *c, const char *path)
+{
+  g_autoptr (GVariant) v = bus_harness_get_property (c, path, MIG, "GpuInstances");
+  GString *out = g_string_new (NULL);
+  GVariantIter iter;
+  const char *profile;
+  guint32 start, size;
+
+  g_variant_iter_init (&iter, v);
+  while (g_variant_iter_next (&iter, "(uu&suu@a(uuuu))", NULL, NULL, &profile, &start, &size, NULL))
+    g_string_append_printf (out, "%s%s@%u+%u", out->len ? " " : "", profile, start, size);
+  return g_string_free (out, FALSE);
+}
+
+/* Waits until the armed fault has fired (.sim/faults empty): the call
+ * it names now hangs. */
+static void
+wait_fault_taken (BusHarness *h)
+{
+  for (int i = 0; i < 400; i++) {
+    g_autofree char *faults = bus_harness_read_sim (h, ".sim/faults");
+    if (!*faults)
+      return;
+    g_usleep (50000);
+  }
+  g_error ("the armed fault never fired");
+}
+
+static void
+kill_daemon (BusHarness *h)
+{
+  int status;
+
+  g_assert_cmpint (kill (h->daemon_pid, SIGKILL), ==, 0);
+  /* the hung call returns (and does what it was asked) only now */
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "release"), ==, 0);
+  g_assert_cmpint (waitpid (h->daemon_pid, &status, 0), ==, h->daemon_pid);
+  g_assert_true (WIFSIGNALED (status));
+  g_spawn_close_pid (h->daemon_pid);
+  h->daemon_pid = 0;
+}
+
+static void
+call_async (GDBusConnection *c, const char *path, const char *method, GVariant *params)
+{
+  g_autoptr (GDBusMessage) msg = g_dbus_message_new_method_call ("org.gpuvirt", path, MIG, method);
+
+  g_dbus_message_set_body (msg, params);
+  g_assert_true (g_dbus_connection_send_message (c, msg, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL));
+}
+
+/* gpuvirtd killed while CreateGpuInstances makes the second of three:
+ * the next start puts the instances back as they were, and its Mig
+ * properties show that, not what it read before recovering. */
+static void
+test_killed (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("mig-host");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autofree char *before = NULL;
+  g_autofree char *half = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *shown = NULL;
+  g_autofree char *log = NULL;
+
+  bus_harness_polkit_allow (h, mig_action);
+  EXPECT_OK (create (c, A100X_PATH, "3g.40gb", 1, NULL, &ok_name, &ok_message));
+  before = sim_instances (h, A100X);
+  g_assert_cmpstr (bus_instances (c, A100X_PATH), ==, "3g.40gb@0+4");
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "nvml/nvmlDeviceCreateGpuInstanceWithPlacement hang skip=1"),
+                   ==, 0);
+  call_async (c, A100X_PATH, "CreateGpuInstances", g_variant_new ("(su@a{sv})", "1g.10gb", 3,
+                                                                   g_variant_new ("a{sv}", NULL)));
+  wait_fault_taken (h);
+  kill_daemon (h);
+  half = sim_instances (h, A100X);
+  g_test_message ("left by the killed gpuvirtd:\n%s", half);
+  g_assert_cmpstr (half, !=, before);
+
+  bus_harness_restart_daemon (h);
+  g_clear_object (&c);
+  c = bus_harness_connect (h->address);
+  after = sim_instances (h, A100X);
+  g_assert_cmpstr (after, ==, before);
+  shown = bus_instances (c, A100X_PATH);
+  g_assert_cmpstr (shown, ==, "3g.40gb@0+4");
+  log = bus_harness_daemon_log (h);
+  g_assert_nonnull (strstr (log, "Recovered: " A100X));
+  {
+    g_autofree char *journal = g_build_filename (h->state_dir, "journal", NULL);
+    g_autoptr (GDir) dir = g_dir_open (journal, 0, NULL);
+    g_assert_nonnull (dir);
+    g_assert_null (g_dir_read_name (dir));
+  }
+}
+
+static const char *plan_config =
+  "[Device " H100 "]\nId=10de:2331\nMigMode=true\nMigProfiles=1g.10gb:2;3g.40gb\nNumVfs=2\n\n"
+  "[Device 0000:41:00.4]\nId=10de:2331\nVgpuType=H100-1-10C\n\n"
+  "[Device " A100X "]\nId=10de:20b2\nMigMode=true\nMigProfiles=2g.20gb:3\n";
+
+static char *
+plan_state (GDBusConnection *c)
+{
+  g_autoptr (GVariant) v = bus_harness_get_property (c, "/org/gpuvirt", "org.gpuvirt.Manager", "BootPlanState");
+  return g_variant_dup_string (v, NULL);
+}
+
+static char *
+wait_plan (BusHarness *h, GDBusConnection *c)
+{
+  for (int i = 0; i < 600; i++) {
+    g_autofree char *state = plan_state (c);
+    if (!g_str_equal (state, "running") && !g_str_equal (state, "pending"))
+      return g_steal_pointer (&state);
+    g_usleep (100000);
+  }
+  {
+    g_autofree char *log = bus_harness_daemon_log (h);
+    g_error ("the boot plan did not end within 60 s:\n%s", log);
+  }
+  return NULL;
+}
+
+/* gpuvirtd killed while its plan makes GPU instances (the H100's after
+ * its VFs, then the A100's replacing a 7g.80gb): the next start undoes the
+ * half step, runs the plan to the end in the hardware's order, and shows
+ * the result. */
+static void
+test_killed_mid_plan (void)
+{
+  const char *const hangs[] = {
+    "nvml/nvmlDeviceCreateGpuInstanceWithPlacement hang skip=1",   /* the H100's second instance */
+    "nvml/nvmlGpuInstanceDestroy hang",                             /* the A100's 7g.80gb going */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (hangs); i++) {
+    g_autoptr (BusHarness) h = bus_harness_start ("mig-host");
+    g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+    g_autofree char *state = NULL;
+    g_autofree char *log = NULL;
+    g_autofree char *daemon_log = NULL;
+
+    g_test_message ("kill -9 while this NVML call hangs: %s", hangs[i]);
+    bus_harness_polkit_allow (h, mig_action);
+    EXPECT_OK (create (c, A100X_PATH, "7g.80gb", 1, NULL, &ok_name, &ok_message));
+    bus_harness_clear_sim_log (h);
+    g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", hangs[i]), ==, 0);
+    g_assert_true (g_file_set_contents (h->config, plan_config, -1, NULL));
+    {
+      g_autoptr (GDBusMessage) msg = g_dbus_message_new_method_call ("org.gpuvirt", "/org/gpuvirt",
+                                                                     "org.gpuvirt.Manager", "ReloadConfig");
+      g_autoptr (GDBusMessage) reply = g_dbus_connection_send_message_with_reply_sync (
+        c, msg, G_DBUS_SEND_MESSAGE_FLAGS_NONE, 10000, NULL, NULL, NULL);
+      g_assert_nonnull (reply);
+      g_assert_cmpint (g_dbus_message_get_message_type (reply), ==, G_DBUS_MESSAGE_TYPE_METHOD_RETURN);
+    }
+    {
+      g_autoptr (GDBusMessage) msg = g_dbus_message_new_method_call ("org.gpuvirt", "/org/gpuvirt",
+                                                                     "org.gpuvirt.Manager", "ApplyConfig");
+      g_dbus_message_set_body (msg, g_variant_new ("(a{sv})", NULL));
+      g_assert_true (g_dbus_connection_send_message (c, msg, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL));
+    }
+    wait_fault_taken (h);
+    g_usleep (200000);
+    kill_daemon (h);
+    /* the killed run kept the hardware's order: reset, VFs, instances */
+    log = bus_harness_sim_log (h);
+    {
+      g_auto (GStrv) lines = g_strsplit (log, "\n", -1);
+      guint reset = G_MAXUINT, sriov = G_MAXUINT, gi = G_MAXUINT;
+      for (guint l = 0; lines[l]; l++) {
+        if (reset == G_MAXUINT && strstr (lines[l], H100 "/reset \"1\""))
+          reset = l;
+        if (sriov == G_MAXUINT && strstr (lines[l], H100 "/sriov_numvfs \"2\""))
+          sriov = l;
+        if (gi == G_MAXUINT && strstr (lines[l], "gi-create " H100))
+          gi = l;
+      }
+      g_assert_cmpuint (reset, <, sriov);
+      g_assert_cmpuint (sriov, <, gi);
+      g_assert_cmpuint (gi, !=, G_MAXUINT);
+    }
+
+    bus_harness_restart_daemon (h);
+    g_clear_object (&c);
+    c = bus_harness_connect (h->address);
+    state = wait_plan (h, c);
+    daemon_log = bus_harness_daemon_log (h);
+    g_test_message ("%s", daemon_log);
+    g_assert_cmpstr (state, ==, "done");
+    g_assert_nonnull (strstr (daemon_log, "Recovered: "));
+    /* what the configuration says, and the bus shows it */
+    g_assert_cmpstr (bus_instances (c, A100X_PATH), ==, "2g.20gb@0+2 2g.20gb@2+2 2g.20gb@4+2");
+    {
+      g_autofree char *h100 = bus_instances (c, H100_PATH);
+      g_auto (GStrv) words = g_strsplit (h100, " ", -1);
+      guint small = 0, big = 0;
+      for (guint w = 0; words[w]; w++) {
+        small += g_str_has_prefix (words[w], "1g.10gb@");
+        big += g_str_has_prefix (words[w], "3g.40gb@");
+      }
+      g_assert_cmpuint (g_strv_length (words), ==, 3);
+      g_assert_cmpuint (small, ==, 2);
+      g_assert_cmpuint (big, ==, 1);
+    }
+    {
+      g_autofree char *type = bus_harness_read_sim (h, "sys/bus/pci/devices/0000:41:00.4/nvidia/current_vgpu_type");
+      g_assert_cmpstr (g_strstrip (type), !=, "0");
+    }
+  }
+}
+
+/* SIGTERM while a MIG change calls NVML: gpuvirtd finishes it, answers,
+ * refuses new changes meanwhile, then exits 0. */
+static void
+test_sigterm_waits (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("mig-host");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autoptr (GDBusConnection) other = bus_harness_connect (h->address);
+  g_autoptr (GDBusMessage) msg = g_dbus_message_new_method_call ("org.gpuvirt", A100X_PATH, MIG,
+                                                                 "CreateGpuInstances");
+  int status = 0;
+
+  bus_harness_polkit_allow (h, mig_action);
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults",
+                                          "nvml/nvmlDeviceCreateGpuInstanceWithPlacement delay=2000 count=1"), ==, 0);
+  g_dbus_message_set_body (msg, g_variant_new ("(su@a{sv})", "1g.10gb", 2, g_variant_new ("a{sv}", NULL)));
+  /* the call goes out, then SIGTERM while NVML takes its time */
+  {
+    guint32 serial = 0;
+    g_assert_true (g_dbus_connection_send_message (c, msg, G_DBUS_SEND_MESSAGE_FLAGS_NONE, &serial, NULL));
+  }
+  wait_fault_taken (h);
+  g_assert_cmpint (kill (h->daemon_pid, SIGTERM), ==, 0);
+  g_usleep (200 * 1000);
+  EXPECT_ERROR (set_mode (other, H100_PATH, TRUE, NULL, &err_name, &err_message), "org.gpuvirt.Error.Busy",
+                "stopping");
+  g_assert_cmpint (waitpid (h->daemon_pid, &status, 0), ==, h->daemon_pid);
+  g_spawn_close_pid (h->daemon_pid);
+  h->daemon_pid = 0;
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  /* it finished the change: both instances there */
+  {
+    g_autofree char *gis = sim_instances (h, A100X);
+    g_assert_cmpuint (bus_harness_count_lines (gis, "profile=1g.10gb"), ==, 2);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -699,5 +973,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mig-bus/import", test_import);
   g_test_add_func ("/mig-bus/doctor", test_doctor);
   g_test_add_func ("/mig-bus/doctor-no-nvml", test_doctor_no_nvml);
+  g_test_add_func ("/mig-bus/killed", test_killed);
+  g_test_add_func ("/mig-bus/killed-mid-plan", test_killed_mid_plan);
+  g_test_add_func ("/mig-bus/sigterm-waits", test_sigterm_waits);
   return g_test_run ();
 }

@@ -302,6 +302,9 @@ daemon_recover (Daemon *daemon)
     g_message ("Settled %u transaction(s) a previous gpuvirtd left unfinished", results->len);
     if (!daemon_rescan (daemon, &local))
       g_warning ("Could not re-read the host after recovery: %s", local->message);
+    /* NVML was read before recovery changed GPU instances; sysfs tells
+     * nothing of them */
+    daemon_mig_read_all (daemon);
   }
 }
 

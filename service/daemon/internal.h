@@ -7,5 +7,8 @@
 void daemon_plan_report (gpointer item, gpointer user_data);
 /* Runs on the main loop for each MIG refresh (mig.c). */
 void daemon_mig_report (gpointer item, gpointer user_data);
+/* Reads every MIG GPU again, blocking: before serving, after recovery
+ * changed what NVML shows. */
+void daemon_mig_read_all (Daemon *daemon);
 /* After a refresh: reads again the GPUs whose driver or VFs changed. */
 void daemon_mig_follow (Daemon *daemon, const GvHostChanges *changes, GHashTable *before);

@@ -58,6 +58,28 @@ daemon_mig_start (Daemon *daemon)
   }
 }
 
+void
+daemon_mig_read_all (Daemon *daemon)
+{
+  g_auto (GStrv) bdfs = NULL;
+  g_autoptr (GPtrArray) known = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key;
+
+  if (!daemon->nvml)
+    return;
+  bdfs = candidates (daemon);
+  g_hash_table_iter_init (&iter, daemon->mig);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (known, g_strdup (key));
+  for (guint i = 0; bdfs[i]; i++)
+    daemon_mig_store (daemon, bdfs[i], read_one (daemon->nvml, bdfs[i]), g_get_monotonic_time ());
+  /* a GPU that left the nvidia driver meanwhile has no MIG now */
+  for (guint i = 0; i < known->len; i++)
+    if (!g_strv_contains ((const char *const *) bdfs, known->pdata[i]))
+      daemon_mig_store (daemon, known->pdata[i], NULL, g_get_monotonic_time ());
+}
+
 GvMigGpu *
 daemon_mig_lookup (Daemon *daemon, const char *bdf)
 {
