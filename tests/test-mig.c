@@ -2,7 +2,9 @@
  * simulator's mig-host scenario, D-Bus free: the library missing, reading
  * profiles and instances, the mode with its reset, making and destroying
  * instances, layouts, a fault at every NVML call of a change leaving the
- * old layout, a hung call, and recovery of a change a killed daemon left.
+ * old layout, a fault at every NVML call of a mode change leaving the mode
+ * as it was or saying what it is now, a hung call, and recovery of a
+ * change a killed daemon left.
  * What it proves is proven against the test NVML only. */
 #include "mig/mig.h"
 #include "sim-mount.h"
@@ -466,6 +468,76 @@ test_faults_every_call (Fixture *f, gconstpointer data)
   }
 }
 
+/* "current pending" of BDF as the simulator has them. */
+static char *
+mode_of (Fixture *f, const char *bdf)
+{
+  g_autofree char *text = sim (f, ".sim/mig");
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autofree char *prefix = g_strdup_printf ("gpu %s ", bdf);
+
+  for (guint i = 0; lines[i]; i++)
+    if (g_str_has_prefix (lines[i], prefix)) {
+      const char *c = strstr (lines[i], "current=");
+      const char *p = strstr (lines[i], "pending=");
+      g_assert_nonnull (c);
+      g_assert_nonnull (p);
+      return g_strdup_printf ("%c %c", c[8], p[8]);
+    }
+  g_assert_not_reached ();
+}
+
+/* A fault at each NVML call of a mode change with its reset: the mode is
+ * as it was, or the error says what it is now (pending, or reset). */
+static void
+test_faults_mode (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  guint k, failed = 0, said = 0;
+
+  for (k = 0; k < 50; k++) {
+    g_autofree char *rule = g_strdup_printf ("nvml/* errno=EIO skip=%u", k);
+    g_autofree char *now = NULL;
+    g_autofree char *armed = NULL;
+    g_auto (GvMigModeOutcome) out = { 0 };
+    gboolean ok;
+
+    /* off, and nothing pending, before each try */
+    g_assert_cmpint (sim_write (f, ".sim/faults", "clear"), ==, 0);
+    if (g_strcmp0 (mode_of (f, H100), "0 0") != 0) {
+      g_auto (GvMigModeOutcome) back = { 0 };
+      g_assert_true (gv_mig_set_mode (&f->ctx, H100, FALSE, TRUE, &back, &error));
+      g_assert_no_error (error);
+    }
+    g_assert_cmpint (sim_write (f, ".sim/faults", rule), ==, 0);
+    ok = gv_mig_set_mode (&f->ctx, H100, TRUE, TRUE, &out, &error);
+    armed = sim (f, ".sim/faults");
+    if (ok) {
+      g_assert_cmpstr (armed, !=, "");   /* every call was tried */
+      g_assert_true (out.current);
+      break;
+    }
+    g_assert_cmpstr (armed, ==, "");
+    now = mode_of (f, H100);
+    g_test_message ("fault at call %u: %s (mode now %s)", k, error->message, now);
+    if (g_str_equal (now, "0 1")) {
+      g_assert_nonnull (strstr (error->message, "MIG mode on was set pending on " H100));
+      said++;
+    } else if (g_str_equal (now, "1 1")) {
+      g_assert_nonnull (strstr (error->message, H100 " was reset for MIG mode on"));
+      said++;
+    } else {
+      g_assert_cmpstr (now, ==, "0 0");
+    }
+    g_clear_error (&error);
+    failed++;
+  }
+  g_assert_cmpuint (k, <, 50);
+  g_assert_cmpuint (failed, >=, 4);
+  /* both states after the change began were met */
+  g_assert_cmpuint (said, >=, 2);
+}
+
 /* The driver's own refusals (the simulator's .sim/mig answers) undo too. */
 static void
 test_faults_driver (Fixture *f, gconstpointer data)
@@ -623,6 +695,7 @@ main (int argc, char **argv)
   T ("apply", test_apply);
   T ("faults/every-call", test_faults_every_call);
   T ("faults/driver", test_faults_driver);
+  T ("faults/mode", test_faults_mode);
   T ("hang", test_hang);
   T ("recover", test_recover);
   return g_test_run ();

@@ -165,8 +165,11 @@ mode_task (GvMigTask *task, gpointer data, GError **error)
       return FALSE;
     }
     d->out.changed = TRUE;
-    if (!get_mode (task, device, d->bdf, &current, &pending, error))
+    if (!get_mode (task, device, d->bdf, &current, &pending, error)) {
+      g_prefix_error (error, "MIG mode %s was set pending on %s (it takes effect at the next reset of the GPU or "
+                      "boot), then: ", what, d->bdf);
       return FALSE;
+    }
     if (current == want) {
       d->out.current = TRUE;
       d->out.message = g_strdup_printf ("MIG mode %s (NVML made it current)", what);
@@ -186,8 +189,10 @@ mode_task (GvMigTask *task, gpointer data, GError **error)
     return FALSE;
   }
   d->out.reset = TRUE;
-  if (!get_mode (task, device, d->bdf, &current, &pending, error))
+  if (!get_mode (task, device, d->bdf, &current, &pending, error)) {
+    g_prefix_error (error, "%s was reset for MIG mode %s, which should be current now, then: ", d->bdf, what);
     return FALSE;
+  }
   if (current != want) {
     g_set_error (error, GV_ERROR, GV_ERROR_KERNEL, "%s was reset, but its MIG mode is still %s (pending %s); it "
                  "takes effect at the next boot", d->bdf, current ? "on" : "off", pending ? "on" : "off");
