@@ -6,7 +6,15 @@
 
 #define MIG_TIMEOUT_MS 10000
 
-/* GPUs NVML may know: NVIDIA GPUs (no VFs) on the nvidia driver. */
+/* Functions NVML may know: physical functions on the nvidia driver (only
+ * NVIDIA GPUs bind to it; NVML says which have MIG). Neither vendor nor
+ * class is asked: the test VM's nvidia_model module binds an NVMe. */
+static gboolean
+nvml_may_know (const GvHostDevice *d)
+{
+  return d && !d->fn->physfn && g_strcmp0 (d->fn->driver, "nvidia") == 0;
+}
+
 static GStrv
 candidates (Daemon *daemon)
 {
@@ -15,8 +23,7 @@ candidates (Daemon *daemon)
 
   for (guint i = 0; i < devices->len; i++) {
     GvHostDevice *d = devices->pdata[i];
-    if (d->role == GV_HOST_ROLE_GPU && d->fn->vendor_id == 0x10de && !d->fn->physfn &&
-        g_strcmp0 (d->fn->driver, "nvidia") == 0)
+    if (nvml_may_know (d))
       g_ptr_array_add (list, g_strdup (d->fn->bdf));
   }
   g_ptr_array_add (list, NULL);
@@ -196,10 +203,9 @@ daemon_mig_follow (Daemon *daemon, const GvHostChanges *changes, GHashTable *bef
       const char *bdf = lists[l][i];
       GvHostDevice *now = gv_host_lookup (daemon->host, bdf);
       GvHostDevice *was = before ? g_hash_table_lookup (before, bdf) : NULL;
-      GvHostDevice *d = now ? now : was;
       /* a GPU that came, went or changed driver or VFs (enabling VFs
        * drops its GPU instances); VFs' own changes touch no instance */
-      if (!d || d->fn->physfn || d->fn->vendor_id != 0x10de || d->role != GV_HOST_ROLE_GPU)
+      if (!nvml_may_know (now) && !nvml_may_know (was))
         continue;
       if (now && was && g_strcmp0 (now->fn->driver, was->fn->driver) == 0 &&
           now->fn->sriov_numvfs == was->fn->sriov_numvfs)

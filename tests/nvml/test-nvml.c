@@ -4,8 +4,11 @@
  * the simulator, which keeps it for each GPU as the hardware would and
  * applies the kernel-side rules (a function reset makes a pending mode
  * current, enabling VFs wipes the instances); this library reads it from
- * .sim/mig and changes it with commands written there. Profiles and
- * placements are the GPU model's (models.c). See README.md. */
+ * .sim/mig and changes it with commands written there. In the QEMU test
+ * VM the same state and rules are the test kernel module's
+ * (tests/vm/nvidia-model, GPUVIRT_TEST_NVML_MIG names its file), so the
+ * reset is the real kernel's. Profiles and placements are the GPU model's
+ * (models.c). See README.md. */
 #include "test-nvml.h"
 
 #include <errno.h>
@@ -19,7 +22,8 @@
 
 static GMutex lock;
 static guint init_count;
-static char *root;              /* the simulator's mount */
+static char *root;              /* the simulator's mount (the VM: "/") */
+static char *mig_file;          /* ROOT/.sim/mig, or GPUVIRT_TEST_NVML_MIG */
 static GPtrArray *devices;      /* TestDevice: handles live until the last shutdown */
 static GPtrArray *handles;      /* TestGi, TestCi: the same */
 
@@ -52,6 +56,7 @@ typedef struct {
 typedef struct {
   gboolean present;
   guint current, pending, held, vfs, vgpus, slices;
+  guint device;  /* the PCI device id it stands for (the VM's module), 0: its own */
   GArray *gis;   /* GiState */
   GArray *cis;   /* CiState */
 } GpuState;
@@ -87,7 +92,7 @@ write_mig (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
 static int
 write_mig (const char *fmt, ...)
 {
-  g_autofree char *path = sim_path (".sim/mig");
+  const char *path = mig_file;
   g_autofree char *line = NULL;
   va_list ap;
   ssize_t n;
@@ -153,9 +158,11 @@ field (const char *word, const char *key)
 static gboolean
 read_state (const char *bdf, GpuState *out)
 {
-  g_autofree char *text = read_sim (".sim/mig");
-  g_auto (GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
 
+  g_file_get_contents (mig_file, &text, NULL, NULL);
+  lines = g_strsplit (text ? text : "", "\n", -1);
   memset (out, 0, sizeof *out);
   out->gis = g_array_new (FALSE, TRUE, sizeof (GiState));
   out->cis = g_array_new (FALSE, TRUE, sizeof (CiState));
@@ -173,6 +180,8 @@ read_state (const char *bdf, GpuState *out)
         out->vfs += field (w[j], "vfs");
         out->vgpus += field (w[j], "vgpus");
         out->slices += field (w[j], "slices");
+        if (g_str_has_prefix (w[j], "device="))
+          out->device = (guint) g_ascii_strtoull (w[j] + 7, NULL, 16);
       }
     } else if (g_str_equal (w[0], "gi")) {
       GiState gi = { .id = (guint) g_ascii_strtoull (w[2], NULL, 10) };
@@ -222,6 +231,7 @@ GvMigNvmlReturn
 nvmlInit_v2 (void)
 {
   const char *r = g_getenv ("GPUVIRT_TEST_NVML_ROOT");
+  const char *file = g_getenv ("GPUVIRT_TEST_NVML_MIG");
   g_autofree char *mig = NULL;
 
   g_mutex_lock (&lock);
@@ -230,12 +240,13 @@ nvmlInit_v2 (void)
       g_mutex_unlock (&lock);
       return GV_MIG_NVML_ERROR_DRIVER_NOT_LOADED;
     }
-    mig = g_build_filename (r, ".sim", "mig", NULL);
+    mig = file && *file ? g_strdup (file) : g_build_filename (r, ".sim", "mig", NULL);
     if (!g_file_test (mig, G_FILE_TEST_EXISTS)) {
       g_mutex_unlock (&lock);
       return GV_MIG_NVML_ERROR_DRIVER_NOT_LOADED;
     }
     root = g_strdup (r);
+    mig_file = g_steal_pointer (&mig);
     devices = g_ptr_array_new_with_free_func (g_free);
     handles = g_ptr_array_new_with_free_func (g_free);
   }
@@ -261,6 +272,7 @@ nvmlShutdown (void)
     g_clear_pointer (&devices, g_ptr_array_unref);
     g_clear_pointer (&handles, g_ptr_array_unref);
     g_clear_pointer (&root, g_free);
+    g_clear_pointer (&mig_file, g_free);
   }
   g_mutex_unlock (&lock);
   return GV_MIG_NVML_SUCCESS;
@@ -355,9 +367,13 @@ nvmlDeviceGetHandleByPciBusId_v2 (const char *pciBusId, GvMigNvmlDevice *device)
     if (g_str_equal (((TestDevice *) devices->pdata[i])->bdf, bdf))
       dev = devices->pdata[i];
   if (!dev) {
+    g_auto (GpuState) s = { 0 };
     dev = g_new0 (TestDevice, 1);
     g_strlcpy (dev->bdf, bdf, sizeof dev->bdf);
     dev->device_id = (guint16) g_ascii_strtoull (id ? id : "0", NULL, 16);
+    /* the VM's module names the model its GPU stands for */
+    if (read_state (bdf, &s) && s.device)
+      dev->device_id = (guint16) s.device;
     dev->model = test_model_for (dev->device_id);
     g_ptr_array_add (devices, dev);
   }

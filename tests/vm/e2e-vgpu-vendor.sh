@@ -18,9 +18,17 @@
 #      added and probed (time per VF); `gpuvirtctl sriov PF 127` succeeds
 #      however long that takes (each VF's probe made to take 60 ms, of the
 #      order of NVIDIA's), and all 127 VFs stay through `systemctl restart`;
-#      the last VF takes a type; `sriov off` disables them all.
-# Checks tagged (14.N) assert issue 14's point N as fixed. One VM for all of
-# it: a --systemd boot and the install cost ~30 s.
+#      the last VF takes a type; `sriov off` disables them all;
+#   7. MIG (issue 18), through the test NVML over the MIG state nvidia_model
+#      keeps for the PF (an H100 to the test NVML): a pending mode made
+#      current by a reset through the PF's sysfs reset file, by hand and by
+#      gpuvirtd (the kernel's pci_reset_function() calls the driver's
+#      reset_done); GPU instances dropped by enabling VFs on the real
+#      kernel; MIG mode off refused while VFs exist; a disabled
+#      reset_method leaves the mode pending, said so.
+# Checks tagged (14.N) assert issue 14's point N as fixed, (18) issue 18's
+# real-kernel part. One VM for all of it: a --systemd boot and the install
+# cost ~30 s.
 #
 # usage (on the host): tests/vm/run-vm --systemd --vfs 127 --kmod tests/vm/nvidia-model \
 #   /usr/bin/env BUILDDIR=BUILD tests/vm/e2e-vgpu-vendor.sh
@@ -36,7 +44,8 @@ N=127
 
 e2e_install_system
 e2e_write_config
-nvm_load mode=vendor
+nvm_test_nvml
+nvm_load mode=vendor mig_model=0x2331
 nvm_bind_pf
 
 # --- the kernel alone: enabling VFs takes time per VF -------------------------
@@ -219,6 +228,79 @@ else
 fi
 if "$CTL" sriov $PF off > /dev/null; then pass "gpuvirtctl sriov $PF off ($N VFs)"; else show_log; fail "gpuvirtctl sriov $PF off"; fi
 check "sysfs: no VFs (got $(numvfs $PF))" test "$(numvfs $PF)" = 0
+
+# --- 7. MIG: the sysfs reset that makes a pending mode current ----------------
+echo "--- 7. MIG ($(elapsed))"
+MIGF=/sys/bus/pci/drivers/nvidia/mig
+mig_field() { sed -n "/^gpu $PF /s/.* $1=\([0-9a-f]*\).*/\1/p" $MIGF; }   # the module's state
+mig_mode() { echo "$(mig_field current):$(mig_field pending):$(mig_field resets)"; }
+gis() { grep -c "^gi $PF " $MIGF; }
+mig_json() { "$CTL" mig $PF --json | jget "$1"; }
+mode_shown() { [ "$(mig_json '(j["Mig"]["Mode"], j["Mig"]["PendingMode"])')" = "$1" ]; }
+gis_shown() { [ "$(mig_json 'len(j["Mig"]["GpuInstances"])')" = "$1" ]; }
+sed 's/^/  mig| /' $MIGF
+check "(18) mig list: MIG available through the test NVML, $PF listed" test \
+  "$("$CTL" mig list --json | jget '(j["MigAvailable"], [g["Address"] for g in j["Gpus"]])')" = "True ['$PF']"
+check "(18) mig $PF: an H100's profiles, mode off" test \
+  "$(mig_json '(j["Mig"]["Mode"], "1g.10gb" in [p["Name"] for p in j["Mig"]["Profiles"]])')" = "False True"
+r0=$(mig_field resets)
+
+# a pending mode, made current by a reset by hand: the kernel's path
+out=$("$CTL" mig $PF on --pending 2>&1); rc=$?
+printf '%s\n' "$out" | sed 's/^/  | /'
+check "(18) mig $PF on --pending (exit $rc) says it is pending" \
+  sh -c '[ "$1" = 0 ] && printf "%s" "$2" | grep -q "takes effect at the next reset"' _ "$rc" "$out"
+check "(18) the module: mode off, pending on, no reset yet (got $(mig_mode))" test "$(mig_mode)" = "0:1:$r0"
+echo 1 > $SYS/reset || fail "echo 1 > $SYS/reset"
+check "(18) echo 1 > $PF/reset: the kernel's reset called reset_done, the mode is current (got $(mig_mode))" \
+  test "$(mig_mode)" = "1:1:$((r0 + 1))"
+dmesg | grep 'nvidia-model: function reset' | tail -n 1 | sed 's/^/  dmesg| /'
+refresh > /dev/null
+check "(18) after Refresh gpuvirtd shows MIG mode on" wait_until 20 mode_shown "True True"
+
+# GPU instances, dropped by enabling VFs on the real kernel
+"$CTL" mig create $PF 1g.10gb --count=2 > /dev/null || { show_log; fail "mig create $PF 1g.10gb --count=2"; }
+"$CTL" mig create $PF 3g.40gb > /dev/null || { show_log; fail "mig create $PF 3g.40gb"; }
+check "(18) the module holds 3 GPU instances (got $(gis))" test "$(gis)" = 3
+check "(18) gpuvirtd shows 3 GPU instances" gis_shown 3
+"$CTL" sriov $PF 2 > /dev/null || { show_log; fail "sriov $PF 2"; }
+check "(18) enabling VFs dropped the GPU instances (the module's sriov_configure; got $(gis))" test "$(gis)" = 0
+check "(18) gpuvirtd shows none after the SR-IOV change, without Refresh" wait_until 20 gis_shown 0
+refused_mig() { # DESCRIPTION EXIT PATTERN ARGS...: as refused, the module's MIG state unchanged
+  m_what=$1; m_exit=$2; m_pat=$3; shift 3
+  m_before=$(cat $MIGF)
+  m_out=$("$CTL" "$@" 2>&1); m_rc=$?
+  printf '%s\n' "$m_out" | sed 's/^/  | /'
+  check "(18) $m_what: gpuvirtctl $* exits $m_exit (got $m_rc)" test "$m_rc" = "$m_exit"
+  check "(18) $m_what: the message says /$m_pat/" sh -c 'printf "%s" "$1" | grep -qE "$2"' _ "$m_out" "$m_pat"
+  check "(18) $m_what: the module's MIG state is unchanged" test "$m_before" = "$(cat $MIGF)"
+}
+refused_mig "MIG mode off with VFs" 6 'disable its VFs first' mig $PF off
+"$CTL" mig create $PF 1g.10gb --no-compute-instances > /dev/null || fail "mig create after sriov"
+check "(18) a GPU instance made after the VFs stays (got $(gis))" test "$(gis)" = 1
+"$CTL" mig destroy $PF --all > /dev/null || fail "mig destroy $PF --all"
+"$CTL" sriov $PF off > /dev/null || fail "sriov $PF off"
+
+# a function the kernel cannot reset, then gpuvirtd's own reset
+echo > $SYS/reset_method || fail "disabling $PF's reset methods"
+out=$("$CTL" mig $PF off 2>&1); rc=$?
+printf '%s\n' "$out" | sed 's/^/  | /'
+check "(18) no reset method: mig $PF off fails (exit $rc)" test "$rc" = 6
+check "(18) no reset method: it says the mode is pending and why" \
+  sh -c 'printf "%s" "$1" | grep -q "pending on $2.*cannot be reset through sysfs"' _ "$out" "$PF"
+check "(18) no reset method: the module has off pending, on current, no reset (got $(mig_mode))" \
+  test "$(mig_mode)" = "1:0:$((r0 + 1))"
+echo default > $SYS/reset_method || fail "restoring $PF's reset methods"
+out=$("$CTL" mig $PF off 2>&1); rc=$?
+printf '%s\n' "$out" | sed 's/^/  | /'
+check "(18) mig $PF off: gpuvirtd reset the GPU (exit $rc)" \
+  sh -c '[ "$1" = 0 ] && printf "%s" "$2" | grep -q "current after a function reset of $3"' _ "$rc" "$out" "$PF"
+check "(18) the module: off current after gpuvirtd's write to $PF/reset (got $(mig_mode))" \
+  test "$(mig_mode)" = "0:0:$((r0 + 2))"
+check "(18) gpuvirtd shows MIG mode off" mode_shown "False False"
+out=$("$CTL" mig $PF on 2>&1) || { printf '%s\n' "$out"; show_log; fail "mig $PF on"; }
+check "(18) mig $PF on: current through gpuvirtd's reset (got $(mig_mode))" test "$(mig_mode)" = "1:1:$((r0 + 3))"
+"$CTL" mig $PF off > /dev/null || fail "mig $PF off"
 
 check "gpuvirtd is still active" systemctl is-active --quiet "$unit"
 echo "$NAME: $failures failure(s), $(elapsed)"

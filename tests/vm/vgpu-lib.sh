@@ -18,6 +18,21 @@ nvm_load() {
   pass "nvidia_model loaded ($*)"
 }
 
+# gpuvirtd's unit with the test NVML (tests/nvml, from the build tree)
+# instead of NVIDIA's libnvidia-ml.so.1, over the MIG state nvidia_model
+# keeps (loaded with mig_model=...): a drop-in, as an administrator would
+# add one; before the unit starts.
+nvm_test_nvml() {
+  [ -f "$BUILDDIR/tests/nvml/libnvidia-ml.so.1" ] || die "the test NVML was not built ($BUILDDIR/tests/nvml)"
+  mkdir -p /etc/systemd/system/gpuvirtd.service.d
+  printf '%s\n' '[Service]' \
+    "Environment=GPUVIRT_NVML_LIBRARY=$BUILDDIR/tests/nvml/libnvidia-ml.so.1" \
+    'Environment=GPUVIRT_TEST_NVML_ROOT=/' \
+    'Environment=GPUVIRT_TEST_NVML_MIG=/sys/bus/pci/drivers/nvidia/mig' \
+    > /etc/systemd/system/gpuvirtd.service.d/test-nvml.conf
+  systemctl daemon-reload || die "systemctl daemon-reload"
+}
+
 # The PF onto nvidia, as the host's own driver would have it at boot.
 nvm_bind_pf() {
   echo nvidia > $SYS/driver_override

@@ -59,19 +59,24 @@ static int nvm_pf_probe(struct pci_dev *pdev)
 		ret = -ENOMEM;
 		goto fail;
 	}
+	ret = nvm_mig_gpu_probe(gpu);
+	if (ret)
+		goto fail;
 	pci_set_drvdata(pdev, gpu);
 	if (gpu->mode == NVM_MODE_MDEV) {
 		ret = nvm_mdev_gpu_probe(gpu);
 		if (ret)
 			goto fail;
 	}
-	pci_info(pdev, "nvidia-model: a %s (%u MiB), %s%s\n", gpu->model->name, gpu->model->fb_mib,
+	pci_info(pdev, "nvidia-model: a %s (%u MiB), %s%s%s\n", gpu->model->name, gpu->model->fb_mib,
 		 gpu->mode == NVM_MODE_MDEV ? "mdev parent" : "vendor-specific VFIO on its VFs",
-		 gpu->mode == NVM_MODE_MDEV && gpu->core_counts ? ", instances counted by the mdev core" : "");
+		 gpu->mode == NVM_MODE_MDEV && gpu->core_counts ? ", instances counted by the mdev core" : "",
+		 gpu->mig ? ", MIG-capable" : "");
 	return 0;
 
 fail:
 	pci_set_drvdata(pdev, NULL);
+	nvm_mig_gpu_remove(gpu);
 	kfree(gpu->used);
 	kfree(gpu);
 	return ret;
@@ -86,6 +91,7 @@ static void nvm_pf_remove(struct pci_dev *pdev)
 	else
 		nvm_vendor_gpu_remove(gpu);
 	pci_set_drvdata(pdev, NULL);
+	nvm_mig_gpu_remove(gpu);
 	kfree(gpu->used);
 	kfree(gpu);
 }
@@ -103,11 +109,26 @@ static void nvm_remove(struct pci_dev *pdev)
 		nvm_pf_remove(pdev);
 }
 
+/* After a function reset (pci_reset_function(): the sysfs reset file):
+ * a MIG GPU's pending mode becomes current. */
+static void nvm_reset_done(struct pci_dev *pdev)
+{
+	struct nvm_gpu *gpu = pdev->is_virtfn ? NULL : pci_get_drvdata(pdev);
+
+	if (gpu)
+		nvm_mig_reset_done(gpu);
+}
+
+static const struct pci_error_handlers nvm_err_handlers = {
+	.reset_done = nvm_reset_done,
+};
+
 struct pci_driver nvm_pci_driver = {
 	.name = "nvidia",
 	.probe = nvm_probe,
 	.remove = nvm_remove,
 	.sriov_configure = nvm_sriov_configure,
+	.err_handler = &nvm_err_handlers,
 	/*
 	 * As vfio-pci: a VF's DMA is its VFIO user's. Without this the driver
 	 * core claims the default DMA domain at probe, the group is not
@@ -159,8 +180,13 @@ static int __init nvm_init(void)
 	ret = pci_register_driver(&nvm_pci_driver);
 	if (ret)
 		goto fail_notifier;
+	ret = nvm_mig_init();
+	if (ret)
+		goto fail_driver;
 	return 0;
 
+fail_driver:
+	pci_unregister_driver(&nvm_pci_driver);
 fail_notifier:
 	bus_unregister_notifier(&pci_bus_type, &nvm_bus_nb);
 fail_mdev:
@@ -170,6 +196,7 @@ fail_mdev:
 
 static void __exit nvm_exit(void)
 {
+	nvm_mig_exit();
 	pci_unregister_driver(&nvm_pci_driver);
 	bus_unregister_notifier(&pci_bus_type, &nvm_bus_nb);
 	nvm_mdev_exit();

@@ -42,6 +42,33 @@ extern const struct nvm_gpu_model nvm_t4;	/* mdev on the PF */
 
 struct nvm_gpu;
 
+/* MIG (mig.c), as the test NVML reads it: memory slices of a GPU, at most
+ * one GPU instance per slice, compute instances per GPU instance. */
+#define NVM_MIG_SLICES 8
+#define NVM_MIG_MAX_GI NVM_MIG_SLICES
+#define NVM_MIG_MAX_CI 8
+
+struct nvm_mig_ci {
+	unsigned int id, profile_id, start, size;
+};
+
+struct nvm_mig_gi {
+	unsigned int id, profile_id;
+	char profile[24];		/* the profile's name, as the test NVML gave it */
+	unsigned int start, size;	/* memory slices */
+	unsigned int slices;		/* compute slices */
+	unsigned int n_ci;
+	struct nvm_mig_ci ci[NVM_MIG_MAX_CI];
+};
+
+struct nvm_mig {
+	unsigned int device;		/* the PCI device id the test NVML is told */
+	bool mode, pending;		/* MIG mode now, and after the next reset */
+	unsigned int resets;		/* function resets seen (reset_done) */
+	unsigned int n_gi;
+	struct nvm_mig_gi gi[NVM_MIG_MAX_GI];	/* by id */
+};
+
 /* A VF of a vendor-VFIO GPU: the type it carries and, while it carries
  * one, the VFIO device registered for it through vfio-pci-core. */
 struct nvm_vf_vfio {
@@ -68,7 +95,7 @@ struct nvm_gpu {
 	struct pci_dev *pdev;
 	enum nvm_mode mode;
 	const struct nvm_gpu_model *model;
-	struct mutex lock;		/* the placement: used[], vfs[].type */
+	struct mutex lock;		/* the placement: used[], vfs[].type; mig */
 	unsigned int *used;		/* vGPUs per catalogue entry */
 
 	/* vendor mode: one entry per VF while SR-IOV is enabled */
@@ -80,6 +107,9 @@ struct nvm_gpu {
 	struct mdev_parent parent;
 	struct nvm_mdev_type *mtypes;
 	struct mdev_type **mtype_ptrs;
+
+	/* MIG-capable (the parameter mig_model), else NULL */
+	struct nvm_mig *mig;
 };
 
 extern struct pci_driver nvm_pci_driver;
@@ -94,6 +124,14 @@ int nvm_vf_probe(struct pci_dev *pdev);
 void nvm_vf_remove(struct pci_dev *pdev);
 int nvm_sriov_configure(struct pci_dev *pdev, int num_vfs);
 void nvm_vendor_gpu_remove(struct nvm_gpu *gpu);
+
+/* mig.c */
+int nvm_mig_init(void);
+void nvm_mig_exit(void);
+int nvm_mig_gpu_probe(struct nvm_gpu *gpu);
+void nvm_mig_gpu_remove(struct nvm_gpu *gpu);
+void nvm_mig_reset_done(struct nvm_gpu *gpu);
+void nvm_mig_vfs_enabled(struct nvm_gpu *gpu);
 
 /* mdev.c */
 int nvm_mdev_init(unsigned int core_instances);

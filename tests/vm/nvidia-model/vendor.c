@@ -297,6 +297,8 @@ int nvm_sriov_configure(struct pci_dev *pdev, int num_vfs)
 		kfree(vfs);
 		return ret;
 	}
+	/* enabling VFs drops a MIG GPU's instances */
+	nvm_mig_vfs_enabled(gpu);
 	return num_vfs;
 }
 
