@@ -776,7 +776,9 @@ test_killed (void)
   bus_harness_polkit_allow (h, mig_action);
   EXPECT_OK (create (c, A100X_PATH, "3g.40gb", 1, NULL, &ok_name, &ok_message));
   before = sim_instances (h, A100X);
-  g_assert_cmpstr (bus_instances (c, A100X_PATH), ==, "3g.40gb@0+4");
+  shown = bus_instances (c, A100X_PATH);
+  g_assert_cmpstr (shown, ==, "3g.40gb@0+4");
+  g_clear_pointer (&shown, g_free);
   g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", "nvml/nvmlDeviceCreateGpuInstanceWithPlacement hang skip=1"),
                    ==, 0);
   call_async (c, A100X_PATH, "CreateGpuInstances", g_variant_new ("(su@a{sv})", "1g.10gb", 3,
@@ -901,7 +903,10 @@ test_killed_mid_plan (void)
     g_assert_cmpstr (state, ==, "done");
     g_assert_nonnull (strstr (daemon_log, "Recovered: "));
     /* what the configuration says, and the bus shows it */
-    g_assert_cmpstr (bus_instances (c, A100X_PATH), ==, "2g.20gb@0+2 2g.20gb@2+2 2g.20gb@4+2");
+    {
+      g_autofree char *a100 = bus_instances (c, A100X_PATH);
+      g_assert_cmpstr (a100, ==, "2g.20gb@0+2 2g.20gb@2+2 2g.20gb@4+2");
+    }
     {
       g_autofree char *h100 = bus_instances (c, H100_PATH);
       g_auto (GStrv) words = g_strsplit (h100, " ", -1);

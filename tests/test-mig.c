@@ -499,12 +499,14 @@ test_faults_mode (Fixture *f, gconstpointer data)
     g_autofree char *rule = g_strdup_printf ("nvml/* errno=EIO skip=%u", k);
     g_autofree char *now = NULL;
     g_autofree char *armed = NULL;
+    g_autofree char *was = NULL;
     g_auto (GvMigModeOutcome) out = { 0 };
     gboolean ok;
 
     /* off, and nothing pending, before each try */
     g_assert_cmpint (sim_write (f, ".sim/faults", "clear"), ==, 0);
-    if (g_strcmp0 (mode_of (f, H100), "0 0") != 0) {
+    was = mode_of (f, H100);
+    if (g_strcmp0 (was, "0 0") != 0) {
       g_auto (GvMigModeOutcome) back = { 0 };
       g_assert_true (gv_mig_set_mode (&f->ctx, H100, FALSE, TRUE, &back, &error));
       g_assert_no_error (error);
