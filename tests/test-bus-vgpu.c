@@ -7,6 +7,7 @@
 #include "bus-harness.h"
 
 #include <fcntl.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <string.h>
@@ -855,6 +856,42 @@ test_vendor_capacity (void)
   assert_type_figures (c, L40S, "1163", 1, 2);
 }
 
+/* A host whose GPUs all come up without VFs lists no type before the
+ * first CreateVgpu: the figures must still count the whole GPU, whose
+ * largest type (L40S-48Q) showed only on the lists read before the first
+ * type was set (issue 14, point 6, as seen in the test VM). */
+static void
+test_vendor_capacity_cold (void)
+{
+  g_autofree char *source = g_build_filename (SCENARIO_DIR, "l40s-vendor-vfio.json", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("gpuvirt-cold-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "l40s-cold.json", NULL);
+  g_auto (GStrv) parts = NULL;
+  g_autofree char *cold = NULL;
+
+  g_assert_true (g_file_get_contents (source, &text, NULL, NULL));
+  parts = g_strsplit (text, "\"numvfs\": 32", -1);
+  g_assert_cmpuint (g_strv_length (parts), ==, 4); /* three GPUs had VFs */
+  cold = g_strjoinv ("\"numvfs\": 0", parts);
+  g_assert_true (g_file_set_contents (path, cold, -1, NULL));
+  {
+    g_autoptr (BusHarness) h = bus_harness_start (path);
+    g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+    g_autofree char *err_name = NULL, *err_message = NULL;
+    g_autoptr (GVariant) made = NULL;
+
+    allow_all (h);
+    made = create_vgpu (c, L40S, "L40S-24Q", NULL, &err_name, &err_message);
+    if (!made)
+      g_error ("CreateVgpu: %s: %s", err_name, err_message);
+    bus_harness_drain ();
+    assert_type_figures (c, L40S, "1163", 1, 2); /* 24Q: one more fits */
+  }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -863,6 +900,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vgpu/vendor/in-use", test_vendor_in_use);
   g_test_add_func ("/vgpu/vendor/create-until-full", test_vendor_create_until_full);
   g_test_add_func ("/vgpu/vendor/capacity", test_vendor_capacity);
+  g_test_add_func ("/vgpu/vendor/capacity-cold", test_vendor_capacity_cold);
   g_test_add_func ("/vgpu/mdev/vf", test_mdev_vf);
   g_test_add_func ("/vgpu/mdev/create-until-full", test_mdev_create_until_full);
   g_test_add_func ("/vgpu/mdev/t4-on-pf", test_t4_mdev_pf);

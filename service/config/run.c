@@ -471,6 +471,7 @@ gv_config_plan_run (GvConfigPlan *plan, const GvConfigRunOptions *options, GErro
   r.ctx.appear_ms = options->appear_ms;
   r.ctx.late = options->late;
   r.ctx.user_data = options->late_data;
+  r.ctx.names = names;
 
   for (guint i = 0; i < plan->steps->len; i++) {
     GvConfigPlanStep *s = plan->steps->pdata[i];

@@ -155,6 +155,7 @@ create_vendor (const GvVgpuContext *ctx, const char *pf, const char *const *cand
     int err = 0;
 
     t.candidates++;
+    gv_vgpu_note_types (ctx, vendor);
     if (!vendor || !vendor->current_known) {
       t.no_files++;
       continue;

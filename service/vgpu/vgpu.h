@@ -17,6 +17,7 @@
 #include "common/gv-error.h"
 
 #include "host/vgpu-files.h"
+#include "vgpu/type-names.h"
 
 G_BEGIN_DECLS
 
@@ -41,6 +42,9 @@ typedef struct {
                               * (nvidia/ or mdev_supported_types/); 0 = timeout_ms */
   GvVgpuLateFunc late;       /* may be NULL; USER_DATA must outlive the late write */
   GvVgpuProgressFunc progress; /* may be NULL */
+  /* may be NULL: learns the names of every type list read before a write,
+   * the only time a GPU's largest types show (see capacity.c) */
+  GvVgpuTypeNames *names;
   gpointer user_data;
 } GvVgpuContext;
 
