@@ -34,6 +34,7 @@ gv_vgpu_plan_free (GvVgpuPlan *plan)
   g_free (plan->type_text);
   g_free (plan->uuid);
   g_strfreev (plan->busy);
+  g_strfreev (plan->free_first);
   g_free (plan);
 }
 
@@ -578,6 +579,23 @@ gv_vgpu_plan_remove_mdev (GvHost *host, GvHostMdev *mdev, GError **error)
   return plan;
 }
 
+/* GPU's VFs whose vendor-VFIO files the model saw free (no type carried). */
+static GStrv
+free_vfs (GvHost *host, GvHostDevice *gpu)
+{
+  GStrvBuilder *free = g_strv_builder_new ();
+  GStrv vfs;
+
+  for (guint i = 0; gpu->fn->vfs && gpu->fn->vfs[i]; i++) {
+    GvHostDevice *vf = gv_host_lookup (host, gpu->fn->vfs[i]);
+    if (vf && vf->fn->vendor_vfio && vf->fn->vendor_vfio->current_type == 0)
+      g_strv_builder_add (free, vf->fn->bdf);
+  }
+  vfs = g_strv_builder_end (free);
+  g_strv_builder_unref (free);
+  return vfs;
+}
+
 GvVgpuPlan *
 gv_vgpu_plan_create_vgpu (GvHost *host, GvVgpuTypeNames *names, GvHostDevice *device, const char *wanted,
                           const char *uuid, guint num_vfs, GError **error)
@@ -617,6 +635,7 @@ gv_vgpu_plan_create_vgpu (GvHost *host, GvVgpuTypeNames *names, GvHostDevice *de
   plan->busy = on_vf ? strv_of (device->fn->bdf, NULL) : family_bdfs (gpu);
   plan->enables_vfs = !on_vf && device->framework != GV_HOST_FRAMEWORK_MDEV_PF && gpu->fn->sriov_numvfs == 0;
   plan->vfs_enabled = plan->enables_vfs ? (num_vfs ? num_vfs : gpu->fn->sriov_totalvfs) : 0;
+  plan->free_first = on_vf ? NULL : free_vfs (host, gpu);
   if (*uuid && gv_vgpu_find_mdev (host, uuid)) {
     g_set_error (error, GV_ERROR, GV_ERROR_EXISTS, "An mdev with UUID %s exists already", uuid);
     return NULL;

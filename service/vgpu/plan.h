@@ -55,6 +55,7 @@ typedef struct {
   GvHostFramework framework;
   GStrv busy;              /* BDFs and mdev UUIDs the call changes: no other call may meanwhile */
   gboolean no_op;          /* already as asked: nothing to write */
+  GStrv free_first;        /* CreateVgpu: the VFs the model saw carrying no type, to try first */
 } GvVgpuPlan;
 
 void gv_vgpu_plan_free (GvVgpuPlan *plan);

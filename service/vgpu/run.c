@@ -129,6 +129,7 @@ gv_vgpu_plan_run (const GvVgpuContext *ctx, GvJournal *journal, const GvVgpuPlan
       .wanted = plan->wanted,
       .uuid = plan->uuid,
       .num_vfs = plan->count,
+      .free_first = (const char *const *) plan->free_first,
     };
     ok = gv_vgpu_create (ctx, &request, &out->vgpu, &local);
     break;

@@ -117,6 +117,7 @@ typedef struct {
   const char *wanted;          /* type id or name */
   const char *uuid;            /* mdev frameworks; NULL or "" = generate */
   guint num_vfs;               /* VFs to enable when none are; 0 = sriov_totalvfs */
+  const char *const *free_first; /* may be NULL: VFs to try first (a hint, each is read) */
 } GvVgpuRequest;
 
 typedef struct {
