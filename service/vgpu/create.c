@@ -21,6 +21,20 @@ gv_vgpu_result_free (GvVgpuResult *result)
   g_free (result);
 }
 
+GvVgpuResult *
+gv_vgpu_result_copy (const GvVgpuResult *result)
+{
+  GvVgpuResult *copy = g_new0 (GvVgpuResult, 1);
+
+  *copy = *result;
+  copy->address = g_strdup (result->address);
+  copy->type_id = g_strdup (result->type_id);
+  copy->type_name = g_strdup (result->type_name);
+  copy->mdev_uuid = g_strdup (result->mdev_uuid);
+  copy->vfs = g_strdupv (result->vfs);
+  return copy;
+}
+
 /* What the VFs said when none could take the type. */
 typedef struct {
   guint candidates;

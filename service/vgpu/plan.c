@@ -3,6 +3,7 @@
  * nothing and asks nobody. */
 #include "vgpu/plan.h"
 #include "host/holders.h"
+#include "vgpu/capacity.h"
 
 #include <string.h>
 
@@ -643,6 +644,40 @@ gv_vgpu_plan_create_vgpu (GvHost *host, GvVgpuTypeNames *names, GvHostDevice *de
   if (device->framework != GV_HOST_FRAMEWORK_PENDING ? !check_type_known (host, names, gpu, wanted, error)
                                                      : !check_type_known_by_model (host, names, gpu, wanted, error))
     return NULL;
+  return g_steal_pointer (&plan);
+}
+
+GvVgpuPlan *
+gv_vgpu_plan_create_vgpus (GvHost *host, GvVgpuTypeNames *names, GvHostDevice *device, const char *wanted,
+                           guint count, guint num_vfs, GError **error)
+{
+  g_autoptr (GvVgpuPlan) plan = NULL;
+  GvHostDevice *gpu;
+  guint id, room = G_MAXUINT;
+
+  if (count == 0 || count > GV_VGPU_BATCH_MAX) {
+    g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "count %u: from 1 to %u vGPUs at once", count,
+                 GV_VGPU_BATCH_MAX);
+    return NULL;
+  }
+  plan = gv_vgpu_plan_create_vgpu (host, names, device, wanted, "", num_vfs, error);
+  if (!plan)
+    return NULL;
+  plan->batch = count;
+  gpu = gv_vgpu_gpu_of (host, device);
+  /* what the model says fits, so that a batch too big writes nothing */
+  if (gv_host_function_is_vf (device->fn))
+    room = 1;
+  else if (plan->enables_vfs)
+    room = plan->vfs_enabled;
+  else if (device->framework == GV_HOST_FRAMEWORK_VENDOR_VFIO &&
+           (id = gv_vgpu_type_names_resolve (names, wanted)) != 0)
+    room = gv_vgpu_vendor_capacity (host, names, gpu, id).fits;
+  if (count > room) {
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY, "%s has room for %u more vGPUs of type “%s”%s, not %u",
+                 device->fn->bdf, room, wanted, plan->enables_vfs ? " (one per VF it enables)" : "", count);
+    return NULL;
+  }
   return g_steal_pointer (&plan);
 }
 

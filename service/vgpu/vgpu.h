@@ -131,6 +131,7 @@ typedef struct {
 } GvVgpuResult;
 
 void gv_vgpu_result_free (GvVgpuResult *result);
+GvVgpuResult *gv_vgpu_result_copy (const GvVgpuResult *result);
 
 /* "Give me one vGPU of type WANTED": on mdev-pf an mdev on the PF; on
  * pending, mdev-vf or vendor-vfio, enables the VFs when none are (then
@@ -144,6 +145,15 @@ void gv_vgpu_result_free (GvVgpuResult *result);
  * is set on success only. */
 gboolean gv_vgpu_create (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuResult **result,
                          GError **error);
+
+/* COUNT vGPUs of REQUEST's type, one after another as gv_vgpu_create()
+ * makes each (the VFs enabled by the first when none are), as one
+ * transaction: when one fails, those made before are removed again (and
+ * the VFs disabled if the batch enabled them), and ERROR says which one
+ * failed and what is left. ctx->progress hears of each vGPU made.
+ * *RESULTS: the GvVgpuResults, in order. */
+gboolean gv_vgpu_create_batch (const GvVgpuContext *ctx, const GvVgpuRequest *request, guint count,
+                               GPtrArray **results, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvVgpuResult, gv_vgpu_result_free)
 
