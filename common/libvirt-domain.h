@@ -19,6 +19,9 @@ G_BEGIN_DECLS
 
 #define GV_LIBVIRT_NS "https://gpuvirt.org/xmlns/libvirt/1"
 
+/* The domain of parse errors (one code, 1: the message says what). */
+GQuark gv_libvirt_domain_error_quark (void);
+
 typedef struct {
   char *address;      /* "0000:01:00.0" (lowercase hex) */
   gboolean managed;   /* managed='yes' */
