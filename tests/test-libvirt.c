@@ -8,7 +8,9 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #define GPU "0000:01:00.0"
 
@@ -175,11 +177,267 @@ test_export_vgpu (void)
   bus_harness_ctl_run_clear (&run);
 }
 
+
+/* ---- the hook ---- */
+
+/* Runs the hook as libvirt does (root, the XML on stdin) with its record
+ * in the harness's directory; returns its exit status. */
+static int
+run_hook (BusHarness *h, const char *xml, const char *name, const char *op, const char *subop, char **err)
+{
+  g_autofree char *file = g_build_filename (h->dir, "hook-input.xml", NULL);
+  g_autofree char *state = g_build_filename (h->dir, "hook-state", NULL);
+  g_autofree char *script = g_strdup_printf ("GPUVIRT_HOOK_STATE_DIR='%s' exec \"$0\" \"$@\" - < '%s'", state, file);
+  const char *argv[] = { "/bin/sh", "-c", script, g_getenv ("GPUVIRT_LIBVIRT_HOOK"), name, op, subop, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *e = NULL;
+  int status;
+
+  g_assert_nonnull (argv[3]);
+  g_assert_true (g_file_set_contents (file, xml, -1, NULL));
+  status = bus_harness_run (h, FALSE, argv, &out, &e);
+  g_test_message ("hook %s %s %s -> %d\nstdout: %s\nstderr: %s", name, op, subop, status, out, e);
+  /* libvirt shows stderr; stdout stays empty (it would be taken as XML at migrate) */
+  g_assert_cmpstr (out, ==, "");
+  if (err)
+    *err = g_steal_pointer (&e);
+  return status;
+}
+
+static char *
+record_of (BusHarness *h)
+{
+  g_autofree char *path = g_build_filename (h->dir, "hook-state", "c7a5fdbd-edaf-9455-926a-d65c16db1809", NULL);
+  char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  return text;
+}
+
+static char *
+driver_of (BusHarness *h, const char *bdf)
+{
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  return bus_harness_device_string (c, bdf, "org.gpuvirt.Device", "Driver");
+}
+
+static void
+assert_drivers (BusHarness *h, const char *const *bdfs, const char *const *drivers)
+{
+  for (guint i = 0; bdfs[i]; i++) {
+    g_autofree char *driver = driver_of (h, bdfs[i]);
+    g_assert_cmpstr (driver, ==, drivers[i]);
+  }
+}
+
+static const char *const ws_functions[] = { "0000:01:00.0", "0000:01:00.1", "0000:01:00.2", "0000:01:00.3", NULL };
+static const char *const ws_host[] = { "nvidia", "snd_hda_intel", "xhci_hcd", "nvidia-gpu", NULL };
+static const char *const ws_vfio[] = { "vfio-pci", "vfio-pci", "vfio-pci", "vfio-pci", NULL };
+
+#define GPU_HOSTDEV(managed)                                                                                          \
+  "<hostdev mode='subsystem' type='pci' managed='" managed "'><source>"                                             \
+  "<address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source></hostdev>\n"
+#define OPT_IN "<gv:vm xmlns:gv='https://gpuvirt.org/xmlns/libvirt/1'/>\n"
+
+static void
+test_hook_passthrough (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("workstation");
+  g_autofree char *plain = domain_xml ("plain", NULL, GPU_HOSTDEV ("no"));
+  g_autofree char *yes = domain_xml ("yes", OPT_IN, GPU_HOSTDEV ("yes"));
+  /* the GPU alone: its companions follow it; plus a function gpuvirt does not manage */
+  g_autofree char *vm = domain_xml ("win11", OPT_IN,
+                                    GPU_HOSTDEV ("no")
+                                    "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+                                    "<address domain='0' bus='2' slot='0' function='0'/></source></hostdev>\n");
+  g_autofree char *err = NULL;
+  g_autofree char *record = NULL;
+
+  bus_harness_clear_sim_log (h);
+  /* without the opt-in: nothing at all, whatever the operation */
+  g_assert_cmpint (run_hook (h, plain, "plain", "prepare", "begin", NULL), ==, 0);
+  g_assert_cmpint (run_hook (h, plain, "plain", "release", "end", NULL), ==, 0);
+  /* other operations of an opted-in domain: nothing */
+  g_assert_cmpint (run_hook (h, vm, "win11", "start", "begin", NULL), ==, 0);
+  g_assert_cmpint (run_hook (h, vm, "win11", "stopped", "end", NULL), ==, 0);
+  bus_harness_assert_no_writes (h);
+  g_assert_null (record_of (h));
+
+  /* Xorg holds the GPU: refused with gpuvirtd's reason, nothing changed */
+  g_assert_cmpint (run_hook (h, vm, "win11", "prepare", "begin", &err), ==, 1);
+  g_assert_nonnull (strstr (err, "Xorg"));
+  g_assert_nonnull (strstr (err, "Nothing was changed"));
+  bus_harness_assert_no_writes (h);
+  assert_drivers (h, ws_functions, ws_host);
+  g_assert_null (record_of (h));
+  g_clear_pointer (&err, g_free);
+
+  /* managed='yes' on a GPU gpuvirt manages: refused before anything */
+  g_assert_cmpint (run_hook (h, yes, "yes", "prepare", "begin", &err), ==, 1);
+  g_assert_nonnull (strstr (err, "managed='yes'"));
+  g_assert_nonnull (strstr (err, "gpuvirtctl export libvirt 0000:01:00.0"));
+  bus_harness_assert_no_writes (h);
+  g_clear_pointer (&err, g_free);
+
+  /* the display closes the GPU: bound with its companions, recorded */
+  bus_harness_write_sim (h, ".sim/holders", "remove 1834");
+  bus_harness_write_sim (h, ".sim/holders", "remove 1102");
+  g_assert_cmpint (run_hook (h, vm, "win11", "prepare", "begin", NULL), ==, 0);
+  assert_drivers (h, ws_functions, ws_vfio);
+  record = record_of (h);
+  g_assert_nonnull (record);
+  g_assert_nonnull (strstr (record, "Bound=0000:01:00.0;"));
+  g_clear_pointer (&record, g_free);
+  /* the NVMe (not managed) was left alone */
+  {
+    g_autofree char *nvme = driver_of (h, "0000:02:00.0");
+    g_assert_cmpstr (nvme, ==, "nvme");
+  }
+
+  /* libvirt retries: a second prepare changes nothing and keeps the record */
+  bus_harness_clear_sim_log (h);
+  g_assert_cmpint (run_hook (h, vm, "win11", "prepare", "begin", NULL), ==, 0);
+  bus_harness_assert_no_writes (h);
+  record = record_of (h);
+  g_assert_nonnull (record);
+  g_clear_pointer (&record, g_free);
+
+  /* a VM holds it: another domain's prepare is refused naming it */
+  {
+    g_autofree char *other = g_strdup (vm);
+    g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+    g_autofree char *node = bus_harness_device_string (c, GPU, "org.gpuvirt.Device", "VfioGroupNode");
+    g_autofree char *add = g_strdup_printf ("add 4321 qemu-system-x86 %s", node);
+    g_assert_cmpint (bus_harness_write_sim (h, ".sim/holders", add), ==, 0);
+    /* gpuvirtd reads holders again after 250 ms */
+    g_usleep (300 * 1000);
+    bus_harness_clear_sim_log (h);
+    g_assert_cmpint (run_hook (h, other, "win11", "prepare", "begin", &err), ==, 1);
+    g_assert_nonnull (strstr (err, "qemu-system-x86 (4321)"));
+    bus_harness_assert_no_writes (h);
+    bus_harness_write_sim (h, ".sim/holders", "remove 4321");
+    g_usleep (300 * 1000);
+    g_clear_pointer (&err, g_free);
+  }
+
+  /* release: every function back to the driver it had, the record gone */
+  g_assert_cmpint (run_hook (h, vm, "win11", "release", "end", NULL), ==, 0);
+  assert_drivers (h, ws_functions, ws_host);
+  g_assert_null (record_of (h));
+  bus_harness_clear_sim_log (h);
+  g_assert_cmpint (run_hook (h, vm, "win11", "release", "end", NULL), ==, 0);
+  bus_harness_assert_no_writes (h);
+
+  /* a device the configuration's boot plan bound (on vfio-pci before
+   * prepare) is not prepare's: release leaves it there */
+  {
+    const char *argv[] = { g_getenv ("GPUVIRTCTL"), "bind", GPU, NULL };
+    g_autofree char *o = NULL;
+    g_autofree char *e = NULL;
+    g_assert_cmpint (bus_harness_run (h, FALSE, argv, &o, &e), ==, 0);
+  }
+  g_assert_cmpint (run_hook (h, vm, "win11", "prepare", "begin", NULL), ==, 0);
+  g_assert_null (record_of (h));
+  g_assert_cmpint (run_hook (h, vm, "win11", "release", "end", NULL), ==, 0);
+  assert_drivers (h, ws_functions, ws_vfio);
+
+  /* gpuvirtd gone and not activatable (this private bus has no activation
+   * file): a clear message, nothing changed */
+  {
+    int status = -1;
+    kill (h->daemon_pid, SIGTERM);
+    g_assert_cmpint (waitpid (h->daemon_pid, &status, 0), ==, h->daemon_pid);
+    g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    g_spawn_close_pid (h->daemon_pid);
+    h->daemon_pid = 0;
+  }
+  bus_harness_clear_sim_log (h);
+  g_assert_cmpint (run_hook (h, vm, "second", "prepare", "begin", &err), ==, 1);
+  g_assert_nonnull (strstr (err, "gpuvirtd is not available"));
+  g_assert_nonnull (strstr (err, "nothing was changed"));
+  bus_harness_assert_no_writes (h);
+}
+
+static void
+test_hook_vgpu (void)
+{
+  const char *uuid = "8a2f4c1e-0b3d-4e5f-9a6b-7c8d9e0f1a2b";
+  g_autofree char *err = NULL;
+
+  {
+    /* a T4 (mdevs on the GPU): prepare makes the mdev with the domain's UUID */
+    g_autoptr (BusHarness) h = bus_harness_start ("big-host");
+    g_autofree char *devices = g_strdup_printf ("<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source>"
+                                                "<address uuid='%s'/></source></hostdev>\n", uuid);
+    g_autofree char *meta = g_strdup_printf ("<gv:vm xmlns:gv='https://gpuvirt.org/xmlns/libvirt/1'>"
+                                             "<gv:mdev uuid='%s' parent='0000:c8:00.0' type='nvidia-231'/></gv:vm>\n",
+                                             uuid);
+    g_autofree char *vm = domain_xml ("vgpu", meta, devices);
+    g_autofree char *bare = domain_xml ("vgpu", OPT_IN, devices);
+    g_autofree char *record = NULL;
+    g_autofree char *rel = g_strdup_printf ("sys/bus/mdev/devices/%s/mdev_type/name", uuid);
+
+    /* no type for a missing mdev: refused, nothing made */
+    bus_harness_clear_sim_log (h);
+    g_assert_cmpint (run_hook (h, bare, "vgpu", "prepare", "begin", &err), ==, 1);
+    g_assert_nonnull (strstr (err, "<gpuvirt:mdev"));
+    bus_harness_assert_no_writes (h);
+    g_clear_pointer (&err, g_free);
+
+    g_assert_cmpint (run_hook (h, vm, "vgpu", "prepare", "begin", NULL), ==, 0);
+    {
+      g_autofree char *name = bus_harness_read_sim (h, rel);
+      g_assert_cmpstr (name, !=, "");
+    }
+    record = record_of (h);
+    g_assert_nonnull (strstr (record, uuid));
+    bus_harness_clear_sim_log (h);
+    g_assert_cmpint (run_hook (h, vm, "vgpu", "prepare", "begin", NULL), ==, 0);
+    bus_harness_assert_no_writes (h);
+    g_assert_cmpint (run_hook (h, vm, "vgpu", "release", "end", NULL), ==, 0);
+    {
+      g_autofree char *name = bus_harness_read_sim (h, rel);
+      g_assert_cmpstr (name, ==, "");
+    }
+    g_assert_null (record_of (h));
+  }
+  {
+    /* a vendor-VFIO VF: prepare gives it the type and leaves it on nvidia */
+    g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
+    g_autofree char *vm = domain_xml ("vf",
+                                      "<gv:vm xmlns:gv='https://gpuvirt.org/xmlns/libvirt/1'>"
+                                      "<gv:vf address='0000:01:00.4' type='L40S-24Q'/></gv:vm>\n",
+                                      "<hostdev mode='subsystem' type='pci' managed='no'><source>"
+                                      "<address domain='0x0000' bus='0x01' slot='0x00' function='0x4'/>"
+                                      "</source></hostdev>\n");
+    g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+    g_autofree char *type = NULL;
+    g_autofree char *driver = NULL;
+
+    g_assert_cmpint (run_hook (h, vm, "vf", "prepare", "begin", NULL), ==, 0);
+    type = bus_harness_device_string (c, "0000:01:00.4", "org.gpuvirt.Vgpu", "CurrentTypeName");
+    g_assert_cmpstr (type, ==, "NVIDIA L40S-24Q");
+    driver = driver_of (h, "0000:01:00.4");
+    g_assert_cmpstr (driver, ==, "nvidia");
+    bus_harness_clear_sim_log (h);
+    g_assert_cmpint (run_hook (h, vm, "vf", "prepare", "begin", NULL), ==, 0);
+    bus_harness_assert_no_writes (h);
+    g_assert_cmpint (run_hook (h, vm, "vf", "release", "end", NULL), ==, 0);
+    g_clear_pointer (&type, g_free);
+    type = bus_harness_device_string (c, "0000:01:00.4", "org.gpuvirt.Vgpu", "CurrentType");
+    g_assert_cmpstr (type, ==, "");
+    g_assert_null (record_of (h));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/libvirt/export/gpu", test_export_gpu);
   g_test_add_func ("/libvirt/export/vgpu", test_export_vgpu);
+  g_test_add_func ("/libvirt/hook/passthrough", test_hook_passthrough);
+  g_test_add_func ("/libvirt/hook/vgpu", test_hook_vgpu);
   return g_test_run ();
 }
