@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -431,6 +432,216 @@ test_hook_vgpu (void)
   }
 }
 
+/* ---- doctor ---- */
+
+static void
+put (const char *dir, const char *name, const char *text)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *parent = g_path_get_dirname (path);
+
+  g_assert_cmpint (g_mkdir_with_parents (parent, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+}
+
+/* The rows of `gpuvirtctl doctor --json` (as nobody) about SUBJECT: "id severity" each. */
+static char *
+doctor_rows (BusHarness *h, const char *subject, char **fixes)
+{
+  BusHarnessCtlRun run = { 0 };
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GString) rows = g_string_new (NULL);
+  g_autoptr (GString) fix = g_string_new (NULL);
+  JsonArray *findings;
+
+  bus_harness_ctl (h, TRUE, &run, "doctor", "--json", NULL);
+  g_assert_true (json_parser_load_from_data (parser, run.out, -1, NULL));
+  findings = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "Findings");
+  for (guint i = 0; i < json_array_get_length (findings); i++) {
+    JsonObject *f = json_array_get_object_element (findings, i);
+    if (!g_str_equal (json_object_get_string_member (f, "Subject"), subject))
+      continue;
+    g_string_append_printf (rows, "%s %s\n", json_object_get_string_member (f, "Id"),
+                            json_object_get_string_member (f, "Severity"));
+    g_string_append_printf (fix, "%s\n%s\n", json_object_get_string_member (f, "Message"),
+                            json_object_get_string_member (f, "Fix"));
+  }
+  bus_harness_ctl_run_clear (&run);
+  if (fixes)
+    *fixes = g_strdup (fix->str);
+  return g_string_free (g_steal_pointer (&rows), FALSE);
+}
+
+static void
+test_doctor (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("workstation");
+  g_autofree char *golden = data_file ("workstation-export.xml");
+  g_autofree char *yes = domain_xml ("yes", NULL, GPU_HOSTDEV ("yes"));
+  g_autofree char *good = domain_xml ("good", OPT_IN, golden);
+  g_autofree char *nvme = domain_xml ("nvme", NULL,
+                                      "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+                                      "<address domain='0x0000' bus='0x02' slot='0x00' function='0x0'/></source>"
+                                      "</hostdev>\n");
+  g_autofree char *f_yes = g_build_filename (h->libvirt_dir, "yes.xml", NULL);
+  g_autofree char *f_good = g_build_filename (h->libvirt_dir, "good.xml", NULL);
+  g_autofree char *f_nvme = g_build_filename (h->libvirt_dir, "nvme.xml", NULL);
+  g_autofree char *f_bad = g_build_filename (h->libvirt_dir, "broken.xml", NULL);
+  g_autofree char *rows = NULL;
+  g_autofree char *fixes = NULL;
+  BusHarnessCtlRun run = { 0 };
+
+  /* no directory: no rows */
+  rows = doctor_rows (h, f_yes, NULL);
+  g_assert_cmpstr (rows, ==, "");
+  g_clear_pointer (&rows, g_free);
+
+  put (h->libvirt_dir, "yes.xml", yes);
+  put (h->libvirt_dir, "good.xml", good);
+  put (h->libvirt_dir, "nvme.xml", nvme);
+  put (h->libvirt_dir, "broken.xml", "<domain><name>x</name>");
+  put (h->libvirt_dir, "notes.txt", "not a domain");
+  g_chmod (h->libvirt_dir, 0700);
+
+  rows = doctor_rows (h, f_yes, &fixes);
+  g_assert_cmpstr (rows, ==, "libvirt-managed warning\nlibvirt-companions warning\nlibvirt-opt-in warning\n");
+  g_assert_nonnull (strstr (fixes, "0000:01:00.1, 0000:01:00.2, 0000:01:00.3"));
+  g_assert_nonnull (strstr (fixes, "Run: gpuvirtctl export libvirt 0000:01:00.0"));
+  g_assert_nonnull (strstr (fixes, "virsh edit yes"));
+  g_clear_pointer (&rows, g_free);
+  rows = doctor_rows (h, f_good, NULL);
+  g_assert_cmpstr (rows, ==, "libvirt-domain ok\n");
+  g_clear_pointer (&rows, g_free);
+  /* a function gpuvirt does not manage is libvirt's own business */
+  rows = doctor_rows (h, f_nvme, NULL);
+  g_assert_cmpstr (rows, ==, "");
+  g_clear_pointer (&rows, g_free);
+  rows = doctor_rows (h, f_bad, NULL);
+  g_assert_cmpstr (rows, ==, "libvirt-domain info\n");
+
+  /* the text form: the file as the subject, the fix below the row */
+  bus_harness_ctl (h, TRUE, &run, "doctor", NULL);
+  g_assert_nonnull (strstr (run.out, "[libvirt-managed]"));
+  g_assert_nonnull (strstr (run.out, "fix: Run: gpuvirtctl export libvirt 0000:01:00.0"));
+  bus_harness_ctl_run_clear (&run);
+  bus_harness_assert_no_writes (h);
+}
+
+/* ---- config import ---- */
+
+static void
+test_import_driverctl (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("workstation");
+  g_autofree char *root = g_build_filename (h->dir, "other-host", NULL);
+  g_autofree char *dir = g_build_filename (root, "etc", "driverctl.d", NULL);
+  g_autofree char *bad1 = g_build_filename (dir, "pci-0000:00:14.0", NULL);
+  g_autofree char *bad2 = g_build_filename (dir, "pci-0000:77:00.0", NULL);
+  g_autofree char *config = NULL;
+  BusHarnessCtlRun run = { 0 };
+
+  /* nothing there: said, exit 0 */
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "driverctl", "--root", root, NULL), ==, 0);
+  g_assert_nonnull (strstr (run.err, "does not exist"));
+
+  put (dir, "pci-0000:01:00.1", "vfio-pci\n");   /* a companion: its GPU */
+  put (dir, "pci-0000:02:00.0", "vfio-pci\n");   /* the NVMe: [Manage] first */
+  put (dir, "pci-0000:00:14.0", "xhci_hcd\n");   /* another driver */
+  put (dir, "pci-0000:77:00.0", "vfio-pci\n");   /* not on this host */
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "driverctl", "--root", root, NULL), ==, 1);
+  {
+    g_autofree char *want = g_strdup_printf ("# functions gpuvirt may move besides GPUs (from driverctl)\n"
+                                             "[Manage]\nDevices=0000:02:00.0\n\n"
+                                             "# from %s/pci-0000:01:00.1 (companion 0000:01:00.1 follows its GPU)\n"
+                                             "[Device 0000:01:00.0]\nId=10de:1eb1\nPassthrough=true\n\n"
+                                             "# from %s/pci-0000:02:00.0\n"
+                                             "[Device 0000:02:00.0]\nId=144d:a80a\nPassthrough=true\n",
+                                             dir, dir);
+    g_assert_cmpstr (run.out, ==, want);
+  }
+  g_assert_cmpint (bus_harness_count_lines (run.err, "cannot map: "), ==, 2);
+  g_assert_nonnull (strstr (run.err, "pins 0000:00:14.0 to xhci_hcd"));
+  g_assert_nonnull (strstr (run.err, "no PCI function 0000:77:00.0"));
+  /* --apply with entries that cannot be mapped saves nothing */
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "driverctl", "--root", root, "--apply", NULL),
+                   ==, 1);
+  g_assert_false (g_file_test (h->config, G_FILE_TEST_EXISTS));
+
+  /* merged into the main file, with what is there kept, and applied */
+  g_assert_cmpint (g_unlink (bad1), ==, 0);
+  g_assert_cmpint (g_unlink (bad2), ==, 0);
+  bus_harness_write_sim (h, ".sim/holders", "remove 1834");
+  bus_harness_write_sim (h, ".sim/holders", "remove 1102");
+  put (h->dir, "gpuvirt.conf", "# mine\n[Manage]\nClasses=0200\n\n[Device 01:00.0]\nId=10de:1eb1\n");
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "config", "reload", NULL), ==, 0);
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "config", "import", "driverctl", "--root", root, "--apply", NULL),
+                   ==, 0);
+  g_assert_true (g_file_get_contents (h->config, &config, NULL, NULL));
+  g_test_message ("merged:\n%s", config);
+  g_assert_true (g_str_has_prefix (config, "# mine\n[Manage]\nClasses=0200\nDevices=0000:02:00.0\n\n"
+                                           "[Device 01:00.0]\nId=10de:1eb1\nPassthrough=true\n"));
+  g_assert_nonnull (strstr (config, "[Device 0000:02:00.0]\nId=144d:a80a\nPassthrough=true\n"));
+  assert_drivers (h, ws_functions, ws_vfio);
+  {
+    g_autofree char *nvme = driver_of (h, "0000:02:00.0");
+    g_assert_cmpstr (nvme, ==, "vfio-pci");
+  }
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "rpm", NULL), ==, 2);
+  bus_harness_ctl_run_clear (&run);
+}
+
+static void
+test_import_mdevctl (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("big-host");
+  g_autofree char *root = g_build_filename (h->dir, "other-host", NULL);
+  g_autofree char *dir = g_build_filename (root, "etc", "mdevctl.d", NULL);
+  g_autofree char *t4 = g_build_filename (dir, "0000:c8:00.0", NULL);
+  g_autofree char *config = NULL;
+  g_autofree char *made = NULL;
+  BusHarnessCtlRun run = { 0 };
+  const char *uuid = "1a2b3c4d-0000-4000-8000-00000000000a";
+
+  put (t4, uuid, "{\"mdev_type\": \"nvidia-231\", \"start\": \"auto\", \"attrs\": []}\n");
+  put (t4, "1a2b3c4d-0000-4000-8000-00000000000b", "{\"mdev_type\": \"nvidia-231\", \"start\": \"manual\"}\n");
+  put (t4, "1a2b3c4d-0000-4000-8000-00000000000c",
+       "{\"mdev_type\": \"nvidia-231\", \"start\": \"auto\", \"attrs\": [{\"x\": \"1\"}]}\n");
+  put (dir, "0000:99:00.0/1a2b3c4d-0000-4000-8000-00000000000d", "{\"mdev_type\": \"nvidia-231\", \"start\": \"auto\"}\n");
+  put (dir, "scripts.d/callouts/x", "#!/bin/sh\n");
+  put (t4, "not-a-uuid", "{}");
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "mdevctl", "--root", root, NULL), ==, 1);
+  g_assert_nonnull (strstr (run.out, "[Mdev 1a2b3c4d-0000-4000-8000-00000000000a]\nParent=0000:c8:00.0\n"
+                                     "ParentId=10de:1eb8\nType=nvidia-231\n"));
+  g_assert_cmpint (bus_harness_count_lines (run.out, "[Mdev "), ==, 1);
+  g_assert_cmpint (bus_harness_count_lines (run.err, "cannot map: "), ==, 5);
+  g_assert_nonnull (strstr (run.err, "\"start\": \"manual\""));
+  g_assert_nonnull (strstr (run.err, "\"attrs\""));
+  g_assert_nonnull (strstr (run.err, "0000:99:00.0"));
+  g_assert_nonnull (strstr (run.err, "callout scripts"));
+  g_assert_nonnull (strstr (run.err, "no mdev UUID"));
+
+  {
+    g_autofree char *gone = g_build_filename (dir, "scripts.d", NULL);
+    const char *argv[] = { "rm", "-rf", gone, NULL };
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+  }
+  {
+    g_autofree char *keep = g_build_filename (t4, uuid, NULL);
+    g_autofree char *text = NULL;
+    g_assert_true (g_file_get_contents (keep, &text, NULL, NULL));
+    const char *argv[] = { "rm", "-rf", dir, NULL };
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    put (t4, uuid, text);
+  }
+  g_assert_cmpint (bus_harness_ctl (h, FALSE, &run, "config", "import", "mdevctl", "--root", root, "--apply", NULL),
+                   ==, 0);
+  g_assert_true (g_file_get_contents (h->config, &config, NULL, NULL));
+  g_assert_nonnull (strstr (config, "[Mdev 1a2b3c4d-0000-4000-8000-00000000000a]\nParent=0000:c8:00.0\n"));
+  made = bus_harness_read_sim (h, "sys/bus/mdev/devices/1a2b3c4d-0000-4000-8000-00000000000a/mdev_type/name");
+  g_assert_cmpstr (made, !=, "");
+  bus_harness_ctl_run_clear (&run);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -439,5 +650,8 @@ main (int argc, char **argv)
   g_test_add_func ("/libvirt/export/vgpu", test_export_vgpu);
   g_test_add_func ("/libvirt/hook/passthrough", test_hook_passthrough);
   g_test_add_func ("/libvirt/hook/vgpu", test_hook_vgpu);
+  g_test_add_func ("/libvirt/doctor", test_doctor);
+  g_test_add_func ("/libvirt/import/driverctl", test_import_driverctl);
+  g_test_add_func ("/libvirt/import/mdevctl", test_import_mdevctl);
   return g_test_run ();
 }
