@@ -249,21 +249,22 @@ static const Verb verbs[] = {
     N_("Asks gpuvirtd to read its configuration files again, as SIGHUP does. Files\n"
        "with problems are not used (the previous configuration stays) and the\n"
        "problems are printed. Nothing is applied to the devices.\n") },
-  { "config import", 1, 1, OPT_APPLY | OPT_ROOT, verb_config_import, N_("driverctl|mdevctl"),
+  { "config import", 1, 1, OPT_APPLY | OPT_ROOT, verb_config_import, N_("FORMAT"),
     N_("Turn driverctl's or mdevctl's settings into gpuvirt's"),
     N_("Reads the settings another tool keeps and prints the same as gpuvirt's\n"
-       "configuration: with driverctl, its overrides in /etc/driverctl.d/pci-ADDRESS\n"
-       "(a function pinned to vfio-pci becomes Passthrough=true on its GPU); with\n"
-       "mdevctl, its definitions in /etc/mdevctl.d/PARENT/UUID (each becomes an\n"
-       "[Mdev UUID] group with its parent and type). Every entry that cannot be\n"
-       "mapped (another driver than vfio-pci, an mdev started by hand, mdev\n"
-       "attributes, a device this host lacks) is named on stderr with the reason,\n"
-       "and the exit status is then 1. With --apply (and nothing unmapped), the\n"
-       "groups are merged into gpuvirtd's main configuration file, which is saved\n"
-       "and applied as 'config save --apply' does. --root reads the files below\n"
-       "another directory (a copy of another host's /etc).\n") },
+       "configuration. FORMAT is driverctl or mdevctl. driverctl: its overrides in\n"
+       "/etc/driverctl.d/pci-ADDRESS (a function pinned to vfio-pci becomes\n"
+       "Passthrough=true on its GPU). mdevctl: its definitions in\n"
+       "/etc/mdevctl.d/PARENT/UUID (each becomes an [Mdev UUID] group with its\n"
+       "parent and type). Every entry that cannot be mapped (another driver than\n"
+       "vfio-pci, an mdev started by hand, mdev attributes, a device this host\n"
+       "lacks) is named on stderr with the reason, and the exit status is then 1.\n"
+       "With --apply (and nothing unmapped), the groups are merged into gpuvirtd's\n"
+       "main configuration file, which is saved and applied as\n"
+       "'config save --apply' does. --root reads the files below another directory\n"
+       "(a copy of another host's /etc).\n") },
   { "export", 2, 2, OPT_JSON | OPT_GUEST_BUS, verb_export, N_("libvirt DEVICE|VGPU"),
-    N_("Print the libvirt XML a virtual machine needs for a device"),
+    N_("Print a device's libvirt XML for a VM"),
     N_("Prints what a libvirt domain needs to use DEVICE or VGPU, for 'virsh edit'\n"
        "or virt-manager's XML view: the <hostdev> elements for <devices>, and\n"
        "gpuvirt's element for <metadata>, which lets gpuvirt's libvirt hook bind\n"
