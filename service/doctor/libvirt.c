@@ -56,8 +56,9 @@ check_domain (GvHost *host, const char *file, const GvLibvirtDomain *d, GPtrArra
                                             "gives it to the default driver on release instead of the one it had, "
                                             "and leaves its companions on the host",
                                             d->name, p->address);
+      g_autofree char *fix = export_fix (d->name, gpu);
       g_ptr_array_add (findings, gv_doctor_finding_new (GV_DOCTOR_LIBVIRT_MANAGED, GV_DOCTOR_SEVERITY_WARNING, file, m,
-                                                        export_fix (d->name, gpu)));
+                                                        fix));
       problems++;
     }
     for (guint j = 0; j < gpus->len; j++)
@@ -80,16 +81,18 @@ check_domain (GvHost *host, const char *file, const GvLibvirtDomain *d, GPtrArra
       g_autofree char *m = g_strdup_printf ("Domain '%s' passes part of %s but not %s: they are bound to vfio-pci "
                                             "together, and the guest gets only what the domain lists",
                                             d->name, gpu, missing->str);
+      g_autofree char *fix = export_fix (d->name, gpu);
       g_ptr_array_add (findings, gv_doctor_finding_new (GV_DOCTOR_LIBVIRT_COMPANIONS, GV_DOCTOR_SEVERITY_WARNING, file,
-                                                        m, export_fix (d->name, gpu)));
+                                                        m, fix));
       problems++;
     }
     if (!d->opted_in) {
       g_autofree char *m = g_strdup_printf ("Domain '%s' passes %s without gpuvirt's opt-in in its <metadata>: "
                                             "nothing binds it before the domain starts or gives it back after",
                                             d->name, gpu);
+      g_autofree char *fix = export_fix (d->name, gpu);
       g_ptr_array_add (findings, gv_doctor_finding_new (GV_DOCTOR_LIBVIRT_OPT_IN, GV_DOCTOR_SEVERITY_WARNING, file, m,
-                                                        export_fix (d->name, gpu)));
+                                                        fix));
       problems++;
     }
   }
