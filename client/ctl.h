@@ -45,8 +45,12 @@ typedef struct
   /* bind, return, sriov, vgpu create, vgpu remove */
   gboolean persist;         /* --persist: gpuvirtd records the change in its configuration */
   /* config save, apply */
-  gboolean apply;           /* config save --apply */
+  gboolean apply;           /* config save --apply, config import --apply */
   gboolean dry_run;         /* apply --dry-run */
+  /* export libvirt */
+  guint guest_bus;          /* --guest-bus, default 0x10 */
+  /* config import driverctl|mdevctl */
+  const char *root;         /* --root, default "/" */
 } CtlArgs;
 
 extern CtlArgs ctl_args;
@@ -71,6 +75,21 @@ int verb_config_check (sd_bus *bus, int argc, char **argv);
 int verb_config_save (sd_bus *bus, int argc, char **argv);
 int verb_config_reload (sd_bus *bus, int argc, char **argv);
 int verb_apply (sd_bus *bus, int argc, char **argv);
+int verb_export (sd_bus *bus, int argc, char **argv);
+int verb_config_import (sd_bus *bus, int argc, char **argv);
+
+/* SaveConfig(TEXT) with --apply as given, then what config save prints;
+ * NAME says where TEXT came from. Returns an exit code. */
+int ctl_config_save_text (sd_bus *bus, const char *name, const char *text);
+
+/* SaveConfig(TEXT) with --apply as given, then what config save prints;
+ * NAME says where TEXT came from. Returns an exit code. */
+int ctl_config_save_text (sd_bus *bus, const char *name, const char *text);
+
+/* config import driverctl|mdevctl (import-driverctl.c, import-mdevctl.c):
+ * the tool's files below ROOT as gpuvirt's configuration. Exit codes. */
+int ctl_import_driverctl (sd_bus *bus, const char *root);
+int ctl_import_mdevctl (sd_bus *bus, const char *root);
 
 /* Appends {"persist": true} to an open options a{sv} when --persist was
  * given. */

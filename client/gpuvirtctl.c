@@ -17,7 +17,7 @@
 #error "GPUVIRT_VERSION must be defined by the build"
 #endif
 
-CtlArgs ctl_args = { .json = CTL_JSON_OFF };
+CtlArgs ctl_args = { .json = CTL_JSON_OFF, .guest_bus = 0x10, .root = "/" };
 
 /* Options a verb may take beyond --help and --no-ask-password. */
 enum
@@ -37,6 +37,8 @@ enum
   OPT_PERSIST = 1 << 12,
   OPT_APPLY = 1 << 13,
   OPT_DRY_RUN = 1 << 14,
+  OPT_GUEST_BUS = 1 << 19,
+  OPT_ROOT = 1 << 20,
 };
 
 /* What the passthrough verbs share. */
@@ -80,6 +82,10 @@ static const struct
     N_("Then bring the host to the saved configuration") },
   { OPT_DRY_RUN, "--dry-run", "     --dry-run", NULL,
     N_("Only show what would change; change nothing") },
+  { OPT_GUEST_BUS, "--guest-bus", "     --guest-bus=", N_("BUS"),
+    N_("Guest PCI bus of a multifunction device (default: 0x10)") },
+  { OPT_ROOT, "--root", "     --root=", N_("DIR"),
+    N_("Read the tool's files below DIR instead of /") },
   { OPT_JSON, "--json", "     --json[=", N_("MODE"),
     N_("Print JSON: pretty (the default), short (one line) or off") },
 };
@@ -243,6 +249,32 @@ static const Verb verbs[] = {
     N_("Asks gpuvirtd to read its configuration files again, as SIGHUP does. Files\n"
        "with problems are not used (the previous configuration stays) and the\n"
        "problems are printed. Nothing is applied to the devices.\n") },
+  { "config import", 1, 1, OPT_APPLY | OPT_ROOT, verb_config_import, N_("FORMAT"),
+    N_("Turn driverctl's or mdevctl's settings into gpuvirt's"),
+    N_("Reads the settings another tool keeps and prints the same as gpuvirt's\n"
+       "configuration. FORMAT is driverctl or mdevctl. driverctl: its overrides in\n"
+       "/etc/driverctl.d/pci-ADDRESS (a function pinned to vfio-pci becomes\n"
+       "Passthrough=true on its GPU). mdevctl: its definitions in\n"
+       "/etc/mdevctl.d/PARENT/UUID (each becomes an [Mdev UUID] group with its\n"
+       "parent and type). Every entry that cannot be mapped (another driver than\n"
+       "vfio-pci, an mdev started by hand, mdev attributes, a device this host\n"
+       "lacks) is named on stderr with the reason, and the exit status is then 1.\n"
+       "With --apply (and nothing unmapped), the groups are merged into gpuvirtd's\n"
+       "main configuration file, which is saved and applied as\n"
+       "'config save --apply' does. --root reads the files below another directory\n"
+       "(a copy of another host's /etc).\n") },
+  { "export", 2, 2, OPT_JSON | OPT_GUEST_BUS, verb_export, N_("libvirt DEVICE|VGPU"),
+    N_("Print a device's libvirt XML for a VM"),
+    N_("Prints what a libvirt domain needs to use DEVICE or VGPU, for 'virsh edit'\n"
+       "or virt-manager's XML view: the <hostdev> elements for <devices>, and\n"
+       "gpuvirt's element for <metadata>, which lets gpuvirt's libvirt hook bind\n"
+       "the devices when the domain starts and give them back when it stops.\n"
+       "DEVICE, a GPU or one of its functions, gives one <hostdev managed='no'>\n"
+       "per function a bind takes (the GPU with its companions); several share\n"
+       "one guest slot on guest bus --guest-bus, the GPU as function 0 with\n"
+       "multifunction='on', as on the host. VGPU, an mdev's UUID or a VF carrying\n"
+       "a vGPU type, gives its <hostdev> and, in the metadata, its type and parent\n"
+       "so that the hook can make it when it is missing.\n") },
   { "apply", 0, 0, OPT_JSON | OPT_DRY_RUN | OPT_TIMEOUT, verb_apply, "",
     N_("Bring the host to the configured state"),
     N_("Asks gpuvirtd to bring the host to its configuration, in order: passthrough\n"
@@ -456,6 +488,8 @@ main (int argc, char **argv)
     ARG_PERSIST,
     ARG_APPLY,
     ARG_DRY_RUN,
+    ARG_GUEST_BUS,
+    ARG_ROOT,
   };
   static const struct option options[] = {
     { "help", no_argument, NULL, 'h' },
@@ -476,6 +510,8 @@ main (int argc, char **argv)
     { "persist", no_argument, NULL, ARG_PERSIST },
     { "apply", no_argument, NULL, ARG_APPLY },
     { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+    { "guest-bus", required_argument, NULL, ARG_GUEST_BUS },
+    { "root", required_argument, NULL, ARG_ROOT },
     {},
   };
   g_autoptr (sd_bus) bus = NULL;
@@ -595,6 +631,25 @@ main (int argc, char **argv)
       case ARG_DRY_RUN:
         ctl_args.dry_run = TRUE;
         given |= OPT_DRY_RUN;
+        break;
+      case ARG_GUEST_BUS:
+        {
+          guint64 n;
+          const char *digits = g_str_has_prefix (optarg, "0x") ? optarg + 2 : optarg;
+
+          /* bus 0 is the root complex: no multifunction device of ours there */
+          if (!g_ascii_string_to_unsigned (digits, digits == optarg ? 10 : 16, 1, 0xff, &n, NULL))
+            {
+              g_autofree char *m = g_strdup_printf (_("Invalid guest bus '%s': give 1 to 255 (or 0x01 to 0xff)."), optarg);
+              return ctl_usage_error (m);
+            }
+          ctl_args.guest_bus = (guint) n;
+          given |= OPT_GUEST_BUS;
+        }
+        break;
+      case ARG_ROOT:
+        ctl_args.root = optarg;
+        given |= OPT_ROOT;
         break;
       default:
         /* getopt has said what was wrong */

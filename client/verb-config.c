@@ -329,20 +329,15 @@ print_plan_after_save (sd_bus *bus)
 }
 
 int
-verb_config_save (sd_bus *bus, int argc, char **argv)
+ctl_config_save_text (sd_bus *bus, const char *name, const char *text)
 {
   g_autoptr (sd_bus_message) m = NULL;
   g_auto (sd_bus_error) error = SD_BUS_ERROR_NULL;
   g_autoptr (GVariant) props = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *text = NULL;
   g_autofree char *saved_as = NULL;
   pid_t agent;
   int r;
 
-  r = read_text (argv[1], &name, &text);
-  if (r != 0)
-    return r;
   r = sd_bus_message_new_method_call (bus, &m, GPUVIRT_BUS_NAME, GPUVIRT_MANAGER_PATH, GPUVIRT_MANAGER_IFACE,
                                       "SaveConfig");
   if (r >= 0)
@@ -379,6 +374,19 @@ verb_config_save (sd_bus *bus, int argc, char **argv)
   return GV_EXIT_OK;
 }
 
+int
+verb_config_save (sd_bus *bus, int argc, char **argv)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *text = NULL;
+  int r;
+
+  r = read_text (argv[1], &name, &text);
+  if (r != 0)
+    return r;
+  return ctl_config_save_text (bus, name, text);
+}
+
 /* ---- config reload ---- */
 
 int
@@ -407,4 +415,24 @@ verb_config_reload (sd_bus *bus, int argc, char **argv)
     }
   fputs (_("gpuvirtd read its configuration again.\n"), stdout);
   return GV_EXIT_OK;
+}
+
+/* ---- config import ---- */
+
+/* config import FORMAT: the formats of tools whose settings live in
+ * files below --root (import-driverctl.c, import-mdevctl.c). */
+int
+verb_config_import (sd_bus *bus, int argc, char **argv)
+{
+  const char *format = argv[1];
+
+  if (g_str_equal (format, "driverctl"))
+    return ctl_import_driverctl (bus, ctl_args.root);
+  if (g_str_equal (format, "mdevctl"))
+    return ctl_import_mdevctl (bus, ctl_args.root);
+  {
+    g_autofree char *m = g_strdup_printf (_("Unknown format '%s': 'config import' knows driverctl and mdevctl."),
+                                          format);
+    return ctl_usage_error (m);
+  }
 }

@@ -82,7 +82,7 @@ _gpuvirtctl()
     for ((i = 1; i < cword; i++)); do
         w=${words[i]}
         case $w in
-            --timeout | --driver | --uuid | --num-vfs)
+            --timeout | --driver | --uuid | --num-vfs | --guest-bus | --root)
                 ((i++))
                 continue
                 ;;
@@ -111,11 +111,18 @@ _gpuvirtctl()
                 return
             fi
             ;;
-        --timeout | --driver | --uuid | --num-vfs)
+        --timeout | --driver | --uuid | --num-vfs | --guest-bus)
+            return
+            ;;
+        --root)
+            _filedir -d
             return
             ;;
     esac
-    [[ $split == true ]] && return
+    if [[ $split == true ]]; then
+        [[ $prev == --root ]] && _filedir -d
+        return
+    fi
 
     if [[ $cur == -* ]]; then
         local opts='--help --no-ask-password'
@@ -146,6 +153,8 @@ _gpuvirtctl()
                 opts+=" $json --disable-vfs --timeout= --persist"
                 ;;
             'config save') opts+=" --apply" ;;
+            'config import') opts+=" --apply --root=" ;;
+            export) opts+=" $json --guest-bus=" ;;
             apply) opts+=" $json --dry-run --timeout=" ;;
         esac
         # "-" is stdin for these
@@ -159,7 +168,8 @@ _gpuvirtctl()
 
     if [[ ! $verb ]]; then
         COMPREPLY=($(compgen -W 'status list show monitor bind return
-            give-back reclaim unbind sriov types vgpu doctor config apply' \
+            give-back reclaim unbind sriov types vgpu doctor config apply
+            export' \
             -- "$cur"))
         return
     fi
@@ -168,7 +178,7 @@ _gpuvirtctl()
         return
     fi
     if [[ $verb == config* && ! $sub ]]; then
-        COMPREPLY=($(compgen -W 'show check save reload' -- "$cur"))
+        COMPREPLY=($(compgen -W 'show check save reload import' -- "$cur"))
         return
     fi
 
@@ -204,6 +214,17 @@ _gpuvirtctl()
             ;;
         'config check,0' | 'config save,0')
             _filedir
+            ;;
+        'config import,0')
+            COMPREPLY=($(compgen -W 'driverctl mdevctl' -- "$cur"))
+            ;;
+        export,0)
+            COMPREPLY=($(compgen -W 'libvirt' -- "$cur"))
+            ;;
+        export,1)
+            # a GPU (or one of its functions), an mdev, a VF with a type
+            __gpuvirtctl_reply_devices $(__gpuvirtctl_devices "$ctl" managed) \
+                $(__gpuvirtctl_vgpus "$ctl")
             ;;
     esac
 } &&

@@ -105,9 +105,9 @@ done
 expect "vgpu sub-verbs starting with 'r'" "$(complete_line 'gpuvirtctl --json vgpu r')" "remove"
 
 # Options of each verb: those of 'VERB --help', no more, no fewer.
-for verb in status list show monitor bind return unbind sriov types doctor apply \
+for verb in status list show monitor bind return unbind sriov types doctor apply export \
     "vgpu list" "vgpu create" "vgpu remove" \
-    "config show" "config check" "config save" "config reload"; do
+    "config show" "config check" "config save" "config reload" "config import"; do
     # shellcheck disable=SC2086
     want=$("$GPUVIRTCTL" $verb --help | help_options)
     expect "options of '$verb'" "$(complete_line "gpuvirtctl $verb --" | option_names)" "$want"
@@ -151,6 +151,8 @@ cd "$work/files"
 expect "config check FILE" "$(complete_line 'gpuvirtctl config check ')" \
     "$(printf '%s\n' a.conf b.conf other)"
 expect "config save FILE" "$(complete_line 'gpuvirtctl config save --apply a')" "a.conf"
+expect "config import's formats" "$(complete_line 'gpuvirtctl config import ')" "$(printf '%s\n' driverctl mdevctl)"
+expect "export's format" "$(complete_line 'gpuvirtctl export --json ')" "libvirt"
 expect "config save takes one FILE" "$(complete_line 'gpuvirtctl config save a.conf ')" ""
 cd - >/dev/null
 

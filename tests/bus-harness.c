@@ -160,6 +160,9 @@ start_daemon (BusHarness *h)
   g_ptr_array_add (argv, h->state_dir);
   g_ptr_array_add (argv, (char *) "--config");
   g_ptr_array_add (argv, h->config);
+  /* libvirt's domain definitions for Doctor(): absent unless a test writes them */
+  g_ptr_array_add (argv, (char *) "--libvirt-dir");
+  g_ptr_array_add (argv, h->libvirt_dir);
   /* this machine's own /sys is only ever read */
   if (!h->mount)
     g_ptr_array_add (argv, (char *) "--read-only");
@@ -222,6 +225,7 @@ bus_harness_start_with_config (const char *scenario, const char *config_text)
   h->daemon_log = g_build_filename (h->dir, "gpuvirtd.log", NULL);
   h->state_dir = g_build_filename (h->dir, "state", NULL);
   h->config = g_build_filename (h->dir, "gpuvirt.conf", NULL);
+  h->libvirt_dir = g_build_filename (h->dir, "libvirt-qemu", NULL);
   if (config_text) {
     g_file_set_contents (h->config, config_text, -1, &error);
     g_assert_no_error (error);
@@ -385,6 +389,7 @@ bus_harness_stop (BusHarness *h)
   g_free (h->root);
   g_free (h->state_dir);
   g_free (h->config);
+  g_free (h->libvirt_dir);
   g_free (h->daemon_log);
   g_free (h->dir);
   g_free (h);
