@@ -9,8 +9,16 @@ mnt=$work/root
 mkdir -p "$mnt" "$work/state"
 pids=()
 
+# Processes started in a command substitution (t=$(start_daemon)) run in
+# a subshell whose pids+=() is lost: those write their pid to this file.
+pidfile=$work/pids
+
 cleanup() {
+  local p
+  if [ -f "$pidfile" ]; then while read -r p; do pids+=("$p"); done < "$pidfile"; fi
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # they are not this shell's children when started in a subshell
+  for p in "${pids[@]}"; do while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; done
   wait 2>/dev/null || true
   fusermount3 -u -z "$mnt" 2>/dev/null || true
   rm -rf "$work"
@@ -41,7 +49,8 @@ name_owned() {
 start_daemon() {
   local t0 t1
   t0=$(now_ms)
-  "$build/service/gpuvirtd" --root "$mnt" --state-dir "$work/state" --config "$work/gpuvirt.conf" >"$work/gpuvirtd.log" 2>&1 & pids+=($!)
+  "$build/service/gpuvirtd" --root "$mnt" --state-dir "$work/state" --config "$work/gpuvirt.conf" >"$work/gpuvirtd.log" 2>&1 &
+  pids+=($!); echo $! >> "$pidfile"
   until name_owned; do sleep 0.005; done
   t1=$(now_ms)
   echo $((t1 - t0))

@@ -51,7 +51,11 @@ typedef struct
   guint32 count;            /* mig create --count, 0: not given (1) */
   gboolean pending;         /* mig DEVICE on|off --pending: no reset */
   gboolean no_compute;      /* mig create --no-compute-instances */
-  const char *config_name;  /* config import --config NAME */
+  /* export libvirt */
+  guint guest_bus;          /* --guest-bus, default 0x10 */
+  /* config import */
+  const char *root;         /* --root (driverctl, mdevctl); NULL: not given ("/") */
+  const char *config_name;  /* --config NAME (mig-parted) */
 } CtlArgs;
 
 extern CtlArgs ctl_args;
@@ -80,11 +84,20 @@ int verb_mig (sd_bus *bus, int argc, char **argv);
 int verb_mig_list (sd_bus *bus, int argc, char **argv);
 int verb_mig_create (sd_bus *bus, int argc, char **argv);
 int verb_mig_destroy (sd_bus *bus, int argc, char **argv);
+int verb_export (sd_bus *bus, int argc, char **argv);
 int verb_config_import (sd_bus *bus, int argc, char **argv);
 
 /* SaveConfig(TEXT) with --apply as given, then what config save prints;
  * NAME says where TEXT came from. Returns an exit code. */
 int ctl_config_save_text (sd_bus *bus, const char *name, const char *text);
+
+/* config import driverctl|mdevctl (import-driverctl.c, import-mdevctl.c):
+ * the tool's files below ROOT as gpuvirt's configuration. Exit codes. */
+int ctl_import_driverctl (sd_bus *bus, const char *root);
+int ctl_import_mdevctl (sd_bus *bus, const char *root);
+/* config import mig-parted FILE (import-mig-parted.c): the configuration
+ * ctl_args.config_name of NVIDIA mig-parted's FILE. Exit codes. */
+int ctl_import_mig_parted (sd_bus *bus, const char *file);
 
 /* Appends {"persist": true} to an open options a{sv} when --persist was
  * given. */

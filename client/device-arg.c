@@ -63,6 +63,23 @@ ctl_object_name (const char *path)
   return name ? name : g_strdup (path);
 }
 
+char *
+ctl_device_path_of_address (const char *arg)
+{
+  /* DDDD:BB:SS.F */
+  static const char form[] = "xxxx:xx:xx.x";
+  g_autofree char *name = NULL;
+
+  if (strlen (arg) != sizeof form - 1)
+    return NULL;
+  for (gsize i = 0; form[i]; i++)
+    if (form[i] == 'x' ? !(g_ascii_isdigit (arg[i]) || (arg[i] >= 'a' && arg[i] <= 'f')) : arg[i] != form[i])
+      return NULL;
+  name = g_strdup (arg);
+  g_strdelimit (name, ":.", '_');
+  return g_strconcat (GPUVIRT_DEVICES_PATH "/" GPUVIRT_DEVICE_PATH_PREFIX, name, NULL);
+}
+
 int
 ctl_resolve_device (sd_bus *bus, const char *arg, char **ret_path)
 {

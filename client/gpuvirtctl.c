@@ -17,7 +17,7 @@
 #error "GPUVIRT_VERSION must be defined by the build"
 #endif
 
-CtlArgs ctl_args = { .json = CTL_JSON_OFF };
+CtlArgs ctl_args = { .json = CTL_JSON_OFF, .guest_bus = 0x10 };
 
 /* Options a verb may take beyond --help and --no-ask-password. */
 enum
@@ -41,6 +41,8 @@ enum
   OPT_PENDING = 1 << 16,
   OPT_NO_COMPUTE = 1 << 17,
   OPT_CONFIG = 1 << 18,
+  OPT_GUEST_BUS = 1 << 19,
+  OPT_ROOT = 1 << 20,
 };
 
 /* What the passthrough verbs share. */
@@ -92,6 +94,10 @@ static const struct
     N_("Make no compute instances (for MIG-backed vGPUs)") },
   { OPT_CONFIG, "--config", "     --config=", N_("NAME"),
     N_("Which of the file's configurations to import") },
+  { OPT_GUEST_BUS, "--guest-bus", "     --guest-bus=", N_("BUS"),
+    N_("Guest PCI bus of a multifunction device (default: 0x10)") },
+  { OPT_ROOT, "--root", "     --root=", N_("DIR"),
+    N_("Read the tool's files below DIR instead of /") },
   { OPT_JSON, "--json", "     --json[=", N_("MODE"),
     N_("Print JSON: pretty (the default), short (one line) or off") },
 };
@@ -255,19 +261,38 @@ static const Verb verbs[] = {
     N_("Asks gpuvirtd to read its configuration files again, as SIGHUP does. Files\n"
        "with problems are not used (the previous configuration stays) and the\n"
        "problems are printed. Nothing is applied to the devices.\n") },
-  { "config import", 2, 2, OPT_CONFIG | OPT_APPLY, verb_config_import, N_("mig-parted FILE"),
-    N_("Convert an NVIDIA mig-parted configuration"),
-    N_("Reads FILE, a configuration of NVIDIA's mig-parted (YAML: mig-configs, each a\n"
-       "list of entries with devices, device-filter, mig-enabled and mig-devices),\n"
-       "takes the configuration --config NAME from it and prints the same as\n"
-       "gpuvirt's configuration: per GPU, MigMode= and MigProfiles=. Device\n"
-       "indices are NVML's: the NVIDIA GPUs by PCI address. Every entry that\n"
-       "cannot be mapped (an unknown key, a GPU without MIG, a profile the GPU\n"
-       "lacks, a compute-instance profile) is named on stderr, and the exit\n"
-       "status is then 1. With --apply (and nothing unmapped), the keys are\n"
-       "merged into gpuvirtd's main configuration file, which is saved and\n"
-       "applied as 'config save --apply' does. Bad YAML is reported with its\n"
-       "line and column.\n") },
+  { "config import", 1, 2, OPT_APPLY | OPT_ROOT | OPT_CONFIG, verb_config_import, N_("FORMAT [FILE]"),
+    N_("Turn another tool's settings into gpuvirt's"),
+    N_("Reads the settings another tool keeps and prints the same as gpuvirt's\n"
+       "configuration. FORMAT is driverctl, mdevctl or mig-parted. driverctl: its\n"
+       "overrides in /etc/driverctl.d/pci-ADDRESS (a function pinned to vfio-pci\n"
+       "becomes Passthrough=true on its GPU). mdevctl: its definitions in\n"
+       "/etc/mdevctl.d/PARENT/UUID (each becomes an [Mdev UUID] group with its\n"
+       "parent and type). --root reads their files below another directory (a\n"
+       "copy of another host's /etc). mig-parted: FILE, a configuration of\n"
+       "NVIDIA's mig-parted (YAML: mig-configs, each a list of entries with\n"
+       "devices, device-filter, mig-enabled and mig-devices), of which --config\n"
+       "NAME is taken: per GPU, MigMode= and MigProfiles=; device indices are\n"
+       "NVML's, the NVIDIA GPUs by PCI address; bad YAML is reported with its\n"
+       "line and column. Every entry that cannot be mapped (another driver than\n"
+       "vfio-pci, an mdev started by hand, mdev attributes, a device this host\n"
+       "lacks, a GPU without MIG, a profile the GPU lacks, a compute-instance\n"
+       "profile) is named on stderr with the reason, and the exit status is then\n"
+       "1. With --apply (and nothing unmapped), the result is merged into\n"
+       "gpuvirtd's main configuration file, which is saved and applied as\n"
+       "'config save --apply' does.\n") },
+  { "export", 2, 2, OPT_JSON | OPT_GUEST_BUS, verb_export, N_("libvirt DEVICE|VGPU"),
+    N_("Print a device's libvirt XML for a VM"),
+    N_("Prints what a libvirt domain needs to use DEVICE or VGPU, for 'virsh edit'\n"
+       "or virt-manager's XML view: the <hostdev> elements for <devices>, and\n"
+       "gpuvirt's element for <metadata>, which lets gpuvirt's libvirt hook bind\n"
+       "the devices when the domain starts and give them back when it stops.\n"
+       "DEVICE, a GPU or one of its functions, gives one <hostdev managed='no'>\n"
+       "per function a bind takes (the GPU with its companions); several share\n"
+       "one guest slot on guest bus --guest-bus, the GPU as function 0 with\n"
+       "multifunction='on', as on the host. VGPU, an mdev's UUID or a VF carrying\n"
+       "a vGPU type, gives its <hostdev> and, in the metadata, its type and parent\n"
+       "so that the hook can make it when it is missing.\n") },
   { "apply", 0, 0, OPT_JSON | OPT_DRY_RUN | OPT_TIMEOUT, verb_apply, "",
     N_("Bring the host to the configured state"),
     N_("Asks gpuvirtd to bring the host to its configuration, in order: passthrough\n"
@@ -528,6 +553,8 @@ main (int argc, char **argv)
     ARG_PENDING,
     ARG_NO_COMPUTE,
     ARG_CONFIG,
+    ARG_GUEST_BUS,
+    ARG_ROOT,
   };
   static const struct option options[] = {
     { "help", no_argument, NULL, 'h' },
@@ -552,6 +579,8 @@ main (int argc, char **argv)
     { "pending", no_argument, NULL, ARG_PENDING },
     { "no-compute-instances", no_argument, NULL, ARG_NO_COMPUTE },
     { "config", required_argument, NULL, ARG_CONFIG },
+    { "guest-bus", required_argument, NULL, ARG_GUEST_BUS },
+    { "root", required_argument, NULL, ARG_ROOT },
     {},
   };
   g_autoptr (sd_bus) bus = NULL;
@@ -696,6 +725,25 @@ main (int argc, char **argv)
       case ARG_CONFIG:
         ctl_args.config_name = optarg;
         given |= OPT_CONFIG;
+        break;
+      case ARG_GUEST_BUS:
+        {
+          guint64 n;
+          const char *digits = g_str_has_prefix (optarg, "0x") ? optarg + 2 : optarg;
+
+          /* bus 0 is the root complex: no multifunction device of ours there */
+          if (!g_ascii_string_to_unsigned (digits, digits == optarg ? 10 : 16, 1, 0xff, &n, NULL))
+            {
+              g_autofree char *m = g_strdup_printf (_("Invalid guest bus '%s': give 1 to 255 (or 0x01 to 0xff)."), optarg);
+              return ctl_usage_error (m);
+            }
+          ctl_args.guest_bus = (guint) n;
+          given |= OPT_GUEST_BUS;
+        }
+        break;
+      case ARG_ROOT:
+        ctl_args.root = optarg;
+        given |= OPT_ROOT;
         break;
       default:
         /* getopt has said what was wrong */

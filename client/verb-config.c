@@ -416,3 +416,40 @@ verb_config_reload (sd_bus *bus, int argc, char **argv)
   fputs (_("gpuvirtd read its configuration again.\n"), stdout);
   return GV_EXIT_OK;
 }
+
+/* ---- config import ---- */
+
+/* config import FORMAT: the formats of tools whose settings live in
+ * files below --root (import-driverctl.c, import-mdevctl.c). */
+int
+verb_config_import (sd_bus *bus, int argc, char **argv)
+{
+  const char *format = argv[1];
+  gboolean mig_parted = g_str_equal (format, "mig-parted");
+
+  if (!mig_parted && !g_str_equal (format, "driverctl") && !g_str_equal (format, "mdevctl"))
+    {
+      g_autofree char *m = g_strdup_printf (_("Unknown format '%s': 'config import' knows driverctl, mdevctl and "
+                                              "mig-parted."), format);
+      return ctl_usage_error (m);
+    }
+  /* mig-parted reads one FILE; driverctl and mdevctl their directories */
+  if (mig_parted != (argc == 3))
+    {
+      g_autofree char *m = mig_parted
+        ? g_strdup (_("'config import mig-parted' needs FILE, the tool's YAML."))
+        : g_strdup_printf (_("'config import %s' takes no FILE: it reads the tool's directory (--root)."), format);
+      return ctl_usage_error (m);
+    }
+  if (mig_parted ? ctl_args.root != NULL : ctl_args.config_name != NULL)
+    {
+      g_autofree char *m = g_strdup_printf (mig_parted ? _("--root goes with driverctl and mdevctl, not %s.")
+                                                       : _("--config goes with mig-parted, not %s."), format);
+      return ctl_usage_error (m);
+    }
+  if (mig_parted)
+    return ctl_import_mig_parted (bus, argv[2]);
+  if (g_str_equal (format, "driverctl"))
+    return ctl_import_driverctl (bus, ctl_args.root ? ctl_args.root : "/");
+  return ctl_import_mdevctl (bus, ctl_args.root ? ctl_args.root : "/");
+}

@@ -4,6 +4,7 @@
 #include "ctl.h"
 
 #include "bus-model.h"
+#include "device-arg.h"
 #include "error-hint.h"
 #include "gpuvirt-names.h"
 #include "json-out.h"
@@ -37,23 +38,6 @@ severity_word (const char *severity)
   return severity;
 }
 
-/* "/org/gpuvirt/devices/pci_0000_01_00_0" for "0000:01:00.0", as the
- * contract names device objects; NULL when SUBJECT is no PCI address. */
-static char *
-device_path (const char *subject)
-{
-  g_autofree char *name = NULL;
-
-  if (strlen (subject) < 12 || !g_ascii_isxdigit (subject[0]) || !strchr (subject, ':') || !strchr (subject, '.'))
-    return NULL;
-  name = g_strdup (subject);
-  for (char *p = name; *p; p++)
-    if (*p == ':' || *p == '.')
-      *p = '_';
-    else if (!g_ascii_isxdigit (*p))
-      return NULL;
-  return g_strconcat ("/org/gpuvirt/devices/pci_", name, NULL);
-}
 
 /* "0000:01:00.0  NVIDIA Corporation TU104GL [Quadro RTX 4000]", or the
  * subject alone when gpuvirtd has no such device (or no name for it). */
@@ -67,7 +51,7 @@ heading (sd_bus *bus, const char *subject)
 
   if (g_str_equal (subject, "host"))
     return g_strdup (_("Host"));
-  path = device_path (subject);
+  path = ctl_device_path_of_address (subject);
   if (!path || bus_get_all (bus, path, GPUVIRT_DEVICE_IFACE, &props, &error) < 0)
     return g_strdup (subject);
   description = ctl_device_description (props);

@@ -152,8 +152,9 @@ verb_vgpu_create (sd_bus *bus, int argc, char **argv)
 
   if (!*type)
     return ctl_usage_error (_("TYPE is empty: give a type id or name; 'gpuvirtctl types DEVICE' lists them."));
-  r = ctl_resolve_device (bus, argv[1], &path);
-  if (r != 0)
+  /* a full address names its object: no lookup before the call */
+  path = ctl_device_path_of_address (argv[1]);
+  if (!path && (r = ctl_resolve_device (bus, argv[1], &path)) != 0)
     return r;
   address = ctl_object_name (path);
 
@@ -172,6 +173,14 @@ verb_vgpu_create (sd_bus *bus, int argc, char **argv)
     return ctl_fail (NULL, r, _("Could not build the call"));
 
   r = call (bus, m, &error, &reply);
+  /* no such object: the lookup says why, as for any DEVICE */
+  if (r < 0 && sd_bus_error_has_name (&error, SD_BUS_ERROR_UNKNOWN_OBJECT))
+    {
+      g_autofree char *looked_up = NULL;
+      int rr = ctl_resolve_device (bus, argv[1], &looked_up);
+      if (rr != 0)
+        return rr;
+    }
   if (r < 0 && lacks_vgpu (bus, path, &error, &framework))
     {
       /* TRANSLATORS: %s is a PCI address, the second %s a framework name such as "none" */

@@ -97,7 +97,7 @@ _gpuvirtctl()
     for ((i = 1; i < cword; i++)); do
         w=${words[i]}
         case $w in
-            --timeout | --driver | --uuid | --num-vfs | --count | --config)
+            --timeout | --driver | --uuid | --num-vfs | --count | --config | --guest-bus | --root)
                 ((i++))
                 continue
                 ;;
@@ -134,11 +134,18 @@ _gpuvirtctl()
                 return
             fi
             ;;
-        --timeout | --driver | --uuid | --num-vfs | --count | --config)
+        --timeout | --driver | --uuid | --num-vfs | --count | --config | --guest-bus)
+            return
+            ;;
+        --root)
+            _filedir -d
             return
             ;;
     esac
-    [[ $split == true ]] && return
+    if [[ $split == true ]]; then
+        [[ $prev == --root ]] && _filedir -d
+        return
+    fi
 
     if [[ $cur == -* ]]; then
         local opts='--help --no-ask-password'
@@ -169,8 +176,9 @@ _gpuvirtctl()
                 opts+=" $json --disable-vfs --timeout= --persist"
                 ;;
             'config save') opts+=" --apply" ;;
+            'config import') opts+=" --apply --root= --config=" ;;
+            export) opts+=" $json --guest-bus=" ;;
             apply) opts+=" $json --dry-run --timeout=" ;;
-            'config import') opts+=" --config= --apply" ;;
             mig) opts+=" $json --timeout= --persist --pending" ;;
             'mig create')
                 opts+=" $json --timeout= --persist --count= --no-compute-instances"
@@ -188,7 +196,8 @@ _gpuvirtctl()
 
     if [[ ! $verb ]]; then
         COMPREPLY=($(compgen -W 'status list show monitor bind return
-            give-back reclaim unbind sriov types vgpu doctor config apply mig' \
+            give-back reclaim unbind sriov types vgpu doctor config apply
+            export mig' \
             -- "$cur"))
         return
     fi
@@ -239,11 +248,23 @@ _gpuvirtctl()
             COMPREPLY=($(compgen -W '$(__gpuvirtctl_vgpus "$ctl")' -- "$cur"))
             __ltrim_colon_completions "$cur"
             ;;
-        'config check,0' | 'config save,0' | 'config import,1')
+        'config check,0' | 'config save,0')
             _filedir
             ;;
+        'config import,1')
+            # mig-parted reads a FILE; driverctl and mdevctl take none
+            [[ ${args[0]} == mig-parted ]] && _filedir
+            ;;
         'config import,0')
-            COMPREPLY=($(compgen -W 'mig-parted' -- "$cur"))
+            COMPREPLY=($(compgen -W 'driverctl mdevctl mig-parted' -- "$cur"))
+            ;;
+        export,0)
+            COMPREPLY=($(compgen -W 'libvirt' -- "$cur"))
+            ;;
+        export,1)
+            # a GPU (or one of its functions), an mdev, a VF with a type
+            __gpuvirtctl_reply_devices $(__gpuvirtctl_devices "$ctl" managed) \
+                $(__gpuvirtctl_vgpus "$ctl")
             ;;
         mig,1)
             COMPREPLY=($(compgen -W 'on off' -- "$cur"))

@@ -107,7 +107,7 @@ done
 expect "vgpu sub-verbs starting with 'r'" "$(complete_line 'gpuvirtctl --json vgpu r')" "remove"
 
 # Options of each verb: those of 'VERB --help', no more, no fewer.
-for verb in status list show monitor bind return unbind sriov types doctor apply \
+for verb in status list show monitor bind return unbind sriov types doctor apply export \
     "vgpu list" "vgpu create" "vgpu remove" \
     "config show" "config check" "config save" "config reload" "config import" \
     "mig list" "mig create" "mig destroy"; do
@@ -125,7 +125,6 @@ expect "options of 'mig DEVICE'" "$(complete_line 'gpuvirtctl mig 41:00.0 --' | 
 expect "options of 'mig DEVICE on'" "$(complete_line 'gpuvirtctl mig 41:00.0 on --' | option_names)" \
     "$("$GPUVIRTCTL" mig 41:00.0 --help | help_options)"
 expect "on or off after 'mig DEVICE'" "$(complete_line 'gpuvirtctl mig 41:00.0 ')" "$(printf '%s\n' off on)"
-expect "'config import' formats" "$(complete_line 'gpuvirtctl config import ')" "mig-parted"
 # a group alone is its default verb; options may come before the verb
 expect "options of 'vgpu'" "$(complete_line 'gpuvirtctl vgpu --' | option_names)" \
     "$("$GPUVIRTCTL" vgpu list --help | help_options)"
@@ -163,6 +162,10 @@ cd "$work/files"
 expect "config check FILE" "$(complete_line 'gpuvirtctl config check ')" \
     "$(printf '%s\n' a.conf b.conf other)"
 expect "config save FILE" "$(complete_line 'gpuvirtctl config save --apply a')" "a.conf"
+expect "config import's formats" "$(complete_line 'gpuvirtctl config import ')" \
+    "$(printf '%s\n' driverctl mdevctl mig-parted)"
+expect "config import driverctl takes no FILE" "$(complete_line 'gpuvirtctl config import driverctl ')" ""
+expect "export's format" "$(complete_line 'gpuvirtctl export --json ')" "libvirt"
 expect "config save takes one FILE" "$(complete_line 'gpuvirtctl config save a.conf ')" ""
 expect "config import mig-parted FILE" "$(complete_line 'gpuvirtctl config import mig-parted --config x b')" "b.conf"
 cd - >/dev/null

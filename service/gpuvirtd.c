@@ -62,7 +62,7 @@ on_sighup (sd_event_source *source, const struct signalfd_siginfo *si, void *use
 }
 
 static int
-run (const char *root, const char *state_dir, const char *config, gboolean read_only)
+run (const char *root, const char *state_dir, const char *config, const char *libvirt_dir, gboolean read_only)
 {
   g_autoptr (Daemon) daemon = NULL;
   g_autoptr (GError) error = NULL;
@@ -109,6 +109,7 @@ run (const char *root, const char *state_dir, const char *config, gboolean read_
     goto out;
   }
   daemon->config_file = g_strdup (config);
+  daemon->libvirt_dir = libvirt_dir ? g_strdup (libvirt_dir) : g_build_filename (root, "etc", "libvirt", "qemu", NULL);
   daemon->config_dropins = gv_config_default_dropin_dir (config);
   if (!daemon_config_reload (daemon, &error))
     g_warning ("Ignoring the configuration: %s", error->message);
@@ -152,6 +153,7 @@ main (int argc, char **argv)
   g_autofree char *root = NULL;
   g_autofree char *state_dir = NULL;
   g_autofree char *config = NULL;
+  g_autofree char *libvirt_dir = NULL;
   gboolean version = FALSE, read_only = FALSE;
   GOptionEntry entries[] = {
     { "root", 0, 0, G_OPTION_ARG_FILENAME, &root, "Serve the host below DIR (a simulated host); default /", "DIR" },
@@ -160,6 +162,8 @@ main (int argc, char **argv)
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &config,
       "Read the configuration from FILE; default $CONFIGURATION_DIRECTORY/gpuvirt.conf or /etc/gpuvirt/gpuvirt.conf",
       "FILE" },
+    { "libvirt-dir", 0, 0, G_OPTION_ARG_FILENAME, &libvirt_dir,
+      "Read libvirt's domain definitions for the doctor from DIR; default ROOT/etc/libvirt/qemu", "DIR" },
     { "read-only", 0, 0, G_OPTION_ARG_NONE, &read_only, "Refuse every change (serve the host for reading only)", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
@@ -193,5 +197,5 @@ main (int argc, char **argv)
   if (!config)
     config = g_build_filename (g_getenv ("CONFIGURATION_DIRECTORY") ? g_getenv ("CONFIGURATION_DIRECTORY")
                                                                    : "/etc/gpuvirt", "gpuvirt.conf", NULL);
-  return run (root, state_dir, config, read_only);
+  return run (root, state_dir, config, libvirt_dir, read_only);
 }

@@ -17,6 +17,7 @@ typedef struct {
   char *root;
   char *state_dir;    /* gpuvirtd's records, kept across restarts */
   char *config;       /* gpuvirtd's configuration file (absent unless given) */
+  char *libvirt_dir;  /* gpuvirtd's libvirt domain definitions (absent unless a test makes it) */
   GPid bus_pid, polkit_pid, daemon_pid;
   sd_bus *bus;        /* the test's own connection (as root) */
   char *daemon_log;

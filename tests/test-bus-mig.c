@@ -543,6 +543,24 @@ test_import (void)
   bus_harness_ctl_run_clear (&run);
   g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "mig-parted", file, NULL), ==, 2);
   bus_harness_ctl_run_clear (&run);
+  /* one verb for every format: mig-parted reads FILE with --config, the
+   * others their directories with --root */
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "mig-parted", "--config=custom", NULL), ==, 2);
+  g_assert_nonnull (strstr (run.err, "needs FILE"));
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "mig-parted", file, "--config=custom",
+                                    "--root=/tmp", NULL), ==, 2);
+  g_assert_nonnull (strstr (run.err, "--root goes with driverctl and mdevctl"));
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "driverctl", file, NULL), ==, 2);
+  g_assert_nonnull (strstr (run.err, "takes no FILE"));
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "mdevctl", "--config=custom", NULL), ==, 2);
+  g_assert_nonnull (strstr (run.err, "--config goes with mig-parted"));
+  bus_harness_ctl_run_clear (&run);
+  g_assert_cmpint (bus_harness_ctl (h, TRUE, &run, "config", "import", "nvidia-smi", NULL), ==, 2);
+  g_assert_nonnull (strstr (run.err, "knows driverctl, mdevctl and mig-parted"));
+  bus_harness_ctl_run_clear (&run);
   /* bad YAML: where */
   g_assert_true (g_file_set_contents (broken, "version: v1\nmig-configs:\n  x:\n    - devices: [0\n      "
                                               "mig-enabled: true\n", -1, NULL));

@@ -7,6 +7,7 @@
 #include "bus-harness.h"
 
 #include <fcntl.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <string.h>
@@ -560,14 +561,14 @@ test_denied_and_bad_input (void)
     g_autofree char *path = bus_harness_device_path (vf0);
     g_autofree char *gpu_path = bus_harness_device_path (L40S_COLD);
     const char *const calls[][2] = {
-      { path, "SetType L40S-24Q" },
-      { gpu_path, "CreateVgpu L40S-24Q" },
+      { path, "SetType sa{sv} L40S-24Q 0" },
+      { gpu_path, "CreateVgpu sa{sv} L40S-24Q 0" },
+      { gpu_path, "CreateVgpus sua{sv} L40S-24Q 2 0" },
     };
     for (guint i = 0; i < G_N_ELEMENTS (calls); i++) {
-      g_auto (GStrv) words = g_strsplit (calls[i][1], " ", 2);
-      const char *sig = g_str_equal (words[0], "SetType") ? "sa{sv}" : "sa{sv}";
-      const char *argv[] = { "busctl", "--system", "call", "org.gpuvirt", calls[i][0], VGPU, words[0], sig,
-                             words[1], "0", NULL };
+      g_auto (GStrv) words = g_strsplit (calls[i][1], " ", -1);
+      const char *argv[] = { "busctl", "--system", "call", "org.gpuvirt", calls[i][0], VGPU, words[0], words[1],
+                             words[2], words[3], words[4], NULL };
       g_autofree char *out = NULL;
       g_autofree char *err = NULL;
       int status = bus_harness_run (h, TRUE, argv, &out, &err);
@@ -855,6 +856,156 @@ test_vendor_capacity (void)
   assert_type_figures (c, L40S, "1163", 1, 2);
 }
 
+static GVariant *
+create_vgpus (GDBusConnection *c, const char *bdf, const char *type, guint count, char **name, char **message)
+{
+  g_autofree char *path = bus_harness_device_path (bdf);
+  return bus_harness_call (c, path, VGPU, "CreateVgpus", g_variant_new ("(sua{sv})", type, count, NULL),
+                           G_VARIANT_TYPE ("(a(oa{sv}))"), name, message);
+}
+
+/* How many VFs of PF carry a type, read from the simulated sysfs. */
+static guint
+typed_vfs (BusHarness *h, const char *pf)
+{
+  guint n = 0;
+  for (guint i = 0; i < 32; i++) {
+    g_autofree char *vf = bus_harness_vf_bdf (pf, i);
+    g_autofree char *rel = g_strdup_printf ("sys/bus/pci/devices/%s/nvidia/current_vgpu_type", vf);
+    g_autofree char *cur = bus_harness_read_sim (h, rel);
+    if (cur && !g_str_equal (g_strstrip (cur), "0"))
+      n++;
+  }
+  return n;
+}
+
+/* CreateVgpus: N vGPUs in one call (the VFs enabled by it), each answered
+ * with what CreateVgpu answers; a batch that does not fit by the GPU's
+ * figures is refused before any write; one that fails half way leaves
+ * nothing of it, VFs included (issue 20). */
+static void
+test_vendor_batch (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autoptr (GVariant) made = NULL;
+  g_autoptr (GVariant) vgpus = NULL;
+  g_autofree char *vf0 = bus_harness_vf_bdf (L40S_COLD, 0);
+  g_autofree char *vf1 = bus_harness_vf_bdf (L40S_COLD, 1);
+  GVariantIter iter;
+  const char *object;
+  GVariant *info;
+  guint n = 0;
+
+  allow_all (h);
+  /* refused before anything is written */
+  bus_harness_clear_sim_log (h);
+  EXPECT_ERROR (create_vgpus (c, L40S_COLD, "L40S-24Q", 0, &err_name, &err_message),
+                "org.freedesktop.DBus.Error.InvalidArgs", "count 0");
+  EXPECT_ERROR (create_vgpus (c, L40S, "L40S-24Q", 3, &err_name, &err_message), "org.gpuvirt.Error.NoCapacity",
+                "room for 2 more");
+  EXPECT_ERROR (create_vgpus (c, L40S_COLD, "L40S-1Q", 33, &err_name, &err_message),
+                "org.gpuvirt.Error.NoCapacity", "room for 32 more");
+  bus_harness_assert_no_writes (h);
+
+  {
+    g_autofree char *err_name = NULL, *err_message = NULL;
+    made = create_vgpus (c, L40S_COLD, "L40S-24Q", 2, &err_name, &err_message);
+    if (!made)
+      g_error ("CreateVgpus: %s: %s", err_name, err_message);
+  }
+  vgpus = g_variant_get_child_value (made, 0);
+  g_variant_iter_init (&iter, vgpus);
+  while (g_variant_iter_next (&iter, "(&o@a{sv})", &object, &info)) {
+    g_autofree char *want = bus_harness_device_path (n == 0 ? vf0 : vf1);
+    const char *type = NULL;
+    g_assert_cmpstr (object, ==, want);
+    g_assert_true (g_variant_lookup (info, "type", "&s", &type));
+    g_assert_cmpstr (type, ==, "1163");
+    g_variant_unref (info);
+    n++;
+  }
+  g_assert_cmpuint (n, ==, 2);
+  bus_harness_drain ();
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_COLD), ==, 32);
+  g_assert_cmpuint (typed_vfs (h, L40S_COLD), ==, 2);
+  /* full: the next is refused, by the figures or by the kernel */
+  EXPECT_ERROR (create_vgpus (c, L40S_COLD, "L40S-24Q", 1, &err_name, &err_message), "org.gpuvirt.Error.NoCapacity",
+                "L40S-24Q");
+  {
+    g_autofree char *cur = bus_harness_device_string (c, vf1, VGPU, "CurrentType");
+    g_assert_cmpstr (cur, ==, "1163");
+  }
+}
+
+/* A batch whose third write fails: the two made are released, the VFs it
+ * enabled disabled, and the error says so. */
+static void
+test_vendor_batch_rollback (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("l40s-vendor-vfio");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+
+  g_autofree char *vf2 = bus_harness_vf_bdf (L40S_COLD, 2);
+  g_autofree char *fault = g_strdup_printf ("sys/devices/*%s/nvidia/current_vgpu_type errno=EIO count=1", vf2);
+
+  allow_all (h);
+  /* the VFs are taken in order: the third vGPU's write fails */
+  g_assert_cmpint (bus_harness_write_sim (h, ".sim/faults", fault), ==, 0);
+  {
+    g_autofree char *err_name = NULL, *err_message = NULL;
+    g_autoptr (GVariant) made = create_vgpus (c, L40S_COLD, "L40S-1Q", 4, &err_name, &err_message);
+    g_assert_null (made);
+    g_test_message ("%s: %s", err_name, err_message);
+    g_assert_cmpstr (err_name, ==, "org.gpuvirt.Error.KernelError");
+    g_assert_nonnull (strstr (err_message, "vGPU 3 of 4"));
+    g_assert_nonnull (strstr (err_message, "the 2 vGPUs this call made before were removed again"));
+    g_assert_nonnull (strstr (err_message, "were disabled again"));
+  }
+  bus_harness_drain ();
+  g_assert_cmpuint (bus_harness_num_vfs (c, L40S_COLD), ==, 0);
+  {
+    g_autofree char *numvfs = bus_harness_read_sim (h, "sys/bus/pci/devices/" L40S_COLD "/sriov_numvfs");
+    g_assert_cmpstr (numvfs, ==, "0");
+  }
+}
+
+/* A host whose GPUs all come up without VFs lists no type before the
+ * first CreateVgpu: the figures must still count the whole GPU, whose
+ * largest type (L40S-48Q) showed only on the lists read before the first
+ * type was set (issue 14, point 6, as seen in the test VM). */
+static void
+test_vendor_capacity_cold (void)
+{
+  g_autofree char *source = g_build_filename (SCENARIO_DIR, "l40s-vendor-vfio.json", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("gpuvirt-cold-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "l40s-cold.json", NULL);
+  g_auto (GStrv) parts = NULL;
+  g_autofree char *cold = NULL;
+
+  g_assert_true (g_file_get_contents (source, &text, NULL, NULL));
+  parts = g_strsplit (text, "\"numvfs\": 32", -1);
+  g_assert_cmpuint (g_strv_length (parts), ==, 4); /* three GPUs had VFs */
+  cold = g_strjoinv ("\"numvfs\": 0", parts);
+  g_assert_true (g_file_set_contents (path, cold, -1, NULL));
+  {
+    g_autoptr (BusHarness) h = bus_harness_start (path);
+    g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+    g_autofree char *err_name = NULL, *err_message = NULL;
+    g_autoptr (GVariant) made = NULL;
+
+    allow_all (h);
+    made = create_vgpu (c, L40S, "L40S-24Q", NULL, &err_name, &err_message);
+    if (!made)
+      g_error ("CreateVgpu: %s: %s", err_name, err_message);
+    bus_harness_drain ();
+    assert_type_figures (c, L40S, "1163", 1, 2); /* 24Q: one more fits */
+  }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -863,6 +1014,9 @@ main (int argc, char **argv)
   g_test_add_func ("/vgpu/vendor/in-use", test_vendor_in_use);
   g_test_add_func ("/vgpu/vendor/create-until-full", test_vendor_create_until_full);
   g_test_add_func ("/vgpu/vendor/capacity", test_vendor_capacity);
+  g_test_add_func ("/vgpu/vendor/capacity-cold", test_vendor_capacity_cold);
+  g_test_add_func ("/vgpu/vendor/batch", test_vendor_batch);
+  g_test_add_func ("/vgpu/vendor/batch-rollback", test_vendor_batch_rollback);
   g_test_add_func ("/vgpu/mdev/vf", test_mdev_vf);
   g_test_add_func ("/vgpu/mdev/create-until-full", test_mdev_create_until_full);
   g_test_add_func ("/vgpu/mdev/t4-on-pf", test_t4_mdev_pf);

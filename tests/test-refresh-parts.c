@@ -95,6 +95,15 @@ assert_same_as_whole (Fx *fx, const char *what)
   gv_host_free (whole);
 }
 
+/* PLAN, or the test fails with ERROR's message. */
+static GvVgpuPlan *
+planned (GvVgpuPlan *plan, GError **error)
+{
+  if (!plan)
+    g_error ("not planned: %s", *error ? (*error)->message : "(no error)");
+  return plan;
+}
+
 /* Runs PLAN (taken), refreshes what it touched, compares. WANT_OK: the
  * run must succeed (else fail). */
 static void
@@ -161,6 +170,11 @@ test_vendor (void)
   fault (fx, "sys/devices/*/sriov_numvfs errno=EIO data=8 count=1");
   run (fx, gv_vgpu_plan_set_num_vfs (fx->host, dev (fx, "0000:c1:00.0"), 8, &error), FALSE,
        "SetNumVfs failing with EIO");
+  /* batches */
+  run (fx, planned (gv_vgpu_plan_create_vgpus (fx->host, fx->names, dev (fx, warm), "L40S-24Q", 1, 0, &error), &error),
+       TRUE, "CreateVgpus of 1 on a warm GPU");
+  run (fx, gv_vgpu_plan_create_vgpus (fx->host, fx->names, dev (fx, "0000:41:00.0"), "L40S-1Q", 3, 0, &error), TRUE,
+       "CreateVgpus of 3");
 }
 
 #define UUID_A "5b6c0f1e-2a3d-4c5b-8e9f-0a1b2c3d4e5f"
@@ -180,6 +194,8 @@ test_mdev (void)
   fault (fx, "sys/devices/*/mdev_supported_types/*/create errno=EIO count=1");
   run (fx, gv_vgpu_plan_create_mdev (fx->host, fx->names, dev (fx, "0000:67:00.6"), "A40-8Q", "", &error), FALSE,
        "CreateMdev failing with EIO");
+  run (fx, gv_vgpu_plan_create_vgpus (fx->host, fx->names, dev (fx, a40), "A40-8Q", 2, 0, &error), TRUE,
+       "CreateVgpus of 2 mdevs on VFs");
 }
 
 static void

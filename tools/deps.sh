@@ -9,6 +9,8 @@ packages=(
   libglib2.0-dev libjson-glib-dev libsystemd-dev libfuse3-dev
   # gpuvirtctl config import mig-parted reads YAML
   libyaml-dev
+  # libvirt domain XML (gpuvirtd's doctor, the libvirt hook)
+  libxml2-dev
   # simulated host and its checks
   fuse3 pciutils hwdata kmod
   # bus, polkit, and the integration harness
@@ -25,6 +27,10 @@ packages=(
   # the guest booting its own systemd (run-vm --systemd): the system bus
   # unit, console logins with a logind session, users for the polkit tests
   dbus libpam-systemd login passwd util-linux
+  # libvirt: virt-xml-validate checks gpuvirtctl export libvirt (suite
+  # libvirt); the daemon and its QEMU driver run the hook in the test VM
+  # (vm-libvirt)
+  libvirt-clients libvirt-daemon-system libvirt-daemon-driver-qemu
   # benchmark arithmetic
   bc
   # leak checks

@@ -417,6 +417,8 @@ static const sd_bus_vtable vgpu_vtable[] = {
   SD_BUS_METHOD_WITH_ARGS ("CreateVgpu", SD_BUS_ARGS ("s", type, "a{sv}", options),
                            SD_BUS_RESULT ("o", object, "a{sv}", info), bus_vgpu_create_vgpu,
                            SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("CreateVgpus", SD_BUS_ARGS ("s", type, "u", count, "a{sv}", options),
+                           SD_BUS_RESULT ("a(oa{sv})", vgpus), bus_vgpu_create_vgpus, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("RemoveVgpu", SD_BUS_ARGS ("o", object, "a{sv}", options), SD_BUS_NO_RESULT,
                            bus_vgpu_remove_vgpu, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_VTABLE_END

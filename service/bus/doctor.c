@@ -70,6 +70,7 @@ bus_doctor_method (sd_bus_message *m, void *userdata, sd_bus_error *error)
     return sd_bus_error_setf (error, GPUVIRT_ERROR_KERNEL, "Could not check the host: %s", local->message);
   add_config_findings (daemon, findings);
   gv_doctor_mig (findings, daemon->host, daemon->nvml != NULL, daemon->mig_status, daemon->mig);
+  gv_doctor_check_libvirt (daemon->host, daemon->libvirt_dir, findings);
 
   r = sd_bus_message_new_method_return (m, &reply);
   if (r < 0)

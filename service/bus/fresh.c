@@ -19,7 +19,7 @@
  * was read recently, or is being changed (its operation reads it when it
  * ends; a sriov_numvfs write under way must not be waited for). */
 static void
-refresh_family (Daemon *daemon, GvHostDevice *device, gint64 now, GPtrArray *bdfs)
+refresh_family (Daemon *daemon, GvHostDevice *device, gint64 now, GHashTable *parts)
 {
   GvHostDevice *gpu = gv_vgpu_gpu_of (daemon->host, device);
   gint64 last;
@@ -35,7 +35,10 @@ refresh_family (Daemon *daemon, GvHostDevice *device, gint64 now, GPtrArray *bdf
     if (g_hash_table_contains (daemon->busy, gpu->fn->vfs[i]))
       return;
   g_hash_table_insert (daemon->vgpu_read_at, g_strdup (gpu->fn->bdf), GSIZE_TO_POINTER ((gsize) now));
-  g_ptr_array_add (bdfs, g_strdup (gpu->fn->bdf));
+  /* only the vGPU files: the rest comes with uevents */
+  g_hash_table_insert (parts, g_strdup (gpu->fn->bdf), GUINT_TO_POINTER (GV_HOST_PART_VGPU));
+  for (guint i = 0; gpu->fn->vfs && gpu->fn->vfs[i]; i++)
+    g_hash_table_insert (parts, g_strdup (gpu->fn->vfs[i]), GUINT_TO_POINTER (GV_HOST_PART_VGPU));
 }
 
 static int
@@ -43,33 +46,31 @@ filter (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   Daemon *daemon = userdata;
   const char *path = sd_bus_message_get_path (m);
-  g_autoptr (GPtrArray) bdfs = NULL;
+  g_autoptr (GHashTable) parts = NULL;
   g_autoptr (GError) error = NULL;
   gint64 now;
 
   if (!path || !sd_bus_message_is_method_call (m, NULL, NULL))
     return 0;
   now = g_get_monotonic_time ();
-  bdfs = g_ptr_array_new_with_free_func (g_free);
+  parts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (sd_bus_message_is_method_call (m, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects")) {
     GPtrArray *devices = gv_host_get_devices (daemon->host);
     for (guint i = 0; i < devices->len; i++) {
       GvHostDevice *device = devices->pdata[i];
       if (device->framework != GV_HOST_FRAMEWORK_NONE && !gv_host_function_is_vf (device->fn))
-        refresh_family (daemon, device, now, bdfs);
+        refresh_family (daemon, device, now, parts);
     }
   } else if (sd_bus_message_is_method_call (m, "org.freedesktop.DBus.Properties", "Get") ||
              sd_bus_message_is_method_call (m, "org.freedesktop.DBus.Properties", "GetAll")) {
     g_autofree char *bdf = bus_device_path_to_bdf (path);
     GvHostDevice *device = bdf ? gv_host_lookup (daemon->host, bdf) : NULL;
     if (device)
-      refresh_family (daemon, device, now, bdfs);
+      refresh_family (daemon, device, now, parts);
   }
-  if (bdfs->len == 0)
+  if (g_hash_table_size (parts) == 0)
     return 0;
-  /* the VFs come with their PF (a vGPU family is read as one) */
-  g_ptr_array_add (bdfs, NULL);
-  if (!daemon_refresh_functions (daemon, (const char *const *) bdfs->pdata, TRUE, &error))
+  if (!daemon_refresh_parts (daemon, parts, TRUE, &error))
     g_warning ("Could not re-read vGPU files before a read, ignoring: %s", error->message);
   return 0; /* the call itself is dispatched as usual */
 }

@@ -103,6 +103,7 @@ op_new (Daemon *daemon, sd_bus_message *m, GvVgpuPlan *plan, guint timeout_ms, B
   op->ctx.late = on_late;
   op->ctx.progress = on_progress;
   op->ctx.user_data = daemon;
+  op->ctx.names = daemon->type_names;
   return op;
 }
 

@@ -20,9 +20,10 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The polkit details of a vGPU call on DEVICE, in DETAILS (room for 11). */
+/* The polkit details of a vGPU call on DEVICE, in DETAILS (room for 13). */
 static const char *const *
-details_of (GvHostDevice *device, const GvVgpuPlan *plan, const char *uuid, char ids[2][5], const char *details[11])
+details_of (GvHostDevice *device, const GvVgpuPlan *plan, const char *uuid, char ids[2][5], char count[11],
+            const char *details[13])
 {
   guint n = 0;
 
@@ -40,6 +41,11 @@ details_of (GvHostDevice *device, const GvVgpuPlan *plan, const char *uuid, char
     details[n++] = GPUVIRT_DETAIL_UUID;
     details[n++] = uuid;
   }
+  if (plan->batch) {
+    g_snprintf (count, 11, "%u", plan->batch);
+    details[n++] = GPUVIRT_DETAIL_COUNT;
+    details[n++] = count;
+  }
   details[n] = NULL;
   return details;
 }
@@ -52,7 +58,8 @@ run (Daemon *daemon, sd_bus_message *m, GvVgpuPlan *plan, GError *local, BusPers
 {
   GvHostDevice *subject;
   char ids[2][5];
-  const char *details[11];
+  char count[11];
+  const char *details[13];
   BusVgpuCall call = { plan, persist, persist_result, NULL, timeout_ms, reply };
 
   if (!plan) {
@@ -60,7 +67,7 @@ run (Daemon *daemon, sd_bus_message *m, GvVgpuPlan *plan, GError *local, BusPers
     return bus_error_set (error, local);
   }
   subject = gv_host_lookup (daemon->host, plan->function);
-  call.details = details_of (subject, plan, uuid, ids, details);
+  call.details = details_of (subject, plan, uuid, ids, count, details);
   return bus_vgpu_op_run (daemon, m, &call, error);
 }
 
@@ -235,12 +242,10 @@ hostdev_xml (const char *address, const char *uuid)
                           "  </source>\n</hostdev>\n", domain, bus, slot, function);
 }
 
+/* (o a{sv}): RESULT's object and what a VM manager needs of it. */
 static int
-reply_vgpu (BusVgpuOp *op)
+append_vgpu (Daemon *daemon, sd_bus_message *reply, const GvVgpuResult *result)
 {
-  Daemon *daemon = op->daemon;
-  GvVgpuResult *result = op->outcome.vgpu;
-  g_autoptr (sd_bus_message) reply = NULL;
   g_autofree char *path = NULL;
   g_autofree char *xml = hostdev_xml (result->address, result->mdev_uuid);
   const char *group_node = "", *cdev_node = "";
@@ -261,9 +266,7 @@ reply_vgpu (BusVgpuOp *op)
       cdev_node = vf->fn->vfio_cdev_node ? vf->fn->vfio_cdev_node : "";
     }
   }
-  r = sd_bus_message_new_method_return (op->request, &reply);
-  if (r >= 0)
-    r = sd_bus_message_append (reply, "o", path);
+  r = sd_bus_message_append (reply, "o", path);
   if (r >= 0)
     r = sd_bus_message_append (reply, "a{sv}", 8,
                                GPUVIRT_INFO_ADDRESS, "s", result->address,
@@ -274,6 +277,39 @@ reply_vgpu (BusVgpuOp *op)
                                GPUVIRT_INFO_VFIO_DEVICE_NODE, "s", cdev_node,
                                GPUVIRT_INFO_MDEV_UUID, "s", result->mdev_uuid ? result->mdev_uuid : "",
                                GPUVIRT_INFO_HOSTDEV_XML, "s", xml);
+  return r;
+}
+
+static int
+reply_vgpu (BusVgpuOp *op)
+{
+  g_autoptr (sd_bus_message) reply = NULL;
+  int r = sd_bus_message_new_method_return (op->request, &reply);
+
+  if (r >= 0)
+    r = append_vgpu (op->daemon, reply, op->outcome.vgpu);
+  if (r >= 0)
+    r = sd_bus_send (NULL, reply, NULL);
+  return r;
+}
+
+static int
+reply_vgpus (BusVgpuOp *op)
+{
+  g_autoptr (sd_bus_message) reply = NULL;
+  int r = sd_bus_message_new_method_return (op->request, &reply);
+
+  if (r >= 0)
+    r = sd_bus_message_open_container (reply, 'a', "(oa{sv})");
+  for (guint i = 0; r >= 0 && i < op->outcome.vgpus->len; i++) {
+    r = sd_bus_message_open_container (reply, 'r', "oa{sv}");
+    if (r >= 0)
+      r = append_vgpu (op->daemon, reply, op->outcome.vgpus->pdata[i]);
+    if (r >= 0)
+      r = sd_bus_message_close_container (reply);
+  }
+  if (r >= 0)
+    r = sd_bus_message_close_container (reply);
   if (r >= 0)
     r = sd_bus_send (NULL, reply, NULL);
   return r;
@@ -295,6 +331,25 @@ persist_vgpu_made (BusVgpuOp *op)
     bus_persist_add_mdev (op->persist, result->mdev_uuid, result->address, type);
   else
     bus_persist_vgpu_type (op->persist, result->address, type);
+}
+
+/* Every vGPU a batch made, and the VFs when it enabled them. */
+static void
+persist_vgpus_made (BusVgpuOp *op)
+{
+  GvHostDevice *gpu = gv_host_lookup (op->daemon->host, op->plan->gpu);
+
+  bus_persist_clear (op->persist);
+  for (guint i = 0; i < op->outcome.vgpus->len; i++) {
+    GvVgpuResult *result = op->outcome.vgpus->pdata[i];
+    const char *type = bus_persist_type_text (result->type_id, result->type_name);
+    if (result->enabled_vfs && gpu)
+      bus_persist_num_vfs (op->persist, op->plan->gpu, gpu->fn->sriov_numvfs);
+    if (result->mdev_uuid)
+      bus_persist_add_mdev (op->persist, result->mdev_uuid, result->address, type);
+    else
+      bus_persist_vgpu_type (op->persist, result->address, type);
+  }
 }
 
 static gboolean
@@ -344,6 +399,41 @@ bus_vgpu_create_vgpu (sd_bus_message *m, void *userdata, sd_bus_error *error)
       bus_persist_vgpu_type (persisting, plan->function, plan->wanted);
   }
   return run (daemon, m, plan, local, persisting, persist_vgpu_made, uuid, timeout_ms, reply_vgpu, error);
+}
+
+int
+bus_vgpu_create_vgpus (sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+  Daemon *daemon = userdata;
+  const char *wanted = NULL;
+  gboolean persist = FALSE;
+  guint32 count = 0, timeout_ms = 0, num_vfs = 0;
+  const BusOption opts[] = {
+    { GPUVIRT_OPT_NUM_VFS, 'u', &num_vfs },
+    { GPUVIRT_OPT_TIMEOUT_MS, 'u', &timeout_ms },
+    { GPUVIRT_OPT_PERSIST, 'b', &persist },
+  };
+  g_autoptr (GError) local = NULL;
+  BusPersist *persisting = NULL;
+  GvHostDevice *device;
+  GvVgpuPlan *plan;
+  int r;
+
+  r = sd_bus_message_read (m, "su", &wanted, &count);
+  if (r >= 0)
+    r = bus_read_options (m, opts, G_N_ELEMENTS (opts), error);
+  if (r < 0)
+    return r;
+  if (!(device = bus_device_of_call (daemon, m, error)))
+    return -EINVAL;
+  plan = gv_vgpu_plan_create_vgpus (daemon->host, daemon->type_names, device, wanted, count, num_vfs, &local);
+  /* the VFs and types are recorded once the vGPUs are made */
+  if (plan && persist) {
+    persisting = bus_persist_new (daemon);
+    if (plan->enables_vfs)
+      bus_persist_num_vfs (persisting, plan->gpu, plan->vfs_enabled);
+  }
+  return run (daemon, m, plan, local, persisting, persist_vgpus_made, NULL, timeout_ms, reply_vgpus, error);
 }
 
 int

@@ -397,7 +397,9 @@ run_count (Run *r, guint index, GvConfigPlanStep *s)
   g_autoptr (GString) made = g_string_new (NULL);
   g_autofree char *message = NULL;
   g_autofree char *arg = NULL;
-  GvVgpuRequest req = { s->pub.device, s->framework, NULL, NULL, 0 };
+  GvVgpuRequest req = { s->pub.device, s->framework, NULL, NULL, 0, NULL };
+  g_auto (GStrv) hint_vfs = NULL;
+  g_autoptr (GPtrArray) hint = NULL;
   guint have, unknown = 0, need, i;
   char *why = check_id (r, s, s->pub.device, "");
 
@@ -431,10 +433,23 @@ run_count (Run *r, guint index, GvConfigPlanStep *s)
     finish (r, index, GV_CONFIG_STEP_FAILED, why);
     return;
   }
+  /* the VFs not used by this step yet, tried first: each vGPU's search
+   * then starts where the last one ended, not at VF 0 */
+  hint_vfs = gv_host_read_vfs (r->root, s->pub.device);
+  hint = g_ptr_array_new ();
+  for (i = 0; hint_vfs[i]; i++)
+    g_ptr_array_add (hint, hint_vfs[i]);
+  g_ptr_array_add (hint, NULL);
   for (i = 0; i < need; i++) {
     g_autoptr (GvVgpuResult) res = NULL;
+    req.free_first = (const char *const *) hint->pdata;
     if (!gv_vgpu_create (&r->ctx, &req, &res, &error))
       break;
+    for (guint j = 0; hint->pdata[j]; j++)
+      if (g_str_equal (hint->pdata[j], res->address)) {
+        g_ptr_array_remove_index (hint, j);
+        break;
+      }
     gv_vgpu_type_names_learn (r->names, (guint) g_ascii_strtoull (res->type_id, NULL, 10), res->type_name);
     if (res->mdev_uuid)
       g_string_append_printf (made, "%smdev %s on %s", made->len ? ", " : "", res->mdev_uuid, res->address);
@@ -598,6 +613,7 @@ gv_config_plan_run (GvConfigPlan *plan, const GvConfigRunOptions *options, GErro
   r.ctx.appear_ms = options->appear_ms;
   r.ctx.late = options->late;
   r.ctx.user_data = options->late_data;
+  r.ctx.names = names;
 
   mig_precheck (&r);
   for (guint i = 0; i < plan->steps->len; i++) {

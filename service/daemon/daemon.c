@@ -365,6 +365,7 @@ daemon_free (Daemon *daemon)
   if (daemon->config_problems)
     g_ptr_array_unref (daemon->config_problems);
   g_free (daemon->config_file);
+  g_free (daemon->libvirt_dir);
   g_free (daemon->config_dropins);
   daemon_queue_free (daemon->passthrough_queue);
   daemon_queue_free (daemon->vgpu_queue);

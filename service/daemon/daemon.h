@@ -88,6 +88,7 @@ struct Daemon {
   /* configuration and boot plan (config.c) */
   char *config_file;               /* the main file */
   char *config_dropins;            /* its conf.d/ */
+  char *libvirt_dir;               /* libvirt's domain definitions, for Doctor() */
   GvConfig *config;                /* the last valid configuration read; never NULL */
   GPtrArray *config_problems;      /* GvConfigProblem of the last read: ConfigErrors */
   GPtrArray *plan_rows;            /* DaemonPlanRow: BootPlan as the bus shows it */

@@ -46,6 +46,11 @@ G_BEGIN_DECLS
 #define GV_DOCTOR_CONFIG_INVALID "config-invalid"
 #define GV_DOCTOR_CONFIG_DEVICE_MOVED "config-device-moved"
 #define GV_DOCTOR_CONFIG_DEVICE_MISSING "config-device-missing"
+/* written by gv_doctor_check_libvirt(), subject: the domain's XML file */
+#define GV_DOCTOR_LIBVIRT_MANAGED "libvirt-managed"
+#define GV_DOCTOR_LIBVIRT_COMPANIONS "libvirt-companions"
+#define GV_DOCTOR_LIBVIRT_OPT_IN "libvirt-opt-in"
+#define GV_DOCTOR_LIBVIRT_DOMAIN "libvirt-domain"
 
 /* The subject of host-wide findings. */
 #define GV_DOCTOR_SUBJECT_HOST "host"
@@ -86,6 +91,13 @@ GPtrArray *gv_doctor_run (GvHost *host, GError **error);
  * with the commands that release it). Nothing for a host without NVIDIA
  * GPUs. STATUS: NVML's version, or why it is unavailable. */
 void gv_doctor_mig (GPtrArray *findings, GvHost *host, gboolean available, const char *status, GHashTable *mig);
+/* Appends the libvirt rows (libvirt.c) of each domain definition DIR/NAME.xml
+ * (ROOT/etc/libvirt/qemu on a host) that passes a function HOST manages:
+ * libvirt-managed (managed='yes'), libvirt-companions (a GPU without its
+ * companions), libvirt-opt-in (no gpuvirt element in <metadata>), and
+ * libvirt-domain (ok, or an unreadable file: info). Subject: the file. A
+ * missing DIR adds nothing. */
+void gv_doctor_check_libvirt (GvHost *host, const char *dir, GPtrArray *findings);
 
 /* The worst severity among FINDINGS (GV_DOCTOR_SEVERITY_OK when empty). */
 GvDoctorSeverity gv_doctor_worst (GPtrArray *findings);

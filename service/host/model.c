@@ -375,6 +375,48 @@ keep_held (GvHost *host, const char *bdf)
   return g_hash_table_contains (host->held, bdf) && g_hash_table_contains (host->fns, bdf);
 }
 
+/* Reading a function is a few dozen small sysfs reads, each waiting on
+ * the kernel (or the simulator): a scan reads several functions at once.
+ * OUT[i] gets BDFS[i]'s function, NULL when it went away meanwhile. */
+#define SCAN_THREADS 4
+
+typedef struct {
+  const char *root;
+  const char *const *bdfs;
+  guint n;
+  GvHostFunction **out;
+  GvHostNames *names;
+  GvHostReadCache *cache;
+  gint next;
+} ScanJob;
+
+static gpointer
+scan_worker (gpointer data)
+{
+  ScanJob *job = data;
+
+  for (;;) {
+    gint i = g_atomic_int_add (&job->next, 1);
+    if (i >= (gint) job->n)
+      return NULL;
+    job->out[i] = gv_host_function_read_cached (job->root, job->bdfs[i], job->names, job->cache, NULL);
+  }
+}
+
+static void
+read_functions (GvHost *host, const char *const *bdfs, guint n, GvHostReadCache *cache, GvHostFunction **out)
+{
+  ScanJob job = { host->root, bdfs, n, out, host->names, cache, 0 };
+  GThread *threads[SCAN_THREADS] = { NULL };
+  guint k = MIN (SCAN_THREADS, n / 16);
+
+  for (guint t = 0; t < k; t++)
+    threads[t] = g_thread_new ("gpuvirt-scan", scan_worker, &job);
+  scan_worker (&job);
+  for (guint t = 0; t < k; t++)
+    g_thread_join (threads[t]);
+}
+
 gboolean
 gv_host_rescan (GvHost *host, GvHostChanges **changes, GError **error)
 {
@@ -383,6 +425,8 @@ gv_host_rescan (GvHost *host, GvHostChanges **changes, GError **error)
   g_autoptr (GPtrArray) names = NULL;
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GvHostReadCache) cache = NULL;
+  g_autoptr (GPtrArray) todo = NULL;
+  g_autofree GvHostFunction **read = NULL;
   GHashTableIter iter;
   gpointer key;
   gboolean mdevs_changed, facts_changed;
@@ -395,20 +439,24 @@ gv_host_rescan (GvHost *host, GvHostChanges **changes, GError **error)
   before = snapshot (host);
   cache = gv_host_read_cache_new (host->root);
   names = gv_sysfs_list_dir (devices_dir);
+  todo = g_ptr_array_new ();
   for (guint i = 0; i < names->len; i++) {
-    GvHostFunction *fn;
     if (!gv_host_bdf_is_valid (names->pdata[i]))
       continue;
     if (keep_held (host, names->pdata[i])) {
       g_hash_table_add (seen, names->pdata[i]);
       continue;
     }
+    g_ptr_array_add (todo, names->pdata[i]);
+  }
+  read = g_new0 (GvHostFunction *, todo->len + 1);
+  read_functions (host, (const char *const *) todo->pdata, todo->len, cache, read);
+  for (guint i = 0; i < todo->len; i++) {
     /* A function removed while we list is simply not there. */
-    fn = gv_host_function_read_cached (host->root, names->pdata[i], host->names, cache, NULL);
-    if (!fn)
+    if (!read[i])
       continue;
-    g_hash_table_add (seen, names->pdata[i]);
-    store_function (host, fn);
+    g_hash_table_add (seen, todo->pdata[i]);
+    store_function (host, read[i]);
   }
   g_hash_table_iter_init (&iter, host->fns);
   while (g_hash_table_iter_next (&iter, &key, NULL))

@@ -6,6 +6,7 @@ struct _GvHostNames {
   sd_hwdb *hwdb; /* NULL without a hwdb */
   /* Repeated IDs are common (32 VFs per GPU): remember answers by key. */
   GHashTable *cache;
+  GMutex lock; /* functions are read by several threads at a scan */
 };
 
 GvHostNames *
@@ -19,6 +20,7 @@ gv_host_names_new (void)
     names->hwdb = NULL;
   }
   names->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_mutex_init (&names->lock);
   return names;
 }
 
@@ -30,6 +32,7 @@ gv_host_names_free (GvHostNames *names)
   if (names->hwdb)
     sd_hwdb_unref (names->hwdb);
   g_hash_table_destroy (names->cache);
+  g_mutex_clear (&names->lock);
   g_free (names);
 }
 
@@ -49,13 +52,17 @@ lookup (GvHostNames *names, const char *modalias, const char *key)
   if (!names || !names->hwdb)
     return g_strdup ("");
   cache_key = g_strconcat (modalias, "\n", key, NULL);
+  g_mutex_lock (&names->lock);
   cached = g_hash_table_lookup (names->cache, cache_key);
-  if (cached)
-    return g_strdup (cached);
-  if (sd_hwdb_get (names->hwdb, modalias, key, &value) < 0 || !value)
-    value = "";
-  g_hash_table_insert (names->cache, g_steal_pointer (&cache_key), g_strdup (value));
-  return g_strdup (value);
+  if (!cached) {
+    if (sd_hwdb_get (names->hwdb, modalias, key, &value) < 0 || !value)
+      value = "";
+    cached = g_strdup (value);
+    g_hash_table_insert (names->cache, g_steal_pointer (&cache_key), (char *) cached);
+  }
+  value = g_strdup (cached);
+  g_mutex_unlock (&names->lock);
+  return (char *) value;
 }
 
 char *

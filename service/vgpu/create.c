@@ -21,6 +21,20 @@ gv_vgpu_result_free (GvVgpuResult *result)
   g_free (result);
 }
 
+GvVgpuResult *
+gv_vgpu_result_copy (const GvVgpuResult *result)
+{
+  GvVgpuResult *copy = g_new0 (GvVgpuResult, 1);
+
+  *copy = *result;
+  copy->address = g_strdup (result->address);
+  copy->type_id = g_strdup (result->type_id);
+  copy->type_name = g_strdup (result->type_name);
+  copy->mdev_uuid = g_strdup (result->mdev_uuid);
+  copy->vfs = g_strdupv (result->vfs);
+  return copy;
+}
+
 /* What the VFs said when none could take the type. */
 typedef struct {
   guint candidates;
@@ -113,6 +127,10 @@ vf_framework (const GvVgpuContext *ctx, const char *const *vfs, GvHostFramework 
   guint n = g_strv_length ((GStrv) vfs);
   guint vendor, mdev;
 
+  /* VFs that were there before the call, of a known framework: the
+   * candidates' own reads say whether each shows its files */
+  if (!wait && framework != GV_HOST_FRAMEWORK_PENDING)
+    return framework;
   for (;;) {
     guint have;
     count_files (ctx->root, vfs, &vendor, &mdev);
@@ -155,6 +173,7 @@ create_vendor (const GvVgpuContext *ctx, const char *pf, const char *const *cand
     int err = 0;
 
     t.candidates++;
+    gv_vgpu_note_types (ctx, vendor);
     if (!vendor || !vendor->current_known) {
       t.no_files++;
       continue;
@@ -371,6 +390,29 @@ create_mdev_pf (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRe
   return TRUE;
 }
 
+/* VFS with those of FREE_FIRST (the host model's guess of the VFs that
+ * carry nothing, may be NULL) first, each still read before it is used:
+ * on a GPU half full, the first read finds room. */
+static const char **
+order_candidates (GStrv vfs, const char *const *free_first)
+{
+  guint n = g_strv_length (vfs), k = 0;
+  const char **ordered = g_new0 (const char *, n + 1);
+  g_autofree gboolean *taken = g_new0 (gboolean, n);
+
+  for (guint i = 0; free_first && free_first[i]; i++)
+    for (guint j = 0; j < n; j++)
+      if (!taken[j] && g_str_equal (vfs[j], free_first[i])) {
+        ordered[k++] = vfs[j];
+        taken[j] = TRUE;
+        break;
+      }
+  for (guint j = 0; j < n; j++)
+    if (!taken[j])
+      ordered[k++] = vfs[j];
+  return ordered;
+}
+
 static gboolean
 create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuResult *result, GError **error)
 {
@@ -381,6 +423,7 @@ create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRes
   const char *pf = physfn ? physfn : request->function;
   const char *only[] = { request->function, NULL };
   const char *const *candidates;
+  g_autofree const char **ordered = NULL;
   GvHostFramework framework;
   gboolean enabled = FALSE;
   gboolean ok = FALSE;
@@ -425,7 +468,10 @@ create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRes
   }
 
   framework = vf_framework (ctx, (const char *const *) vfs, request->framework, enabled);
-  candidates = physfn ? only : (const char *const *) vfs;
+  if (physfn)
+    candidates = only;
+  else
+    candidates = (const char *const *) (ordered = order_candidates (vfs, request->free_first));
   if (framework == GV_HOST_FRAMEWORK_NONE)
     g_set_error (&local, GV_ERROR, GV_ERROR_NOT_SUPPORTED,
                  "None of the %u VFs of %s shows %s%s: the vGPU manager is not loaded, or the VFs are not on the "
@@ -439,7 +485,8 @@ create_on_vfs (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuRes
 
   if (ok) {
     result->enabled_vfs = enabled;
-    result->vfs = gv_host_read_vfs (ctx->root, pf);
+    /* the VFs enabled (and waited for) above, or those that were there */
+    result->vfs = g_strdupv (vfs);
     return TRUE;
   }
 

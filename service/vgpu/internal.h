@@ -36,6 +36,9 @@ char *gv_vgpu_function_dir (const char *root, const char *bdf);
 char *gv_vgpu_mdev_dir (const char *root, const char *uuid);
 
 /* Sleeps MS, never past DEADLINE (monotonic µs). FALSE when DEADLINE has passed. */
+/* Tells ctx->names (if any) the types VENDOR (may be NULL) lists. */
+void gv_vgpu_note_types (const GvVgpuContext *ctx, const GvHostVendorVfio *vendor);
+
 gboolean gv_vgpu_sleep_until (gint64 deadline, guint ms);
 
 /* GError helpers: extend the message, change the code. */

@@ -3,6 +3,7 @@
  * nothing and asks nobody. */
 #include "vgpu/plan.h"
 #include "host/holders.h"
+#include "vgpu/capacity.h"
 
 #include <string.h>
 
@@ -34,6 +35,7 @@ gv_vgpu_plan_free (GvVgpuPlan *plan)
   g_free (plan->type_text);
   g_free (plan->uuid);
   g_strfreev (plan->busy);
+  g_strfreev (plan->free_first);
   g_free (plan);
 }
 
@@ -578,6 +580,23 @@ gv_vgpu_plan_remove_mdev (GvHost *host, GvHostMdev *mdev, GError **error)
   return plan;
 }
 
+/* GPU's VFs whose vendor-VFIO files the model saw free (no type carried). */
+static GStrv
+free_vfs (GvHost *host, GvHostDevice *gpu)
+{
+  GStrvBuilder *free = g_strv_builder_new ();
+  GStrv vfs;
+
+  for (guint i = 0; gpu->fn->vfs && gpu->fn->vfs[i]; i++) {
+    GvHostDevice *vf = gv_host_lookup (host, gpu->fn->vfs[i]);
+    if (vf && vf->fn->vendor_vfio && vf->fn->vendor_vfio->current_type == 0)
+      g_strv_builder_add (free, vf->fn->bdf);
+  }
+  vfs = g_strv_builder_end (free);
+  g_strv_builder_unref (free);
+  return vfs;
+}
+
 GvVgpuPlan *
 gv_vgpu_plan_create_vgpu (GvHost *host, GvVgpuTypeNames *names, GvHostDevice *device, const char *wanted,
                           const char *uuid, guint num_vfs, GError **error)
@@ -617,6 +636,7 @@ gv_vgpu_plan_create_vgpu (GvHost *host, GvVgpuTypeNames *names, GvHostDevice *de
   plan->busy = on_vf ? strv_of (device->fn->bdf, NULL) : family_bdfs (gpu);
   plan->enables_vfs = !on_vf && device->framework != GV_HOST_FRAMEWORK_MDEV_PF && gpu->fn->sriov_numvfs == 0;
   plan->vfs_enabled = plan->enables_vfs ? (num_vfs ? num_vfs : gpu->fn->sriov_totalvfs) : 0;
+  plan->free_first = on_vf ? NULL : free_vfs (host, gpu);
   if (*uuid && gv_vgpu_find_mdev (host, uuid)) {
     g_set_error (error, GV_ERROR, GV_ERROR_EXISTS, "An mdev with UUID %s exists already", uuid);
     return NULL;
@@ -624,6 +644,40 @@ gv_vgpu_plan_create_vgpu (GvHost *host, GvVgpuTypeNames *names, GvHostDevice *de
   if (device->framework != GV_HOST_FRAMEWORK_PENDING ? !check_type_known (host, names, gpu, wanted, error)
                                                      : !check_type_known_by_model (host, names, gpu, wanted, error))
     return NULL;
+  return g_steal_pointer (&plan);
+}
+
+GvVgpuPlan *
+gv_vgpu_plan_create_vgpus (GvHost *host, GvVgpuTypeNames *names, GvHostDevice *device, const char *wanted,
+                           guint count, guint num_vfs, GError **error)
+{
+  g_autoptr (GvVgpuPlan) plan = NULL;
+  GvHostDevice *gpu;
+  guint id, room = G_MAXUINT;
+
+  if (count == 0 || count > GV_VGPU_BATCH_MAX) {
+    g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "count %u: from 1 to %u vGPUs at once", count,
+                 GV_VGPU_BATCH_MAX);
+    return NULL;
+  }
+  plan = gv_vgpu_plan_create_vgpu (host, names, device, wanted, "", num_vfs, error);
+  if (!plan)
+    return NULL;
+  plan->batch = count;
+  gpu = gv_vgpu_gpu_of (host, device);
+  /* what the model says fits, so that a batch too big writes nothing */
+  if (gv_host_function_is_vf (device->fn))
+    room = 1;
+  else if (plan->enables_vfs)
+    room = plan->vfs_enabled;
+  else if (device->framework == GV_HOST_FRAMEWORK_VENDOR_VFIO &&
+           (id = gv_vgpu_type_names_resolve (names, wanted)) != 0)
+    room = gv_vgpu_vendor_capacity (host, names, gpu, id).fits;
+  if (count > room) {
+    g_set_error (error, GV_ERROR, GV_ERROR_NO_CAPACITY, "%s has room for %u more vGPUs of type “%s”%s, not %u",
+                 device->fn->bdf, room, wanted, plan->enables_vfs ? " (one per VF it enables)" : "", count);
+    return NULL;
+  }
   return g_steal_pointer (&plan);
 }
 

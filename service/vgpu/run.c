@@ -17,6 +17,7 @@ gv_vgpu_outcome_clear (GvVgpuOutcome *outcome)
   g_clear_pointer (&outcome->uuid, g_free);
   g_clear_pointer (&outcome->type, g_free);
   g_clear_pointer (&outcome->vgpu, gv_vgpu_result_free);
+  g_clear_pointer (&outcome->vgpus, g_ptr_array_unref);
   g_clear_pointer (&outcome->vfs, g_strfreev);
   g_clear_pointer (&outcome->journal, g_free);
 }
@@ -129,8 +130,16 @@ gv_vgpu_plan_run (const GvVgpuContext *ctx, GvJournal *journal, const GvVgpuPlan
       .wanted = plan->wanted,
       .uuid = plan->uuid,
       .num_vfs = plan->count,
+      .free_first = (const char *const *) plan->free_first,
     };
-    ok = gv_vgpu_create (ctx, &request, &out->vgpu, &local);
+    if (plan->batch) {
+      ok = gv_vgpu_create_batch (ctx, &request, plan->batch, &out->vgpus, &local);
+      /* the first stands for the batch where one vGPU is looked at */
+      if (ok && out->vgpus->len)
+        out->vgpu = gv_vgpu_result_copy (out->vgpus->pdata[0]);
+    } else {
+      ok = gv_vgpu_create (ctx, &request, &out->vgpu, &local);
+    }
     break;
   }
   case GV_VGPU_OP_REMOVE_VGPU:
@@ -253,6 +262,8 @@ gv_vgpu_plan_touched (GvHost *host, const GvVgpuPlan *plan, const GvVgpuOutcome 
   touch (parts, plan->function, GV_HOST_PART_DRIVER | GV_HOST_PART_VGPU);
   if (vgpu)
     touch (parts, vgpu->address, GV_HOST_PART_DRIVER | GV_HOST_PART_VGPU);
+  for (guint i = 0; outcome->vgpus && i < outcome->vgpus->len; i++)
+    touch (parts, ((GvVgpuResult *) outcome->vgpus->pdata[i])->address, GV_HOST_PART_DRIVER | GV_HOST_PART_VGPU);
 
   *mdevs = plan->kind == GV_VGPU_OP_CREATE_MDEV || plan->kind == GV_VGPU_OP_REMOVE_MDEV ||
            plan->framework == GV_HOST_FRAMEWORK_MDEV_PF || plan->framework == GV_HOST_FRAMEWORK_MDEV_VF ||

@@ -103,6 +103,14 @@ gv_vgpu_type_names_learn_family (GvVgpuTypeNames *names, const char *root, const
 }
 
 void
+gv_vgpu_type_names_learn_vendor (GvVgpuTypeNames *names, const GvHostVendorVfio *vendor)
+{
+  g_mutex_lock (&names->lock);
+  learn_vendor (names, vendor);
+  g_mutex_unlock (&names->lock);
+}
+
+void
 gv_vgpu_type_names_learn_host (GvVgpuTypeNames *names, GvHost *host)
 {
   GPtrArray *devices = gv_host_get_devices (host);

@@ -20,6 +20,8 @@ void gv_vgpu_type_names_learn (GvVgpuTypeNames *names, guint id, const char *nam
 /* Every type the creatable lists of PF's VFs show now (reads sysfs below ROOT). */
 void gv_vgpu_type_names_learn_family (GvVgpuTypeNames *names, const char *root, const char *pf);
 /* Every type the creatable lists of HOST's model show. */
+/* Every type VENDOR (may be NULL) lists. */
+void gv_vgpu_type_names_learn_vendor (GvVgpuTypeNames *names, const GvHostVendorVfio *vendor);
 void gv_vgpu_type_names_learn_host (GvVgpuTypeNames *names, GvHost *host);
 
 /* The name of type ID (valid for the life of the process), or NULL. */

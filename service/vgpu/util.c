@@ -112,6 +112,13 @@ gv_vgpu_check_function (const GvVgpuContext *ctx, const char *bdf, const char *r
   return TRUE;
 }
 
+void
+gv_vgpu_note_types (const GvVgpuContext *ctx, const GvHostVendorVfio *vendor)
+{
+  if (ctx->names && vendor)
+    gv_vgpu_type_names_learn_vendor (ctx->names, vendor);
+}
+
 gboolean
 gv_vgpu_sleep_until (gint64 deadline, guint ms)
 {

@@ -300,6 +300,7 @@ gv_vgpu_set_type (const GvVgpuContext *ctx, const char *vf, const char *wanted, 
   vendor = read_vf_vendor (dir, vf, error);
   if (!vendor)
     return FALSE;
+  gv_vgpu_note_types (ctx, vendor);
   pf = gv_host_read_physfn (ctx->root, vf);
   /* the siblings tell the names of types a VF carries, and why one is missing */
   if (pf && (vendor->current_type != 0 || !gv_vgpu_vendor_find (vendor->creatable, wanted)))

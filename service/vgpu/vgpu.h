@@ -17,6 +17,7 @@
 #include "common/gv-error.h"
 
 #include "host/vgpu-files.h"
+#include "vgpu/type-names.h"
 
 G_BEGIN_DECLS
 
@@ -41,6 +42,9 @@ typedef struct {
                               * (nvidia/ or mdev_supported_types/); 0 = timeout_ms */
   GvVgpuLateFunc late;       /* may be NULL; USER_DATA must outlive the late write */
   GvVgpuProgressFunc progress; /* may be NULL */
+  /* may be NULL: learns the names of every type list read before a write,
+   * the only time a GPU's largest types show (see capacity.c) */
+  GvVgpuTypeNames *names;
   gpointer user_data;
 } GvVgpuContext;
 
@@ -113,6 +117,7 @@ typedef struct {
   const char *wanted;          /* type id or name */
   const char *uuid;            /* mdev frameworks; NULL or "" = generate */
   guint num_vfs;               /* VFs to enable when none are; 0 = sriov_totalvfs */
+  const char *const *free_first; /* may be NULL: VFs to try first (a hint, each is read) */
 } GvVgpuRequest;
 
 typedef struct {
@@ -126,6 +131,7 @@ typedef struct {
 } GvVgpuResult;
 
 void gv_vgpu_result_free (GvVgpuResult *result);
+GvVgpuResult *gv_vgpu_result_copy (const GvVgpuResult *result);
 
 /* "Give me one vGPU of type WANTED": on mdev-pf an mdev on the PF; on
  * pending, mdev-vf or vendor-vfio, enables the VFs when none are (then
@@ -139,6 +145,15 @@ void gv_vgpu_result_free (GvVgpuResult *result);
  * is set on success only. */
 gboolean gv_vgpu_create (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuResult **result,
                          GError **error);
+
+/* COUNT vGPUs of REQUEST's type, one after another as gv_vgpu_create()
+ * makes each (the VFs enabled by the first when none are), as one
+ * transaction: when one fails, those made before are removed again (and
+ * the VFs disabled if the batch enabled them), and ERROR says which one
+ * failed and what is left. ctx->progress hears of each vGPU made.
+ * *RESULTS: the GvVgpuResults, in order. */
+gboolean gv_vgpu_create_batch (const GvVgpuContext *ctx, const GvVgpuRequest *request, guint count,
+                               GPtrArray **results, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GvVgpuResult, gv_vgpu_result_free)
 

@@ -503,9 +503,9 @@ get_config_text (sd_bus *bus, char **text)
 }
 
 int
-verb_config_import (sd_bus *bus, int argc, char **argv)
+ctl_import_mig_parted (sd_bus *bus, const char *file)
 {
-  const char *format = argv[1], *file = argv[2], *name = ctl_args.config_name;
+  const char *name = ctl_args.config_name;
   g_autofree char *contents = NULL;
   g_autoptr (GError) gerror = NULL;
   g_autoptr (GPtrArray) gpus = g_ptr_array_new_with_free_func ((GDestroyNotify) gpu_free);
@@ -519,11 +519,6 @@ verb_config_import (sd_bus *bus, int argc, char **argv)
   int r, code = GV_EXIT_OK;
   Import im = { file, &doc, gpus, problems, result, order };
 
-  if (!g_str_equal (format, "mig-parted"))
-    {
-      g_autofree char *m = g_strdup_printf (_("Unknown format '%s': 'config import' knows mig-parted."), format);
-      return ctl_usage_error (m);
-    }
   if (!name)
     return ctl_usage_error (_("'config import mig-parted' needs --config NAME: which of the file's mig-configs."));
   if (!g_file_get_contents (file, &contents, &length, &gerror))
