@@ -70,6 +70,14 @@ device_argument (const char *text)
   }
   sd_bus_error_free (&error);
 
+  uuid = gv_config_normalize_uuid (text);
+  if (uuid && (!gv_vgpu_uuid_is_valid (uuid) || !gv_vgpu_uuid_is_valid (text)))
+    abort ();
+  gv_host_bdf_parse (text, &parsed);
+
+  /* object paths reach the handlers only valid (sd-bus checks them) */
+  if (!sd_bus_object_path_is_valid (text))
+    return;
   mdev = bus_mdev_path_to_uuid (text);
   if (mdev) {
     g_autofree char *mpath = bus_mdev_path (mdev);
@@ -77,10 +85,6 @@ device_argument (const char *text)
     if (!sd_bus_object_path_is_valid (mpath) || g_strcmp0 (mback, mdev) != 0)
       abort ();
   }
-  uuid = gv_config_normalize_uuid (text);
-  if (uuid && (!gv_vgpu_uuid_is_valid (uuid) || !gv_vgpu_uuid_is_valid (text)))
-    abort ();
-  gv_host_bdf_parse (text, &parsed);
 }
 
 static const char *const keys[] = { "force", "persist", "count", "uuid", "allow-foreign", "", "Force", "type" };

@@ -4,7 +4,7 @@
  * TARGET...", each TARGET an fd link's target (the kernel's forms:
  * "/dev/nvidia0", "/dev/vfio/12", "socket:[123]", "/x (deleted)",
  * "anon_inode:[eventfd]"). Every holder found holds a node asked for,
- * once per process, and has a name. */
+ * once per process, and has a UTF-8 name (it goes out on D-Bus). */
 #include "fuzz.h"
 
 #include "host/holders.h"
@@ -64,7 +64,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   for (guint i = 0; i < holders->len; i++) {
     GvHostHolder *h = holders->pdata[i];
     g_autofree char *name = gv_host_holder_name (root, h);
-    if (!g_strv_contains (nodes, h->node) || !h->comm || !name || !*name || h->pid < 0)
+    if (!g_strv_contains (nodes, h->node) || !h->comm || !name || !*name || h->pid < 0 ||
+        !g_utf8_validate (h->comm, -1, NULL) || !g_utf8_validate (name, -1, NULL))
       abort ();
     if (i > 0) {
       GvHostHolder *prev = holders->pdata[i - 1];

@@ -2,7 +2,8 @@
  * parts are name, description, device_api, available_instances and the
  * nvidia/ directory's creatable_vgpu_types and current_vgpu_type of the
  * same function, read through the host model's readers. Every field of
- * a description has a key, and a field it gives is found again. */
+ * a description has a key, a field it gives is found again, and every
+ * text read is UTF-8 (it goes out on D-Bus). */
 #include "fuzz.h"
 
 #include "host/vgpu-files.h"
@@ -38,6 +39,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       abort ();
     if (g_strv_length (t->field_keys) != g_strv_length (t->field_values))
       abort ();
+    /* all of it may go out on D-Bus */
+    if (!g_utf8_validate (t->name, -1, NULL) || !g_utf8_validate (t->description, -1, NULL) ||
+        !g_utf8_validate (t->device_api, -1, NULL))
+      abort ();
     for (guint k = 0; t->field_keys[k]; k++) {
       if (!*t->field_keys[k])
         abort ();
@@ -49,5 +54,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   vendor = gv_host_vendor_vfio_read (dir);
   if (vendor && !vendor->creatable)
     abort ();
+  for (guint i = 0; vendor && i < vendor->creatable->len; i++)
+    if (!g_utf8_validate (((GvHostVendorType *) vendor->creatable->pdata[i])->name, -1, NULL))
+      abort ();
   return 0;
 }

@@ -1,8 +1,8 @@
 /* vGPU type names: the catalogue gpuvirtd keeps in its state directory
  * (STATE_DIR/vgpu-types, read at start), what it learns from creatable
  * lists, and the names a caller asks for (an id, a name, a short name).
- * Parts (NUL-separated): the state file, a creatable list, then names
- * asked for. What is learned and saved reads back the same. */
+ * Parts (NUL-separated): the state file, a VF's creatable list, then
+ * names asked for. What is learned and saved reads back the same. */
 #include "fuzz.h"
 
 #include "host/vgpu-files.h"
@@ -19,16 +19,21 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autofree char *state = g_build_filename (fuzz_tmpdir (), "state", NULL);
   g_autoptr (GvVgpuTypeNames) names = NULL;
   g_autoptr (GvVgpuTypeNames) again = NULL;
-  g_autoptr (GPtrArray) creatable = NULL;
+  g_autofree char *vf = g_build_filename (fuzz_tmpdir (), "vf", NULL);
+  g_autoptr (GvHostVendorVfio) vendor = NULL;
   g_autofree char *text = NULL;
   g_autofree char *text_again = NULL;
 
   fuzz_rm_tree (state);
   fuzz_put (state, "vgpu-types", parts[0]);
   names = gv_vgpu_type_names_new (state);
-  creatable = gv_host_vendor_types_parse (parts[1]);
-  for (guint i = 0; i < creatable->len; i++) {
-    GvHostVendorType *t = creatable->pdata[i];
+  /* the list as a VF's nvidia/ directory gives it, through the reader */
+  fuzz_rm_tree (vf);
+  if (parts[1])
+    fuzz_put (vf, "nvidia/creatable_vgpu_types", parts[1]);
+  vendor = gv_host_vendor_vfio_read (vf);
+  for (guint i = 0; vendor && i < vendor->creatable->len; i++) {
+    GvHostVendorType *t = vendor->creatable->pdata[i];
     gv_vgpu_type_names_learn (names, t->id, t->name);
   }
   for (guint i = 2; parts[1] && parts[i]; i++) {
