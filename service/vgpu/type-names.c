@@ -144,7 +144,8 @@ find_locked (GvVgpuTypeNames *names, const char *wanted)
 guint
 gv_vgpu_type_names_resolve (GvVgpuTypeNames *names, const char *wanted)
 {
-  gboolean number = *wanted != '\0';
+  /* ids as the kernel writes them: "03" is no id, as for gv_vgpu_type_matches() */
+  gboolean number = *wanted != '\0' && *wanted != '0';
   guint64 v;
   guint id;
 
