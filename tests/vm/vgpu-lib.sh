@@ -21,12 +21,14 @@ nvm_load() {
 # gpuvirtd's unit with the test NVML (tests/nvml, from the build tree)
 # instead of NVIDIA's libnvidia-ml.so.1, over the MIG state nvidia_model
 # keeps (loaded with mig_model=...): a drop-in, as an administrator would
-# add one; before the unit starts.
+# add one; before the unit starts. The library is copied out of the build
+# tree: a tree below /tmp is hidden from the unit by its PrivateTmp=.
 nvm_test_nvml() {
   [ -f "$BUILDDIR/tests/nvml/libnvidia-ml.so.1" ] || die "the test NVML was not built ($BUILDDIR/tests/nvml)"
-  mkdir -p /etc/systemd/system/gpuvirtd.service.d
+  mkdir -p /usr/local/lib/gpuvirt-test-nvml /etc/systemd/system/gpuvirtd.service.d
+  cp "$BUILDDIR/tests/nvml/libnvidia-ml.so.1" /usr/local/lib/gpuvirt-test-nvml/ || die "copying the test NVML"
   printf '%s\n' '[Service]' \
-    "Environment=GPUVIRT_NVML_LIBRARY=$BUILDDIR/tests/nvml/libnvidia-ml.so.1" \
+    "Environment=GPUVIRT_NVML_LIBRARY=/usr/local/lib/gpuvirt-test-nvml/libnvidia-ml.so.1" \
     'Environment=GPUVIRT_TEST_NVML_ROOT=/' \
     'Environment=GPUVIRT_TEST_NVML_MIG=/sys/bus/pci/drivers/nvidia/mig' \
     > /etc/systemd/system/gpuvirtd.service.d/test-nvml.conf
