@@ -146,6 +146,11 @@ gv_error_escape (const char *text)
   const char *p = text ? text : "";
 
   while (*p) {
+    /* enough to recognise it: a caller's megabyte is not sent back */
+    if (out->len >= GV_ERROR_ESCAPE_MAX) {
+      g_string_append_printf (out, "... (%zu bytes)", strlen (text));
+      break;
+    }
     gunichar ch = g_utf8_get_char_validated (p, -1);
     if (ch == (gunichar) -1 || ch == (gunichar) -2) {
       g_string_append_printf (out, "\\x%02x", (guchar) *p);

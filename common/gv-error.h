@@ -75,7 +75,9 @@ const sd_bus_error_map *gv_error_bus_map (void);
 
 /* TEXT (what a caller sent) fit to quote in a message: control
  * characters, backslashes and bytes that are not UTF-8 as \xNN or \\, so
- * that a terminal shows what was really sent. NULL gives "". */
+ * that a terminal shows what was really sent; cut after about
+ * GV_ERROR_ESCAPE_MAX bytes with "... (N bytes)". NULL gives "". */
+#define GV_ERROR_ESCAPE_MAX 128
 char *gv_error_escape (const char *text);
 /* Whether TEXT holds a control character (a name never does). */
 gboolean gv_error_has_control (const char *text);

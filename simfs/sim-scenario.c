@@ -12,6 +12,7 @@
 typedef struct {
   const char *file;
   GError **error;
+  char *type_error;   /* the first member of the wrong JSON type */
 } Ctx;
 
 static gboolean
@@ -30,6 +31,67 @@ fail (Ctx *ctx, const char *where, const char *fmt, ...)
   return FALSE;
 }
 
+/* Members and elements of the JSON type the loader expects. One of
+ * another type is recorded (the scenario then fails to load, naming it)
+ * and read as missing, so that a wrong file never reaches json-glib's
+ * type assertions. */
+static JsonNode *
+typed (Ctx *ctx, JsonNode *node, const char *name, JsonNodeType type, GType value_type)
+{
+  const char *what = type == JSON_NODE_OBJECT ? "an object" : type == JSON_NODE_ARRAY ? "an array"
+                     : value_type == G_TYPE_STRING ? "a string" : "true or false";
+
+  if (!node || JSON_NODE_HOLDS_NULL (node))
+    return NULL;
+  if (JSON_NODE_TYPE (node) == type && (type != JSON_NODE_VALUE || json_node_get_value_type (node) == value_type))
+    return node;
+  if (!ctx->type_error)
+    ctx->type_error = g_strdup_printf ("\"%s\" must be %s", name, what);
+  return NULL;
+}
+
+static const char *
+str_member (Ctx *ctx, JsonObject *o, const char *member, const char *dflt)
+{
+  JsonNode *node = typed (ctx, json_object_get_member (o, member), member, JSON_NODE_VALUE, G_TYPE_STRING);
+  return node ? json_node_get_string (node) : dflt;
+}
+
+static gboolean
+bool_member (Ctx *ctx, JsonObject *o, const char *member, gboolean dflt)
+{
+  JsonNode *node = typed (ctx, json_object_get_member (o, member), member, JSON_NODE_VALUE, G_TYPE_BOOLEAN);
+  return node ? json_node_get_boolean (node) : dflt;
+}
+
+static JsonObject *
+obj_member (Ctx *ctx, JsonObject *o, const char *member)
+{
+  JsonNode *node = typed (ctx, json_object_get_member (o, member), member, JSON_NODE_OBJECT, G_TYPE_INVALID);
+  return node ? json_node_get_object (node) : NULL;
+}
+
+static JsonArray *
+arr_member (Ctx *ctx, JsonObject *o, const char *member)
+{
+  JsonNode *node = typed (ctx, json_object_get_member (o, member), member, JSON_NODE_ARRAY, G_TYPE_INVALID);
+  return node ? json_node_get_array (node) : NULL;
+}
+
+static JsonObject *
+obj_element (Ctx *ctx, JsonArray *a, guint i)
+{
+  JsonNode *node = typed (ctx, json_array_get_element (a, i), "[]", JSON_NODE_OBJECT, G_TYPE_INVALID);
+  return node ? json_node_get_object (node) : NULL;
+}
+
+static const char *
+str_element (Ctx *ctx, JsonArray *a, guint i)
+{
+  JsonNode *node = typed (ctx, json_array_get_element (a, i), "[]", JSON_NODE_VALUE, G_TYPE_STRING);
+  return node ? json_node_get_string (node) : NULL;
+}
+
 static gboolean
 get_hex (Ctx *ctx, JsonObject *obj, const char *where, const char *member, guint32 max, guint32 *out)
 {
@@ -39,7 +101,7 @@ get_hex (Ctx *ctx, JsonObject *obj, const char *where, const char *member, guint
 
   if (!json_object_has_member (obj, member))
     return TRUE;
-  s = json_object_get_string_member_with_default (obj, member, NULL);
+  s = str_member (ctx, obj, member, NULL);
   if (!s)
     return fail (ctx, where, "\"%s\" must be a hex string such as \"10de\"", member);
   v = g_ascii_strtoull (s, &end, 16);
@@ -113,12 +175,12 @@ load_errno_map (Ctx *ctx, JsonObject *obj, const char *where, const char *member
 
   if (!json_object_has_member (obj, member))
     return TRUE;
-  fails = json_object_get_object_member (obj, member);
+  fails = obj_member (ctx, obj, member);
   if (!fails)
     return fail (ctx, where, "\"%s\" must be an object of driver: errno", member);
   names = json_object_get_members (fails);
   for (GList *l = names; l; l = l->next) {
-    const char *err = json_object_get_string_member_with_default (fails, l->data, "");
+    const char *err = str_member (ctx, fails, l->data, "");
     int e = sim_errno_from_name (err);
     if (!e)
       return fail (ctx, where, "\"%s\": unknown errno name \"%s\"", member, err);
@@ -130,16 +192,16 @@ load_errno_map (Ctx *ctx, JsonObject *obj, const char *where, const char *member
 static gboolean
 load_kernel (Ctx *ctx, SimHost *host, JsonObject *root)
 {
-  JsonObject *k = json_object_has_member (root, "kernel") ? json_object_get_object_member (root, "kernel") : NULL;
+  JsonObject *k = json_object_has_member (root, "kernel") ? obj_member (ctx, root, "kernel") : NULL;
   const char *iommu;
 
   if (!k)
     return TRUE;
   g_free (host->kernel_release);
-  host->kernel_release = g_strdup (json_object_get_string_member_with_default (k, "release", "6.1.0-simulated"));
+  host->kernel_release = g_strdup (str_member (ctx, k, "release", "6.1.0-simulated"));
   g_free (host->cmdline);
-  host->cmdline = g_strdup (json_object_get_string_member_with_default (k, "cmdline", ""));
-  iommu = json_object_get_string_member_with_default (k, "iommu", "intel");
+  host->cmdline = g_strdup (str_member (ctx, k, "cmdline", ""));
+  iommu = str_member (ctx, k, "iommu", "intel");
   if (g_str_equal (iommu, "intel"))
     host->iommu = SIM_IOMMU_INTEL;
   else if (g_str_equal (iommu, "amd"))
@@ -151,14 +213,14 @@ load_kernel (Ctx *ctx, SimHost *host, JsonObject *root)
   else
     return fail (ctx, "kernel", "\"iommu\" must be \"intel\", \"amd\", \"other\" or \"none\", not \"%s\"", iommu);
   g_free (host->iommu_group_type);
-  host->iommu_group_type = g_strdup (json_object_get_string_member_with_default (k, "iommu_group_type", "DMA"));
-  host->vfio_cdev = json_object_get_boolean_member_with_default (k, "vfio_cdev", TRUE);
-  host->nvidia_vgpu_manager = json_object_get_boolean_member_with_default (k, "nvidia_vgpu_manager", FALSE);
-  host->interrupt_remapping = json_object_get_boolean_member_with_default (k, "interrupt_remapping", TRUE);
-  if (json_object_has_member (k, "modules")) {
-    JsonArray *mods = json_object_get_array_member (k, "modules");
+  host->iommu_group_type = g_strdup (str_member (ctx, k, "iommu_group_type", "DMA"));
+  host->vfio_cdev = bool_member (ctx, k, "vfio_cdev", TRUE);
+  host->nvidia_vgpu_manager = bool_member (ctx, k, "nvidia_vgpu_manager", FALSE);
+  host->interrupt_remapping = bool_member (ctx, k, "interrupt_remapping", TRUE);
+  {
+    JsonArray *mods = arr_member (ctx, k, "modules");
     for (guint i = 0; mods && i < json_array_get_length (mods); i++) {
-      const char *m = json_array_get_string_element (mods, i);
+      const char *m = str_element (ctx, mods, i);
       if (!m || !*m)
         return fail (ctx, "kernel", "modules[%u] must be a module name such as \"nvidia_drm\"", i);
       g_ptr_array_add (host->modules, g_strdup (m));
@@ -173,7 +235,7 @@ static gboolean
 load_driver (Ctx *ctx, SimHost *host, JsonObject *o, guint index)
 {
   g_autofree char *where = g_strdup_printf ("drivers[%u]", index);
-  const char *name = json_object_get_string_member_with_default (o, "name", NULL);
+  const char *name = str_member (ctx, o, "name", NULL);
   SimDriver *drv;
   JsonArray *ids;
 
@@ -186,14 +248,14 @@ load_driver (Ctx *ctx, SimHost *host, JsonObject *o, guint index)
   g_free (drv->module);
   /* "module": null is a built-in driver, with no module link */
   if (json_object_has_member (o, "module"))
-    drv->module = g_strdup (json_object_get_string_member_with_default (o, "module", NULL));
+    drv->module = g_strdup (str_member (ctx, o, "module", NULL));
   else
     drv->module = g_strdup (name);
-  drv->vfio = json_object_get_boolean_member_with_default (o, "vfio", FALSE);
-  drv->sriov_configure = json_object_get_boolean_member_with_default (o, "sriov_configure", FALSE);
-  ids = json_object_has_member (o, "ids") ? json_object_get_array_member (o, "ids") : NULL;
+  drv->vfio = bool_member (ctx, o, "vfio", FALSE);
+  drv->sriov_configure = bool_member (ctx, o, "sriov_configure", FALSE);
+  ids = json_object_has_member (o, "ids") ? arr_member (ctx, o, "ids") : NULL;
   for (guint i = 0; ids && i < json_array_get_length (ids); i++) {
-    const char *s = json_array_get_string_element (ids, i);
+    const char *s = str_element (ctx, ids, i);
     SimPciId id;
     if (!s || !parse_id (s, &id))
       return fail (ctx, where, "ids[%u] must read VENDOR:DEVICE[:SUBVENDOR:SUBDEVICE[:CLASS:MASK]]", i);
@@ -206,9 +268,9 @@ load_driver (Ctx *ctx, SimHost *host, JsonObject *o, guint index)
 static gboolean
 load_vgpu (Ctx *ctx, SimDevice *dev, JsonObject *o, const char *where)
 {
-  const char *fw = json_object_get_string_member_with_default (o, "framework", "none");
-  const char *format = json_object_get_string_member_with_default (o, "creatable_format", "id-first");
-  JsonArray *types = json_object_has_member (o, "types") ? json_object_get_array_member (o, "types") : NULL;
+  const char *fw = str_member (ctx, o, "framework", "none");
+  const char *format = str_member (ctx, o, "creatable_format", "id-first");
+  JsonArray *types = json_object_has_member (o, "types") ? arr_member (ctx, o, "types") : NULL;
   SimVgpu *vgpu = sim_vgpu_new ();
 
   dev->vgpu = vgpu;
@@ -223,24 +285,24 @@ load_vgpu (Ctx *ctx, SimDevice *dev, JsonObject *o, const char *where)
   if (!g_str_equal (format, "id-first") && !g_str_equal (format, "name-first"))
     return fail (ctx, where, "vgpu.creatable_format must be id-first or name-first");
   vgpu->name_first = g_str_equal (format, "name-first");
-  vgpu->header = json_object_get_boolean_member_with_default (o, "creatable_header", TRUE);
-  vgpu->heterogeneous = json_object_get_boolean_member_with_default (o, "heterogeneous", FALSE);
+  vgpu->header = bool_member (ctx, o, "creatable_header", TRUE);
+  vgpu->heterogeneous = bool_member (ctx, o, "heterogeneous", FALSE);
   if (!get_uint (ctx, o, where, "framebuffer_mb", &vgpu->framebuffer_mb) ||
       !get_uint (ctx, o, where, "release_delay_ms", &vgpu->release_delay_ms))
     return FALSE;
   for (guint i = 0; types && i < json_array_get_length (types); i++) {
-    JsonObject *t = json_array_get_object_element (types, i);
+    JsonObject *t = obj_element (ctx, types, i);
     g_autofree char *twhere = g_strdup_printf ("%s: vgpu.types[%u]", where, i);
     SimVgpuType *type = g_new0 (SimVgpuType, 1);
-    const char *id = t ? json_object_get_string_member_with_default (t, "id", NULL) : NULL;
+    const char *id = t ? str_member (ctx, t, "id", NULL) : NULL;
     g_ptr_array_add (vgpu->types, type);
     if (!id || !*id)
       return fail (ctx, twhere, "\"id\" is missing");
     type->id = g_strdup (id);
-    type->name = g_strdup (json_object_get_string_member_with_default (t, "name", id));
-    type->description = g_strdup (json_object_get_string_member_with_default (t, "description", ""));
-    type->device_api = g_strdup (json_object_get_string_member_with_default (t, "device_api", "vfio-pci"));
-    type->gi_profile = g_strdup (json_object_get_string_member_with_default (t, "gpu_instance_profile", NULL));
+    type->name = g_strdup (str_member (ctx, t, "name", id));
+    type->description = g_strdup (str_member (ctx, t, "description", ""));
+    type->device_api = g_strdup (str_member (ctx, t, "device_api", "vfio-pci"));
+    type->gi_profile = g_strdup (str_member (ctx, t, "gpu_instance_profile", NULL));
     if (!get_uint (ctx, t, twhere, "framebuffer_mb", &type->framebuffer_mb) ||
         !get_uint (ctx, t, twhere, "max_instance", &type->max_instance))
       return FALSE;
@@ -272,7 +334,7 @@ load_sriov (Ctx *ctx, SimDevice *dev, JsonObject *o, const char *where, guint *n
     return FALSE;
   dev->vf_device = (guint16) vf_device;
   dev->vf_class = vf_class;
-  dev->vf_autoprobe = json_object_get_boolean_member_with_default (o, "drivers_autoprobe", TRUE);
+  dev->vf_autoprobe = bool_member (ctx, o, "drivers_autoprobe", TRUE);
   if (*numvfs > dev->totalvfs)
     return fail (ctx, where, "sriov.numvfs %u is above totalvfs %u", *numvfs, dev->totalvfs);
   return TRUE;
@@ -314,7 +376,7 @@ static gboolean
 load_device (Ctx *ctx, SimHost *host, JsonObject *o, guint index, GHashTable *numvfs)
 {
   g_autofree char *where = g_strdup_printf ("devices[%u]", index);
-  const char *bdf = json_object_get_string_member_with_default (o, "bdf", NULL);
+  const char *bdf = str_member (ctx, o, "bdf", NULL);
   guint d, b, s, f;
   guint32 vendor = 0xffff, device = 0xffff, subv = 0, subd = 0, cls = 0, rev = 0;
   SimDevice *dev;
@@ -350,31 +412,31 @@ load_device (Ctx *ctx, SimHost *host, JsonObject *o, guint index, GHashTable *nu
   dev->subdevice = (guint16) subd;
   dev->class_ = cls;
   dev->revision = (guint8) rev;
-  dev->boot_vga = json_object_get_boolean_member_with_default (o, "boot_vga", FALSE);
-  dev->nvidia_model = g_strdup (json_object_get_string_member_with_default (o, "nvidia_model", NULL));
+  dev->boot_vga = bool_member (ctx, o, "boot_vga", FALSE);
+  dev->nvidia_model = g_strdup (str_member (ctx, o, "nvidia_model", NULL));
   if (json_object_has_member (o, "driver_override"))
-    dev->driver_override = g_strdup (json_object_get_string_member_with_default (o, "driver_override", NULL));
+    dev->driver_override = g_strdup (str_member (ctx, o, "driver_override", NULL));
 
   if (json_object_has_member (o, "bridge")) {
-    JsonObject *br = json_object_get_object_member (o, "bridge");
+    JsonObject *br = obj_member (ctx, o, "bridge");
     if (!br || !get_uint (ctx, br, where, "secondary", &dev->secondary_bus) ||
         !get_uint (ctx, br, where, "subordinate", &dev->subordinate_bus))
       return br ? FALSE : fail (ctx, where, "\"bridge\" must be an object");
     dev->is_bridge = TRUE;
-    dev->no_acs = !json_object_get_boolean_member_with_default (br, "acs", TRUE);
+    dev->no_acs = !bool_member (ctx, br, "acs", TRUE);
   }
   if (json_object_has_member (o, "drm")) {
-    JsonObject *drm = json_object_get_object_member (o, "drm");
+    JsonObject *drm = obj_member (ctx, o, "drm");
     if (!drm || !get_int (ctx, drm, where, "card", &dev->drm_card) ||
         !get_int (ctx, drm, where, "render", &dev->drm_render))
       return drm ? FALSE : fail (ctx, where, "\"drm\" must be an object");
   }
   if (json_object_has_member (o, "consumers")) {
-    JsonArray *c = json_object_get_array_member (o, "consumers");
+    JsonArray *c = arr_member (ctx, o, "consumers");
     for (guint i = 0; c && i < json_array_get_length (c); i++)
-      g_ptr_array_add (dev->consumers, g_strdup (json_array_get_string_element (c, i)));
+      g_ptr_array_add (dev->consumers, g_strdup (str_element (ctx, c, i)));
   }
-  config = json_object_get_string_member_with_default (o, "config", NULL);
+  config = str_member (ctx, o, "config", NULL);
   if (config) {
     gsize len = strlen (config);
     g_autofree guint8 *bytes = NULL;
@@ -391,14 +453,14 @@ load_device (Ctx *ctx, SimHost *host, JsonObject *o, guint index, GHashTable *nu
   }
   if (json_object_has_member (o, "sriov")) {
     guint n = 0;
-    JsonObject *sr = json_object_get_object_member (o, "sriov");
+    JsonObject *sr = obj_member (ctx, o, "sriov");
     if (!sr || !load_sriov (ctx, dev, sr, where, &n))
       return sr ? FALSE : fail (ctx, where, "\"sriov\" must be an object");
     if (n)
       g_hash_table_insert (numvfs, dev, GUINT_TO_POINTER (n));
   }
   if (json_object_has_member (o, "vgpu")) {
-    JsonObject *vg = json_object_get_object_member (o, "vgpu");
+    JsonObject *vg = obj_member (ctx, o, "vgpu");
     if (!vg || !load_vgpu (ctx, dev, vg, where))
       return vg ? FALSE : fail (ctx, where, "\"vgpu\" must be an object");
   }
@@ -409,10 +471,10 @@ load_device (Ctx *ctx, SimHost *host, JsonObject *o, guint index, GHashTable *nu
 static gboolean
 resolve_device (Ctx *ctx, SimHost *host, JsonObject *o)
 {
-  const char *bdf = json_object_get_string_member (o, "bdf");
+  const char *bdf = str_member (ctx, o, "bdf", NULL);
   SimDevice *dev = sim_host_find_device (host, bdf);
-  const char *parent = json_object_get_string_member_with_default (o, "parent", NULL);
-  const char *driver = json_object_get_string_member_with_default (o, "driver", NULL);
+  const char *parent = str_member (ctx, o, "parent", NULL);
+  const char *driver = str_member (ctx, o, "driver", NULL);
 
   if (parent) {
     dev->parent = sim_host_find_device (host, parent);
@@ -439,19 +501,19 @@ load_process (Ctx *ctx, SimHost *host, JsonObject *o, guint index)
 {
   g_autofree char *where = g_strdup_printf ("processes[%u]", index);
   SimProcess *proc = g_new0 (SimProcess, 1);
-  JsonArray *argv = json_object_has_member (o, "cmdline") ? json_object_get_array_member (o, "cmdline") : NULL;
-  JsonArray *files = json_object_has_member (o, "files") ? json_object_get_array_member (o, "files") : NULL;
+  JsonArray *argv = json_object_has_member (o, "cmdline") ? arr_member (ctx, o, "cmdline") : NULL;
+  JsonArray *files = json_object_has_member (o, "files") ? arr_member (ctx, o, "files") : NULL;
   GPtrArray *args = g_ptr_array_new ();
 
   g_ptr_array_add (host->processes, proc);
   proc->files = g_ptr_array_new_with_free_func (g_free);
-  proc->comm = g_strdup (json_object_get_string_member_with_default (o, "comm", "unknown"));
+  proc->comm = g_strdup (str_member (ctx, o, "comm", "unknown"));
   for (guint i = 0; argv && i < json_array_get_length (argv); i++)
-    g_ptr_array_add (args, g_strdup (json_array_get_string_element (argv, i)));
+    g_ptr_array_add (args, g_strdup (str_element (ctx, argv, i)));
   g_ptr_array_add (args, NULL);
   proc->cmdline = (char **) g_ptr_array_free (args, FALSE);
   for (guint i = 0; files && i < json_array_get_length (files); i++) {
-    const char *f = json_array_get_string_element (files, i);
+    const char *f = str_element (ctx, files, i);
     if (!f || f[0] != '/')
       return fail (ctx, where, "files[%u] must be an absolute path such as /dev/nvidia0", i);
     g_ptr_array_add (proc->files, g_strdup (f));
@@ -469,7 +531,7 @@ sim_scenario_load (const char *path, GError **error)
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GHashTable) numvfs = g_hash_table_new (g_direct_hash, g_direct_equal);
   g_autofree char *base = g_path_get_basename (path);
-  Ctx ctx = { path, error };
+  Ctx ctx = { path, error, NULL };
   SimHost *host;
   JsonObject *root;
   JsonArray *drivers, *devices, *procs;
@@ -478,31 +540,32 @@ sim_scenario_load (const char *path, GError **error)
 
   if (!json_parser_load_from_file (parser, path, error))
     return NULL;
-  root = json_node_get_object (json_parser_get_root (parser));
+  root = json_parser_get_root (parser) && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))
+             ? json_node_get_object (json_parser_get_root (parser)) : NULL;
   if (!root) {
     fail (&ctx, "top level", "must be a JSON object");
     return NULL;
   }
   host = sim_host_new ();
-  host->name = g_strdup (json_object_get_string_member_with_default (root, "name", base));
-  host->description = g_strdup (json_object_get_string_member_with_default (root, "description", ""));
-  drivers = json_object_has_member (root, "drivers") ? json_object_get_array_member (root, "drivers") : NULL;
-  devices = json_object_has_member (root, "devices") ? json_object_get_array_member (root, "devices") : NULL;
-  procs = json_object_has_member (root, "processes") ? json_object_get_array_member (root, "processes") : NULL;
+  host->name = g_strdup (str_member (&ctx, root, "name", base));
+  host->description = g_strdup (str_member (&ctx, root, "description", ""));
+  drivers = json_object_has_member (root, "drivers") ? arr_member (&ctx, root, "drivers") : NULL;
+  devices = json_object_has_member (root, "devices") ? arr_member (&ctx, root, "devices") : NULL;
+  procs = json_object_has_member (root, "processes") ? arr_member (&ctx, root, "processes") : NULL;
   if (!load_kernel (&ctx, host, root))
     goto failed;
   for (guint i = 0; drivers && i < json_array_get_length (drivers); i++)
-    if (!load_driver (&ctx, host, json_array_get_object_element (drivers, i), i))
-      goto failed;
+    if (!obj_element (&ctx, drivers, i) || !load_driver (&ctx, host, obj_element (&ctx, drivers, i), i))
+      goto failed_element;
   for (guint i = 0; devices && i < json_array_get_length (devices); i++)
-    if (!load_device (&ctx, host, json_array_get_object_element (devices, i), i, numvfs))
-      goto failed;
+    if (!obj_element (&ctx, devices, i) || !load_device (&ctx, host, obj_element (&ctx, devices, i), i, numvfs))
+      goto failed_element;
   for (guint i = 0; devices && i < json_array_get_length (devices); i++)
-    if (!resolve_device (&ctx, host, json_array_get_object_element (devices, i)))
+    if (!resolve_device (&ctx, host, obj_element (&ctx, devices, i)))
       goto failed;
   for (guint i = 0; procs && i < json_array_get_length (procs); i++)
-    if (!load_process (&ctx, host, json_array_get_object_element (procs, i), i))
-      goto failed;
+    if (!obj_element (&ctx, procs, i) || !load_process (&ctx, host, obj_element (&ctx, procs, i), i))
+      goto failed_element;
   /* the reset methods are probed as each function is enumerated, before
    * VFs exist */
   for (guint i = 0; i < host->devices->len; i++)
@@ -525,9 +588,18 @@ sim_scenario_load (const char *path, GError **error)
     sim_host_unlock (host);
     host->sriov_enable_delay_ms = enable;
   }
+  if (ctx.type_error) {
+    fail (&ctx, "scenario", "%s", ctx.type_error);
+    goto failed;
+  }
   return host;
 
+failed_element:
+  /* an element that is no object fails here; one that is, in its loader */
+  if (ctx.type_error && !(error && *error))
+    fail (&ctx, "scenario", "drivers, devices and processes must be objects");
 failed:
+  g_free (ctx.type_error);
   sim_host_free (host);
   return NULL;
 }

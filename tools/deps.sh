@@ -33,6 +33,9 @@ packages=(
   libvirt-clients libvirt-daemon-system libvirt-daemon-driver-qemu
   # benchmark arithmetic
   bc
+  # the fuzz targets' libFuzzer build (bench/fuzz.sh, -Dfuzzing=true):
+  # clang and its runtime libraries (libclang_rt.fuzzer and the sanitizers)
+  clang libclang-rt-14-dev
   # leak checks
   valgrind
   # runs the example polkit rules (JavaScript) in a test

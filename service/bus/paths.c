@@ -23,15 +23,19 @@ bus_device_path_to_bdf (const char *path)
 {
   const char *prefix = GPUVIRT_DEVICES_PATH "/pci_";
   g_autofree char *bdf = NULL;
+  gsize n;
 
-  if (!g_str_has_prefix (path, prefix) || strlen (path) != strlen (prefix) + 12)
+  /* the domain has 4 to 8 digits (more than 4 behind Intel VMD), so the
+   * separators are found from the end: "dddd_bb_ss_f" */
+  if (!g_str_has_prefix (path, prefix))
     return NULL;
   bdf = g_strdup (path + strlen (prefix));
-  if (bdf[4] != '_' || bdf[7] != '_' || bdf[10] != '_')
+  n = strlen (bdf);
+  if (n < 12 || n > 16 || bdf[n - 8] != '_' || bdf[n - 5] != '_' || bdf[n - 2] != '_')
     return NULL;
-  bdf[4] = ':';
-  bdf[7] = ':';
-  bdf[10] = '.';
+  bdf[n - 8] = ':';
+  bdf[n - 5] = ':';
+  bdf[n - 2] = '.';
   return gv_host_bdf_normalize (bdf);
 }
 

@@ -304,9 +304,10 @@ gv_config_editor_save (GvConfigEditor *editor, GError **error)
 {
   g_autoptr (GPtrArray) problems = gv_config_problems_new ();
   g_autoptr (GPtrArray) own = gv_config_problems_new ();
-  g_autoptr (GvConfig) config = effective (editor, problems);
   g_autofree char *text = NULL;
 
+  /* only the problems matter here */
+  gv_config_unref (effective (editor, problems));
   /* the drop-ins' own problems are not the main file's to fix */
   for (guint i = 0; i < problems->len; i++) {
     GvConfigProblem *p = problems->pdata[i];

@@ -26,6 +26,36 @@ gv_config_problems_new (void)
   return g_ptr_array_new_with_free_func ((GDestroyNotify) gv_config_problem_free);
 }
 
+/* Problems quote what was written: control characters show as \xNN
+ * (a terminal shows them as they are), and a line of a megabyte is cut,
+ * not sent back whole in ConfigErrors and error messages. */
+#define PROBLEM_TEXT_MAX 256
+
+static char *
+tidy (char *text)
+{
+  GString *out = g_string_new (NULL);
+  gsize len = strlen (text);
+
+  if (!g_utf8_validate (text, -1, NULL)) {
+    char *valid = g_utf8_make_valid (text, -1);
+    g_free (text);
+    text = valid;
+  }
+  for (const char *p = text; *p; p = g_utf8_next_char (p)) {
+    if (out->len >= PROBLEM_TEXT_MAX) {
+      g_string_append_printf (out, "… (%zu bytes)", len);
+      break;
+    }
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      g_string_append_printf (out, "\\x%02x", (guchar) *p);
+    else
+      g_string_append_len (out, p, g_utf8_next_char (p) - p);
+  }
+  g_free (text);
+  return g_string_free (out, FALSE);
+}
+
 void
 gv_config_problem_add (GPtrArray *problems, const char *file, guint line, const char *key, gboolean host,
                  const char *format, ...)
@@ -35,10 +65,10 @@ gv_config_problem_add (GPtrArray *problems, const char *file, guint line, const 
 
   p->file = g_strdup (file);
   p->line = line;
-  p->key = g_strdup (key ? key : "");
+  p->key = tidy (g_strdup (key ? key : ""));
   p->host = host;
   va_start (args, format);
-  p->message = g_strdup_vprintf (format, args);
+  p->message = tidy (g_strdup_vprintf (format, args));
   va_end (args);
   g_ptr_array_add (problems, p);
 }

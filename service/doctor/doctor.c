@@ -564,7 +564,6 @@ check_vfio_pci (GvDoctorRun *d)
 GPtrArray *
 gv_doctor_run (GvHost *host, GError **error)
 {
-  g_autofree char *proc = g_build_filename (gv_host_get_root (host), "proc", NULL);
   g_autoptr (GPtrArray) findings = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_doctor_finding_free);
   GvDoctorRun d = {
     .host = host,

@@ -44,6 +44,11 @@ gv_sysfs_read_attr_raw (const char *dir, const char *name)
   close (fd);
   /* Binary content (a NUL) is cut there: these are text attributes. */
   g_string_truncate (buf, strlen (buf->str));
+  /* Their text goes out on D-Bus, which carries UTF-8 only: bytes that
+   * are not (a process may name itself so, a driver may write them)
+   * read as U+FFFD, or one reply with them would fail as a whole. */
+  if (!g_utf8_validate (buf->str, buf->len, NULL))
+    return g_utf8_make_valid (buf->str, buf->len);
   return g_string_free (g_steal_pointer (&buf), FALSE);
 }
 

@@ -390,6 +390,8 @@ check_uuid (const char *uuid, GError **error)
   return FALSE;
 }
 
+#define MAX_WANTED_LEN 256
+
 static gboolean
 check_wanted (const char *wanted, GError **error)
 {
@@ -402,6 +404,14 @@ check_wanted (const char *wanted, GError **error)
     g_autofree char *shown = gv_error_escape (wanted);
     g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS,
                  "“%s” is not a vGPU type: it holds a control character", shown);
+    return FALSE;
+  }
+  /* nor is one this long (the configuration's limit too); the messages
+   * that quote a type it does not know would send it all back */
+  if (strlen (wanted) > MAX_WANTED_LEN) {
+    g_autofree char *shown = gv_error_escape (wanted);
+    g_set_error (error, GV_ERROR, GV_ERROR_INVALID_ARGS, "“%s” is not a vGPU type: longer than %d bytes", shown,
+                 MAX_WANTED_LEN);
     return FALSE;
   }
   return TRUE;

@@ -39,9 +39,10 @@ gv_vgpu_type_names_new (const char *state_dir)
   keys = g_key_file_get_keys (kf, GROUP, NULL, NULL);
   for (guint i = 0; keys && keys[i]; i++) {
     g_autofree char *name = g_key_file_get_string (kf, GROUP, keys[i], NULL);
-    guint id = (guint) strtoul (keys[i], NULL, 10);
-    if (id && name && *name)
-      g_hash_table_replace (t->names, GUINT_TO_POINTER (id), (gpointer) g_intern_string (name));
+    guint64 id;
+    /* only what save() writes: a decimal id in range */
+    if (g_ascii_string_to_unsigned (keys[i], 10, 1, G_MAXUINT, &id, NULL) && name && *name)
+      g_hash_table_replace (t->names, GUINT_TO_POINTER ((guint) id), (gpointer) g_intern_string (name));
   }
   return t;
 }
@@ -151,13 +152,16 @@ find_locked (GvVgpuTypeNames *names, const char *wanted)
 guint
 gv_vgpu_type_names_resolve (GvVgpuTypeNames *names, const char *wanted)
 {
-  gboolean number = *wanted != '\0';
+  /* ids as the kernel writes them: "03" is no id, as for gv_vgpu_type_matches() */
+  gboolean number = *wanted != '\0' && *wanted != '0';
+  guint64 v;
   guint id;
 
   for (const char *p = wanted; *p; p++)
     number &= g_ascii_isdigit (*p);
+  /* an id out of range is none, not the id it wraps to */
   if (number)
-    return (guint) strtoul (wanted, NULL, 10);
+    return g_ascii_string_to_unsigned (wanted, 10, 1, G_MAXUINT, &v, NULL) ? (guint) v : 0;
   g_mutex_lock (&names->lock);
   id = find_locked (names, wanted);
   g_mutex_unlock (&names->lock);

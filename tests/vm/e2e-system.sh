@@ -11,7 +11,9 @@
 #      at a console session (logind seat0, active) may bind and give back
 #      the e1000e;
 #      the same member outside a session is still denied;
-#   3. a VF on vfio-pci with its /dev/vfio group held open by a process:
+#   3. a VF on vfio-pci with its /dev/vfio group held open by a process of
+#      another user (the unit's ProtectProc=invisible, PrivateDevices= with
+#      /dev/vfio bound in, ProtectKernelTunables= with its sysfs paths):
 #      disabling the VFs is refused and names the holder; once the holder
 #      exits, the VFs are disabled;
 #   4. a driver unbound behind gpuvirtd's back (echo into sysfs) shows in
@@ -42,6 +44,11 @@ else
   die "systemctl start $unit"
 fi
 check "gpuvirtd owns org.gpuvirt" busctl --system status org.gpuvirt > /dev/null
+# The sandbox is the one the tests below prove (issue 21).
+for prop in ProtectProc=invisible PrivateDevices=yes ProtectKernelTunables=yes PrivateMounts=yes UMask=0077; do
+  check "the running unit has $prop" sh -c "systemctl show -p '${prop%%=*}' '$unit' | grep -qx '$prop'"
+done
+echo "$NAME: $(systemd-analyze security "$unit" 2>/dev/null | tail -n 1)"
 
 getent group "$GROUP" > /dev/null || groupadd --system "$GROUP" || die "groupadd $GROUP"
 useradd --create-home --shell /bin/sh alice || die "useradd alice"
@@ -132,8 +139,11 @@ if "$CTL" bind "$VF"; then pass "gpuvirtctl bind $VF (a VF)"; else show_log; fai
 expect_driver "$VF" vfio-pci "after binding the VF"
 vgroup=$(basename "$(readlink /sys/bus/pci/devices/$VF/iommu_group)")
 check "the VF's group node /dev/vfio/$vgroup exists" test -c /dev/vfio/$vgroup
-# A stand-in for a VM: a process holding the VF's VFIO group open.
-sh -c "exec 3<>/dev/vfio/$vgroup; exec sleep 600" &
+# A stand-in for a VM: a process holding the VF's VFIO group open, as
+# another user (a VM's qemu runs as libvirt-qemu): under the unit's
+# ProtectProc=invisible gpuvirtd sees it only through CAP_SYS_PTRACE.
+chown nobody /dev/vfio/$vgroup
+setpriv --reuid=nobody --regid=nogroup --clear-groups sh -c "exec 3<>/dev/vfio/$vgroup; exec sleep 600" &
 holder=$!
 holds() { ls -l /proc/$holder/fd 2>/dev/null | grep -q "/dev/vfio/$vgroup\$"; }
 check "the holder (pid $holder) has /dev/vfio/$vgroup open" wait_for 10 holds
