@@ -13,7 +13,8 @@
  * configuration file is not made); the daemon keeps serving after every
  * call and reports no sanitizer error. A method of the XML that the
  * table below does not name fails the test: each needs an object to be
- * called on.
+ * called on. org.gpuvirt.Mig's methods are called on a MIG GPU, the A100
+ * in MIG mode of the mig-host scenario, with the test NVML (/hostile/mig).
  *
  * Also: a process holding a GPU's node under a name that is not UTF-8
  * (any local user can name a process so) does not break the replies
@@ -26,14 +27,16 @@
 #include <sys/wait.h>
 
 #define A40 "0000:67:00.0"
+#define A100X "0000:c1:00.0"  /* mig-host: MIG mode on */
 #define UUID_A "5b6c0f1e-2a3d-4c5b-8e9f-0a1b2c3d4e5f"
 #define UUID_A_PATH "/org/gpuvirt/mdevs/5b6c0f1e_2a3d_4c5b_8e9f_0a1b2c3d4e5f"
 #define MANAGER_PATH "/org/gpuvirt"
 #define MAX_MESSAGE 4096
 
 /* Where each method is called: the Manager, the A40 (a GPU and SR-IOV
- * PF), its first VF (an mdev parent holding UUID_A), that mdev. */
-typedef enum { ON_MANAGER, ON_GPU, ON_VF, ON_MDEV } Target;
+ * PF), its first VF (an mdev parent holding UUID_A), that mdev; or the
+ * A100 in MIG mode of another gpuvirtd (/hostile/mig). */
+typedef enum { ON_MANAGER, ON_GPU, ON_VF, ON_MDEV, ON_MIG } Target;
 
 static const struct {
   const char *interface;
@@ -60,8 +63,12 @@ static const struct {
   { "org.gpuvirt.Vgpu", "ReleaseType", ON_VF, FALSE },
   { "org.gpuvirt.Vgpu", "CreateMdev", ON_VF, FALSE },
   { "org.gpuvirt.Vgpu", "CreateVgpu", ON_GPU, FALSE },
+  { "org.gpuvirt.Vgpu", "CreateVgpus", ON_GPU, FALSE },
   { "org.gpuvirt.Vgpu", "RemoveVgpu", ON_GPU, FALSE },
   { "org.gpuvirt.Mdev", "Remove", ON_MDEV, FALSE },
+  { "org.gpuvirt.Mig", "SetMode", ON_MIG, FALSE },
+  { "org.gpuvirt.Mig", "CreateGpuInstances", ON_MIG, FALSE },
+  { "org.gpuvirt.Mig", "DestroyGpuInstances", ON_MIG, FALSE },
 };
 
 typedef struct {
@@ -151,7 +158,13 @@ benign (Ctx *ctx, const GDBusArgInfo *arg, const char *method)
   if (g_str_equal (sig, "as"))
     return g_variant_new_strv ((const char *[]) { A40 }, 1);
   if (g_str_equal (sig, "u"))
-    return g_variant_new_uint32 (0);
+    return g_variant_new_uint32 (g_str_equal (arg->name, "count") ? 1 : 0);
+  if (g_str_equal (sig, "b"))
+    return g_variant_new_boolean (TRUE);
+  if (g_str_equal (sig, "au")) {
+    const guint32 none[] = { 77 };   /* no such GPU instance */
+    return g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, none, 1, sizeof (guint32));
+  }
   if (g_str_equal (sig, "o"))
     return g_variant_new_object_path (UUID_A_PATH);
   if (g_str_equal (sig, "s")) {
@@ -161,6 +174,8 @@ benign (Ctx *ctx, const GDBusArgInfo *arg, const char *method)
       return g_variant_new_string ("0e3b6d3a-6c43-4c1f-9a0e-6f3f3b2a9d10");
     if (g_str_equal (arg->name, "text"))
       return g_variant_new_string ("");
+    if (g_str_equal (arg->name, "profile"))
+      return g_variant_new_string ("1g.10gb");
     return g_variant_new_string (A40);
   }
   g_error ("%s: no benign value for an argument of type %s: add one", method, sig);
@@ -205,6 +220,19 @@ hostile_values (const char *sig, const char *arg_name, GPtrArray *strings, GPtrA
   } else if (g_str_equal (sig, "a{sv}")) {
     for (guint i = 0; i < options->len; i++)
       g_ptr_array_add (v, g_variant_ref ((GVariant *) options->pdata[i]));
+  } else if (g_str_equal (sig, "au")) {
+    guint32 many[5000];
+    const guint32 huge[] = { G_MAXUINT32 }, zero[] = { 0 };
+    for (guint i = 0; i < G_N_ELEMENTS (many); i++)
+      many[i] = 77 + i;
+    g_ptr_array_add (v, g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, huge, 1,
+                                                                       sizeof (guint32))));
+    g_ptr_array_add (v, g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, zero, 1,
+                                                                       sizeof (guint32))));
+    g_ptr_array_add (v, g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, many,
+                                                                       G_N_ELEMENTS (many), sizeof (guint32))));
+  } else if (g_str_equal (sig, "b")) {
+    /* a boolean cannot be malformed: the other arguments are */
   } else {
     g_error ("no hostile values for D-Bus type %s: add them", sig);
   }
@@ -308,6 +336,7 @@ path_of (Ctx *ctx, Target target)
   case ON_GPU: return bus_harness_device_path (A40);
   case ON_VF: return bus_harness_device_path (ctx->vf);
   case ON_MDEV: return g_strdup (UUID_A_PATH);
+  case ON_MIG: return bus_harness_device_path (A100X);
   default: g_assert_not_reached ();
   }
 }
@@ -427,10 +456,14 @@ test_every_method (void)
       GDBusInterfaceInfo *iface = node->interfaces[i];
       for (guint m = 0; iface->methods && iface->methods[m]; m++) {
         g_autofree char *key = g_strdup_printf ("%s.%s", iface->name, iface->methods[m]->name);
+        gboolean answers_problems;
+        n_methods++;
+        /* MIG GPUs are another scenario's: /hostile/mig */
+        if (target_of (iface->name, iface->methods[m]->name, &answers_problems) == ON_MIG)
+          continue;
         hostile_method (&ctx, iface->name, iface->methods[m], strings, options);
         /* every method gets at least its generated cases */
         g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (ctx.per_method, key)), >=, 1);
-        n_methods++;
       }
     }
   }
@@ -447,6 +480,52 @@ test_every_method (void)
   g_assert_cmpint (kill (h->daemon_pid, 0), ==, 0);
   g_hash_table_unref (ctx.per_method);
   g_free (ctx.vf);
+}
+
+/* org.gpuvirt.Mig's methods on the A100 in MIG mode (mig-host, the test
+ * NVML), polkit allowing everything: every hostile argument refused with
+ * a named error, nothing written to sysfs or asked of NVML (its changes
+ * are writes in the simulator's log), gpuvirtd serving. */
+static void
+test_mig (void)
+{
+  g_autoptr (BusHarness) h = bus_harness_start ("mig-host");
+  g_autoptr (GDBusConnection) c = bus_harness_connect (h->address);
+  g_autoptr (GPtrArray) nodes = contract_interfaces ();
+  g_autoptr (GPtrArray) strings = hostile_strings ();
+  g_autoptr (GPtrArray) options = hostile_options ();
+  Ctx ctx = { h, c, NULL, 0, g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL) };
+  guint n_methods = 0;
+  g_autofree char *log = NULL;
+
+  bus_harness_polkit_allow (h, (const char *const[]) { "org.gpuvirt.configure-mig", "org.gpuvirt.modify-config",
+                                                       NULL });
+  bus_harness_drain ();
+  bus_harness_clear_sim_log (h);
+  for (guint n = 0; n < nodes->len; n++) {
+    GDBusNodeInfo *node = nodes->pdata[n];
+    for (guint i = 0; node->interfaces && node->interfaces[i]; i++) {
+      GDBusInterfaceInfo *iface = node->interfaces[i];
+      for (guint m = 0; iface->methods && iface->methods[m]; m++) {
+        g_autofree char *key = g_strdup_printf ("%s.%s", iface->name, iface->methods[m]->name);
+        gboolean answers_problems;
+        if (target_of (iface->name, iface->methods[m]->name, &answers_problems) != ON_MIG)
+          continue;
+        hostile_method (&ctx, iface->name, iface->methods[m], strings, options);
+        g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (ctx.per_method, key)), >=, 1);
+        n_methods++;
+      }
+    }
+  }
+  g_assert_cmpuint (n_methods, ==, 3);
+  g_print ("# %u hostile calls on the %u methods of org.gpuvirt.Mig: each a named error, nothing written\n",
+           ctx.calls, n_methods);
+  g_assert_false (g_file_test (h->config, G_FILE_TEST_EXISTS));
+  log = bus_harness_daemon_log (h);
+  g_assert_null (strstr (log, "runtime error"));
+  g_assert_null (strstr (log, "AddressSanitizer"));
+  g_assert_cmpint (kill (h->daemon_pid, 0), ==, 0);
+  g_hash_table_unref (ctx.per_method);
 }
 
 /* A holder of the A40's /dev/nvidia0 whose name is not UTF-8 (a process
@@ -505,5 +584,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/hostile/every-method", test_every_method);
   g_test_add_func ("/hostile/holder-not-utf8", test_holder_not_utf8);
+  g_test_add_func ("/hostile/mig", test_mig);
   return g_test_run ();
 }
