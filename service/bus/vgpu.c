@@ -315,22 +315,28 @@ reply_vgpus (BusVgpuOp *op)
   return r;
 }
 
-/* The vGPU as made: its VF's type or its mdev, and the VFs when the
- * call enabled them. */
+/* RESULT in the configuration: its VF's type or its mdev, and the VFs
+ * when it was the vGPU that enabled them. */
 static void
-persist_vgpu_made (BusVgpuOp *op)
+persist_one (BusVgpuOp *op, const GvVgpuResult *result, GvHostDevice *gpu)
 {
-  GvVgpuResult *result = op->outcome.vgpu;
-  GvHostDevice *gpu = gv_host_lookup (op->daemon->host, op->plan->gpu);
   const char *type = bus_persist_type_text (result->type_id, result->type_name);
 
-  bus_persist_clear (op->persist);
   if (result->enabled_vfs && gpu)
     bus_persist_num_vfs (op->persist, op->plan->gpu, gpu->fn->sriov_numvfs);
   if (result->mdev_uuid)
     bus_persist_add_mdev (op->persist, result->mdev_uuid, result->address, type);
   else
     bus_persist_vgpu_type (op->persist, result->address, type);
+}
+
+/* The vGPU as made: its VF's type or its mdev, and the VFs when the
+ * call enabled them. */
+static void
+persist_vgpu_made (BusVgpuOp *op)
+{
+  bus_persist_clear (op->persist);
+  persist_one (op, op->outcome.vgpu, gv_host_lookup (op->daemon->host, op->plan->gpu));
 }
 
 /* Every vGPU a batch made, and the VFs when it enabled them. */
@@ -340,16 +346,8 @@ persist_vgpus_made (BusVgpuOp *op)
   GvHostDevice *gpu = gv_host_lookup (op->daemon->host, op->plan->gpu);
 
   bus_persist_clear (op->persist);
-  for (guint i = 0; i < op->outcome.vgpus->len; i++) {
-    GvVgpuResult *result = op->outcome.vgpus->pdata[i];
-    const char *type = bus_persist_type_text (result->type_id, result->type_name);
-    if (result->enabled_vfs && gpu)
-      bus_persist_num_vfs (op->persist, op->plan->gpu, gpu->fn->sriov_numvfs);
-    if (result->mdev_uuid)
-      bus_persist_add_mdev (op->persist, result->mdev_uuid, result->address, type);
-    else
-      bus_persist_vgpu_type (op->persist, result->address, type);
-  }
+  for (guint i = 0; i < op->outcome.vgpus->len; i++)
+    persist_one (op, op->outcome.vgpus->pdata[i], gpu);
 }
 
 static gboolean

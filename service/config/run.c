@@ -436,20 +436,13 @@ run_count (Run *r, guint index, GvConfigPlanStep *s)
   /* the VFs not used by this step yet, tried first: each vGPU's search
    * then starts where the last one ended, not at VF 0 */
   hint_vfs = gv_host_read_vfs (r->root, s->pub.device);
-  hint = g_ptr_array_new ();
-  for (i = 0; hint_vfs[i]; i++)
-    g_ptr_array_add (hint, hint_vfs[i]);
-  g_ptr_array_add (hint, NULL);
+  hint = gv_vgpu_hint_new ((const char *const *) hint_vfs);
   for (i = 0; i < need; i++) {
     g_autoptr (GvVgpuResult) res = NULL;
     req.free_first = (const char *const *) hint->pdata;
     if (!gv_vgpu_create (&r->ctx, &req, &res, &error))
       break;
-    for (guint j = 0; hint->pdata[j]; j++)
-      if (g_str_equal (hint->pdata[j], res->address)) {
-        g_ptr_array_remove_index (hint, j);
-        break;
-      }
+    gv_vgpu_hint_drop (hint, res->address);
     gv_vgpu_type_names_learn (r->names, (guint) g_ascii_strtoull (res->type_id, NULL, 10), res->type_name);
     if (res->mdev_uuid)
       g_string_append_printf (made, "%smdev %s on %s", made->len ? ", " : "", res->mdev_uuid, res->address);

@@ -45,10 +45,21 @@ undo_made (const GvVgpuContext *ctx, GPtrArray *made, const char *pf, gboolean e
   return TRUE;
 }
 
-static void
-drop_hint (GPtrArray *hint, const char *address)
+GPtrArray *
+gv_vgpu_hint_new (const char *const *vfs)
 {
-  for (guint i = 0; i < hint->len; i++)
+  GPtrArray *hint = g_ptr_array_new ();
+
+  for (guint i = 0; vfs && vfs[i]; i++)
+    g_ptr_array_add (hint, (gpointer) vfs[i]);
+  g_ptr_array_add (hint, NULL);
+  return hint;
+}
+
+void
+gv_vgpu_hint_drop (GPtrArray *hint, const char *address)
+{
+  for (guint i = 0; hint->pdata[i]; i++)
     if (g_str_equal (hint->pdata[i], address)) {
       g_ptr_array_remove_index (hint, i);
       return;
@@ -60,7 +71,7 @@ gv_vgpu_create_batch (const GvVgpuContext *ctx, const GvVgpuRequest *request, gu
                       GError **error)
 {
   g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) gv_vgpu_result_free);
-  g_autoptr (GPtrArray) hint = g_ptr_array_new ();
+  g_autoptr (GPtrArray) hint = gv_vgpu_hint_new (request->free_first);
   g_autofree char *physfn = gv_host_read_physfn (ctx->root, request->function);
   const char *pf = physfn ? physfn : request->function;
   gboolean enabled_vfs = FALSE;
@@ -75,9 +86,6 @@ gv_vgpu_create_batch (const GvVgpuContext *ctx, const GvVgpuRequest *request, gu
                          "One uuid cannot name several vGPUs; leave it out and each mdev gets its own");
     return FALSE;
   }
-  for (guint i = 0; request->free_first && request->free_first[i]; i++)
-    g_ptr_array_add (hint, (gpointer) request->free_first[i]);
-  g_ptr_array_add (hint, NULL);
 
   for (guint i = 0; i < count; i++) {
     GvVgpuRequest one = *request;
@@ -93,9 +101,7 @@ gv_vgpu_create_batch (const GvVgpuContext *ctx, const GvVgpuRequest *request, gu
       return FALSE;
     }
     enabled_vfs = enabled_vfs || r->enabled_vfs;
-    g_ptr_array_set_size (hint, hint->len - 1);
-    drop_hint (hint, r->address);
-    g_ptr_array_add (hint, NULL);
+    gv_vgpu_hint_drop (hint, r->address);
     g_ptr_array_add (made, r);
     if (ctx->progress && count > 1) {
       g_autofree char *message = g_strdup_printf ("%u of %u vGPUs made on %s", i + 1, count, pf);

@@ -146,6 +146,11 @@ GvVgpuResult *gv_vgpu_result_copy (const GvVgpuResult *result);
 gboolean gv_vgpu_create (const GvVgpuContext *ctx, const GvVgpuRequest *request, GvVgpuResult **result,
                          GError **error);
 
+/* A free_first hint for several vGPUs in a row: a NULL-terminated array
+ * of VFS (borrowed), from which gv_vgpu_hint_drop() takes each VF used. */
+GPtrArray *gv_vgpu_hint_new (const char *const *vfs);
+void gv_vgpu_hint_drop (GPtrArray *hint, const char *address);
+
 /* COUNT vGPUs of REQUEST's type, one after another as gv_vgpu_create()
  * makes each (the VFs enabled by the first when none are), as one
  * transaction: when one fails, those made before are removed again (and
