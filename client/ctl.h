@@ -102,6 +102,9 @@ int ctl_import_mig_parted (sd_bus *bus, const char *file);
 /* Appends {"persist": true} to an open options a{sv} when --persist was
  * given. */
 int ctl_append_persist (sd_bus_message *m);
+/* Opens the options a{sv} of a change with what every change takes:
+ * timeout-ms from --timeout, persist from --persist. The caller closes it. */
+int ctl_open_change_options (sd_bus_message *m);
 
 /* Prints MESSAGE and where help is on stderr; returns GV_EXIT_USAGE. */
 int ctl_usage_error (const char *message);

@@ -496,6 +496,18 @@ ctl_append_persist (sd_bus_message *m)
 }
 
 int
+ctl_open_change_options (sd_bus_message *m)
+{
+  int r = sd_bus_message_open_container (m, 'a', "{sv}");
+
+  if (r >= 0 && ctl_args.timeout_ms > 0)
+    r = sd_bus_message_append (m, "{sv}", GPUVIRT_OPT_TIMEOUT_MS, "u", ctl_args.timeout_ms);
+  if (r >= 0)
+    r = ctl_append_persist (m);
+  return r;
+}
+
+int
 ctl_usage_error (const char *message)
 {
   fprintf (stderr, "%s\n", message);

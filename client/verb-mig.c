@@ -79,18 +79,6 @@ call (sd_bus *bus, sd_bus_message *m, sd_bus_error *error, sd_bus_message **repl
   return r;
 }
 
-static int
-open_options (sd_bus_message *m)
-{
-  int r = sd_bus_message_open_container (m, 'a', "{sv}");
-
-  if (r >= 0 && ctl_args.timeout_ms > 0)
-    r = sd_bus_message_append (m, "{sv}", GPUVIRT_OPT_TIMEOUT_MS, "u", ctl_args.timeout_ms);
-  if (r >= 0)
-    r = ctl_append_persist (m);
-  return r;
-}
-
 /* ---- showing ---- */
 
 static void
@@ -308,7 +296,7 @@ verb_mig (sd_bus *bus, int argc, char **argv)
   if (r >= 0)
     r = sd_bus_message_append (m, "b", (int) on);
   if (r >= 0)
-    r = open_options (m);
+    r = ctl_open_change_options (m);
   if (r >= 0 && ctl_args.pending)
     r = sd_bus_message_append (m, "{sv}", GPUVIRT_OPT_RESET, "b", 0);
   if (r >= 0)
@@ -370,7 +358,7 @@ verb_mig_create (sd_bus *bus, int argc, char **argv)
   if (r >= 0)
     r = sd_bus_message_append (m, "su", argv[2], count);
   if (r >= 0)
-    r = open_options (m);
+    r = ctl_open_change_options (m);
   if (r >= 0 && ctl_args.no_compute)
     r = sd_bus_message_append (m, "{sv}", GPUVIRT_OPT_COMPUTE_INSTANCES, "b", 0);
   if (r >= 0)
@@ -445,7 +433,7 @@ verb_mig_destroy (sd_bus *bus, int argc, char **argv)
   if (r >= 0)
     r = sd_bus_message_append_array (m, 'u', ids->data, ids->len * sizeof (guint32));
   if (r >= 0)
-    r = open_options (m);
+    r = ctl_open_change_options (m);
   if (r >= 0)
     r = sd_bus_message_close_container (m);
   if (r < 0)

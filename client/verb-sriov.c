@@ -142,11 +142,7 @@ new_call (sd_bus *bus, const char *path, guint32 count, sd_bus_message **ret)
   if (r >= 0)
     r = sd_bus_message_append (m, "u", count);
   if (r >= 0)
-    r = sd_bus_message_open_container (m, 'a', "{sv}");
-  if (r >= 0 && ctl_args.timeout_ms > 0)
-    r = sd_bus_message_append (m, "{sv}", GPUVIRT_OPT_TIMEOUT_MS, "u", ctl_args.timeout_ms);
-  if (r >= 0)
-    r = ctl_append_persist (m);
+    r = ctl_open_change_options (m);
   if (r >= 0)
     r = sd_bus_message_close_container (m);
   if (r >= 0)

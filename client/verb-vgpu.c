@@ -31,19 +31,6 @@ static const char *const known_info[] = {
   GPUVIRT_INFO_HOSTDEV_XML, NULL,
 };
 
-/* Opens the options a{sv} with what create and remove share. */
-static int
-append_common_options (sd_bus_message *m)
-{
-  int r = sd_bus_message_open_container (m, 'a', "{sv}");
-
-  if (r >= 0 && ctl_args.timeout_ms > 0)
-    r = sd_bus_message_append (m, "{sv}", GPUVIRT_OPT_TIMEOUT_MS, "u", ctl_args.timeout_ms);
-  if (r >= 0)
-    r = ctl_append_persist (m);
-  return r;
-}
-
 /* Sends M, with the polkit agent up for its duration. */
 static int
 call (sd_bus *bus, sd_bus_message *m, sd_bus_error *error, sd_bus_message **reply)
@@ -162,7 +149,7 @@ verb_vgpu_create (sd_bus *bus, int argc, char **argv)
   if (r >= 0)
     r = sd_bus_message_append (m, "s", type);
   if (r >= 0)
-    r = append_common_options (m);
+    r = ctl_open_change_options (m);
   if (r >= 0 && ctl_args.uuid)
     r = sd_bus_message_append (m, "{sv}", GPUVIRT_OPT_UUID, "s", ctl_args.uuid);
   if (r >= 0 && ctl_args.num_vfs > 0)
@@ -342,7 +329,7 @@ verb_vgpu_remove (sd_bus *bus, int argc, char **argv)
   if (r >= 0)
     r = sd_bus_message_append (m, "o", v->path);
   if (r >= 0)
-    r = append_common_options (m);
+    r = ctl_open_change_options (m);
   if (r >= 0 && ctl_args.disable_vfs)
     r = sd_bus_message_append (m, "{sv}", GPUVIRT_OPT_DISABLE_VFS, "b", 1);
   if (r >= 0)
